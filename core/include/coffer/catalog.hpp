@@ -1,0 +1,62 @@
+// coffer::Catalog: the credential names a host may ask for.
+//
+// A catalog is a list of canonical keys `Category.Name` with a description
+// each. The built-in catalog (the 30 keys of the platform coffer was first
+// built for) ships with the core; hosts add their own from JSON files of the
+// form {"keys": [{"key": "Category.Name", "description": "..."}, ...]}.
+//
+// Threading: const methods may be called from many threads without
+// synchronisation; add() needs external synchronisation.
+#ifndef COFFER_CATALOG_HPP
+#define COFFER_CATALOG_HPP
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coffer {
+
+struct CatalogEntry {
+  std::string key;       // `Category.Name`
+  std::string category;  // the part before the dot
+  std::string description;
+  std::string source;  // "builtin" or the catalog file it came from
+};
+
+class Catalog {
+ public:
+  // An empty catalog.
+  Catalog() = default;
+  // The catalog that ships with coffer.
+  static Catalog builtin();
+
+  // Adds the entries of a catalog file. Throws Error(invalid_config) naming
+  // the file, line and column of a syntax error, or the entry at fault (a
+  // malformed key, a duplicate with another description).
+  void add_file(const std::filesystem::path &file);
+  // Adds one entry; throws Error(invalid_argument) for a malformed key.
+  void add(CatalogEntry entry);
+
+  [[nodiscard]] const CatalogEntry *find(std::string_view key) const;
+  [[nodiscard]] bool contains(std::string_view key) const { return find(key) != nullptr; }
+  // The known key closest to `key` by edit distance, for "did you mean".
+  [[nodiscard]] std::optional<std::string> nearest(std::string_view key) const;
+  // Entries in the order they were added.
+  [[nodiscard]] const std::vector<CatalogEntry> &entries() const { return entries_; }
+  [[nodiscard]] std::vector<std::string> categories() const;
+
+ private:
+  std::vector<CatalogEntry> entries_;
+};
+
+// Whether `key` has the canonical form `Category.Name`: two non-empty parts of
+// ASCII letters and digits separated by one dot, each starting with a letter.
+bool is_canonical_key(std::string_view key) noexcept;
+// The part of a canonical key before the dot.
+std::string_view category_of(std::string_view key) noexcept;
+
+}  // namespace coffer
+
+#endif  // COFFER_CATALOG_HPP

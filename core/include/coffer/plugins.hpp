@@ -1,0 +1,45 @@
+// Discovery of provider plugins, for `coffer plugins` and diagnostics.
+//
+// Plugins load only from configured directories. A file or directory that
+// group or others may write to, or that belongs to another user than root or
+// the process's effective user, is refused; so is a file whose SHA-256 does
+// not match a pin, and one whose ABI major version differs from the core's.
+#ifndef COFFER_PLUGINS_HPP
+#define COFFER_PLUGINS_HPP
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace coffer {
+
+struct PluginInfo {
+  std::filesystem::path file;
+  bool loadable = false;
+  std::string refusal;  // why the file was refused; empty when loadable
+  // Known only for loadable files:
+  std::string name;
+  std::string plugin_version;
+  std::string description;
+  std::uint32_t abi_version = 0;
+  std::vector<std::string> capabilities;  // "get", "put", "list", ...
+};
+
+// The core's ABI version, (major << 16) | minor.
+std::uint32_t abi_version() noexcept;
+// The version of libcoffer, e.g. "0.1.0".
+const char *library_version() noexcept;
+
+// The plugin directories in effect when a policy names none: the
+// COFFER_PLUGIN_PATH environment variable (colon-separated; ignored in a
+// setuid or setgid process), then the installed plugin directory.
+std::vector<std::filesystem::path> default_plugin_dirs();
+
+// Examines every shared object in `dirs` (loading each to read its table) and
+// reports on each. Never throws for a bad file; the reason goes in `refusal`.
+std::vector<PluginInfo> scan_plugins(const std::vector<std::filesystem::path> &dirs);
+
+}  // namespace coffer
+
+#endif  // COFFER_PLUGINS_HPP

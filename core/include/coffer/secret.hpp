@@ -1,0 +1,73 @@
+// coffer::Secret: a secret value that is hard to leak by accident.
+//
+// Move-only. Its bytes live in memory that is locked against swapping where
+// the operating system allows, excluded from core dumps, and wiped when the
+// Secret is destroyed or assigned over. It cannot be streamed or formatted:
+// reveal() is the one, explicit, way to the bytes. A Secret also carries the
+// provider's identifier of the value's version, which is not secret.
+//
+// Threading: a Secret is a value; distinct Secrets may be used from distinct
+// threads without synchronisation.
+#ifndef COFFER_SECRET_HPP
+#define COFFER_SECRET_HPP
+
+#include <cstddef>
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace coffer {
+
+class Secret {
+ public:
+  // An empty secret.
+  Secret() noexcept = default;
+  // Copies `bytes` into protected memory. The caller wipes its own copy.
+  static Secret copy_of(std::string_view bytes, std::string version = {});
+  static Secret copy_of(std::span<const unsigned char> bytes, std::string version = {});
+
+  Secret(Secret &&other) noexcept;
+  Secret &operator=(Secret &&other) noexcept;
+  Secret(const Secret &) = delete;
+  Secret &operator=(const Secret &) = delete;
+  ~Secret();
+
+  // An explicit copy, into new protected memory.
+  [[nodiscard]] Secret clone() const;
+
+  // The secret bytes; valid while this Secret lives and is not modified.
+  [[nodiscard]] std::string_view reveal() const noexcept {
+    return {static_cast<const char *>(data_), size_};
+  }
+  [[nodiscard]] std::span<const unsigned char> bytes() const noexcept {
+    return {static_cast<const unsigned char *>(data_), size_};
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+
+  // The provider's version identifier of this value; empty when it has none.
+  [[nodiscard]] const std::string &version() const noexcept { return version_; }
+
+  // Compares the bytes in time that depends only on the lengths.
+  [[nodiscard]] bool equals(const Secret &other) const noexcept;
+
+  // "<redacted: N bytes>", for logs and debugging.
+  [[nodiscard]] std::string redacted() const;
+
+  // Wipes and empties.
+  void clear() noexcept;
+
+ private:
+  void *data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+  std::string version_;
+};
+
+// Printing a Secret is a compile-time error; use redacted() or reveal().
+std::ostream &operator<<(std::ostream &, const Secret &) = delete;
+
+}  // namespace coffer
+
+#endif  // COFFER_SECRET_HPP

@@ -1,0 +1,260 @@
+// coffer::Store: the host's handle on its secrets.
+//
+// A Store is opened from a policy (a JSON file, see docs/policy.md) that
+// routes each credential category to a chain of providers. Hosts ask for
+// credentials by their canonical names (`VCS.GithubAdminPAT`); the Store
+// resolves the route, asks the providers through the C ABI, caches what they
+// answer (TTL, refresh ahead, stale-if-error, one fetch per key however many
+// callers wait) and hands back Secrets.
+//
+// Threading: every method may be called from many threads at once. Blocking
+// methods must not be called from a callback the Store invokes (a get_async
+// handler, an observer, a subscription), which run on the Store's or a
+// provider's threads.
+//
+// Reloading builds a new immutable snapshot of the policy, validates it and
+// opens its providers before swapping it in; requests in flight finish on the
+// snapshot they started with. A policy that fails to load leaves the last good
+// one in force and is reported through the Observer and the log.
+#ifndef COFFER_STORE_HPP
+#define COFFER_STORE_HPP
+
+#include <coffer/catalog.hpp>
+#include <coffer/error.hpp>
+#include <coffer/plugins.hpp>
+#include <coffer/secret.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coffer {
+
+enum class LogLevel { debug = 0, info = 1, warning = 2, error = 3 };
+
+// Receives the Store's and the providers' log lines. Lines never contain
+// secret values. Called from any thread; must be thread-safe.
+using LogSink = std::function<void(LogLevel level, std::string_view line)>;
+
+// One access to a secret, for audit and metrics. Never carries the value.
+struct AccessEvent {
+  std::string_view key;
+  std::string_view category;
+  std::string_view provider;   // the provider that answered; empty if none did
+  std::string_view operation;  // "get", "put", "remove", "list"
+  Code outcome = Code::ok;
+  std::string_view message;  // why it failed; empty on success
+  std::chrono::nanoseconds latency{0};
+  bool cache_hit = false;   // served from the cache
+  bool stale = false;       // served from the cache past its TTL (stale-if-error)
+  std::string_view caller;  // the caller identity the host supplied
+};
+
+// A policy load or reload.
+struct PolicyEvent {
+  bool loaded = false;           // false: the load failed and the old policy stays
+  std::string source;            // file name, or "<string>"
+  std::string message;           // on failure, the error with file, line and column
+  std::uint64_t generation = 0;  // the generation in force after the event
+};
+
+// Callbacks for audit, metrics and alerting. Called synchronously on the
+// thread that completes the access, so keep them short. Must not throw.
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_access(const AccessEvent &event) noexcept { (void)event; }
+  virtual void on_policy(const PolicyEvent &event) noexcept { (void)event; }
+};
+
+// A change of a key's value, seen after a refresh or a policy switch. Carries
+// version identifiers, never values.
+struct ChangeEvent {
+  std::string key;
+  std::string provider;     // the provider now serving the key
+  std::string old_version;  // empty when the key was unknown before
+  std::string new_version;  // empty when the key disappeared
+};
+
+// Keeps a subscription alive; destroying it (or cancel()) ends it. After
+// cancel() returns, the callback is not running and will not run again.
+class Subscription {
+ public:
+  Subscription() = default;
+  explicit Subscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+  Subscription(Subscription &&other) noexcept : cancel_(std::move(other.cancel_)) {
+    other.cancel_ = nullptr;
+  }
+  Subscription &operator=(Subscription &&other) noexcept {
+    if (this != &other) {
+      cancel();
+      cancel_ = std::move(other.cancel_);
+      other.cancel_ = nullptr;
+    }
+    return *this;
+  }
+  Subscription(const Subscription &) = delete;
+  Subscription &operator=(const Subscription &) = delete;
+  ~Subscription() { cancel(); }
+  void cancel() noexcept {
+    if (cancel_) std::exchange(cancel_, nullptr)();
+  }
+
+ private:
+  std::function<void()> cancel_;
+};
+
+struct StoreOptions {
+  // Catalog files to add to the built-in catalog.
+  std::vector<std::filesystem::path> catalogs;
+  // Whether the built-in catalog is used.
+  bool builtin_catalog = true;
+  // Whether keys that no catalog knows may be asked for (off: an unknown key
+  // is an invalid_argument error that names the nearest known key).
+  bool allow_unknown_keys = false;
+  // Plugin directories searched before the policy's `plugin_dirs` and the
+  // defaults (see plugins.hpp).
+  std::vector<std::filesystem::path> plugin_dirs;
+  std::shared_ptr<Observer> observer;
+  LogSink log;  // default: lines at or above `log_level` go to stderr
+  LogLevel log_level = LogLevel::warning;
+  // The caller identity reported to the Observer when a call names none.
+  std::string caller;
+  // Reload automatically when the policy file changes (a file policy only).
+  bool watch_policy = false;
+  // How often subscribed keys are re-read to notice changes. Zero: the
+  // policy's cache TTL.
+  std::chrono::milliseconds subscription_refresh{0};
+};
+
+struct GetOptions {
+  std::string_view caller;               // overrides StoreOptions::caller
+  std::string_view version;              // a named version (needs provider support)
+  std::chrono::milliseconds timeout{0};  // zero: the policy's default
+  bool bypass_cache = false;             // ask the providers even if cached
+};
+
+// The outcome of one get.
+struct Result {
+  Code code = Code::internal;
+  std::string message;   // on failure; never a value
+  Secret secret;         // on success
+  std::string provider;  // the provider that answered
+  [[nodiscard]] bool ok() const noexcept { return code == Code::ok; }
+};
+
+struct ListEntry {
+  std::string key;   // canonical key, or empty when the name maps to none
+  std::string name;  // the provider's own name
+  std::string version;
+};
+
+// How a key resolves, for `coffer explain`.
+struct Explanation {
+  struct Step {
+    std::string provider;
+    std::string plugin;
+    std::string name;     // the provider's name for the key, or why it has none
+    std::string outcome;  // "found", "not_found", "denied", "skipped", ...
+    std::string note;     // why the chain went on or stopped here
+  };
+  std::string key;
+  std::string category;
+  bool in_catalog = false;
+  std::string rule;    // which policy rule chose the chain: keys.K, routes.C or routes.*
+  std::string access;  // "allowed" or why the policy denies the key
+  std::vector<Step> chain;
+};
+
+// The result of `check`: every provider opened, every catalog key tried.
+struct CheckReport {
+  struct KeyOutcome {
+    std::string key;
+    std::string provider;  // the provider that answered, if any
+    Code code = Code::ok;
+    std::string message;
+  };
+  std::vector<std::string> problems;  // policy, plugin and provider problems
+  std::vector<KeyOutcome> keys;
+  [[nodiscard]] bool ok() const noexcept;
+};
+
+class Store {
+ public:
+  // Opens the policy file. Throws Error(invalid_config) with file, line and
+  // column for a bad policy, and the provider's message when one fails to open.
+  static Store open(const std::filesystem::path &policy, StoreOptions options = {});
+  // Opens a policy given as text. Relative paths resolve against
+  // `base_directory` (the current directory when empty).
+  static Store from_string(std::string_view policy_json, StoreOptions options = {},
+                           const std::filesystem::path &base_directory = {});
+
+  Store(Store &&) noexcept;
+  Store &operator=(Store &&) noexcept;
+  Store(const Store &) = delete;
+  Store &operator=(const Store &) = delete;
+  ~Store();
+
+  // Blocking get. Throws Error; Code::not_found when no provider has the key.
+  Secret get(std::string_view key, const GetOptions &options = {});
+  // Blocking get that reports failure in the Result instead of throwing.
+  Result try_get(std::string_view key, const GetOptions &options = {});
+  // Non-blocking get. `handler` runs exactly once, on a Store or provider
+  // thread, or on the calling thread before get_async returns (cache hit).
+  // For Asio completion tokens (use_awaitable, ...) see coffer/asio.hpp.
+  void get_async(std::string_view key, std::function<void(Result)> handler,
+                 const GetOptions &options = {});
+  // Resolves many keys concurrently; results in the order of `keys`.
+  std::vector<Result> get_many(std::span<const std::string> keys, const GetOptions &options = {});
+
+  // Writes a new version through the first provider of the key's route;
+  // returns the provider's version id (may be empty). Invalidates the cache.
+  std::string put(std::string_view key, const Secret &value, std::string_view caller = {});
+  // Removes the key from the first provider of its route.
+  void remove(std::string_view key, std::string_view caller = {});
+  // Lists what a provider holds (by the policy's provider name).
+  std::vector<ListEntry> list(std::string_view provider);
+  // Runs a provider's administrative command; returns its JSON result.
+  std::string admin(std::string_view provider, std::string_view command,
+                    std::string_view arguments_json = "{}");
+
+  // Re-reads the policy file (or re-applies the policy text). On failure
+  // throws Error and keeps the policy in force; reports either way.
+  void reload();
+  // Increases by one with every successful load.
+  [[nodiscard]] std::uint64_t generation() const;
+
+  // Calls `on_change` when the version of `key_or_category` (a canonical key
+  // or a category name) changes. Runs on a Store thread.
+  Subscription subscribe(std::string key_or_category,
+                         std::function<void(const ChangeEvent &)> on_change);
+
+  [[nodiscard]] Explanation explain(std::string_view key);
+  // The provider's name for a key (e.g. `VCS-GithubAdminPAT`).
+  [[nodiscard]] std::string key_name(std::string_view key, std::string_view provider);
+  [[nodiscard]] CheckReport check();
+
+  [[nodiscard]] const Catalog &catalog() const;
+  // The policy's provider names, in policy order.
+  [[nodiscard]] std::vector<std::string> providers() const;
+  // The plugin a provider uses.
+  [[nodiscard]] std::string plugin_of(std::string_view provider) const;
+  // Every plugin file in the directories the policy uses.
+  [[nodiscard]] std::vector<PluginInfo> plugins() const;
+
+  class Impl;
+
+ private:
+  explicit Store(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace coffer
+
+#endif  // COFFER_STORE_HPP
