@@ -1,0 +1,198 @@
+#include "cache.hpp"
+
+namespace coffer::detail {
+
+struct Cache::Flight {
+  std::vector<Answer> waiters;
+};
+
+struct Cache::Entry {
+  Secret value;
+  bool has_value = false;
+  Clock::time_point fresh_until{};
+  Clock::time_point refresh_at{};
+  Clock::time_point stale_until{};
+  bool negative = false;
+  Clock::time_point negative_until{};
+  std::shared_ptr<Flight> flight;
+};
+
+struct Cache::Shard {
+  std::mutex mutex;
+  std::unordered_map<std::string, Entry> entries;
+};
+
+Cache::Cache() {
+  for (auto &shard : shards_) shard = std::make_unique<Shard>();
+}
+
+Cache::~Cache() = default;
+
+void Cache::configure(const CacheSettings &settings) {
+  ttl_ms_ = settings.ttl.count();
+  refresh_ahead_ms_ = settings.refresh_ahead.count();
+  stale_ms_ = settings.stale_if_error.count();
+  negative_ms_ = settings.negative_ttl.count();
+}
+
+Cache::Shard &Cache::shard_of(const std::string &cache_key) {
+  return *shards_[std::hash<std::string>{}(cache_key) % shards_.size()];
+}
+
+namespace {
+std::string cache_key_of(const std::string &key, const std::string &version) {
+  return version.empty() ? key : key + '\n' + version;
+}
+}  // namespace
+
+std::optional<Secret> Cache::peek(const std::string &key, bool *negative, bool *refresh) {
+  Shard &shard = shard_of(key);
+  auto now = Clock::now();
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.entries.find(key);
+  if (it == shard.entries.end()) return std::nullopt;
+  Entry &e = it->second;
+  if (e.has_value && now < e.fresh_until) {
+    *refresh = now >= e.refresh_at && !e.flight;
+    return e.value.clone();
+  }
+  if (e.negative && now < e.negative_until) *negative = true;
+  return std::nullopt;
+}
+
+void Cache::get(const std::string &key, const std::string &version, bool bypass, const Fetch &fetch,
+                Answer answer) {
+  std::string cache_key = cache_key_of(key, version);
+  Shard &shard = shard_of(cache_key);
+  auto now = Clock::now();
+  std::shared_ptr<Flight> flight;
+  bool start_refresh = false;
+  {
+    std::unique_lock lock(shard.mutex);
+    Entry &e = shard.entries[cache_key];
+    if (!bypass) {
+      if (e.has_value && now < e.fresh_until) {
+        CacheAnswer hit;
+        hit.code = Code::ok;
+        hit.value = e.value.clone();
+        hit.hit = true;
+        if (now >= e.refresh_at && !e.flight) {
+          e.flight = std::make_shared<Flight>();
+          flight = e.flight;
+          start_refresh = true;
+        }
+        lock.unlock();
+        answer(std::move(hit));
+        if (!start_refresh) return;
+        answer = nullptr;
+      } else if (e.negative && now < e.negative_until) {
+        lock.unlock();
+        CacheAnswer miss;
+        miss.code = Code::not_found;
+        miss.hit = true;
+        answer(std::move(miss));
+        return;
+      }
+    }
+    if (answer) {
+      if (e.flight) {
+        e.flight->waiters.push_back(std::move(answer));
+        return;
+      }
+      e.flight = std::make_shared<Flight>();
+      e.flight->waiters.push_back(std::move(answer));
+      flight = e.flight;
+    }
+  }
+  fetches_.fetch_add(1, std::memory_order_relaxed);
+  fetch([this, cache_key, flight](Code code, const std::string &message, Secret value) {
+    finish(cache_key, flight, code, message, std::move(value));
+  });
+}
+
+void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &flight, Code code,
+                   const std::string &message, Secret value) {
+  Shard &shard = shard_of(cache_key);
+  auto now = Clock::now();
+  std::vector<Answer> waiters;
+  bool stale = false;
+  Secret served;
+  {
+    std::lock_guard lock(shard.mutex);
+    Entry &e = shard.entries[cache_key];
+    if (e.flight == flight) e.flight.reset();
+    waiters = std::move(flight->waiters);
+    auto ttl = std::chrono::milliseconds(ttl_ms_.load());
+    if (code == Code::ok) {
+      e.value = value.clone();
+      e.has_value = true;
+      e.negative = false;
+      e.fresh_until = now + ttl;
+      e.refresh_at = e.fresh_until - std::chrono::milliseconds(refresh_ahead_ms_.load());
+      e.stale_until = e.fresh_until + std::chrono::milliseconds(stale_ms_.load());
+      served = std::move(value);
+    } else if (code == Code::not_found) {
+      e.value.clear();
+      e.has_value = false;
+      e.negative = negative_ms_.load() > 0;
+      e.negative_until = now + std::chrono::milliseconds(negative_ms_.load());
+    } else if (is_retryable(code) && e.has_value && now < e.stale_until) {
+      stale = true;
+      served = e.value.clone();
+    }
+    if (!e.has_value && !e.negative && !e.flight) shard.entries.erase(cache_key);
+  }
+  for (std::size_t i = 0; i < waiters.size(); ++i) {
+    CacheAnswer a;
+    a.shared = i > 0;
+    if (code == Code::ok || stale) {
+      a.code = Code::ok;
+      a.stale = stale;
+      a.value = i + 1 == waiters.size() ? std::move(served) : served.clone();
+      if (stale) a.message = message;
+    } else {
+      a.code = code;
+      a.message = message;
+    }
+    waiters[i](std::move(a));
+  }
+}
+
+void Cache::invalidate(const std::string &key) {
+  for (auto &shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    for (auto it = shard->entries.begin(); it != shard->entries.end();) {
+      const std::string &k = it->first;
+      bool match = k == key || (k.size() > key.size() && k.compare(0, key.size(), key) == 0 &&
+                                k[key.size()] == '\n');
+      if (match && !it->second.flight) {
+        it = shard->entries.erase(it);
+      } else {
+        if (match) {
+          it->second.has_value = false;
+          it->second.value.clear();
+          it->second.negative = false;
+        }
+        ++it;
+      }
+    }
+  }
+}
+
+void Cache::clear() {
+  for (auto &shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    for (auto it = shard->entries.begin(); it != shard->entries.end();) {
+      if (it->second.flight) {
+        it->second.has_value = false;
+        it->second.value.clear();
+        it->second.negative = false;
+        ++it;
+      } else {
+        it = shard->entries.erase(it);
+      }
+    }
+  }
+}
+
+}  // namespace coffer::detail

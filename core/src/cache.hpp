@@ -1,0 +1,87 @@
+// The cache in front of one provider instance: values for a TTL, refreshed in
+// the background when read shortly before they expire, served stale when the
+// provider is unavailable (stale-if-error), not-found remembered briefly, and
+// one fetch in flight per key however many callers wait on it.
+//
+// Thread-safe. Completions run on the thread that completes the fetch, or on
+// the caller's thread for a hit.
+#ifndef COFFER_CORE_CACHE_HPP
+#define COFFER_CORE_CACHE_HPP
+
+#include <coffer/error.hpp>
+#include <coffer/secret.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "policy.hpp"
+
+namespace coffer::detail {
+
+struct CacheAnswer {
+  Code code = Code::internal;
+  std::string message;
+  Secret value;
+  bool hit = false;     // answered from the cache without a fetch
+  bool stale = false;   // served past its TTL because the provider failed
+  bool shared = false;  // waited on a fetch started by another caller
+};
+
+class Cache {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Answer = std::function<void(CacheAnswer)>;
+  // Starts a fetch; must call its argument exactly once, from any thread.
+  using FetchDone = std::function<void(Code, const std::string &message, Secret value)>;
+  using Fetch = std::function<void(FetchDone)>;
+
+  Cache();
+  ~Cache();
+
+  void configure(const CacheSettings &settings);
+
+  // Serves `key` from the cache or through `fetch`. `version` non-empty
+  // selects a named version (cached separately). `bypass` skips a fresh entry
+  // but still joins a fetch in flight.
+  void get(const std::string &key, const std::string &version, bool bypass, const Fetch &fetch,
+           Answer answer);
+
+  // A fresh value, without fetching; nullopt when there is none. Sets
+  // *negative when a recent not-found is remembered. Sets *refresh when the
+  // caller should start a background refresh (get with bypass).
+  std::optional<Secret> peek(const std::string &key, bool *negative, bool *refresh);
+
+  // Forgets a key (all its versions), e.g. after a put.
+  void invalidate(const std::string &key);
+  void clear();
+
+  // Counts provider fetches started (for tests and metrics).
+  [[nodiscard]] std::uint64_t fetches() const { return fetches_.load(); }
+
+ private:
+  struct Flight;
+  struct Entry;
+  struct Shard;
+  Shard &shard_of(const std::string &cache_key);
+  void finish(const std::string &cache_key, const std::shared_ptr<Flight> &flight, Code code,
+              const std::string &message, Secret value);
+
+  std::array<std::unique_ptr<Shard>, 16> shards_;
+  std::atomic<std::int64_t> ttl_ms_{300000};
+  std::atomic<std::int64_t> refresh_ahead_ms_{30000};
+  std::atomic<std::int64_t> stale_ms_{3600000};
+  std::atomic<std::int64_t> negative_ms_{5000};
+  std::atomic<std::uint64_t> fetches_{0};
+};
+
+}  // namespace coffer::detail
+
+#endif  // COFFER_CORE_CACHE_HPP

@@ -1,0 +1,130 @@
+#include <coffer/catalog.hpp>
+#include <coffer/error.hpp>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "json_text.hpp"
+#include "nearest.hpp"
+
+namespace coffer {
+namespace detail {
+std::string_view builtin_catalog_json() noexcept;
+}
+
+namespace {
+
+bool is_part(std::string_view part) {
+  if (part.empty() || !std::isalpha(static_cast<unsigned char>(part.front()))) return false;
+  return std::all_of(part.begin(), part.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+void load_into(Catalog &catalog, const detail::JsonDocument &doc, const std::string &source) {
+  using detail::JsonPath;
+  const auto *root = doc.root().if_object();
+  if (root == nullptr) doc.fail({}, "expected an object with a \"keys\" array");
+  static const std::vector<std::string> known = {"coffer_catalog", "name", "keys"};
+  for (const auto &member : *root) {
+    std::string field(member.key());
+    if (std::find(known.begin(), known.end(), field) == known.end())
+      doc.fail({field}, "unknown field" + detail::did_you_mean(field, known));
+  }
+  if (const auto *format = root->if_contains("coffer_catalog")) {
+    if (!format->is_int64() || format->as_int64() != 1)
+      doc.fail({"coffer_catalog"}, "expected 1 (the only catalog format version)");
+  }
+  const auto *keys = root->if_contains("keys");
+  if (keys == nullptr || !keys->is_array()) doc.fail({}, "expected a \"keys\" array");
+  std::size_t index = 0;
+  for (const auto &item : keys->as_array()) {
+    JsonPath path{std::string("keys"), index};
+    const auto *entry = item.if_object();
+    if (entry == nullptr) doc.fail(path, "expected an object {\"key\": ..., \"description\": ...}");
+    const auto *key = entry->if_contains("key");
+    if (key == nullptr || !key->is_string()) doc.fail(path, "expected a \"key\" string");
+    std::string name(key->as_string());
+    if (!is_canonical_key(name))
+      doc.fail(path, "'" + name + "' is not a canonical key (Category.Name, letters and digits)");
+    CatalogEntry e;
+    e.key = name;
+    e.category = std::string(category_of(name));
+    if (const auto *d = entry->if_contains("description"); d != nullptr && d->is_string())
+      e.description = std::string(d->as_string());
+    e.source = source;
+    if (const auto *existing = catalog.find(name)) {
+      if (existing->description != e.description && !e.description.empty() &&
+          !existing->description.empty())
+        doc.fail(path, "key '" + name + "' is already defined by " + existing->source +
+                           " with another description");
+      ++index;
+      continue;
+    }
+    catalog.add(std::move(e));
+    ++index;
+  }
+}
+
+}  // namespace
+
+bool is_canonical_key(std::string_view key) noexcept {
+  auto dot = key.find('.');
+  if (dot == std::string_view::npos) return false;
+  return is_part(key.substr(0, dot)) && is_part(key.substr(dot + 1));
+}
+
+std::string_view category_of(std::string_view key) noexcept {
+  auto dot = key.find('.');
+  return dot == std::string_view::npos ? key : key.substr(0, dot);
+}
+
+Catalog Catalog::builtin() {
+  Catalog catalog;
+  detail::JsonDocument doc("builtin catalog", std::string(detail::builtin_catalog_json()));
+  load_into(catalog, doc, "builtin");
+  return catalog;
+}
+
+void Catalog::add_file(const std::filesystem::path &file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(Code::invalid_config, file.string() + ": cannot read the catalog file");
+  std::stringstream text;
+  text << in.rdbuf();
+  detail::JsonDocument doc(file.string(), text.str());
+  load_into(*this, doc, file.string());
+}
+
+void Catalog::add(CatalogEntry entry) {
+  if (!is_canonical_key(entry.key))
+    throw Error(Code::invalid_argument,
+                "'" + entry.key + "' is not a canonical key (Category.Name, letters and digits)");
+  if (find(entry.key) != nullptr) return;
+  if (entry.category.empty()) entry.category = std::string(category_of(entry.key));
+  entries_.push_back(std::move(entry));
+}
+
+const CatalogEntry *Catalog::find(std::string_view key) const {
+  for (const auto &entry : entries_)
+    if (entry.key == key) return &entry;
+  return nullptr;
+}
+
+std::optional<std::string> Catalog::nearest(std::string_view key) const {
+  std::vector<std::string> keys;
+  keys.reserve(entries_.size());
+  for (const auto &entry : entries_) keys.push_back(entry.key);
+  return detail::nearest(key, keys);
+}
+
+std::vector<std::string> Catalog::categories() const {
+  std::vector<std::string> out;
+  for (const auto &entry : entries_)
+    if (std::find(out.begin(), out.end(), entry.category) == out.end())
+      out.push_back(entry.category);
+  return out;
+}
+
+}  // namespace coffer

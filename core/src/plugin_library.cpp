@@ -1,0 +1,199 @@
+#include "plugin_library.hpp"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <coffer/error.hpp>
+
+#include <boost/dll/shared_library.hpp>
+
+#include <cstring>
+#include <system_error>
+
+namespace coffer::detail {
+namespace {
+
+std::string version_text(uint32_t version) {
+  return std::to_string(COFFER_ABI_MAJOR(version)) + "." +
+         std::to_string(COFFER_ABI_MINOR(version));
+}
+
+std::string mode_text(mode_t mode) {
+  char buffer[8];
+  std::snprintf(buffer, sizeof buffer, "%04o", static_cast<unsigned>(mode & 07777));
+  return buffer;
+}
+
+// Closes a descriptor on scope exit.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+struct PluginLibrary::Handle {
+  boost::dll::shared_library library;
+};
+
+PluginLibrary::~PluginLibrary() = default;
+
+std::string unsafe_reason(const std::filesystem::path &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return path.string() + ": " + std::strerror(errno);
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    return path.string() + " is writable by group or others (mode " + mode_text(st.st_mode) +
+           "); run: chmod go-w " + path.string();
+  if (st.st_uid != 0 && st.st_uid != ::geteuid())
+    return path.string() + " belongs to uid " + std::to_string(st.st_uid) +
+           ", neither root nor the user running coffer";
+  return {};
+}
+
+std::filesystem::path find_plugin(const std::string &name,
+                                  const std::vector<std::filesystem::path> &dirs) {
+  std::string looked;
+  for (const auto &dir : dirs) {
+    for (const std::string &file : {"lib" + name + ".so", name + ".so"}) {
+      std::filesystem::path candidate = dir / file;
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
+    }
+    looked += (looked.empty() ? "" : ", ") + dir.string();
+  }
+  if (looked.empty()) looked = "(no plugin directories configured)";
+  throw Error(Code::invalid_config, "plugin '" + name + "' not found: looked for lib" + name +
+                                        ".so in " + looked +
+                                        "; set plugin_dirs in the policy or COFFER_PLUGIN_PATH");
+}
+
+std::string sha256_of_fd(int fd) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw Error(Code::internal, "cannot initialise SHA-256");
+  unsigned char buffer[65536];
+  ::lseek(fd, 0, SEEK_SET);
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      throw Error(Code::invalid_config, std::string("cannot read plugin: ") + std::strerror(errno));
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buffer, static_cast<std::size_t>(n));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &size);
+  static const char *hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &file,
+                                                   const std::optional<std::string> &sha256,
+                                                   const std::string &expected_name) {
+  const std::string name = file.string();
+  auto refuse = [&](const std::string &why) -> Error {
+    return Error(Code::invalid_config, "plugin " + name + " refused: " + why);
+  };
+  if (std::string why = unsafe_reason(file.parent_path().empty() ? "." : file.parent_path());
+      !why.empty())
+    throw refuse("its directory is unsafe: " + why);
+  Fd fd;
+  fd.fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd.fd < 0) throw refuse(std::string("cannot open it: ") + std::strerror(errno));
+  struct stat st {};
+  ::fstat(fd.fd, &st);
+  if (!S_ISREG(st.st_mode)) throw refuse("not a regular file");
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    throw refuse("it is writable by group or others (mode " + mode_text(st.st_mode) +
+                 "); run: chmod go-w " + name);
+  if (st.st_uid != 0 && st.st_uid != ::geteuid())
+    throw refuse("it belongs to uid " + std::to_string(st.st_uid) +
+                 ", neither root nor the user running coffer");
+  if (sha256) {
+    std::string actual = sha256_of_fd(fd.fd);
+    if (actual != *sha256)
+      throw refuse("its SHA-256 is " + actual + " but the policy pins " + *sha256 +
+                   "; if the plugin was upgraded on purpose, update the pin");
+  }
+
+  std::shared_ptr<PluginLibrary> self(new PluginLibrary());
+  self->file_ = file;
+  self->handle_ = std::make_unique<Handle>();
+  // Load through the descriptor we checked (and hashed), so that the file
+  // cannot be swapped between the check and the load.
+  std::string fd_path = "/proc/self/fd/" + std::to_string(fd.fd);
+  std::error_code ec;
+  self->handle_->library.load(boost::dll::fs::path(fd_path),
+                              boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+                              ec);
+  if (ec) {
+    // dlerror() explains better than the error code ("invalid ELF header").
+    std::string detail = ec.message();
+    if (const char *why = ::dlerror(); why != nullptr) detail = why;
+    auto pos = detail.find(fd_path);
+    if (pos != std::string::npos) detail.replace(pos, fd_path.size(), name);
+    throw refuse("it is not a loadable shared object (" + detail + ")");
+  }
+  if (!self->handle_->library.has(COFFER_PROVIDER_ENTRY_SYMBOL))
+    throw refuse("it does not export " + std::string(COFFER_PROVIDER_ENTRY_SYMBOL) +
+                 " (is it a coffer provider plugin built with the coffer SDK?)");
+  auto entry =
+      self->handle_->library.get<const coffer_provider *(uint32_t)>(COFFER_PROVIDER_ENTRY_SYMBOL);
+  const coffer_provider *table = entry(COFFER_ABI_VERSION);
+  if (table == nullptr)
+    throw refuse("it declined to work with this core's ABI version " +
+                 version_text(COFFER_ABI_VERSION) + "; use a plugin built for ABI " +
+                 std::to_string(COFFER_ABI_VERSION_MAJOR) + ".x");
+  uint32_t size = table->struct_size;
+  if (size < offsetof(coffer_provider, get) + sizeof(table->get))
+    throw refuse("its provider table is too short (" + std::to_string(size) + " bytes)");
+  if (COFFER_ABI_MAJOR(table->abi_version) != COFFER_ABI_VERSION_MAJOR)
+    throw refuse("it was built for coffer ABI " + version_text(table->abi_version) +
+                 " but this core implements ABI " + version_text(COFFER_ABI_VERSION) +
+                 "; rebuild the plugin against the coffer " +
+                 std::to_string(COFFER_ABI_VERSION_MAJOR) + ".x SDK");
+  std::memcpy(&self->table_, table, std::min<std::size_t>(size, sizeof(coffer_provider)));
+  self->table_.struct_size = size;
+  if (self->table_.name == nullptr || self->table_.open == nullptr ||
+      self->table_.close == nullptr || self->table_.get == nullptr)
+    throw refuse("its provider table lacks name, open, close or get");
+  if (!expected_name.empty() && expected_name != self->table_.name)
+    throw refuse("it calls itself '" + std::string(self->table_.name) + "', not '" + expected_name +
+                 "'");
+  // A capability counts only if its function is there.
+  auto keep = [&](uint64_t bit, const void *fn) {
+    if (fn == nullptr) self->table_.capabilities &= ~bit;
+  };
+  keep(COFFER_CAP_PUT, reinterpret_cast<const void *>(self->table_.put));
+  keep(COFFER_CAP_REMOVE, reinterpret_cast<const void *>(self->table_.remove));
+  keep(COFFER_CAP_LIST, reinterpret_cast<const void *>(self->table_.list));
+  keep(COFFER_CAP_HEALTH, reinterpret_cast<const void *>(self->table_.health));
+  keep(COFFER_CAP_KEY_NAME, reinterpret_cast<const void *>(self->table_.key_name));
+  keep(COFFER_CAP_ADMIN, reinterpret_cast<const void *>(self->table_.admin));
+  self->table_.capabilities |= COFFER_CAP_GET;
+  return self;
+}
+
+std::vector<std::string> PluginLibrary::capability_names() const {
+  std::vector<std::string> out;
+  const std::pair<uint64_t, const char *> names[] = {
+      {COFFER_CAP_GET, "get"},           {COFFER_CAP_PUT, "put"},
+      {COFFER_CAP_REMOVE, "remove"},     {COFFER_CAP_LIST, "list"},
+      {COFFER_CAP_HEALTH, "health"},     {COFFER_CAP_VERSIONS, "versions"},
+      {COFFER_CAP_KEY_NAME, "key_name"}, {COFFER_CAP_ADMIN, "admin"}};
+  for (const auto &[bit, text] : names)
+    if ((table_.capabilities & bit) != 0) out.emplace_back(text);
+  return out;
+}
+
+}  // namespace coffer::detail

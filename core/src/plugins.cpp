@@ -1,0 +1,73 @@
+#include <sys/auxv.h>
+#include <coffer/error.hpp>
+#include <coffer/plugins.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "plugin_library.hpp"
+
+namespace coffer {
+
+std::uint32_t abi_version() noexcept {
+  return COFFER_ABI_VERSION;
+}
+
+const char *library_version() noexcept {
+  return COFFER_VERSION;
+}
+
+std::vector<std::filesystem::path> default_plugin_dirs() {
+  std::vector<std::filesystem::path> dirs;
+  // A setuid or setgid process must not let its caller choose code to load.
+  bool privileged = ::getauxval(AT_SECURE) != 0;
+  if (!privileged) {
+    if (const char *env = std::getenv("COFFER_PLUGIN_PATH"); env != nullptr) {
+      std::string_view rest(env);
+      while (!rest.empty()) {
+        auto colon = rest.find(':');
+        std::string_view part = rest.substr(0, colon);
+        if (!part.empty()) dirs.emplace_back(std::string(part));
+        if (colon == std::string_view::npos) break;
+        rest.remove_prefix(colon + 1);
+      }
+    }
+  }
+  dirs.emplace_back(COFFER_INSTALLED_PLUGIN_DIR);
+  return dirs;
+}
+
+std::vector<PluginInfo> scan_plugins(const std::vector<std::filesystem::path> &dirs) {
+  std::vector<PluginInfo> out;
+  for (const auto &dir : dirs) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) continue;
+    std::vector<std::filesystem::path> files;
+    for (const auto &entry : std::filesystem::directory_iterator(dir, ec))
+      if (entry.path().extension() == ".so") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    std::string dir_problem = detail::unsafe_reason(dir);
+    for (const auto &file : files) {
+      PluginInfo info;
+      info.file = file;
+      try {
+        if (!dir_problem.empty())
+          throw Error(Code::invalid_config, "its directory is unsafe: " + dir_problem);
+        auto library = detail::PluginLibrary::load(file);
+        const coffer_provider &table = library->table();
+        info.loadable = true;
+        info.name = table.name;
+        info.plugin_version = table.plugin_version != nullptr ? table.plugin_version : "";
+        info.description = table.description != nullptr ? table.description : "";
+        info.abi_version = table.abi_version;
+        info.capabilities = library->capability_names();
+      } catch (const std::exception &e) {
+        info.refusal = e.what();
+      }
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
+}
+
+}  // namespace coffer

@@ -1,0 +1,76 @@
+// The policy file: which providers exist and how keys route to them. Parsed
+// and validated into an immutable value; every error names file, line and
+// column. See docs/policy.md for the format.
+#ifndef COFFER_CORE_POLICY_HPP
+#define COFFER_CORE_POLICY_HPP
+
+#include <coffer/error.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coffer::detail {
+
+struct ProviderSpec {
+  std::string name;                   // the policy's name for the instance
+  std::string plugin;                 // plugin name (lib<plugin>.so)
+  std::string config_json;            // the `config` object, serialised without comments
+  std::optional<std::string> sha256;  // lower-case hex pin of the plugin file
+  std::string where;                  // "file:line:col: " of the provider's entry
+};
+
+// What a chain does when a provider answers with a given failure.
+enum class OnFailure { next, stop };
+
+struct Chain {
+  std::vector<std::string> providers;
+  std::map<Code, OnFailure> on;  // overrides of the defaults
+  [[nodiscard]] OnFailure action(Code code) const;
+};
+
+struct Route {
+  Chain chain;
+  std::vector<std::string> allow;  // keys (or "*"); empty: all
+  std::vector<std::string> deny;   // keys
+};
+
+struct CacheSettings {
+  std::chrono::milliseconds ttl{std::chrono::seconds(300)};
+  std::chrono::milliseconds refresh_ahead{std::chrono::seconds(30)};
+  std::chrono::milliseconds stale_if_error{std::chrono::seconds(3600)};
+  std::chrono::milliseconds negative_ttl{std::chrono::seconds(5)};
+};
+
+struct Policy {
+  std::string source;                    // file name or "<string>"
+  std::filesystem::path base_directory;  // for relative paths
+  std::vector<std::filesystem::path> plugin_dirs;
+  std::vector<std::filesystem::path> catalogs;
+  std::vector<ProviderSpec> providers;  // in file order
+  std::map<std::string, Route> routes;  // category or "*"
+  std::map<std::string, Chain> keys;    // canonical key overrides
+  CacheSettings cache;
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+
+  [[nodiscard]] const ProviderSpec *provider(const std::string &name) const;
+};
+
+// Parses and validates policy text. Throws Error(invalid_config).
+Policy parse_policy(const std::string &source, const std::string &text,
+                    const std::filesystem::path &base_directory);
+
+// Reads and parses a policy file.
+Policy read_policy(const std::filesystem::path &file);
+
+// The default action of a chain for a failure code.
+OnFailure default_action(Code code);
+
+}  // namespace coffer::detail
+
+#endif  // COFFER_CORE_POLICY_HPP

@@ -1,0 +1,132 @@
+#include "snapshot.hpp"
+
+#include <algorithm>
+
+#include "cache.hpp"
+#include "nearest.hpp"
+
+namespace coffer::detail {
+
+ProviderInstance *Snapshot::instance(std::string_view name) const {
+  auto it = by_name.find(std::string(name));
+  return it == by_name.end() ? nullptr : it->second;
+}
+
+const Resolution *Snapshot::find(const std::string &key) const {
+  auto it = resolved.find(key);
+  return it == resolved.end() ? nullptr : &it->second;
+}
+
+Resolution Snapshot::resolve(const std::string &key) const {
+  if (const Resolution *known = find(key)) return *known;
+  Resolution r;
+  if (!is_canonical_key(key)) {
+    r.code = Code::invalid_argument;
+    r.message = "'" + key + "' is not a key name: expected Category.Name";
+    if (auto near = catalog.nearest(key)) r.message += " (did you mean '" + *near + "'?)";
+    return r;
+  }
+  bool known = catalog.contains(key);
+  if (!known && !allow_unknown_keys) {
+    r.code = Code::invalid_argument;
+    r.message = "no catalog has the key '" + key + "'";
+    if (auto near = catalog.nearest(key))
+      r.message += "; did you mean '" + *near + "'?";
+    else
+      r.message += "; add it to a catalog (see docs/policy.md, \"catalogs\")";
+    return r;
+  }
+  std::string category(category_of(key));
+  const Route *route = nullptr;
+  if (auto it = policy.routes.find(category); it != policy.routes.end()) {
+    route = &it->second;
+    r.rule = "routes." + category;
+  } else if (auto star = policy.routes.find("*"); star != policy.routes.end()) {
+    route = &star->second;
+    r.rule = "routes.*";
+  }
+  if (auto it = policy.keys.find(key); it != policy.keys.end()) {
+    r.spec = &it->second;
+    r.rule = "keys." + key;
+  } else if (route != nullptr) {
+    r.spec = &route->chain;
+  } else {
+    r.code = Code::invalid_config;
+    r.message = policy.source + ": no route for category '" + category + "' (key " + key +
+                ") and no \"*\" route";
+    return r;
+  }
+  if (route != nullptr) {
+    std::string where = r.rule.rfind("keys.", 0) == 0 ? "routes." + category : r.rule;
+    if (std::find(route->deny.begin(), route->deny.end(), key) != route->deny.end()) {
+      r.code = Code::denied;
+      r.message = "the policy denies " + key + " (" + where + ".deny)";
+      return r;
+    }
+    if (!route->allow.empty() &&
+        std::find(route->allow.begin(), route->allow.end(), key) == route->allow.end() &&
+        std::find(route->allow.begin(), route->allow.end(), "*") == route->allow.end()) {
+      r.code = Code::denied;
+      r.message = "the policy does not allow " + key + " (not in " + where + ".allow)";
+      return r;
+    }
+  }
+  for (const auto &name : r.spec->providers) r.chain.push_back(instance(name));
+  return r;
+}
+
+std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &context,
+                                         const Snapshot *previous, std::uint64_t generation) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->generation = generation;
+  snapshot->allow_unknown_keys = context.options.allow_unknown_keys;
+  if (context.options.builtin_catalog) snapshot->catalog = Catalog::builtin();
+  for (const auto &file : context.options.catalogs) snapshot->catalog.add_file(file);
+  for (const auto &file : policy.catalogs) snapshot->catalog.add_file(file);
+
+  snapshot->plugin_dirs = context.options.plugin_dirs;
+  for (const auto &dir : policy.plugin_dirs) snapshot->plugin_dirs.push_back(dir);
+  for (const auto &dir : default_plugin_dirs()) snapshot->plugin_dirs.push_back(dir);
+
+  for (const auto &spec : policy.providers) {
+    std::filesystem::path file;
+    try {
+      file = find_plugin(spec.plugin, snapshot->plugin_dirs);
+    } catch (const Error &e) {
+      throw Error(e.code(), spec.where + "provider '" + spec.name + "': " + e.what());
+    }
+    std::shared_ptr<ProviderInstance> instance;
+    std::string identity = ProviderInstance::identity_of(spec, file);
+    if (previous != nullptr) {
+      for (const auto &old : previous->instances)
+        if (old->identity() == identity) instance = old;
+    }
+    if (!instance) {
+      std::shared_ptr<PluginLibrary> library;
+      std::string library_key = file.string() + '\n' + spec.sha256.value_or("");
+      if (auto it = context.libraries.find(library_key); it != context.libraries.end()) {
+        library = it->second;
+      } else {
+        try {
+          library = PluginLibrary::load(file, spec.sha256, spec.plugin);
+        } catch (const Error &e) {
+          throw Error(e.code(), spec.where + "provider '" + spec.name + "': " + e.what());
+        }
+        context.libraries[library_key] = library;
+      }
+      instance = ProviderInstance::open(library, spec, policy.base_directory, context.logger,
+                                        context.worker, context.tracker);
+      context.logger.debug("opened provider '" + spec.name + "' (plugin " + spec.plugin + ", " +
+                           file.string() + ")");
+    }
+    instance->cache().configure(policy.cache);
+    snapshot->by_name[spec.name] = instance.get();
+    snapshot->instances.push_back(std::move(instance));
+  }
+  snapshot->policy = std::move(policy);
+  for (const auto &entry : snapshot->catalog.entries())
+    snapshot->resolved.emplace(entry.key, snapshot->resolve(entry.key));
+  return snapshot;
+}
+
+}  // namespace coffer::detail

@@ -1,0 +1,65 @@
+// An immutable view of one loaded policy: its providers (open instances), its
+// catalog and the resolved route of every catalog key. Requests hold the
+// snapshot they started with; a reload swaps in a new one.
+#ifndef COFFER_CORE_SNAPSHOT_HPP
+#define COFFER_CORE_SNAPSHOT_HPP
+
+#include <coffer/catalog.hpp>
+#include <coffer/store.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "logger.hpp"
+#include "plugin_library.hpp"
+#include "policy.hpp"
+#include "provider_instance.hpp"
+
+namespace coffer::detail {
+
+// How one key resolves under a policy.
+struct Resolution {
+  Code code = Code::ok;  // invalid_argument (unknown key), denied, invalid_config
+  std::string message;   // why, when code is not ok
+  std::vector<ProviderInstance *> chain;
+  const Chain *spec = nullptr;
+  std::string rule;  // keys.K, routes.C or routes.*
+};
+
+struct Snapshot {
+  Policy policy;
+  std::uint64_t generation = 0;
+  Catalog catalog;
+  std::vector<std::filesystem::path> plugin_dirs;
+  std::vector<std::shared_ptr<ProviderInstance>> instances;  // policy order
+  std::unordered_map<std::string, ProviderInstance *> by_name;
+  std::unordered_map<std::string, Resolution> resolved;  // every catalog key
+  bool allow_unknown_keys = false;
+
+  [[nodiscard]] ProviderInstance *instance(std::string_view name) const;
+  // The resolution of `key` (precomputed for catalog keys).
+  [[nodiscard]] Resolution resolve(const std::string &key) const;
+  [[nodiscard]] const Resolution *find(const std::string &key) const;
+};
+
+// What building a snapshot needs from the Store.
+struct SnapshotContext {
+  const StoreOptions &options;
+  const Logger &logger;
+  Worker &worker;
+  Tracker &tracker;
+  // Loaded libraries by file, shared across snapshots; guarded by the caller.
+  std::map<std::string, std::shared_ptr<PluginLibrary>> &libraries;
+};
+
+// Builds a snapshot, reusing instances of `previous` whose configuration did
+// not change. Throws Error; nothing of the new snapshot survives a failure.
+std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &context,
+                                         const Snapshot *previous, std::uint64_t generation);
+
+}  // namespace coffer::detail
+
+#endif  // COFFER_CORE_SNAPSHOT_HPP

@@ -1,0 +1,633 @@
+#include <coffer/store.hpp>
+
+#include <future>
+#include <sstream>
+
+#include "cache.hpp"
+#include "policy.hpp"
+#include "store_impl.hpp"
+
+namespace coffer {
+
+using detail::ProviderInstance;
+using detail::Snapshot;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string provider_message(const ProviderInstance &p, Code code, const std::string &message) {
+  std::string out = "provider '" + p.name() + "': ";
+  out += message.empty() ? std::string(to_string(code)) : message;
+  return out;
+}
+
+// One get walking a fallback chain. Holds the snapshot it started with.
+struct GetOperation : std::enable_shared_from_this<GetOperation> {
+  std::shared_ptr<Store::Impl> store;
+  std::shared_ptr<Snapshot> snapshot;
+  detail::Resolution resolution;
+  std::string key;
+  std::string version;
+  std::string caller;
+  bool bypass = false;
+  uint32_t timeout_ms = 0;
+  std::size_t step = 0;
+  std::string trail;  // what earlier providers said
+  Clock::time_point start;
+  std::function<void(Result)> handler;
+
+  void finish(Result result, bool hit, bool stale) {
+    store->report_access(key, result.provider, "get", result.code, result.message, start, hit,
+                         stale, caller);
+    if (result.ok() && version.empty())
+      store->subscriptions_->observe(key, result.provider, result.secret.version());
+    auto h = std::move(handler);
+    h(std::move(result));
+  }
+
+  void run() {
+    if (step >= resolution.chain.size()) {
+      Result r;
+      r.code = Code::not_found;
+      r.message = "no provider has " + key + " (" + trail + ")";
+      finish(std::move(r), false, false);
+      return;
+    }
+    ProviderInstance *provider = resolution.chain[step];
+    auto self = shared_from_this();
+    auto fetch = [self, provider](detail::Cache::FetchDone done) {
+      provider->get(self->key, self->version, self->timeout_ms,
+                    [done = std::move(done)](Code c, const std::string &m, Secret v) {
+                      done(c, m, std::move(v));
+                    });
+    };
+    provider->cache().get(key, version, bypass, fetch, [self, provider](detail::CacheAnswer a) {
+      self->answer(provider, std::move(a));
+    });
+  }
+
+  void answer(ProviderInstance *provider, detail::CacheAnswer a) {
+    if (a.code == Code::ok) {
+      if (a.stale)
+        store->logger_.warning("serving a stale " + key + " from provider '" + provider->name() +
+                               "': " + a.message);
+      Result r;
+      r.code = Code::ok;
+      r.secret = std::move(a.value);
+      r.provider = provider->name();
+      finish(std::move(r), a.hit, a.stale);
+      return;
+    }
+    std::string said = provider_message(*provider, a.code, a.message);
+    trail += (trail.empty() ? "" : "; ") + said;
+    if (resolution.spec->action(a.code) == detail::OnFailure::next) {
+      ++step;
+      run();
+      return;
+    }
+    Result r;
+    r.code = a.code;
+    r.message = key + ": " + said;
+    r.provider = provider->name();
+    finish(std::move(r), a.hit, false);
+  }
+};
+
+// Waits for an asynchronous result.
+template <class T>
+struct Waiter {
+  std::promise<T> promise;
+  std::future<T> future = promise.get_future();
+};
+
+}  // namespace
+
+Store::Impl::Impl(StoreOptions options, std::optional<std::filesystem::path> file, std::string text,
+                  std::filesystem::path base_directory)
+    : options_(std::move(options)),
+      logger_(options_.log, options_.log_level),
+      file_(std::move(file)),
+      text_(std::move(text)),
+      base_directory_(std::move(base_directory)),
+      worker_(std::make_unique<detail::Worker>()),
+      subscriptions_(std::make_unique<detail::Subscriptions>(*worker_)) {}
+
+Store::Impl::~Impl() {
+  closing_ = true;
+  tracker_.wait_idle();
+  current_.store(nullptr);
+  worker_.reset();  // runs the pending closes, then stops
+  subscriptions_.reset();
+  libraries_.clear();
+}
+
+std::shared_ptr<Snapshot> Store::Impl::snapshot() const {
+  return current_.load();
+}
+
+void Store::Impl::load() {
+  std::lock_guard lock(load_mutex_);
+  std::string source = file_ ? file_->string() : "<string>";
+  std::uint64_t next = generation_.load() + 1;
+  try {
+    detail::Policy policy =
+        file_ ? detail::read_policy(*file_) : detail::parse_policy(source, text_, base_directory_);
+    auto previous = current_.load();
+    detail::SnapshotContext context{options_, logger_, *worker_, tracker_, libraries_};
+    auto fresh = detail::build_snapshot(std::move(policy), context, previous.get(), next);
+    // Probe the providers: one that says its configuration is wrong fails
+    // the load; one that is merely unreachable is reported and kept.
+    for (const auto &instance : fresh->instances) {
+      bool reused = false;
+      if (previous)
+        for (const auto &old : previous->instances) reused = reused || old == instance;
+      if (reused || !instance->can(COFFER_CAP_HEALTH)) continue;
+      auto waiter = std::make_shared<Waiter<std::pair<Code, std::string>>>();
+      instance->health([waiter](Code c, const std::string &, const std::string &m) {
+        waiter->promise.set_value({c, m});
+      });
+      if (waiter->future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+        logger_.warning("provider '" + instance->name() + "' did not answer its health check");
+        continue;
+      }
+      auto [code, message] = waiter->future.get();
+      if (code == Code::invalid_config)
+        throw Error(code, "provider '" + instance->name() + "': " + message);
+      if (code != Code::ok)
+        logger_.warning("provider '" + instance->name() + "' health: " +
+                        std::string(to_string(code)) + (message.empty() ? "" : ": " + message));
+    }
+    current_.store(fresh);
+    generation_ = next;
+    if (file_) {
+      std::error_code ec;
+      watched_time_ = std::filesystem::last_write_time(*file_, ec);
+      watched_size_ = std::filesystem::file_size(*file_, ec);
+    }
+    if (next > 1)
+      logger_.info("policy " + source + " loaded (generation " + std::to_string(next) + ")");
+    if (options_.observer) {
+      PolicyEvent event;
+      event.loaded = true;
+      event.source = source;
+      event.generation = next;
+      options_.observer->on_policy(event);
+    }
+  } catch (const Error &e) {
+    auto current = generation_.load();
+    if (current > 0)
+      logger_.error("policy reload failed, keeping generation " + std::to_string(current) + ": " +
+                    e.what());
+    if (options_.observer) {
+      PolicyEvent event;
+      event.loaded = false;
+      event.source = source;
+      event.message = e.what();
+      event.generation = current;
+      options_.observer->on_policy(event);
+    }
+    throw;
+  }
+  if (!subscriptions_->empty()) worker_->post([this] { refresh_subscribed(); });
+}
+
+void Store::Impl::report_access(const std::string &key, const std::string &provider,
+                                const char *operation, Code outcome, const std::string &message,
+                                Clock::time_point start, bool hit, bool stale,
+                                std::string_view caller) {
+  if (outcome != Code::ok && outcome != Code::not_found)
+    logger_.debug(std::string(operation) + " " + key + ": " + std::string(to_string(outcome)) +
+                  ": " + message);
+  if (!options_.observer) return;
+  AccessEvent event;
+  event.key = key;
+  event.category = category_of(key);
+  event.provider = provider;
+  event.operation = operation;
+  event.outcome = outcome;
+  event.message = message;
+  event.latency = Clock::now() - start;
+  event.cache_hit = hit;
+  event.stale = stale;
+  event.caller = caller.empty() ? std::string_view(options_.caller) : caller;
+  options_.observer->on_access(event);
+}
+
+std::optional<Result> Store::Impl::get_cached(const std::string &key, const GetOptions &options) {
+  if (options.bypass_cache || !options.version.empty()) return std::nullopt;
+  auto start = options_.observer ? Clock::now() : Clock::time_point{};
+  auto snap = current_.load();
+  const detail::Resolution *resolution = snap->find(key);
+  if (resolution == nullptr || resolution->code != Code::ok) return std::nullopt;
+  for (ProviderInstance *provider : resolution->chain) {
+    bool negative = false;
+    bool refresh = false;
+    auto value = provider->cache().peek(key, &negative, &refresh);
+    if (value) {
+      if (refresh) return std::nullopt;  // let the slow path start the refresh
+      Result r;
+      r.code = Code::ok;
+      r.secret = std::move(*value);
+      r.provider = provider->name();
+      if (options_.observer)
+        report_access(key, r.provider, "get", Code::ok, {}, start, true, false, options.caller);
+      subscriptions_->observe(key, r.provider, r.secret.version());
+      return r;
+    }
+    if (!negative || resolution->spec->action(Code::not_found) != detail::OnFailure::next)
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void Store::Impl::get_async(const std::string &key, std::function<void(Result)> handler,
+                            const GetOptions &options) {
+  auto op = std::make_shared<GetOperation>();
+  op->start = Clock::now();
+  op->store = shared_from_this();
+  op->snapshot = current_.load();
+  op->resolution = op->snapshot->resolve(key);
+  op->key = key;
+  op->version = std::string(options.version);
+  op->caller = std::string(options.caller);
+  op->bypass = options.bypass_cache;
+  auto timeout = options.timeout.count() > 0 ? options.timeout : op->snapshot->policy.timeout;
+  op->timeout_ms = static_cast<uint32_t>(timeout.count());
+  op->handler = std::move(handler);
+  if (op->resolution.code != Code::ok) {
+    Result r;
+    r.code = op->resolution.code;
+    r.message = op->resolution.message;
+    op->finish(std::move(r), false, false);
+    return;
+  }
+  op->run();
+}
+
+void Store::Impl::refresh_subscribed() {
+  if (closing_) return;
+  auto snap = current_.load();
+  if (!snap) return;
+  auto targets = subscriptions_->targets();
+  for (const auto &entry : snap->catalog.entries()) {
+    bool wanted = false;
+    for (const auto &t : targets)
+      wanted = wanted || t == entry.key || t == entry.category || t == "*";
+    if (!wanted) continue;
+    GetOptions options;
+    options.bypass_cache = true;
+    options.caller = "coffer:subscriptions";
+    get_async(
+        entry.key, [](Result) {}, options);
+  }
+}
+
+void Store::Impl::schedule_refresh() {
+  if (refresh_scheduled_.exchange(true)) return;
+  auto snap = current_.load();
+  auto period = options_.subscription_refresh.count() > 0
+                    ? options_.subscription_refresh
+                    : std::chrono::duration_cast<std::chrono::milliseconds>(snap->policy.cache.ttl);
+  if (period.count() <= 0) period = std::chrono::seconds(1);
+  std::weak_ptr<Impl> weak = weak_from_this();
+  auto tick = std::make_shared<std::function<void()>>();
+  *tick = [weak, period, tick_ref = std::weak_ptr<std::function<void()>>(tick)] {
+    auto self = weak.lock();
+    if (!self || self->closing_) return;
+    self->refresh_subscribed();
+    if (auto next = tick_ref.lock())
+      self->worker_->post_at(Clock::now() + period, [next] { (*next)(); });
+  };
+  worker_->post_at(Clock::now() + period, [tick] { (*tick)(); });
+}
+
+void Store::Impl::watch_tick() {
+  if (closing_ || !file_) return;
+  std::error_code ec;
+  auto time = std::filesystem::last_write_time(*file_, ec);
+  if (ec) return;
+  auto size = std::filesystem::file_size(*file_, ec);
+  if (time != watched_time_ || size != watched_size_) {
+    watched_time_ = time;
+    watched_size_ = size;
+    try {
+      load();
+    } catch (const Error &) {  // reported by load(); the old policy stays
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+Store::Store(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store &&) noexcept = default;
+Store &Store::operator=(Store &&) noexcept = default;
+Store::~Store() = default;
+
+namespace {
+void start_watching(const std::shared_ptr<Store::Impl> &impl) {
+  if (!impl->options_.watch_policy || !impl->file_) return;
+  std::weak_ptr<Store::Impl> weak = impl;
+  auto tick = std::make_shared<std::function<void()>>();
+  *tick = [weak, tick_ref = std::weak_ptr<std::function<void()>>(tick)] {
+    auto self = weak.lock();
+    if (!self || self->closing_) return;
+    self->watch_tick();
+    if (auto next = tick_ref.lock())
+      self->worker_->post_at(Clock::now() + std::chrono::milliseconds(250), [next] { (*next)(); });
+  };
+  impl->worker_->post_at(Clock::now() + std::chrono::milliseconds(250), [tick] { (*tick)(); });
+}
+}  // namespace
+
+Store Store::open(const std::filesystem::path &policy, StoreOptions options) {
+  auto impl = std::make_shared<Impl>(std::move(options), policy, std::string(),
+                                     std::filesystem::absolute(policy).parent_path());
+  impl->load();
+  start_watching(impl);
+  return Store(std::move(impl));
+}
+
+Store Store::from_string(std::string_view policy_json, StoreOptions options,
+                         const std::filesystem::path &base_directory) {
+  auto base = base_directory.empty() ? std::filesystem::current_path() : base_directory;
+  auto impl = std::make_shared<Impl>(std::move(options), std::nullopt, std::string(policy_json),
+                                     std::filesystem::absolute(base));
+  impl->load();
+  return Store(std::move(impl));
+}
+
+Result Store::try_get(std::string_view key, const GetOptions &options) {
+  std::string k(key);
+  if (auto hit = impl_->get_cached(k, options)) return std::move(*hit);
+  auto waiter = std::make_shared<Waiter<Result>>();
+  impl_->get_async(
+      k, [waiter](Result r) { waiter->promise.set_value(std::move(r)); }, options);
+  return waiter->future.get();
+}
+
+Secret Store::get(std::string_view key, const GetOptions &options) {
+  Result r = try_get(key, options);
+  if (!r.ok()) throw Error(r.code, r.message);
+  return std::move(r.secret);
+}
+
+void Store::get_async(std::string_view key, std::function<void(Result)> handler,
+                      const GetOptions &options) {
+  std::string k(key);
+  if (auto hit = impl_->get_cached(k, options)) {
+    handler(std::move(*hit));
+    return;
+  }
+  impl_->get_async(k, std::move(handler), options);
+}
+
+std::vector<Result> Store::get_many(std::span<const std::string> keys, const GetOptions &options) {
+  std::vector<Result> results(keys.size());
+  struct Batch {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t remaining;
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->remaining = keys.size();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    get_async(
+        keys[i],
+        [batch, &results, i](Result r) {
+          std::lock_guard lock(batch->mutex);
+          results[i] = std::move(r);
+          if (--batch->remaining == 0) batch->done.notify_all();
+        },
+        options);
+  }
+  std::unique_lock lock(batch->mutex);
+  batch->done.wait(lock, [&] { return batch->remaining == 0; });
+  return results;
+}
+
+namespace {
+// The first provider of a key's chain, for writes.
+ProviderInstance *writer_for(const Snapshot &snap, const std::string &key,
+                             detail::Resolution &resolution) {
+  resolution = snap.resolve(key);
+  if (resolution.code != Code::ok) throw Error(resolution.code, resolution.message);
+  return resolution.chain.front();
+}
+
+std::pair<Code, std::pair<std::string, std::string>> wait_done(
+    const std::function<void(ProviderInstance::Done)> &start) {
+  auto waiter = std::make_shared<Waiter<std::pair<Code, std::pair<std::string, std::string>>>>();
+  start([waiter](Code c, const std::string &v, const std::string &m) {
+    waiter->promise.set_value({c, {v, m}});
+  });
+  return waiter->future.get();
+}
+}  // namespace
+
+std::string Store::put(std::string_view key, const Secret &value, std::string_view caller) {
+  auto snap = impl_->snapshot();
+  std::string k(key);
+  auto start = Clock::now();
+  detail::Resolution resolution;
+  ProviderInstance *provider = writer_for(*snap, k, resolution);
+  auto [code, rest] = wait_done(
+      [&](ProviderInstance::Done done) { provider->put(k, value.bytes(), std::move(done)); });
+  for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
+  impl_->report_access(k, provider->name(), "put", code, rest.second, start, false, false, caller);
+  if (code != Code::ok)
+    throw Error(code, k + ": " + provider_message(*provider, code, rest.second));
+  return rest.first;
+}
+
+void Store::remove(std::string_view key, std::string_view caller) {
+  auto snap = impl_->snapshot();
+  std::string k(key);
+  auto start = Clock::now();
+  detail::Resolution resolution;
+  ProviderInstance *provider = writer_for(*snap, k, resolution);
+  auto [code, rest] =
+      wait_done([&](ProviderInstance::Done done) { provider->remove(k, std::move(done)); });
+  for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
+  impl_->report_access(k, provider->name(), "remove", code, rest.second, start, false, false,
+                       caller);
+  if (code != Code::ok)
+    throw Error(code, k + ": " + provider_message(*provider, code, rest.second));
+}
+
+namespace {
+ProviderInstance *named(const Snapshot &snap, std::string_view name) {
+  ProviderInstance *p = snap.instance(name);
+  if (p == nullptr) {
+    std::string known;
+    for (const auto &i : snap.instances) known += (known.empty() ? "" : ", ") + i->name();
+    throw Error(Code::invalid_argument, "no provider named '" + std::string(name) +
+                                            "' in the policy (it has: " + known + ")");
+  }
+  return p;
+}
+}  // namespace
+
+std::vector<ListEntry> Store::list(std::string_view provider) {
+  auto snap = impl_->snapshot();
+  ProviderInstance *p = named(*snap, provider);
+  auto waiter = std::make_shared<Waiter<std::tuple<Code, std::vector<ListEntry>, std::string>>>();
+  p->list([waiter](Code c, std::vector<ListEntry> entries, const std::string &m) {
+    waiter->promise.set_value({c, std::move(entries), m});
+  });
+  auto [code, entries, message] = waiter->future.get();
+  if (code != Code::ok) throw Error(code, provider_message(*p, code, message));
+  return entries;
+}
+
+std::string Store::admin(std::string_view provider, std::string_view command,
+                         std::string_view arguments_json) {
+  auto snap = impl_->snapshot();
+  ProviderInstance *p = named(*snap, provider);
+  std::string cmd(command);
+  std::string args(arguments_json.empty() ? "{}" : arguments_json);
+  auto [code, rest] =
+      wait_done([&](ProviderInstance::Done done) { p->admin(cmd, args, std::move(done)); });
+  for (const auto &i : snap->instances) i->cache().clear();
+  if (code != Code::ok) {
+    std::string message = provider_message(*p, code, rest.second);
+    if (!rest.first.empty()) message += "\n" + rest.first;
+    throw Error(code, message);
+  }
+  return rest.first;
+}
+
+void Store::reload() {
+  impl_->load();
+}
+
+std::uint64_t Store::generation() const {
+  return impl_->generation_.load();
+}
+
+Subscription Store::subscribe(std::string key_or_category,
+                              std::function<void(const ChangeEvent &)> on_change) {
+  auto snap = impl_->snapshot();
+  bool known = key_or_category == "*" || snap->catalog.contains(key_or_category);
+  if (!known) {
+    for (const auto &c : snap->catalog.categories()) known = known || c == key_or_category;
+  }
+  if (!known)
+    throw Error(Code::invalid_argument, "cannot subscribe to '" + key_or_category +
+                                            "': neither a catalog key nor a category");
+  auto subscription = impl_->subscriptions_->add(std::move(key_or_category), std::move(on_change));
+  impl_->worker_->post([weak = std::weak_ptr<Impl>(impl_)] {
+    if (auto self = weak.lock()) self->refresh_subscribed();
+  });
+  impl_->schedule_refresh();
+  return subscription;
+}
+
+Explanation Store::explain(std::string_view key) {
+  auto snap = impl_->snapshot();
+  std::string k(key);
+  Explanation out;
+  out.key = k;
+  out.category = std::string(category_of(k));
+  out.in_catalog = snap->catalog.contains(k);
+  detail::Resolution r = snap->resolve(k);
+  out.rule = r.rule;
+  if (r.code != Code::ok) {
+    out.access = r.message;
+    if (r.spec == nullptr) return out;
+  } else {
+    out.access = "allowed";
+  }
+  bool answered = r.code != Code::ok;
+  for (ProviderInstance *p : r.chain) {
+    Explanation::Step step;
+    step.provider = p->name();
+    step.plugin = p->plugin();
+    auto [name_code, name] = p->key_name(k);
+    step.name = name_code == Code::ok ? name : "(cannot name it: " + name + ")";
+    if (answered) {
+      step.outcome = "skipped";
+      step.note = r.code != Code::ok ? "the policy denies the key" : "an earlier provider answered";
+      out.chain.push_back(std::move(step));
+      continue;
+    }
+    auto waiter = std::make_shared<Waiter<std::pair<Code, std::string>>>();
+    p->get(k, {}, static_cast<uint32_t>(snap->policy.timeout.count()),
+           [waiter](Code c, const std::string &m, Secret) {
+             waiter->promise.set_value({c, m});
+           });
+    auto [code, message] = waiter->future.get();
+    step.outcome = code == Code::ok ? "found" : std::string(to_string(code));
+    if (code == Code::ok) {
+      step.note = "answers the key";
+      answered = true;
+    } else if (r.spec->action(code) == detail::OnFailure::next) {
+      step.note = (message.empty() ? std::string(to_string(code)) : message) +
+                  "; the chain continues on " + std::string(to_string(code));
+    } else {
+      step.note = (message.empty() ? std::string(to_string(code)) : message) +
+                  "; the chain stops on " + std::string(to_string(code));
+      answered = true;
+    }
+    out.chain.push_back(std::move(step));
+  }
+  return out;
+}
+
+std::string Store::key_name(std::string_view key, std::string_view provider) {
+  auto snap = impl_->snapshot();
+  ProviderInstance *p = named(*snap, provider);
+  auto [code, name] = p->key_name(std::string(key));
+  if (code != Code::ok) throw Error(code, provider_message(*p, code, name));
+  return name;
+}
+
+bool CheckReport::ok() const noexcept {
+  if (!problems.empty()) return false;
+  for (const auto &k : keys)
+    if (k.code != Code::ok) return false;
+  return true;
+}
+
+CheckReport Store::check() {
+  CheckReport report;
+  auto snap = impl_->snapshot();
+  for (const auto &instance : snap->instances) {
+    auto [code, rest] = wait_done([&](ProviderInstance::Done done) { instance->health(done); });
+    if (code != Code::ok) report.problems.push_back(provider_message(*instance, code, rest.second));
+  }
+  std::vector<std::string> keys;
+  for (const auto &entry : snap->catalog.entries()) keys.push_back(entry.key);
+  GetOptions options;
+  options.caller = "coffer:check";
+  auto results = get_many(keys, options);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    CheckReport::KeyOutcome outcome;
+    outcome.key = keys[i];
+    outcome.provider = results[i].provider;
+    outcome.code = results[i].code;
+    outcome.message = results[i].message;
+    report.keys.push_back(std::move(outcome));
+  }
+  return report;
+}
+
+const Catalog &Store::catalog() const {
+  return impl_->snapshot()->catalog;
+}
+
+std::vector<std::string> Store::providers() const {
+  std::vector<std::string> out;
+  for (const auto &i : impl_->snapshot()->instances) out.push_back(i->name());
+  return out;
+}
+
+std::string Store::plugin_of(std::string_view provider) const {
+  return named(*impl_->snapshot(), provider)->plugin();
+}
+
+std::vector<PluginInfo> Store::plugins() const {
+  return scan_plugins(impl_->snapshot()->plugin_dirs);
+}
+
+}  // namespace coffer

@@ -1,0 +1,65 @@
+// Store::Impl: the state behind coffer::Store.
+#ifndef COFFER_CORE_STORE_IMPL_HPP
+#define COFFER_CORE_STORE_IMPL_HPP
+
+#include <coffer/store.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "logger.hpp"
+#include "snapshot.hpp"
+#include "subscriptions.hpp"
+#include "tracker.hpp"
+#include "worker.hpp"
+
+namespace coffer {
+
+class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
+ public:
+  Impl(StoreOptions options, std::optional<std::filesystem::path> file, std::string text,
+       std::filesystem::path base_directory);
+  ~Impl();
+
+  // Loads the policy and swaps it in; throws and keeps the old one on failure.
+  void load();
+  std::shared_ptr<detail::Snapshot> snapshot() const;
+
+  void get_async(const std::string &key, std::function<void(Result)> handler,
+                 const GetOptions &options);
+  // A cache hit served without any asynchronous machinery, or nullopt.
+  std::optional<Result> get_cached(const std::string &key, const GetOptions &options);
+
+  void report_access(const std::string &key, const std::string &provider, const char *operation,
+                     Code outcome, const std::string &message,
+                     std::chrono::steady_clock::time_point start, bool hit, bool stale,
+                     std::string_view caller);
+  void schedule_refresh();
+  void refresh_subscribed();
+  void watch_tick();
+
+  StoreOptions options_;
+  detail::Logger logger_;
+  std::optional<std::filesystem::path> file_;
+  std::string text_;
+  std::filesystem::path base_directory_;
+
+  detail::Tracker tracker_;
+  std::unique_ptr<detail::Worker> worker_;
+  std::unique_ptr<detail::Subscriptions> subscriptions_;
+  std::mutex load_mutex_;  // one load at a time; guards libraries_
+  std::map<std::string, std::shared_ptr<detail::PluginLibrary>> libraries_;
+  std::atomic<std::shared_ptr<detail::Snapshot>> current_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<bool> closing_{false};
+  std::atomic<bool> refresh_scheduled_{false};
+  std::filesystem::file_time_type watched_time_{};
+  std::uintmax_t watched_size_ = 0;
+};
+
+}  // namespace coffer
+
+#endif  // COFFER_CORE_STORE_IMPL_HPP

@@ -1,0 +1,46 @@
+// A background thread that runs tasks now or at a time: closing provider
+// instances (never on a provider's own thread), refreshing subscribed keys,
+// delivering change events, watching the policy file.
+#ifndef COFFER_CORE_WORKER_HPP
+#define COFFER_CORE_WORKER_HPP
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace coffer::detail {
+
+class Worker {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Worker();
+  // Runs every task already posted, then stops. Tasks posted afterwards run
+  // on the posting thread.
+  ~Worker();
+  Worker(const Worker &) = delete;
+  Worker &operator=(const Worker &) = delete;
+
+  void post(std::function<void()> task);
+  void post_at(Clock::time_point when, std::function<void()> task);
+  [[nodiscard]] bool on_worker_thread() const;
+  // Waits until every task due now has run.
+  void drain();
+
+ private:
+  void run();
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::multimap<Clock::time_point, std::function<void()>> tasks_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  bool busy_ = false;
+  std::thread thread_;
+};
+
+}  // namespace coffer::detail
+
+#endif  // COFFER_CORE_WORKER_HPP
