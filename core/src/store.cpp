@@ -32,7 +32,8 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   bool bypass = false;
   uint32_t timeout_ms = 0;
   std::size_t step = 0;
-  std::string trail;  // what earlier providers said
+  std::string trail;             // what earlier providers said
+  Code worst = Code::not_found;  // the first failure other than not_found
   Clock::time_point start;
   std::function<void(Result)> handler;
 
@@ -48,8 +49,9 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   void run() {
     if (step >= resolution.chain.size()) {
       Result r;
-      r.code = Code::not_found;
-      r.message = "no provider has " + key + " (" + trail + ")";
+      r.code = worst;
+      r.message = (worst == Code::not_found ? "no provider has " : "no provider could serve ") +
+                  key + " (" + trail + ")";
       finish(std::move(r), false, false);
       return;
     }
@@ -80,6 +82,7 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
     }
     std::string said = provider_message(*provider, a.code, a.message);
     trail += (trail.empty() ? "" : "; ") + said;
+    if (worst == Code::not_found) worst = a.code;
     if (resolution.spec->action(a.code) == detail::OnFailure::next) {
       ++step;
       run();
@@ -488,7 +491,6 @@ std::string Store::admin(std::string_view provider, std::string_view command,
   std::string args(arguments_json.empty() ? "{}" : arguments_json);
   auto [code, rest] =
       wait_done([&](ProviderInstance::Done done) { p->admin(cmd, args, std::move(done)); });
-  for (const auto &i : snap->instances) i->cache().clear();
   if (code != Code::ok) {
     std::string message = provider_message(*p, code, rest.second);
     if (!rest.first.empty()) message += "\n" + rest.first;

@@ -39,8 +39,8 @@ auto async_get(Store &store, std::string key, Executor executor, CompletionToken
         store.get_async(
             key,
             [state](Result result) {
-              auto target = state->work.get_executor();
-              boost::asio::post(target, [state, result = std::move(result)]() mutable {
+              auto destination = state->work.get_executor();
+              boost::asio::post(destination, [state, result = std::move(result)]() mutable {
                 std::exception_ptr error;
                 if (!result.ok())
                   error = std::make_exception_ptr(Error(result.code, result.message));

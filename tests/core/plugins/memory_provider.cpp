@@ -1,0 +1,203 @@
+// A provider that keeps secrets in memory, for the core's tests and benchmarks.
+// Config: {"values": {KEY: VALUE}, "delay_ms": N, "fail": {KEY: STATUS}}
+// With delay_ms > 0 it answers from its own thread after the delay (an
+// asynchronous provider); otherwise before get() returns.
+// Admin commands: "stats" -> {"gets": N, "puts": N}; "fail" {"key", "status"}
+// makes a key fail with a status ("ok" clears it); "delay" {"ms"}.
+#include <coffer/provider.hpp>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+using namespace coffer::provider;
+namespace json = boost::json;
+
+coffer_status status_named(const std::string &name) {
+  static const std::map<std::string, coffer_status> names = {
+      {"ok", COFFER_STATUS_OK},
+      {"not_found", COFFER_STATUS_NOT_FOUND},
+      {"denied", COFFER_STATUS_DENIED},
+      {"unavailable", COFFER_STATUS_UNAVAILABLE},
+      {"invalid_argument", COFFER_STATUS_INVALID_ARGUMENT},
+      {"timeout", COFFER_STATUS_TIMEOUT},
+      {"internal", COFFER_STATUS_INTERNAL},
+      {"data_error", COFFER_STATUS_DATA_ERROR}};
+  auto it = names.find(name);
+  if (it == names.end()) throw Error(COFFER_STATUS_INVALID_CONFIG, "unknown status " + name);
+  return it->second;
+}
+
+class MemoryProvider final : public Provider {
+ public:
+  static constexpr uint64_t capabilities =
+      COFFER_CAP_PUT | COFFER_CAP_REMOVE | COFFER_CAP_LIST | COFFER_CAP_HEALTH | COFFER_CAP_ADMIN;
+
+  MemoryProvider(const Host &host, const OpenParams &params) : host_(host) {
+    json::value config = json::parse(params.config_json);
+    const auto &object = config.as_object();
+    for (const auto &member : object) {
+      std::string field(member.key());
+      if (field == "values") {
+        for (const auto &v : member.value().as_object())
+          store(std::string(v.key()), SecretBytes(std::string_view(v.value().as_string())));
+      } else if (field == "delay_ms") {
+        delay_ms_ = static_cast<int>(member.value().to_number<int64_t>());
+      } else if (field == "fail") {
+        for (const auto &v : member.value().as_object())
+          failures_[std::string(v.key())] = status_named(std::string(v.value().as_string()));
+      } else if (field == "refuse_open") {
+        throw Error(COFFER_STATUS_INVALID_CONFIG, "config.refuse_open: refusing as asked");
+      } else {
+        throw Error(COFFER_STATUS_INVALID_CONFIG, "unknown config field '" + field + "'");
+      }
+    }
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~MemoryProvider() override {
+    {
+      std::lock_guard lock(queue_mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  void get(const GetRequest &request, GetCompletion &&done) override {
+    int delay;
+    {
+      std::lock_guard lock(mutex_);
+      ++gets_;
+      delay = delay_ms_;
+    }
+    auto answer = [this, key = request.key, version = request.version](GetCompletion &d) {
+      std::lock_guard lock(mutex_);
+      if (auto f = failures_.find(key); f != failures_.end())
+        return d.fail(f->second, "injected failure for " + key);
+      auto it = values_.find(key);
+      if (it == values_.end() || it->second.empty())
+        return d.fail(COFFER_STATUS_NOT_FOUND, key + " is not in memory");
+      const auto &versions = it->second;
+      if (version.empty()) return d.succeed(versions.back().bytes, versions.back().version);
+      for (const auto &v : versions)
+        if (v.version == version) return d.succeed(v.bytes, v.version);
+      d.fail(COFFER_STATUS_NOT_FOUND, key + " has no version " + version);
+    };
+    if (delay <= 0) {
+      answer(done);
+      return;
+    }
+    auto shared = std::make_shared<GetCompletion>(std::move(done));
+    enqueue(std::chrono::steady_clock::now() + std::chrono::milliseconds(delay),
+            [answer, shared]() mutable { answer(*shared); });
+  }
+
+  void put(const std::string &key, const SecretBytes &value, DoneCompletion &&done) override {
+    std::lock_guard lock(mutex_);
+    ++puts_;
+    done.succeed(store(key, value.clone()));
+  }
+
+  void remove(const std::string &key, DoneCompletion &&done) override {
+    std::lock_guard lock(mutex_);
+    if (values_.erase(key) == 0) return done.fail(COFFER_STATUS_NOT_FOUND, key + " not found");
+    done.succeed();
+  }
+
+  void list(ListCompletion &&done) override {
+    std::vector<ListEntry> entries;
+    std::lock_guard lock(mutex_);
+    for (const auto &[key, versions] : values_)
+      entries.push_back({key, "mem:" + key, versions.back().version});
+    done.succeed(entries);
+  }
+
+  void admin(const std::string &command, const std::string &arguments,
+             AdminCompletion &&done) override {
+    json::value args = json::parse(arguments);
+    std::lock_guard lock(mutex_);
+    if (command == "stats") {
+      done.succeed(json::serialize(json::object{{"gets", gets_}, {"puts", puts_}}));
+    } else if (command == "fail") {
+      std::string key(args.at("key").as_string());
+      std::string status(args.at("status").as_string());
+      if (status == "ok")
+        failures_.erase(key);
+      else
+        failures_[key] = status_named(status);
+      done.succeed("{}");
+    } else if (command == "delay") {
+      delay_ms_ = static_cast<int>(args.at("ms").to_number<int64_t>());
+      done.succeed("{}");
+    } else {
+      done.fail(COFFER_STATUS_UNSUPPORTED, "unknown command " + command);
+    }
+  }
+
+  std::string key_name(const std::string &key) override { return "mem:" + key; }
+
+ private:
+  struct Version {
+    SecretBytes bytes;
+    std::string version;
+  };
+
+  std::string store(const std::string &key, SecretBytes bytes) {
+    auto &versions = values_[key];
+    std::string version = "v" + std::to_string(++counter_);
+    versions.push_back({std::move(bytes), version});
+    return version;
+  }
+
+  void enqueue(std::chrono::steady_clock::time_point when, std::function<void()> task) {
+    {
+      std::lock_guard lock(queue_mutex_);
+      queue_.emplace_back(when, std::move(task));
+    }
+    wake_.notify_all();
+  }
+
+  void run() {
+    std::unique_lock lock(queue_mutex_);
+    for (;;) {
+      if (queue_.empty()) {
+        if (stopping_) return;
+        wake_.wait(lock);
+        continue;
+      }
+      auto [when, task] = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      std::this_thread::sleep_until(when);
+      task();
+      lock.lock();
+    }
+  }
+
+  Host host_;
+  std::mutex mutex_;
+  std::map<std::string, std::vector<Version>> values_;
+  std::map<std::string, coffer_status> failures_;
+  int delay_ms_ = 0;
+  int64_t gets_ = 0;
+  int64_t puts_ = 0;
+  int64_t counter_ = 0;
+  std::mutex queue_mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::function<void()>>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+COFFER_PROVIDER(MemoryProvider, "memory", "1.0.0", "secrets in memory, for tests")

@@ -1,0 +1,138 @@
+#include <coffer/store.hpp>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "test_policy.hpp"
+
+using coffer::Code;
+using coffer::Store;
+
+namespace {
+
+std::string policy(const std::string &value, const std::string &extra = "") {
+  return "{\"coffer\": 1, " + coffer::test::plugin_dirs_json() +
+         ", \"providers\": {\"p\": {\"plugin\": \"memory\", \"config\": {\"values\": "
+         "{\"Email.SMTPPassword\": \"" +
+         value + "\"}}}" + extra + "}, \"routes\": {\"*\": \"p\"}}";
+}
+
+struct PolicyRecorder : coffer::Observer {
+  std::mutex mutex;
+  std::vector<coffer::PolicyEvent> events;
+  void on_policy(const coffer::PolicyEvent &e) noexcept override {
+    std::lock_guard lock(mutex);
+    events.push_back(e);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(reload)
+
+BOOST_AUTO_TEST_CASE(a_policy_that_fails_to_load_keeps_the_old_one_and_says_so) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json", policy("v1"));
+  auto recorder = std::make_shared<PolicyRecorder>();
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  coffer::StoreOptions options;
+  options.observer = recorder;
+  options.log = [&](coffer::LogLevel, std::string_view line) {
+    std::lock_guard lock(log_mutex);
+    log.emplace_back(line);
+  };
+  Store store = Store::open(file, options);
+  BOOST_TEST(store.generation() == 1u);
+  dir.write("coffer.json",
+            "{\"coffer\": 1,\n \"providers\": {\"p\": {\"plugin\": \"memory\"}},\n \"routes\": "
+            "{\"*\": \"q\"}}");
+  try {
+    store.reload();
+    BOOST_FAIL("expected the reload to fail");
+  } catch (const coffer::Error &e) {
+    BOOST_TEST(std::string(e.what()).find("coffer.json:3:") != std::string::npos, e.what());
+  }
+  BOOST_TEST(store.generation() == 1u);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "v1");
+  std::lock_guard lock(recorder->mutex);
+  BOOST_TEST_REQUIRE(recorder->events.size() == 2u);
+  BOOST_TEST(!recorder->events[1].loaded);
+  BOOST_TEST(recorder->events[1].message.find("no provider named 'q'") != std::string::npos);
+  std::lock_guard log_lock(log_mutex);
+  bool logged = false;
+  for (const auto &line : log)
+    logged = logged || line.find("keeping generation 1") != std::string::npos;
+  BOOST_TEST(logged);
+}
+
+BOOST_AUTO_TEST_CASE(unchanged_providers_keep_their_instance_and_cache) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json", policy("v1"));
+  Store store = Store::open(file);
+  (void)store.get("Email.SMTPPassword");
+  dir.write("coffer.json", policy("v1", ", \"other\": {\"plugin\": \"memory\"}"));
+  store.reload();
+  BOOST_TEST(store.generation() == 2u);
+  (void)store.get("Email.SMTPPassword");
+  // Same instance (its counter kept counting) and its cache survived.
+  BOOST_TEST(boost::json::parse(store.admin("p", "stats")).at("gets").as_int64() == 1);
+  dir.write("coffer.json", policy("v2"));
+  store.reload();
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "v2");
+}
+
+BOOST_AUTO_TEST_CASE(fifty_reloads_while_four_threads_get_give_zero_failures) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json", policy("v0"));
+  coffer::StoreOptions options;
+  options.log_level = coffer::LogLevel::error;
+  Store store = Store::open(file, options);
+  std::atomic<bool> stop{false};
+  std::atomic<long> reads{0};
+  std::atomic<long> failures{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        auto r = store.try_get("Email.SMTPPassword");
+        if (!r.ok() || r.secret.reveal().substr(0, 1) != "v") ++failures;
+        ++reads;
+      }
+    });
+  }
+  for (int i = 1; i <= 50; ++i) {
+    // Alternate between a changed configuration (a new instance) and a
+    // changed cache setting (instance kept).
+    dir.write("coffer.json", policy("v" + std::to_string(i)));
+    store.reload();
+  }
+  stop = true;
+  for (auto &t : readers) t.join();
+  BOOST_TEST(store.generation() == 51u);
+  BOOST_TEST(failures == 0);
+  BOOST_TEST(reads > 0);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "v50");
+}
+
+BOOST_AUTO_TEST_CASE(watched_policy_file_reloads_on_change) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json", policy("before"));
+  coffer::StoreOptions options;
+  options.watch_policy = true;
+  options.log_level = coffer::LogLevel::error;
+  Store store = Store::open(file, options);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "before");
+  // Replace the file the way editors do: write a new one and rename it over.
+  dir.write("coffer.json.tmp", policy("after-rename"));
+  std::filesystem::rename(dir.path() / "coffer.json.tmp", file);
+  for (int i = 0; i < 100 && store.generation() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST(store.generation() == 2u);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "after-rename");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,94 @@
+#include <coffer/secret.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <concepts>
+#include <cstring>
+#include <ostream>
+#include <type_traits>
+
+#include "secure_memory.hpp"
+
+namespace {
+template <class T>
+concept Streamable = requires(std::ostream &os, const T &value) {
+  os << value;
+};
+}  // namespace
+
+static_assert(!std::is_copy_constructible_v<coffer::Secret>, "a Secret must not be copyable");
+static_assert(!std::is_copy_assignable_v<coffer::Secret>);
+static_assert(std::is_nothrow_move_constructible_v<coffer::Secret>);
+static_assert(!Streamable<coffer::Secret>, "a Secret must not be printable by operator<<");
+static_assert(!std::is_convertible_v<coffer::Secret, std::string>);
+
+BOOST_AUTO_TEST_SUITE(secret)
+
+BOOST_AUTO_TEST_CASE(holds_bytes_and_version) {
+  auto s = coffer::Secret::copy_of(std::string_view("p@ss\0word", 9), "v3");
+  BOOST_TEST(s.size() == 9u);
+  BOOST_TEST(s.reveal() == std::string_view("p@ss\0word", 9));
+  BOOST_TEST(s.version() == "v3");
+  BOOST_TEST(s.redacted() == "<redacted: 9 bytes>");
+}
+
+BOOST_AUTO_TEST_CASE(move_leaves_the_source_empty) {
+  auto a = coffer::Secret::copy_of("hunter2");
+  coffer::Secret b = std::move(a);
+  BOOST_TEST(a.empty());  // NOLINT(bugprone-use-after-move): checking the moved-from state
+  BOOST_TEST(b.reveal() == "hunter2");
+  coffer::Secret c;
+  c = std::move(b);
+  BOOST_TEST(c.reveal() == "hunter2");
+}
+
+BOOST_AUTO_TEST_CASE(clone_and_equals) {
+  auto a = coffer::Secret::copy_of("same");
+  auto b = a.clone();
+  BOOST_TEST(a.equals(b));
+  BOOST_TEST(static_cast<const void *>(a.reveal().data()) !=
+             static_cast<const void *>(b.reveal().data()));
+  BOOST_TEST(!a.equals(coffer::Secret::copy_of("diff")));
+  BOOST_TEST(!a.equals(coffer::Secret::copy_of("same!")));
+  BOOST_TEST(coffer::Secret().equals(coffer::Secret::copy_of("")));
+}
+
+BOOST_AUTO_TEST_CASE(freed_memory_is_wiped) {
+  // Blocks are reused last-in first-out within a size class: the next
+  // allocation of the same class gets the block just freed, which must hold
+  // no trace of the secret.
+  std::size_t capacity = 0;
+  void *block = coffer::detail::secure_allocate(48, &capacity);
+  std::memset(block, 'S', capacity);
+  coffer::detail::secure_free(block, capacity);
+  std::size_t again_capacity = 0;
+  void *again = coffer::detail::secure_allocate(48, &again_capacity);
+  BOOST_TEST(again == block);
+  const auto *bytes = static_cast<const unsigned char *>(again);
+  for (std::size_t i = sizeof(void *); i < again_capacity; ++i) BOOST_TEST_REQUIRE(bytes[i] == 0);
+  coffer::detail::secure_free(again, again_capacity);
+}
+
+BOOST_AUTO_TEST_CASE(secret_destruction_wipes_its_block) {
+  const unsigned char *where = nullptr;
+  {
+    auto s = coffer::Secret::copy_of(std::string(100, 'X'));
+    where = s.bytes().data();
+  }
+  std::size_t capacity = 0;
+  void *again = coffer::detail::secure_allocate(100, &capacity);
+  BOOST_TEST(again == static_cast<const void *>(where));
+  const auto *bytes = static_cast<const unsigned char *>(again);
+  for (std::size_t i = sizeof(void *); i < 100; ++i) BOOST_TEST_REQUIRE(bytes[i] == 0);
+  coffer::detail::secure_free(again, capacity);
+}
+
+BOOST_AUTO_TEST_CASE(large_values_get_their_own_mapping) {
+  std::string big(100000, 'k');
+  auto s = coffer::Secret::copy_of(big);
+  BOOST_TEST(s.reveal() == big);
+  auto t = s.clone();
+  BOOST_TEST(t.equals(s));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

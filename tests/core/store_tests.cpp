@@ -1,0 +1,293 @@
+#define BOOST_TEST_MODULE core_store_tests
+#include <coffer/store.hpp>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "test_policy.hpp"
+
+using coffer::Code;
+using coffer::Store;
+using coffer::test::plugin_dirs_json;
+
+namespace {
+
+// Records every event an Observer receives.
+struct Recorder : coffer::Observer {
+  std::mutex mutex;
+  std::vector<std::tuple<std::string, std::string, Code, bool>>
+      accesses;  // key, provider, outcome, hit
+  std::vector<coffer::PolicyEvent> policies;
+  void on_access(const coffer::AccessEvent &e) noexcept override {
+    std::lock_guard lock(mutex);
+    accesses.emplace_back(std::string(e.key), std::string(e.provider), e.outcome, e.cache_hit);
+  }
+  void on_policy(const coffer::PolicyEvent &e) noexcept override {
+    std::lock_guard lock(mutex);
+    policies.push_back(e);
+  }
+};
+
+Store open(const std::string &body, coffer::StoreOptions options = {}) {
+  options.log_level = coffer::LogLevel::error;
+  return Store::from_string("{\"coffer\": 1, " + plugin_dirs_json() + ", " + body + "}",
+                            std::move(options));
+}
+
+Code code_of_get(Store &store, const std::string &key) {
+  return store.try_get(key).code;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(routing)
+
+BOOST_AUTO_TEST_CASE(keys_override_then_category_route_then_star) {
+  Store store = open(R"(
+    "providers": {
+      "a": {"plugin": "memory", "config": {"values": {"VCS.GithubAdminPAT": "from-a", "Email.SMTPPassword": "a-mail"}}},
+      "b": {"plugin": "memory", "config": {"values": {"VCS.GithubAdminPAT": "from-b", "VCS.GitlabAdminPAT": "b-gitlab"}}},
+      "c": {"plugin": "memory", "config": {"values": {"Email.SMTPPassword": "c-mail"}}}
+    },
+    "routes": {"VCS": "b", "*": "c"},
+    "keys": {"VCS.GithubAdminPAT": "a"})");
+  auto r = store.try_get("VCS.GithubAdminPAT");
+  BOOST_TEST(r.secret.reveal() == "from-a");
+  BOOST_TEST(r.provider == "a");
+  BOOST_TEST(store.get("VCS.GitlabAdminPAT").reveal() == "b-gitlab");
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "c-mail");
+}
+
+BOOST_AUTO_TEST_CASE(fallback_chain_continues_on_not_found_and_unavailable) {
+  Store store = open(R"(
+    "providers": {
+      "first": {"plugin": "memory", "config": {"values": {}, "fail": {"Email.SMTPPassword": "unavailable"}}},
+      "second": {"plugin": "memory", "config": {"values": {"VCS.GithubAdminPAT": "two", "Email.SMTPPassword": "mail-two"}}}
+    },
+    "routes": {"*": ["first", "second"]})");
+  auto r = store.try_get("VCS.GithubAdminPAT");
+  BOOST_TEST(r.ok());
+  BOOST_TEST(r.provider == "second");
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "mail-two");
+}
+
+BOOST_AUTO_TEST_CASE(denial_stops_the_chain_by_default_and_can_continue) {
+  const char *providers = R"(
+    "providers": {
+      "first": {"plugin": "memory", "config": {"fail": {"VCS.GithubAdminPAT": "denied"}}},
+      "second": {"plugin": "memory", "config": {"values": {"VCS.GithubAdminPAT": "two"}}}
+    },)";
+  Store stops = open(std::string(providers) + R"("routes": {"*": ["first", "second"]})");
+  auto r = stops.try_get("VCS.GithubAdminPAT");
+  BOOST_TEST(static_cast<int>(r.code) == static_cast<int>(Code::denied));
+  BOOST_TEST(r.message.find("provider 'first'") != std::string::npos, r.message);
+  Store continues =
+      open(std::string(providers) +
+           R"("routes": {"*": {"providers": ["first", "second"], "on": {"denied": "continue"}}})");
+  BOOST_TEST(continues.get("VCS.GithubAdminPAT").reveal() == "two");
+}
+
+BOOST_AUTO_TEST_CASE(not_found_everywhere_names_each_provider) {
+  Store store = open(R"("providers": {"a": {"plugin": "memory"}, "b": {"plugin": "memory"}},
+                        "routes": {"*": ["a", "b"]})");
+  auto r = store.try_get("VCS.GithubAdminPAT");
+  BOOST_TEST(static_cast<int>(r.code) == static_cast<int>(Code::not_found));
+  BOOST_TEST(r.message.find("provider 'a'") != std::string::npos, r.message);
+  BOOST_TEST(r.message.find("provider 'b'") != std::string::npos, r.message);
+  BOOST_CHECK_THROW(store.get("VCS.GithubAdminPAT"), coffer::Error);
+}
+
+BOOST_AUTO_TEST_CASE(allow_and_deny_lists_per_category) {
+  Store store = open(R"(
+    "providers": {"p": {"plugin": "memory", "config": {"values": {
+      "VCS.GithubAdminPAT": "1", "VCS.GitlabAdminPAT": "2", "Email.SMTPPassword": "3"}}}},
+    "routes": {"VCS": {"providers": "p", "deny": ["VCS.GitlabAdminPAT"]},
+               "Email": {"providers": "p", "allow": ["Email.SMTPPassword"]},
+               "*": {"providers": "p", "allow": []}})");
+  BOOST_TEST(store.get("VCS.GithubAdminPAT").reveal() == "1");
+  auto denied = store.try_get("VCS.GitlabAdminPAT");
+  BOOST_TEST(static_cast<int>(denied.code) == static_cast<int>(Code::denied));
+  BOOST_TEST(denied.message.find("routes.VCS.deny") != std::string::npos, denied.message);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "3");
+  Store allow_only = open(R"(
+    "providers": {"p": {"plugin": "memory", "config": {"values": {"VCS.GithubAdminPAT": "1", "VCS.GitlabAdminPAT": "2"}}}},
+    "routes": {"VCS": {"providers": "p", "allow": ["VCS.GithubAdminPAT"]}})");
+  BOOST_TEST(allow_only.get("VCS.GithubAdminPAT").reveal() == "1");
+  BOOST_TEST(static_cast<int>(code_of_get(allow_only, "VCS.GitlabAdminPAT")) ==
+             static_cast<int>(Code::denied));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_key_names_the_nearest_known_key) {
+  Store store = open(R"("providers": {"p": {"plugin": "memory"}}, "routes": {"*": "p"})");
+  auto r = store.try_get("VCS.GitHubAdminPat");
+  BOOST_TEST(static_cast<int>(r.code) == static_cast<int>(Code::invalid_argument));
+  BOOST_TEST(r.message.find("did you mean 'VCS.GithubAdminPAT'") != std::string::npos, r.message);
+  BOOST_TEST(static_cast<int>(code_of_get(store, "not a key")) ==
+             static_cast<int>(Code::invalid_argument));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_allowed_when_the_host_says_so) {
+  coffer::StoreOptions options;
+  options.allow_unknown_keys = true;
+  Store store =
+      open(R"("providers": {"p": {"plugin": "memory", "config": {"values": {"Billing.Key": "k"}}}},
+                        "routes": {"*": "p"})",
+           options);
+  BOOST_TEST(store.get("Billing.Key").reveal() == "k");
+}
+
+BOOST_AUTO_TEST_CASE(category_without_route_is_a_configuration_error) {
+  Store store = open(R"("providers": {"p": {"plugin": "memory"}}, "routes": {"VCS": "p"})");
+  BOOST_TEST(static_cast<int>(code_of_get(store, "Email.SMTPPassword")) ==
+             static_cast<int>(Code::invalid_config));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(operations)
+
+BOOST_AUTO_TEST_CASE(put_remove_list_and_versions) {
+  Store store = open(R"("providers": {"p": {"plugin": "memory"}}, "routes": {"*": "p"})");
+  std::string v1 = store.put("Email.SMTPPassword", coffer::Secret::copy_of("one"));
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "one");
+  std::string v2 = store.put("Email.SMTPPassword", coffer::Secret::copy_of("two"));
+  BOOST_TEST(v1 != v2);
+  auto latest = store.get("Email.SMTPPassword");  // the put invalidated the cache
+  BOOST_TEST(latest.reveal() == "two");
+  BOOST_TEST(latest.version() == v2);
+  coffer::GetOptions old;
+  old.version = v1;
+  BOOST_TEST(static_cast<int>(store.try_get("Email.SMTPPassword", old).code) ==
+             static_cast<int>(Code::unsupported));  // memory has no COFFER_CAP_VERSIONS
+  auto entries = store.list("p");
+  BOOST_TEST(entries.size() == 1u);
+  BOOST_TEST(entries[0].key == "Email.SMTPPassword");
+  BOOST_TEST(entries[0].name == "mem:Email.SMTPPassword");
+  store.remove("Email.SMTPPassword");
+  BOOST_TEST(static_cast<int>(code_of_get(store, "Email.SMTPPassword")) ==
+             static_cast<int>(Code::not_found));
+  BOOST_CHECK_THROW(store.list("nope"), coffer::Error);
+}
+
+BOOST_AUTO_TEST_CASE(key_names_and_explain) {
+  Store store = open(R"(
+    "providers": {"a": {"plugin": "memory"}, "b": {"plugin": "memory", "config": {"values": {"VCS.GithubAdminPAT": "x"}}}},
+    "routes": {"VCS": ["a", "b"], "*": "a"})");
+  BOOST_TEST(store.key_name("VCS.GithubAdminPAT", "a") == "mem:VCS.GithubAdminPAT");
+  auto e = store.explain("VCS.GithubAdminPAT");
+  BOOST_TEST(e.rule == "routes.VCS");
+  BOOST_TEST(e.in_catalog);
+  BOOST_TEST_REQUIRE(e.chain.size() == 2u);
+  BOOST_TEST(e.chain[0].outcome == "not_found");
+  BOOST_TEST(e.chain[0].note.find("continues") != std::string::npos, e.chain[0].note);
+  BOOST_TEST(e.chain[1].outcome == "found");
+}
+
+BOOST_AUTO_TEST_CASE(get_many_resolves_each_key) {
+  Store store =
+      open(R"("providers": {"p": {"plugin": "memory", "config": {"delay_ms": 20, "values": {
+      "VCS.GithubAdminPAT": "1", "Email.SMTPPassword": "2"}}}}, "routes": {"*": "p"})");
+  std::vector<std::string> keys = {"VCS.GithubAdminPAT", "Email.SMTPPassword",
+                                   "VCS.GitlabAdminPAT"};
+  auto results = store.get_many(keys);
+  BOOST_TEST(results[0].secret.reveal() == "1");
+  BOOST_TEST(results[1].secret.reveal() == "2");
+  BOOST_TEST(static_cast<int>(results[2].code) == static_cast<int>(Code::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(check_reports_every_catalog_key) {
+  Store store = open(
+      R"("providers": {"p": {"plugin": "memory", "config": {"values": {"Email.SMTPPassword": "2"}}}},
+                        "routes": {"*": "p"})");
+  auto report = store.check();
+  BOOST_TEST(report.keys.size() == 30u);
+  BOOST_TEST(!report.ok());
+  int found = 0;
+  for (const auto &k : report.keys) found += k.code == Code::ok ? 1 : 0;
+  BOOST_TEST(found == 1);
+}
+
+BOOST_AUTO_TEST_CASE(observer_sees_every_access_but_no_value) {
+  auto recorder = std::make_shared<Recorder>();
+  coffer::StoreOptions options;
+  options.observer = recorder;
+  Store store = open(
+      R"("providers": {"p": {"plugin": "memory", "config": {"values": {"Email.SMTPPassword": "s3cr3t"}}}},
+                        "routes": {"*": "p"})",
+      options);
+  (void)store.try_get("Email.SMTPPassword");
+  (void)store.try_get("Email.SMTPPassword");
+  (void)store.try_get("VCS.GithubAdminPAT");
+  std::lock_guard lock(recorder->mutex);
+  BOOST_TEST_REQUIRE(recorder->accesses.size() == 3u);
+  BOOST_TEST(std::get<1>(recorder->accesses[0]) == "p");
+  BOOST_TEST(!std::get<3>(recorder->accesses[0]));
+  BOOST_TEST(std::get<3>(recorder->accesses[1]));  // the second read hit the cache
+  BOOST_TEST(static_cast<int>(std::get<2>(recorder->accesses[2])) ==
+             static_cast<int>(Code::not_found));
+  BOOST_TEST(recorder->policies.size() == 1u);
+  BOOST_TEST(recorder->policies[0].loaded);
+}
+
+BOOST_AUTO_TEST_CASE(provider_open_failure_names_the_provider) {
+  try {
+    open(
+        R"("providers": {"broken": {"plugin": "memory", "config": {"refuse_open": true}}}, "routes": {"*": "broken"})");
+    BOOST_FAIL("expected an error");
+  } catch (const coffer::Error &e) {
+    std::string m = e.what();
+    BOOST_TEST(m.find("provider 'broken'") != std::string::npos, m);
+    BOOST_TEST(m.find("refuse_open") != std::string::npos, m);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(missing_plugin_says_where_it_looked) {
+  try {
+    open(R"("providers": {"x": {"plugin": "no_such_plugin"}}, "routes": {"*": "x"})");
+    BOOST_FAIL("expected an error");
+  } catch (const coffer::Error &e) {
+    std::string m = e.what();
+    BOOST_TEST(m.find("libno_such_plugin.so") != std::string::npos, m);
+    BOOST_TEST(m.find(coffer::test::core_plugin_dir()) != std::string::npos, m);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(subscriptions)
+
+BOOST_AUTO_TEST_CASE(subscriber_hears_of_a_new_version_never_the_value) {
+  coffer::StoreOptions options;
+  options.subscription_refresh = std::chrono::milliseconds(50);
+  Store store = open(
+      R"("providers": {"p": {"plugin": "memory", "config": {"values": {"Email.SMTPPassword": "old"}}}},
+                        "routes": {"*": "p"}, "cache": {"ttl_s": 0.05, "refresh_ahead_s": 0.01})",
+      options);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<coffer::ChangeEvent> events;
+  auto subscription = store.subscribe("Email", [&](const coffer::ChangeEvent &e) {
+    std::lock_guard lock(mutex);
+    events.push_back(e);
+    changed.notify_all();
+  });
+  auto first = store.get("Email.SMTPPassword");
+  std::string v2 = store.put("Email.SMTPPassword", coffer::Secret::copy_of("new"));
+  std::unique_lock lock(mutex);
+  BOOST_TEST_REQUIRE(
+      changed.wait_for(lock, std::chrono::seconds(10), [&] { return !events.empty(); }));
+  BOOST_TEST(events[0].key == "Email.SMTPPassword");
+  BOOST_TEST(events[0].old_version == first.version());
+  BOOST_TEST(events[0].new_version == v2);
+  BOOST_TEST(events[0].provider == "p");
+  lock.unlock();
+  subscription.cancel();
+  BOOST_CHECK_THROW(store.subscribe("Nope", [](const coffer::ChangeEvent &) {}), coffer::Error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
