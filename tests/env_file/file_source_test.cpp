@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using coffer::env_file::FileSource;
-using coffer::env_file::FileSourceOptions;
+using coffer::env_file::FileSourceSettings;
 using coffer::env_file::FileStatus;
 using coffer::env_file::PosixFileSystem;
 using coffer::env_file::VersionTagger;
@@ -61,7 +61,7 @@ struct Setup {
     ::chmod(file.c_str(), 0600);
   }
   FileSource open() {
-    return FileSource(FileSourceOptions{file, false, false, false}, file_system, tagger,
+    return FileSource(FileSourceSettings{file, false, false, false}, file_system, tagger,
                       [](int32_t, const std::string &) {});
   }
 };

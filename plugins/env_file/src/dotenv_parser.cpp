@@ -54,18 +54,18 @@ bool is_invisible(char32_t cp) {
 // encoding a visible code point, or 0.
 std::size_t multibyte_key_char(std::string_view text, std::size_t at) {
   auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  unsigned char lead = byte(at);
+  unsigned char first = byte(at);
   std::size_t length;
   char32_t cp;
-  if (lead >= 0xC2 && lead <= 0xDF) {
+  if (first >= 0xC2 && first <= 0xDF) {
     length = 2;
-    cp = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    cp = first & 0x1F;
+  } else if (first >= 0xE0 && first <= 0xEF) {
     length = 3;
-    cp = lead & 0x0F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    cp = first & 0x0F;
+  } else if (first >= 0xF0 && first <= 0xF4) {
     length = 4;
-    cp = lead & 0x07;
+    cp = first & 0x07;
   } else {
     return 0;
   }

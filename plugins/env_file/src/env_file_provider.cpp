@@ -46,8 +46,8 @@ class EnvFileProvider final : public coffer::provider::SyncProvider {
       source_ = std::make_unique<EnvironmentSource>(config_.prefix, environment_, tagger_);
     } else {
       source_ = std::make_unique<FileSource>(
-          FileSourceOptions{config_.path, config_.expand, config_.writable,
-                            config_.require_private},
+          FileSourceSettings{config_.path, config_.expand, config_.writable,
+                             config_.require_private},
           file_system_, tagger_, [this](int32_t level, const std::string &message) {
             host_.log(level, "env_file '" + instance_ + "': " + message);
           });

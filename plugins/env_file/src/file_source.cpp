@@ -48,7 +48,7 @@ std::string entries_text(std::size_t count) {
 
 }  // namespace
 
-FileSource::FileSource(FileSourceOptions options, FileSystem &file_system,
+FileSource::FileSource(FileSourceSettings options, FileSystem &file_system,
                        const VersionTagger &tagger, LogFunction log)
     : options_(std::move(options)),
       file_system_(file_system),

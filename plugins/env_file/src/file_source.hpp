@@ -39,7 +39,7 @@
 
 namespace coffer::env_file {
 
-struct FileSourceOptions {
+struct FileSourceSettings {
   std::filesystem::path path;  // absolute
   bool expand = false;
   bool writable = false;
@@ -51,7 +51,7 @@ class FileSource final : public Source {
   // Loads the file. Throws coffer::provider::Error(INVALID_CONFIG) naming the
   // file (and line) when it cannot be read or parsed, or is not private
   // enough under `require_private`.
-  FileSource(FileSourceOptions options, FileSystem &file_system, const VersionTagger &tagger,
+  FileSource(FileSourceSettings options, FileSystem &file_system, const VersionTagger &tagger,
              LogFunction log);
 
   coffer::provider::Value get(const std::string &name) override;
@@ -85,7 +85,7 @@ class FileSource final : public Source {
   void modify(Edit &&edit);
   [[nodiscard]] std::string file() const { return options_.path.string(); }
 
-  const FileSourceOptions options_;
+  const FileSourceSettings options_;
   FileSystem &file_system_;
   const VersionTagger &tagger_;
   const LogFunction log_;
