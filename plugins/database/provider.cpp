@@ -1,0 +1,156 @@
+// The database provider plugin: credentials encrypted at rest in SQLite or
+// PostgreSQL (src/ holds the implementation; this file is the ABI glue).
+#include <coffer/provider.hpp>
+
+#include <charconv>
+#include <memory>
+#include <optional>
+
+#include "keys/master_key.hpp"
+#include "store/admin.hpp"
+#include "store/config.hpp"
+#include "store/credential_store.hpp"
+#include "store/executor.hpp"
+#include "store/open_store.hpp"
+
+namespace coffer::database {
+namespace {
+
+using namespace coffer::provider;
+
+// Reads the master key once at open() so that a missing variable, a file with
+// the wrong mode or a malformed key is reported at once (INVALID_CONFIG). A
+// key file that does not exist yet is left for `coffer db init` to create.
+void check_master_key_source(const MasterKeySource &source) {
+  switch (source.kind) {
+    case MasterKeySource::Kind::file:
+      if (master_key_file_exists(source)) (void)load_master_key(source);
+      break;
+    case MasterKeySource::Kind::env:
+      (void)load_master_key(source);
+      break;
+    case MasterKeySource::Kind::passphrase_env:
+      (void)load_passphrase(source);
+      break;
+  }
+}
+
+std::optional<uint64_t> parse_version(const std::string &key, const std::string &text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t version = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (error != std::errc() || end != text.data() + text.size() || version == 0 ||
+      version > static_cast<uint64_t>(INT64_MAX))
+    throw Error(COFFER_STATUS_INVALID_ARGUMENT,
+                key + ": '" + text +
+                    "' is not a version of the database provider (versions are 1, 2, 3, ...)");
+  return version;
+}
+
+class DatabaseProvider final : public Provider {
+ public:
+  static constexpr uint64_t capabilities = COFFER_CAP_PUT | COFFER_CAP_REMOVE | COFFER_CAP_LIST |
+                                           COFFER_CAP_HEALTH | COFFER_CAP_VERSIONS |
+                                           COFFER_CAP_ADMIN;
+
+  DatabaseProvider(const Host &host, const OpenParams &params)
+      : host_(host),
+        base_directory_(params.base_directory),
+        config_(parse_config(params.config_json, base_directory_)),
+        store_(open_credential_store(
+            config_,
+            [host](int32_t level, const std::string &message) { host.log(level, message); },
+            [host] {
+              int64_t now = host.now_unix_ms();
+              return now != 0 ? now : system_now_ms();
+            })),
+        executor_(config_.backend == Config::Backend::postgres ? config_.pool_size : 0) {
+    check_master_key_source(config_.master_key);
+  }
+
+  void get(const GetRequest &request, GetCompletion &&done) override {
+    run(std::move(done), [this, request](GetCompletion &completion) {
+      std::optional<RetryBudget> budget;
+      if (request.timeout_ms > 0) budget.emplace(std::chrono::milliseconds(request.timeout_ms));
+      auto value = store_->get(request.key, parse_version(request.key, request.version));
+      completion.succeed(value.bytes.data(), value.bytes.size(), std::to_string(value.version));
+    });
+  }
+
+  void put(const std::string &key, const SecretBytes &value, DoneCompletion &&done) override {
+    auto copy = std::make_shared<SecretBytes>(value.clone());
+    run(std::move(done), [this, key, copy](DoneCompletion &completion) {
+      uint64_t version = store_->put(key, {copy->data(), copy->size()});
+      completion.succeed(std::to_string(version));
+    });
+  }
+
+  void remove(const std::string &key, DoneCompletion &&done) override {
+    run(std::move(done), [this, key](DoneCompletion &completion) {
+      store_->remove(key);
+      completion.succeed();
+    });
+  }
+
+  void list(ListCompletion &&done) override {
+    run(std::move(done), [this](ListCompletion &completion) {
+      std::vector<ListEntry> entries;
+      for (const auto &summary : store_->list())
+        entries.push_back({summary.key, summary.key, std::to_string(summary.latest_version)});
+      completion.succeed(entries);
+    });
+  }
+
+  void health(DoneCompletion &&done) override {
+    run(std::move(done),
+        [this](DoneCompletion &completion) { completion.succeed({}, store_->health()); });
+  }
+
+  void admin(const std::string &command, const std::string &arguments_json,
+             AdminCompletion &&done) override {
+    run(std::move(done), [this, command, arguments_json](AdminCompletion &completion) {
+      completion.succeed(run_admin_command(*store_, command, arguments_json, base_directory_));
+    });
+  }
+
+  std::string key_name(const std::string &key) override {
+    if (!is_canonical_key(key))
+      throw Error(COFFER_STATUS_INVALID_ARGUMENT,
+                  "'" + key + "' is not a canonical key (Category.Name)");
+    return key;
+  }
+
+ private:
+  template <class Completion, class Body>
+  void run(Completion &&done, Body body) {
+    auto completion = std::make_shared<std::decay_t<Completion>>(std::move(done));
+    executor_.post([completion, body = std::move(body)]() mutable noexcept {
+      try {
+        body(*completion);
+      } catch (const AdminError &error) {
+        if constexpr (std::is_same_v<std::decay_t<Completion>, AdminCompletion>)
+          completion->fail(error.status(), error.what(), error.result_json());
+        else
+          completion->fail(error.status(), error.what());
+      } catch (const Error &error) {
+        completion->fail(error.status(), error.what());
+      } catch (const std::exception &error) {
+        completion->fail(COFFER_STATUS_INTERNAL, std::string("internal error: ") + error.what());
+      } catch (...) {
+        completion->fail(COFFER_STATUS_INTERNAL, "internal error: unknown exception");
+      }
+    });
+  }
+
+  Host host_;
+  std::filesystem::path base_directory_;
+  Config config_;
+  std::unique_ptr<CredentialStore> store_;
+  Executor executor_;  // last: its threads stop before the store goes away
+};
+
+}  // namespace
+}  // namespace coffer::database
+
+COFFER_PROVIDER(coffer::database::DatabaseProvider, "database", "0.1.0",
+                "credentials encrypted at rest (AES-256-GCM envelope) in SQLite or PostgreSQL")

@@ -1,0 +1,41 @@
+// scrypt (RFC 7914) through OpenSSL 3's EVP_KDF, for master keys derived from
+// a passphrase. Thread-safe (no shared state).
+#ifndef COFFER_DATABASE_CRYPTO_SCRYPT_HPP
+#define COFFER_DATABASE_CRYPTO_SCRYPT_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "crypto/bytes.hpp"
+#include "crypto/secret_buffer.hpp"
+
+namespace coffer::database {
+
+struct ScryptParams {
+  uint64_t n = uint64_t{1} << 17;  // CPU/memory cost, a power of two > 1
+  uint32_t r = 8;                  // block size
+  uint32_t p = 1;                  // parallelism
+
+  // The memory scrypt needs with these parameters, as OpenSSL counts it.
+  [[nodiscard]] uint64_t memory_bytes() const noexcept;
+};
+
+// The store refuses passphrase parameters weaker than this (N >= 2^15) or
+// needing more memory than this (2 GiB).
+inline constexpr uint64_t minimum_scrypt_n = uint64_t{1} << 15;
+inline constexpr uint64_t maximum_scrypt_memory = uint64_t{2} << 30;
+
+// An empty string when `params` are acceptable for a master key, otherwise
+// why not (names the parameter).
+[[nodiscard]] std::string check_master_key_params(const ScryptParams &params);
+
+// Derives `length` bytes. Passes an explicit maxmem (OpenSSL's legacy default
+// of 32 MB would refuse N >= 2^15 with r = 8). Throws Error(INTERNAL) when
+// OpenSSL refuses the parameters.
+[[nodiscard]] SecretBuffer scrypt(ByteView passphrase, ByteView salt, const ScryptParams &params,
+                                  std::size_t length);
+
+}  // namespace coffer::database
+
+#endif  // COFFER_DATABASE_CRYPTO_SCRYPT_HPP

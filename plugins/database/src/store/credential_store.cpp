@@ -1,0 +1,302 @@
+#include "store/credential_store.hpp"
+
+#include <mutex>
+
+#include "crypto/envelope.hpp"
+#include "crypto/scrypt.hpp"
+#include "keys/master_key.hpp"
+#include "storage/schema.hpp"
+
+namespace coffer::database {
+
+using coffer::provider::Error;
+
+bool is_canonical_key(std::string_view key) noexcept {
+  if (key.empty() || key.size() > 255) return false;
+  auto dot = key.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == key.size()) return false;
+  auto part_ok = [](std::string_view part) {
+    if (!((part[0] >= 'A' && part[0] <= 'Z') || (part[0] >= 'a' && part[0] <= 'z'))) return false;
+    for (char c : part)
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+        return false;
+    return true;
+  };
+  return part_ok(key.substr(0, dot)) && part_ok(key.substr(dot + 1));
+}
+
+CredentialStore::CredentialStore(Config config, std::unique_ptr<Storage> storage, Log log,
+                                 Clock clock)
+    : config_(std::move(config)),
+      storage_(std::move(storage)),
+      log_(std::move(log)),
+      clock_(std::move(clock)) {}
+
+CredentialStore::~CredentialStore() = default;
+
+void CredentialStore::not_initialised() const {
+  throw Error(COFFER_STATUS_INVALID_CONFIG,
+              storage_->location() +
+                  ": the store is not initialised; run `coffer db init` for this provider");
+}
+
+void CredentialStore::check_key(const std::string &key) const {
+  if (!is_canonical_key(key))
+    throw Error(COFFER_STATUS_INVALID_ARGUMENT,
+                "'" + key +
+                    "' is not a canonical key: expected Category.Name (ASCII letters and digits, "
+                    "each part starting with a letter)");
+}
+
+SecretBuffer CredentialStore::derive(const MasterKeySource &source,
+                                     const MasterKeySlot &slot) const {
+  if (!source.is_passphrase()) return load_master_key(source);
+  std::string problem = check_master_key_params(slot.scrypt);
+  if (!problem.empty())
+    throw Error(COFFER_STATUS_DATA_ERROR, storage_->location() +
+                                              ": the store's passphrase parameters are unusable (" +
+                                              problem + "); the store may have been tampered with");
+  SecretBuffer passphrase = load_passphrase(source);
+  return scrypt(passphrase.bytes(), slot.scrypt_salt, slot.scrypt, master_key_size);
+}
+
+CredentialStore::Unlocked CredentialStore::unlock(const StoreRow &store) {
+  const auto &source = config_.master_key;
+  auto slots = storage_->read_slots();
+  std::size_t same_kind = 0;
+  std::optional<SecretBuffer> raw_key;  // read once for all key slots
+  for (const auto &slot : slots) {
+    if (slot.passphrase != source.is_passphrase()) continue;
+    ++same_kind;
+    SecretBuffer master;
+    if (source.is_passphrase()) {
+      master = derive(source, slot);
+    } else {
+      if (!raw_key) raw_key = load_master_key(source);
+      master = raw_key->clone();
+    }
+    auto wraps = storage_->read_wrapped_keys(slot.slot_id);
+    Unlocked unlocked;
+    unlocked.store_id = store.store_id;
+    unlocked.slot_id = slot.slot_id;
+    unlocked.active = store.active_data_key;
+    bool opens_active = false;
+    for (const auto &wrap : wraps) {
+      if (wrap.data_key_id != store.active_data_key) continue;
+      auto key =
+          unwrap_data_key(aead_, master.bytes(), {store.store_id, wrap.data_key_id, slot.slot_id},
+                          wrap.nonce, wrap.wrapped);
+      if (key) {
+        unlocked.data_keys[wrap.data_key_id] =
+            std::make_shared<const SecretBuffer>(std::move(*key));
+        opens_active = true;
+      }
+    }
+    if (!opens_active) continue;  // another master key's slot
+    for (const auto &wrap : wraps) {
+      if (wrap.data_key_id == store.active_data_key) continue;
+      auto key =
+          unwrap_data_key(aead_, master.bytes(), {store.store_id, wrap.data_key_id, slot.slot_id},
+                          wrap.nonce, wrap.wrapped);
+      if (!key)
+        throw Error(COFFER_STATUS_DATA_ERROR,
+                    storage_->location() + ": wrapped data key " +
+                        std::to_string(wrap.data_key_id) +
+                        " fails authentication although the master key opens the active one; "
+                        "the store was tampered with");
+      unlocked.data_keys[wrap.data_key_id] = std::make_shared<const SecretBuffer>(std::move(*key));
+    }
+    unlocked.master_key = std::move(master);
+    return unlocked;
+  }
+  std::string detail;
+  if (same_kind == 0 && !slots.empty())
+    detail = source.is_passphrase()
+                 ? " (the store was initialised with a 32-byte key, but the policy gives a "
+                   "passphrase)"
+                 : " (the store was initialised with a passphrase, but the policy gives a "
+                   "32-byte key)";
+  throw Error(COFFER_STATUS_DATA_ERROR, "the master key does not match this store (" +
+                                            storage_->location() + "): " + source.describe() +
+                                            " from " + source.field_path() +
+                                            " opens none of its master key slots" + detail);
+}
+
+void CredentialStore::ensure_ready() {
+  {
+    std::shared_lock lock(mutex_);
+    if (unlocked_) return;
+  }
+  std::unique_lock lock(mutex_);
+  if (unlocked_) return;
+  if (!storage_->exists()) not_initialised();
+  int version = storage_->schema_version();
+  if (version == 0) not_initialised();
+  if (version != current_schema_version) storage_->migrate(current_schema_version);
+  auto store = storage_->read_store();
+  if (!store) not_initialised();
+  unlocked_ = unlock(*store);
+}
+
+void CredentialStore::refresh_keys() {
+  std::unique_lock lock(mutex_);
+  if (!unlocked_) return;
+  auto store = storage_->read_store();
+  if (!store) not_initialised();
+  auto wraps = storage_->read_wrapped_keys(unlocked_->slot_id);
+  if (wraps.empty())
+    throw Error(COFFER_STATUS_DATA_ERROR,
+                "the master key does not match this store (" + storage_->location() +
+                    "): it was replaced by rotate-master-key; update master_key in the policy");
+  for (const auto &wrap : wraps) {
+    if (unlocked_->data_keys.contains(wrap.data_key_id)) continue;
+    auto key = unwrap_data_key(aead_, unlocked_->master_key.bytes(),
+                               {unlocked_->store_id, wrap.data_key_id, unlocked_->slot_id},
+                               wrap.nonce, wrap.wrapped);
+    if (!key)
+      throw Error(COFFER_STATUS_DATA_ERROR,
+                  storage_->location() + ": wrapped data key " + std::to_string(wrap.data_key_id) +
+                      " fails authentication; the store was tampered with");
+    unlocked_->data_keys[wrap.data_key_id] = std::make_shared<const SecretBuffer>(std::move(*key));
+  }
+  unlocked_->active = store->active_data_key;
+}
+
+std::shared_ptr<const SecretBuffer> CredentialStore::find_data_key(int64_t id) const {
+  std::shared_lock lock(mutex_);
+  if (!unlocked_) return nullptr;
+  auto found = unlocked_->data_keys.find(id);
+  return found == unlocked_->data_keys.end() ? nullptr : found->second;
+}
+
+std::shared_ptr<const SecretBuffer> CredentialStore::data_key(int64_t id) {
+  if (auto found = find_data_key(id)) return found;
+  refresh_keys();
+  return find_data_key(id);
+}
+
+Bytes CredentialStore::store_id() const {
+  std::shared_lock lock(mutex_);
+  return unlocked_ ? unlocked_->store_id : Bytes();
+}
+
+std::optional<SecretBuffer> CredentialStore::try_open(const RecordRow &row, std::string &why) {
+  auto key = data_key(row.data_key_id);
+  if (!key) {
+    why = "names data key " + std::to_string(row.data_key_id) +
+          ", which this store does not hold (the record was altered)";
+    return std::nullopt;
+  }
+  Bytes id = store_id();
+  auto plain = open_record(aead_, key->bytes(), {id, row.key, row.version, row.data_key_id},
+                           row.nonce, row.ciphertext);
+  if (!plain)
+    why = "fails authentication: the record was altered, or copied from another key or version";
+  return plain;
+}
+
+SecretBuffer CredentialStore::open(const RecordRow &row) {
+  std::string why;
+  auto plain = try_open(row, why);
+  if (!plain)
+    throw Error(COFFER_STATUS_DATA_ERROR, storage_->location() + ": " + row.key + " version " +
+                                              std::to_string(row.version) + " " + why);
+  return std::move(*plain);
+}
+
+CredentialStore::Value CredentialStore::get(const std::string &key,
+                                            std::optional<uint64_t> version) {
+  check_key(key);
+  ensure_ready();
+  RecordRow row;
+  if (version) {
+    auto found = storage_->read_version(key, *version);
+    if (!found)
+      throw Error(COFFER_STATUS_NOT_FOUND, key + " has no version " + std::to_string(*version) +
+                                               " in " + storage_->location());
+    row = std::move(*found);
+  } else {
+    auto latest = storage_->read_latest(key);
+    if (latest.state == LatestRecord::State::absent)
+      throw Error(COFFER_STATUS_NOT_FOUND, key + " is not in " + storage_->location());
+    if (latest.state == LatestRecord::State::missing_record)
+      throw Error(COFFER_STATUS_DATA_ERROR,
+                  storage_->location() + ": " + key + " version " + std::to_string(latest.version) +
+                      " (its latest) has no record; the store was tampered with or damaged");
+    row = std::move(latest.record);
+  }
+  Value value;
+  value.bytes = open(row);
+  value.version = row.version;
+  return value;
+}
+
+uint64_t CredentialStore::put(const std::string &key, ByteView value) {
+  check_key(key);
+  if (value.size() > maximum_value_size)
+    throw Error(COFFER_STATUS_INVALID_ARGUMENT,
+                key + ": the value has " + std::to_string(value.size()) +
+                    " bytes; the database provider stores at most " +
+                    std::to_string(maximum_value_size));
+  ensure_ready();
+  Bytes id = store_id();
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    int64_t active = 0;
+    {
+      std::shared_lock lock(mutex_);
+      active = unlocked_->active;
+    }
+    Sealer seal = [&](uint64_t version, int64_t data_key_id) -> std::optional<Sealed> {
+      auto data_key = find_data_key(data_key_id);
+      if (!data_key) return std::nullopt;
+      return seal_record(aead_, data_key->bytes(), {id, key, version, data_key_id}, value);
+    };
+    PutOutcome outcome = storage_->put(key, config_.history, clock_(), active, seal);
+    if (outcome.stored) {
+      if (outcome.data_key_id != active) {
+        std::unique_lock lock(mutex_);
+        unlocked_->active = outcome.data_key_id;
+      }
+      return outcome.version;
+    }
+    refresh_keys();  // another process started a new data key
+    if (!find_data_key(outcome.data_key_id))
+      throw Error(COFFER_STATUS_DATA_ERROR, storage_->location() + ": the active data key " +
+                                                std::to_string(outcome.data_key_id) +
+                                                " is not wrapped for this master key");
+  }
+  throw Error(COFFER_STATUS_UNAVAILABLE,
+              storage_->location() + ": could not write " + key + ": the data key kept changing");
+}
+
+void CredentialStore::remove(const std::string &key) {
+  check_key(key);
+  ensure_ready();
+  if (!storage_->remove(key, clock_()))
+    throw Error(COFFER_STATUS_NOT_FOUND, key + " is not in " + storage_->location());
+}
+
+std::vector<KeySummary> CredentialStore::list() {
+  ensure_ready();
+  return storage_->list_keys();
+}
+
+std::string CredentialStore::health() {
+  ensure_ready();
+  auto store = storage_->read_store();
+  if (!store) not_initialised();
+  auto keys = storage_->read_data_keys();
+  std::string text = storage_->location() + ": initialised, schema version " +
+                     std::to_string(current_schema_version) + ", " + std::to_string(keys.size()) +
+                     " data key(s), active data key " + std::to_string(store->active_data_key);
+  for (const auto &key : keys) {
+    if (key.data_key_id == store->active_data_key &&
+        key.encryptions > data_key_encryption_limit / 10 * 9)
+      text += "; the active data key is near its encryption limit: run `coffer db rekey`";
+  }
+  if (store->rekey_in_progress)
+    text += "; a rekey is in progress (run `coffer db rekey` to finish it)";
+  return text;
+}
+
+}  // namespace coffer::database

@@ -1,0 +1,174 @@
+// CredentialStore: the encrypted credential store behind the database
+// provider. It turns canonical keys and values into sealed records in a
+// Storage, and holds the store's unlocked key material in memory.
+//
+// Opening a CredentialStore touches nothing: the first operation checks that
+// the store exists and is initialised (else INVALID_CONFIG telling to run
+// `coffer db init`), migrates an older schema, and unlocks the store with the
+// configured master key (DATA_ERROR "the master key does not match this
+// store" when it does not). The master key and the unwrapped data keys then
+// stay in memory (SecretBuffer) until the CredentialStore is destroyed.
+//
+// Thread-safe: every method may be called from many threads at once.
+// Errors throw coffer::provider::Error; messages name keys, versions and the
+// store's location, never a value or key material.
+#ifndef COFFER_DATABASE_STORE_CREDENTIAL_STORE_HPP
+#define COFFER_DATABASE_STORE_CREDENTIAL_STORE_HPP
+
+#include <coffer/provider.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "crypto/aead.hpp"
+#include "crypto/secret_buffer.hpp"
+#include "storage/storage.hpp"
+#include "store/config.hpp"
+
+namespace coffer::database {
+
+// The largest value the store accepts.
+inline constexpr std::size_t maximum_value_size = 1 << 20;
+
+// Whether `key` is canonical: `Category.Name`, two non-empty parts of ASCII
+// letters and digits, each starting with a letter, at most 255 characters.
+[[nodiscard]] bool is_canonical_key(std::string_view key) noexcept;
+
+// An admin command that ran but found problems (verify): the result JSON
+// goes back to the caller together with the failure status.
+class AdminError : public coffer::provider::Error {
+ public:
+  AdminError(coffer_status status, std::string message, std::string result_json)
+      : Error(status, std::move(message)), result_json_(std::move(result_json)) {}
+  [[nodiscard]] const std::string &result_json() const noexcept { return result_json_; }
+
+ private:
+  std::string result_json_;
+};
+
+struct InitOptions {
+  ScryptParams scrypt;  // for a passphrase master key
+};
+
+struct InitResult {
+  bool created = false;  // false: the store was initialised already (and the key matches)
+  bool master_key_file_created = false;
+  Bytes store_id;
+  int64_t data_key_id = 0;
+};
+
+struct RotateOptions {
+  std::optional<MasterKeySource> new_master_key;  // absent with drop_old
+  bool keep_old = false;
+  bool drop_old = false;
+  ScryptParams scrypt;
+};
+
+struct RotateResult {
+  std::size_t rewrapped_data_keys = 0;
+  std::size_t dropped_master_keys = 0;
+  std::size_t master_keys = 0;  // slots in the store afterwards
+  bool master_key_file_created = false;
+};
+
+struct RekeyResult {
+  int64_t data_key_id = 0;
+  bool resumed = false;
+  std::size_t reencrypted = 0;
+  std::vector<int64_t> retired_data_keys;
+};
+
+struct VerifyProblem {
+  std::string key;       // empty for a store-level problem
+  uint64_t version = 0;  // 0 when not about one version
+  std::string error;
+};
+
+struct VerifyResult {
+  std::size_t records = 0;
+  std::size_t keys = 0;
+  std::size_t data_keys = 0;
+  std::string integrity_check;  // "ok" or the database's findings
+  std::vector<VerifyProblem> bad;
+  [[nodiscard]] bool ok() const { return bad.empty() && integrity_check == "ok"; }
+};
+
+class CredentialStore {
+ public:
+  using Clock = std::function<int64_t()>;  // Unix time in milliseconds
+
+  CredentialStore(Config config, std::unique_ptr<Storage> storage, Log log, Clock clock);
+  CredentialStore(const CredentialStore &) = delete;
+  CredentialStore &operator=(const CredentialStore &) = delete;
+  ~CredentialStore();
+
+  struct Value {
+    SecretBuffer bytes;
+    uint64_t version = 0;
+  };
+  // The latest version of `key`, or `version` of it.
+  [[nodiscard]] Value get(const std::string &key, std::optional<uint64_t> version = std::nullopt);
+  // Writes a new version; returns its number.
+  uint64_t put(const std::string &key, ByteView value);
+  void remove(const std::string &key);
+  [[nodiscard]] std::vector<KeySummary> list();
+  // A one-line description of a healthy store; throws otherwise.
+  [[nodiscard]] std::string health();
+
+  // Key management (key_management.cpp). Each is safe to run while other
+  // processes read and write the store.
+  InitResult init(const InitOptions &options);
+  RotateResult rotate_master_key(const RotateOptions &options);
+  RekeyResult rekey(std::size_t batch_size);
+  [[nodiscard]] VerifyResult verify();
+
+  [[nodiscard]] const Config &config() const { return config_; }
+  [[nodiscard]] Storage &storage() { return *storage_; }
+
+ private:
+  struct Unlocked {
+    Bytes store_id;
+    Bytes slot_id;
+    SecretBuffer master_key;
+    std::map<int64_t, std::shared_ptr<const SecretBuffer>> data_keys;
+    int64_t active = 0;
+  };
+
+  [[noreturn]] void not_initialised() const;
+  // Checks, migrates and unlocks on first use. Returns the store id.
+  void ensure_ready();
+  Unlocked unlock(const StoreRow &store);
+  // Loads data keys created since unlocking (another process rekeyed).
+  void refresh_keys();
+  [[nodiscard]] std::shared_ptr<const SecretBuffer> find_data_key(int64_t id) const;
+  // The data key, loading new ones from the store if needed; nullptr if the
+  // store does not hold it (for this master key).
+  [[nodiscard]] std::shared_ptr<const SecretBuffer> data_key(int64_t id);
+  [[nodiscard]] Bytes store_id() const;
+  // Decrypts a record; on failure says why (without naming the record).
+  [[nodiscard]] std::optional<SecretBuffer> try_open(const RecordRow &row, std::string &why);
+  // Decrypts a record; throws DATA_ERROR naming it.
+  [[nodiscard]] SecretBuffer open(const RecordRow &row);
+  void check_key(const std::string &key) const;
+  // Master key material for a source: a raw key, or scrypt of a passphrase
+  // with `salt` and `params`.
+  [[nodiscard]] SecretBuffer derive(const MasterKeySource &source, const MasterKeySlot &slot) const;
+
+  Config config_;
+  std::unique_ptr<Storage> storage_;
+  Log log_;
+  Clock clock_;
+  Aes256Gcm aead_;
+  mutable std::shared_mutex mutex_;
+  std::optional<Unlocked> unlocked_;
+};
+
+}  // namespace coffer::database
+
+#endif  // COFFER_DATABASE_STORE_CREDENTIAL_STORE_HPP
