@@ -352,6 +352,7 @@ BOOST_AUTO_TEST_CASE(a_file_open_to_group_or_others_is_reported) {
   auto warnings = logged(instance, COFFER_LOG_WARNING);
   BOOST_REQUIRE(warnings.size() == 1u);
   BOOST_TEST(contains(warnings[0], directory.file().string() + " has mode 0644"), warnings[0]);
+  BOOST_TEST(contains(warnings[0], "(its group may read; others may read)"), warnings[0]);
   BOOST_TEST(contains(warnings[0], "chmod 600"), warnings[0]);
   BOOST_TEST(instance.get("VCS.GithubAdminPAT").ok());
   BOOST_TEST(logged(instance, COFFER_LOG_WARNING).size() == 1u);  // not on every access
@@ -374,7 +375,7 @@ BOOST_AUTO_TEST_CASE(require_private_refuses_such_a_file) {
   ::chmod(directory.file().c_str(), 0604);
   Outcome got = instance.get("VCS.GithubAdminPAT");
   BOOST_TEST(got.status == COFFER_STATUS_DENIED);
-  BOOST_TEST(contains(got.message, "has mode 0604"), got.message);
+  BOOST_TEST(contains(got.message, "has mode 0604 (others may read)"), got.message);
   BOOST_TEST(got.value.empty());
   BOOST_TEST(instance.health().status == COFFER_STATUS_DENIED);
   ::chmod(directory.file().c_str(), 0400);

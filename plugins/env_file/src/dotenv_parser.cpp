@@ -259,8 +259,13 @@ class Parser {
         continue;
       }
       if (c == quote) break;
-      value.push_back(static_cast<unsigned char>(c));
-      ++i;
+      // Copy the run of ordinary characters up to the next one that matters.
+      std::size_t run = i + 1;
+      while (run < text_.size() && text_[run] != quote && text_[run] != '\\' &&
+             text_[run] != '\n' && text_[run] != '\r')
+        ++run;
+      value.append(text_.substr(i, run - i));
+      i = run;
     }
     statement.value_end = i + 1;
     position_ = i + 1;

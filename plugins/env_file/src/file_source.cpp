@@ -23,18 +23,22 @@ std::string octal_mode(mode_t mode) {
   return text;
 }
 
-// "readable by group and others", "writable by others", ...
+// "its group may read; others may read and write", from the mode bits.
 std::string who_has_access(mode_t mode) {
   std::string out;
-  auto add = [&](bool readable, bool writable, const char *who) {
-    if (!readable && !writable) return;
-    if (!out.empty()) out += ", ";
-    out += readable && writable ? "readable and writable" : readable ? "readable" : "writable";
-    out += " by ";
-    out += who;
+  auto add = [&](const char *who, mode_t read, mode_t write, mode_t execute) {
+    std::string verbs;
+    for (auto [bit, verb] : {std::pair{read, "read"}, {write, "write"}, {execute, "execute"}}) {
+      if ((mode & bit) == 0) continue;
+      if (!verbs.empty()) verbs += " and ";
+      verbs += verb;
+    }
+    if (verbs.empty()) return;
+    if (!out.empty()) out += "; ";
+    out += std::string(who) + " may " + verbs;
   };
-  add(mode & S_IRGRP, mode & (S_IWGRP | S_IXGRP), "its group");
-  add(mode & S_IROTH, mode & (S_IWOTH | S_IXOTH), "others");
+  add("its group", S_IRGRP, S_IWGRP, S_IXGRP);
+  add("others", S_IROTH, S_IWOTH, S_IXOTH);
   return out;
 }
 
@@ -78,8 +82,8 @@ void FileSource::check_permissions_locked(const FileStatus &status, bool initial
     permission_problem_.clear();
     return;
   }
-  std::string message = file() + " has mode " + octal_mode(mode) + ", " + who_has_access(mode) +
-                        "; a file holding secrets should be private to its owner (chmod 600 " +
+  std::string message = file() + " has mode " + octal_mode(mode) + " (" + who_has_access(mode) +
+                        "); a file holding secrets should be private to its owner (chmod 600 " +
                         file() + ")";
   if (options_.require_private) {
     message += "; it is refused because require_private is set";
