@@ -1,5 +1,7 @@
 #include "cache.hpp"
 
+#include <time.h>
+
 namespace coffer::detail {
 
 struct Cache::Flight {
@@ -7,6 +9,7 @@ struct Cache::Flight {
 };
 
 struct Cache::Entry {
+  Shard *shard = nullptr;
   Secret value;
   bool has_value = false;
   Clock::time_point fresh_until{};
@@ -17,9 +20,16 @@ struct Cache::Entry {
   std::shared_ptr<Flight> flight;
 };
 
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept {
+    return std::hash<std::string_view>{}(text);
+  }
+};
+
 struct Cache::Shard {
-  std::mutex mutex;
-  std::unordered_map<std::string, Entry> entries;
+  std::shared_mutex mutex;  // hits take it shared
+  std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> entries;
 };
 
 Cache::Cache() {
@@ -35,8 +45,8 @@ void Cache::configure(const CacheSettings &settings) {
   negative_ms_ = settings.negative_ttl.count();
 }
 
-Cache::Shard &Cache::shard_of(const std::string &cache_key) {
-  return *shards_[std::hash<std::string>{}(cache_key) % shards_.size()];
+Cache::Shard &Cache::shard_of(std::string_view cache_key) {
+  return *shards_[std::hash<std::string_view>{}(cache_key) % shards_.size()];
 }
 
 namespace {
@@ -45,13 +55,30 @@ std::string cache_key_of(const std::string &key, const std::string &version) {
 }
 }  // namespace
 
-std::optional<Secret> Cache::peek(const std::string &key, bool *negative, bool *refresh) {
+namespace {
+// The monotonic clock at tick resolution: what steady_clock reads, without
+// the cost of the precise read. Good enough to compare against TTLs.
+Cache::Clock::time_point coarse_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return Cache::Clock::time_point(std::chrono::seconds(ts.tv_sec) +
+                                  std::chrono::nanoseconds(ts.tv_nsec));
+}
+}  // namespace
+
+Cache::Entry *Cache::entry(std::string_view key) {
   Shard &shard = shard_of(key);
-  auto now = Clock::now();
-  std::lock_guard lock(shard.mutex);
+  std::unique_lock lock(shard.mutex);
   auto it = shard.entries.find(key);
-  if (it == shard.entries.end()) return std::nullopt;
-  Entry &e = it->second;
+  if (it == shard.entries.end()) it = shard.entries.emplace(std::string(key), Entry{}).first;
+  it->second.shard = &shard;
+  return &it->second;
+}
+
+std::optional<Secret> Cache::peek(Entry *entry, bool *negative, bool *refresh) {
+  auto now = coarse_now();
+  std::shared_lock lock(entry->shard->mutex);
+  Entry &e = *entry;
   if (e.has_value && now < e.fresh_until) {
     *refresh = now >= e.refresh_at && !e.flight;
     return e.value.clone();
@@ -70,6 +97,7 @@ void Cache::get(const std::string &key, const std::string &version, bool bypass,
   {
     std::unique_lock lock(shard.mutex);
     Entry &e = shard.entries[cache_key];
+    e.shard = &shard;
     if (!bypass) {
       if (e.has_value && now < e.fresh_until) {
         CacheAnswer hit;
@@ -118,7 +146,7 @@ void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &
   bool stale = false;
   Secret served;
   {
-    std::lock_guard lock(shard.mutex);
+    std::unique_lock lock(shard.mutex);
     Entry &e = shard.entries[cache_key];
     if (e.flight == flight) e.flight.reset();
     waiters = std::move(flight->waiters);
@@ -127,9 +155,12 @@ void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &
       e.value = value.clone();
       e.has_value = true;
       e.negative = false;
-      e.fresh_until = now + ttl;
-      e.refresh_at = e.fresh_until - std::chrono::milliseconds(refresh_ahead_ms_.load());
-      e.stale_until = e.fresh_until + std::chrono::milliseconds(stale_ms_.load());
+      // The hit path reads a coarse clock: a zero TTL must never look fresh.
+      e.fresh_until = ttl.count() > 0 ? now + ttl : Clock::time_point::min();
+      e.refresh_at = ttl.count() > 0
+                         ? e.fresh_until - std::chrono::milliseconds(refresh_ahead_ms_.load())
+                         : Clock::time_point::min();
+      e.stale_until = now + ttl + std::chrono::milliseconds(stale_ms_.load());
       served = std::move(value);
     } else if (code == Code::not_found) {
       e.value.clear();
@@ -140,7 +171,6 @@ void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &
       stale = true;
       served = e.value.clone();
     }
-    if (!e.has_value && !e.negative && !e.flight) shard.entries.erase(cache_key);
   }
   for (std::size_t i = 0; i < waiters.size(); ++i) {
     CacheAnswer a;
@@ -159,38 +189,27 @@ void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &
 }
 
 void Cache::invalidate(const std::string &key) {
+  // Entries are reset, never erased: snapshots hold pointers to them.
   for (auto &shard : shards_) {
-    std::lock_guard lock(shard->mutex);
-    for (auto it = shard->entries.begin(); it != shard->entries.end();) {
-      const std::string &k = it->first;
+    std::unique_lock lock(shard->mutex);
+    for (auto &[k, e] : shard->entries) {
       bool match = k == key || (k.size() > key.size() && k.compare(0, key.size(), key) == 0 &&
                                 k[key.size()] == '\n');
-      if (match && !it->second.flight) {
-        it = shard->entries.erase(it);
-      } else {
-        if (match) {
-          it->second.has_value = false;
-          it->second.value.clear();
-          it->second.negative = false;
-        }
-        ++it;
-      }
+      if (!match) continue;
+      e.has_value = false;
+      e.value.clear();
+      e.negative = false;
     }
   }
 }
 
 void Cache::clear() {
   for (auto &shard : shards_) {
-    std::lock_guard lock(shard->mutex);
-    for (auto it = shard->entries.begin(); it != shard->entries.end();) {
-      if (it->second.flight) {
-        it->second.has_value = false;
-        it->second.value.clear();
-        it->second.negative = false;
-        ++it;
-      } else {
-        it = shard->entries.erase(it);
-      }
+    std::unique_lock lock(shard->mutex);
+    for (auto &[k, e] : shard->entries) {
+      e.has_value = false;
+      e.value.clear();
+      e.negative = false;
     }
   }
 }

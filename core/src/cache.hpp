@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,10 +55,16 @@ class Cache {
   void get(const std::string &key, const std::string &version, bool bypass, const Fetch &fetch,
            Answer answer);
 
+  struct Entry;
+  // The entry of a key's latest version, created if needed. Entries live as
+  // long as the cache, so the pointer stays valid (snapshots keep one per
+  // catalog key and provider, to serve hits without hashing).
+  Entry *entry(std::string_view key);
+
   // A fresh value, without fetching; nullopt when there is none. Sets
   // *negative when a recent not-found is remembered. Sets *refresh when the
   // caller should start a background refresh (get with bypass).
-  std::optional<Secret> peek(const std::string &key, bool *negative, bool *refresh);
+  static std::optional<Secret> peek(Entry *entry, bool *negative, bool *refresh);
 
   // Forgets a key (all its versions), e.g. after a put.
   void invalidate(const std::string &key);
@@ -68,9 +75,8 @@ class Cache {
 
  private:
   struct Flight;
-  struct Entry;
   struct Shard;
-  Shard &shard_of(const std::string &cache_key);
+  Shard &shard_of(std::string_view cache_key);
   void finish(const std::string &cache_key, const std::shared_ptr<Flight> &flight, Code code,
               const std::string &message, Secret value);
 

@@ -32,7 +32,8 @@ const std::vector<std::string> kStatusNames = {"not_found",        "denied",    
 
 class Parser {
  public:
-  Parser(const JsonDocument &doc, Policy &policy) : doc_(doc), policy_(policy) {}
+  Parser(std::shared_ptr<const JsonDocument> doc, Policy &policy)
+      : document_(std::move(doc)), doc_(*document_), policy_(policy) {}
 
   void run() {
     const auto *root = doc_.root().if_object();
@@ -120,7 +121,7 @@ class Parser {
     check_fields(*object, path, kProviderFields);
     ProviderSpec spec;
     spec.name = name;
-    spec.where = doc_.where(path);
+    spec.document = document_;
     const auto *plugin = object->if_contains("plugin");
     if (plugin == nullptr || !plugin->is_string())
       doc_.fail(path, "expected \"plugin\": the plugin's name, e.g. \"env_file\"");
@@ -316,6 +317,7 @@ class Parser {
       doc_.fail({"cache", "refresh_ahead_s"}, "must not exceed cache.ttl_s");
   }
 
+  std::shared_ptr<const JsonDocument> document_;
   const JsonDocument &doc_;
   Policy &policy_;
 };
@@ -333,6 +335,10 @@ OnFailure default_action(Code code) {
   }
 }
 
+std::string ProviderSpec::where() const {
+  return document ? document->where({std::string("providers"), name}) : std::string();
+}
+
 OnFailure Chain::action(Code code) const {
   auto it = on.find(code);
   return it != on.end() ? it->second : default_action(code);
@@ -346,7 +352,7 @@ const ProviderSpec *Policy::provider(const std::string &name) const {
 
 Policy parse_policy(const std::string &source, const std::string &text,
                     const std::filesystem::path &base_directory) {
-  JsonDocument doc(source, text);
+  auto doc = std::make_shared<const JsonDocument>(source, text);
   Policy policy;
   policy.source = source;
   policy.base_directory = base_directory;

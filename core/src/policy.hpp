@@ -11,9 +11,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "json_text.hpp"
 
 namespace coffer::detail {
 
@@ -22,7 +25,10 @@ struct ProviderSpec {
   std::string plugin;                 // plugin name (lib<plugin>.so)
   std::string config_json;            // the `config` object, serialised without comments
   std::optional<std::string> sha256;  // lower-case hex pin of the plugin file
-  std::string where;                  // "file:line:col: " of the provider's entry
+  // The document it came from, to say where it is when something fails.
+  std::shared_ptr<const JsonDocument> document;
+  // "file:line:col: " of the provider's entry (computed on demand: errors only).
+  [[nodiscard]] std::string where() const;
 };
 
 // What a chain does when a provider answers with a given failure.

@@ -106,7 +106,7 @@ std::shared_ptr<ProviderInstance> ProviderInstance::open(
     std::string why = error[0] != '\0' ? error : "no reason given";
     self->instance_ = nullptr;
     throw Error(status == COFFER_STATUS_OK ? Code::internal : code_of(status),
-                spec.where + "provider '" + spec.name + "' (plugin " + spec.plugin +
+                spec.where() + "provider '" + spec.name + "' (plugin " + spec.plugin +
                     ") failed to open: " + why);
   }
   self->cache_ = std::make_unique<Cache>();

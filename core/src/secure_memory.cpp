@@ -78,8 +78,53 @@ class Pool {
 };
 
 Pool &pool() {
-  static Pool instance;  // process-wide allocator, like malloc's arenas
-  return instance;
+  // Process-wide, like malloc's arenas, and never destroyed: threads may
+  // return blocks while the process exits.
+  static Pool *instance = new Pool();
+  return *instance;
+}
+
+// A few free blocks per size class kept by each thread, so that a cache hit
+// takes no lock to allocate its Secret.
+class ThreadCache {
+ public:
+  static constexpr unsigned kKeep = 32;
+  ~ThreadCache() {
+    for (std::size_t cls = 0; cls < kClasses; ++cls)
+      while (FreeBlock *block = heads_[cls]) {
+        heads_[cls] = block->next;
+        pool().give(block, cls);
+      }
+  }
+  void *take(std::size_t cls) {
+    FreeBlock *block = heads_[cls];
+    if (block == nullptr) return pool().take(cls);
+    heads_[cls] = block->next;
+    --counts_[cls];
+    block->next = nullptr;
+    return block;
+  }
+  void give(void *p, std::size_t cls) {
+    if (counts_[cls] >= kKeep) {
+      pool().give(p, cls);
+      return;
+    }
+    auto *block = static_cast<FreeBlock *>(p);
+    block->next = heads_[cls];
+    heads_[cls] = block;
+    ++counts_[cls];
+  }
+
+ private:
+  std::array<FreeBlock *, kClasses> heads_{};
+  std::array<unsigned, kClasses> counts_{};
+};
+
+ThreadCache &thread_cache() {
+  // libcoffer is linked, never dlopen'ed: the initial-exec model avoids a
+  // __tls_get_addr call per allocation.
+  thread_local ThreadCache cache __attribute__((tls_model("initial-exec")));
+  return cache;
 }
 
 std::size_t page_round(std::size_t size) {
@@ -101,7 +146,7 @@ void *secure_allocate(std::size_t size, std::size_t *capacity) {
   if (size <= kLargest) {
     std::size_t cls = class_of(size);
     *capacity = kSmallest << cls;
-    return pool().take(cls);
+    return thread_cache().take(cls);
   }
   *capacity = page_round(size);
   return map_protected(*capacity);
@@ -111,7 +156,7 @@ void secure_free(void *block, std::size_t capacity) noexcept {
   if (block == nullptr || capacity == 0) return;
   wipe(block, capacity);
   if (capacity <= kLargest) {
-    pool().give(block, class_of(capacity));
+    thread_cache().give(block, class_of(capacity));
     return;
   }
   munlock(block, capacity);

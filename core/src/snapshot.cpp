@@ -12,7 +12,7 @@ ProviderInstance *Snapshot::instance(std::string_view name) const {
   return it == by_name.end() ? nullptr : it->second;
 }
 
-const Resolution *Snapshot::find(const std::string &key) const {
+const Resolution *Snapshot::find(std::string_view key) const {
   auto it = resolved.find(key);
   return it == resolved.end() ? nullptr : &it->second;
 }
@@ -93,7 +93,7 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
     try {
       file = find_plugin(spec.plugin, snapshot->plugin_dirs);
     } catch (const Error &e) {
-      throw Error(e.code(), spec.where + "provider '" + spec.name + "': " + e.what());
+      throw Error(e.code(), spec.where() + "provider '" + spec.name + "': " + e.what());
     }
     std::shared_ptr<ProviderInstance> instance;
     std::string identity = ProviderInstance::identity_of(spec, file);
@@ -110,7 +110,7 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
         try {
           library = PluginLibrary::load(file, spec.sha256, spec.plugin);
         } catch (const Error &e) {
-          throw Error(e.code(), spec.where + "provider '" + spec.name + "': " + e.what());
+          throw Error(e.code(), spec.where() + "provider '" + spec.name + "': " + e.what());
         }
         context.libraries[library_key] = library;
       }
@@ -124,8 +124,11 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
     snapshot->instances.push_back(std::move(instance));
   }
   snapshot->policy = std::move(policy);
-  for (const auto &entry : snapshot->catalog.entries())
-    snapshot->resolved.emplace(entry.key, snapshot->resolve(entry.key));
+  for (const auto &entry : snapshot->catalog.entries()) {
+    Resolution r = snapshot->resolve(entry.key);
+    for (ProviderInstance *p : r.chain) r.entries.push_back(p->cache().entry(entry.key));
+    snapshot->resolved.emplace(entry.key, std::move(r));
+  }
   return snapshot;
 }
 

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cache.hpp"
 #include "logger.hpp"
 #include "plugin_library.hpp"
 #include "policy.hpp"
@@ -20,11 +21,20 @@
 
 namespace coffer::detail {
 
+// Lets unordered maps keyed by std::string be searched with a string_view.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept {
+    return std::hash<std::string_view>{}(text);
+  }
+};
+
 // How one key resolves under a policy.
 struct Resolution {
   Code code = Code::ok;  // invalid_argument (unknown key), denied, invalid_config
   std::string message;   // why, when code is not ok
   std::vector<ProviderInstance *> chain;
+  std::vector<Cache::Entry *> entries;  // each chain provider's cache entry (catalog keys)
   const Chain *spec = nullptr;
   std::string rule;  // keys.K, routes.C or routes.*
 };
@@ -36,13 +46,14 @@ struct Snapshot {
   std::vector<std::filesystem::path> plugin_dirs;
   std::vector<std::shared_ptr<ProviderInstance>> instances;  // policy order
   std::unordered_map<std::string, ProviderInstance *> by_name;
-  std::unordered_map<std::string, Resolution> resolved;  // every catalog key
+  std::unordered_map<std::string, Resolution, StringHash, std::equal_to<>>
+      resolved;  // catalog keys
   bool allow_unknown_keys = false;
 
   [[nodiscard]] ProviderInstance *instance(std::string_view name) const;
   // The resolution of `key` (precomputed for catalog keys).
   [[nodiscard]] Resolution resolve(const std::string &key) const;
-  [[nodiscard]] const Resolution *find(const std::string &key) const;
+  [[nodiscard]] const Resolution *find(std::string_view key) const;
 };
 
 // What building a snapshot needs from the Store.

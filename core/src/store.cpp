@@ -40,7 +40,7 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   void finish(Result result, bool hit, bool stale) {
     store->report_access(key, result.provider, "get", result.code, result.message, start, hit,
                          stale, caller);
-    if (result.ok() && version.empty())
+    if (result.ok() && version.empty() && !store->subscriptions_->empty())
       store->subscriptions_->observe(key, result.provider, result.secret.version());
     auto h = std::move(handler);
     h(std::move(result));
@@ -118,6 +118,8 @@ Store::Impl::Impl(StoreOptions options, std::optional<std::filesystem::path> fil
 Store::Impl::~Impl() {
   closing_ = true;
   tracker_.wait_idle();
+  fast_.store(nullptr);
+  readers_.synchronize();
   current_.store(nullptr);
   worker_.reset();  // runs the pending closes, then stops
   subscriptions_.reset();
@@ -161,6 +163,8 @@ void Store::Impl::load() {
                         std::string(to_string(code)) + (message.empty() ? "" : ": " + message));
     }
     current_.store(fresh);
+    fast_.store(fresh.get(), std::memory_order_seq_cst);
+    readers_.synchronize();  // no cache-hit reader still looks at `previous`
     generation_ = next;
     if (file_) {
       std::error_code ec;
@@ -194,13 +198,13 @@ void Store::Impl::load() {
   if (!subscriptions_->empty()) worker_->post([this] { refresh_subscribed(); });
 }
 
-void Store::Impl::report_access(const std::string &key, const std::string &provider,
+void Store::Impl::report_access(std::string_view key, const std::string &provider,
                                 const char *operation, Code outcome, const std::string &message,
                                 Clock::time_point start, bool hit, bool stale,
                                 std::string_view caller) {
   if (outcome != Code::ok && outcome != Code::not_found)
-    logger_.debug(std::string(operation) + " " + key + ": " + std::string(to_string(outcome)) +
-                  ": " + message);
+    logger_.debug(std::string(operation) + " " + std::string(key) + ": " +
+                  std::string(to_string(outcome)) + ": " + message);
   if (!options_.observer) return;
   AccessEvent event;
   event.key = key;
@@ -216,25 +220,29 @@ void Store::Impl::report_access(const std::string &key, const std::string &provi
   options_.observer->on_access(event);
 }
 
-std::optional<Result> Store::Impl::get_cached(const std::string &key, const GetOptions &options) {
+std::optional<Result> Store::Impl::get_cached(std::string_view key, const GetOptions &options) {
   if (options.bypass_cache || !options.version.empty()) return std::nullopt;
   auto start = options_.observer ? Clock::now() : Clock::time_point{};
-  auto snap = current_.load();
+  auto guard = readers_.enter();
+  const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
+  if (snap == nullptr) return std::nullopt;
   const detail::Resolution *resolution = snap->find(key);
   if (resolution == nullptr || resolution->code != Code::ok) return std::nullopt;
-  for (ProviderInstance *provider : resolution->chain) {
+  for (std::size_t step = 0; step < resolution->chain.size(); ++step) {
     bool negative = false;
     bool refresh = false;
-    auto value = provider->cache().peek(key, &negative, &refresh);
+    auto value = detail::Cache::peek(resolution->entries[step], &negative, &refresh);
     if (value) {
       if (refresh) return std::nullopt;  // let the slow path start the refresh
+      ProviderInstance *provider = resolution->chain[step];
       Result r;
       r.code = Code::ok;
       r.secret = std::move(*value);
       r.provider = provider->name();
       if (options_.observer)
         report_access(key, r.provider, "get", Code::ok, {}, start, true, false, options.caller);
-      subscriptions_->observe(key, r.provider, r.secret.version());
+      if (!subscriptions_->empty())
+        subscriptions_->observe(std::string(key), r.provider, r.secret.version());
       return r;
     }
     if (!negative || resolution->spec->action(Code::not_found) != detail::OnFailure::next)
@@ -361,8 +369,8 @@ Store Store::from_string(std::string_view policy_json, StoreOptions options,
 }
 
 Result Store::try_get(std::string_view key, const GetOptions &options) {
+  if (auto hit = impl_->get_cached(key, options)) return std::move(*hit);
   std::string k(key);
-  if (auto hit = impl_->get_cached(k, options)) return std::move(*hit);
   auto waiter = std::make_shared<Waiter<Result>>();
   impl_->get_async(
       k, [waiter](Result r) { waiter->promise.set_value(std::move(r)); }, options);
@@ -377,12 +385,11 @@ Secret Store::get(std::string_view key, const GetOptions &options) {
 
 void Store::get_async(std::string_view key, std::function<void(Result)> handler,
                       const GetOptions &options) {
-  std::string k(key);
-  if (auto hit = impl_->get_cached(k, options)) {
+  if (auto hit = impl_->get_cached(key, options)) {
     handler(std::move(*hit));
     return;
   }
-  impl_->get_async(k, std::move(handler), options);
+  impl_->get_async(std::string(key), std::move(handler), options);
 }
 
 std::vector<Result> Store::get_many(std::span<const std::string> keys, const GetOptions &options) {

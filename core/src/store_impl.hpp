@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "logger.hpp"
+#include "read_domain.hpp"
 #include "snapshot.hpp"
 #include "subscriptions.hpp"
 #include "tracker.hpp"
@@ -31,9 +32,9 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   void get_async(const std::string &key, std::function<void(Result)> handler,
                  const GetOptions &options);
   // A cache hit served without any asynchronous machinery, or nullopt.
-  std::optional<Result> get_cached(const std::string &key, const GetOptions &options);
+  std::optional<Result> get_cached(std::string_view key, const GetOptions &options);
 
-  void report_access(const std::string &key, const std::string &provider, const char *operation,
+  void report_access(std::string_view key, const std::string &provider, const char *operation,
                      Code outcome, const std::string &message,
                      std::chrono::steady_clock::time_point start, bool hit, bool stale,
                      std::string_view caller);
@@ -53,6 +54,11 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   std::mutex load_mutex_;  // one load at a time; guards libraries_
   std::map<std::string, std::shared_ptr<detail::PluginLibrary>> libraries_;
   std::atomic<std::shared_ptr<detail::Snapshot>> current_;
+  // The same snapshot for the cache-hit path, read without reference
+  // counting under `readers_`; a load synchronizes before the old snapshot
+  // may go.
+  std::atomic<detail::Snapshot *> fast_{nullptr};
+  detail::ReadDomain readers_;
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> closing_{false};
   std::atomic<bool> refresh_scheduled_{false};

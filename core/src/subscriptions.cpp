@@ -14,6 +14,7 @@ Subscription Subscriptions::add(std::string target,
   {
     std::lock_guard lock(mutex_);
     entries_.push_back(entry);
+    count_ = entries_.size();
   }
   std::weak_ptr<Entry> weak = entry;
   return Subscription([this, weak] {
@@ -22,6 +23,7 @@ Subscription Subscriptions::add(std::string target,
     {
       std::lock_guard lock(mutex_);
       entries_.erase(std::remove(entries_.begin(), entries_.end(), e), entries_.end());
+      count_ = entries_.size();
     }
     // Wait for a running callback, unless we are inside it.
     if (e->runner == std::this_thread::get_id()) {
@@ -74,11 +76,6 @@ std::vector<std::string> Subscriptions::targets() const {
   std::vector<std::string> out;
   for (const auto &e : entries_) out.push_back(e->target);
   return out;
-}
-
-bool Subscriptions::empty() const {
-  std::lock_guard lock(mutex_);
-  return entries_.empty();
 }
 
 }  // namespace coffer::detail

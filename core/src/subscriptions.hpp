@@ -28,7 +28,7 @@ class Subscriptions {
   void observe(const std::string &key, const std::string &provider, const std::string &version);
   // The subscribed targets (keys or categories).
   [[nodiscard]] std::vector<std::string> targets() const;
-  [[nodiscard]] bool empty() const;
+  [[nodiscard]] bool empty() const { return count_.load(std::memory_order_relaxed) == 0; }
 
  private:
   struct Entry {
@@ -43,6 +43,7 @@ class Subscriptions {
   Worker &worker_;
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Entry>> entries_;
+  std::atomic<std::size_t> count_{0};
   std::map<std::string, std::pair<std::string, std::string>> seen_;  // key -> provider, version
 };
 
