@@ -6,16 +6,16 @@
 //     provider against the same lookup called directly (target: at most 50 ns
 //     more);
 //  3. cold start: opening a policy with three providers (target: 20 ms).
-#include <coffer/provider.h>
 #include <dlfcn.h>
 #include <unistd.h>
+#include <coffer/provider.hpp>
 #include <coffer/store.hpp>
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -125,62 +125,62 @@ void bench_cached_get() {
   }
 }
 
-// The trivial provider's lookup, called directly.
-struct Direct {
-  std::unordered_map<std::string, std::string> values;
-  void get(const char *key, void (*done)(void *, const char *, std::size_t), void *ctx) const {
-    auto it = values.find(key);
-    done(ctx, it->second.data(), it->second.size());
+// A trivial in-memory provider, written with the SDK like any plugin.
+class TrivialProvider final : public coffer::provider::Provider {
+ public:
+  static constexpr uint64_t capabilities = 0;
+  TrivialProvider(const coffer::provider::Host &, const coffer::provider::OpenParams &) {
+    for (const auto &k : keys()) values_[k] = value_for(k);
   }
+  // What a direct C++ caller would call.
+  [[nodiscard]] const std::string *find(const std::string &key) const {
+    auto it = values_.find(key);
+    return it == values_.end() ? nullptr : &it->second;
+  }
+  void get(const coffer::provider::GetRequest &request,
+           coffer::provider::GetCompletion &&done) override {
+    const std::string *value = find(request.key);
+    if (value == nullptr) return done.fail(COFFER_STATUS_NOT_FOUND, "no such key");
+    done.succeed(reinterpret_cast<const unsigned char *>(value->data()), value->size());
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> values_;
 };
 
 void bench_abi_overhead() {
-  void *handle = dlopen(COFFER_BENCH_MEMORY_PLUGIN_DIR "/libmemory.so", RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    std::printf("ABI overhead: cannot load the memory plugin: %s\n", dlerror());
-    return;
-  }
-  auto entry =
-      reinterpret_cast<coffer_provider_entry_fn>(dlsym(handle, COFFER_PROVIDER_ENTRY_SYMBOL));
-  const coffer_provider *table = entry(COFFER_ABI_VERSION);
+  // The same table the COFFER_PROVIDER macro exports from a plugin.
+  static constexpr coffer_provider table =
+      coffer::provider::detail::make_table<TrivialProvider>("trivial", "1", "bench");
   coffer_host host{};
   host.struct_size = sizeof host;
   host.abi_version = COFFER_ABI_VERSION;
   host.log = [](void *, int32_t, const char *) {};
   host.now_unix_ms = [](void *) -> int64_t { return 0; };
-  std::string config = "{\"values\": {";
-  Direct direct;
-  for (std::size_t i = 0; i < keys().size(); ++i) {
-    config += (i ? ", " : "") + ("\"" + keys()[i] + "\": \"" + value_for(keys()[i]) + "\"");
-    direct.values[keys()[i]] = value_for(keys()[i]);
-  }
-  config += "}}";
   coffer_open_params params{};
   params.struct_size = sizeof params;
   params.instance_name = "bench";
-  params.config_json = config.c_str();
-  params.config_size = config.size();
+  params.config_json = "{}";
+  params.config_size = 2;
   coffer_instance *instance = nullptr;
   char error[256];
-  if (table->open(&host, &params, &instance, error, sizeof error) != COFFER_STATUS_OK) {
+  if (table.open(&host, &params, &instance, error, sizeof error) != COFFER_STATUS_OK) {
     std::printf("ABI overhead: open failed: %s\n", error);
     return;
   }
+  TrivialProvider direct(coffer::provider::Host(&host), coffer::provider::OpenParams{});
   const long n = iterations(2'000'000);
   std::size_t sink = 0;
   double floor = best_of(1, n, [&](long i) {
     const std::string &k = keys()[static_cast<std::size_t>(i) % keys().size()];
-    direct.get(
-        k.c_str(),
-        [](void *ctx, const char *, std::size_t size) { *static_cast<std::size_t *>(ctx) += size; },
-        &sink);
+    sink += direct.find(k)->size();
   });
   double ours = best_of(1, n, [&](long i) {
     const std::string &k = keys()[static_cast<std::size_t>(i) % keys().size()];
     coffer_get_request request{};
     request.struct_size = sizeof request;
     request.key = k.c_str();
-    table->get(
+    table.get(
         instance, &request,
         [](void *ctx, coffer_status, const coffer_value *value, const char *) {
           *static_cast<std::size_t *>(ctx) += value->size;
@@ -188,8 +188,8 @@ void bench_abi_overhead() {
         &sink);
   });
   std::printf("%-44s %10.1f ns/op | direct %8.1f ns/op | overhead %6.1f ns | target <= 50 ns\n",
-              "ABI get through the C table (memory plugin)", ours, floor, ours - floor);
-  table->close(instance);
+              "ABI get through the C table (SDK provider)", ours, floor, ours - floor);
+  table.close(instance);
   if (sink == 0) std::printf("(no bytes)\n");
 }
 
