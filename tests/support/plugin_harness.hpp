@@ -127,7 +127,7 @@ class Instance {
     table_->get(
         instance_, &request,
         [](void *context, coffer_status status, const coffer_value *value, const char *message) {
-          auto *w = static_cast<Waiter *>(context);
+          auto *waiter = static_cast<Waiter *>(context);
           Outcome o;
           o.status = status;
           if (message != nullptr) o.message = message;
@@ -135,7 +135,7 @@ class Instance {
             o.value.assign(reinterpret_cast<const char *>(value->data), value->size);
             if (value->version != nullptr) o.version = value->version;
           }
-          w->finish(std::move(o));
+          waiter->finish(std::move(o));
         },
         &w);
     return w.wait();
@@ -170,7 +170,7 @@ class Instance {
         instance_,
         [](void *context, coffer_status status, const coffer_list_entry *entries, size_t count,
            const char *message) {
-          auto *w = static_cast<Waiter *>(context);
+          auto *waiter = static_cast<Waiter *>(context);
           Outcome o;
           o.status = status;
           if (message != nullptr) o.message = message;
@@ -181,7 +181,7 @@ class Instance {
             o.entries.push_back({e->key != nullptr ? e->key : "", e->name,
                                  e->version != nullptr ? e->version : ""});
           }
-          w->finish(std::move(o));
+          waiter->finish(std::move(o));
         },
         &w);
     return w.wait();
@@ -193,12 +193,12 @@ class Instance {
     table_->admin(
         instance_, command.c_str(), arguments.c_str(),
         [](void *context, coffer_status status, const char *result, const char *message) {
-          auto *w = static_cast<Waiter *>(context);
+          auto *waiter = static_cast<Waiter *>(context);
           Outcome o;
           o.status = status;
           if (result != nullptr) o.result = result;
           if (message != nullptr) o.message = message;
-          w->finish(std::move(o));
+          waiter->finish(std::move(o));
         },
         &w);
     return w.wait();

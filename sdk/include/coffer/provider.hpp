@@ -80,6 +80,15 @@ class SecretBytes {
     append(reinterpret_cast<const unsigned char *>(text.data()), text.size());
   }
   void push_back(unsigned char byte) { append(&byte, 1); }
+  // Makes room for `capacity` bytes, wiping the old storage if it moves.
+  void reserve(std::size_t capacity) {
+    if (capacity <= bytes_.capacity()) return;
+    std::vector<unsigned char> bigger;
+    bigger.reserve(capacity);
+    bigger.assign(bytes_.begin(), bytes_.end());
+    wipe(bytes_.data(), bytes_.capacity());
+    bytes_.swap(bigger);
+  }
 
   [[nodiscard]] const unsigned char *data() const noexcept { return bytes_.data(); }
   [[nodiscard]] std::size_t size() const noexcept { return bytes_.size(); }
