@@ -1,0 +1,115 @@
+// An asynchronous HTTP/1.1 client for the instance's I/O thread: TLS 1.2+
+// with peer and host-name verification always on (system trust store plus an
+// optional CA file), a bounded keep-alive connection pool per host, timeouts on
+// name resolution, connect, TLS handshake and each request, CONNECT tunnels
+// through an HTTP proxy, and plain HTTP only where a caller asks for it (the
+// managed identity endpoint). Bodies and Authorization headers live in wiped
+// memory. All member functions must be called on the I/O thread.
+#ifndef COFFER_AZURE_HTTP_HPP
+#define COFFER_AZURE_HTTP_HPP
+
+#include "async.hpp"
+#include "proxy.hpp"
+#include "secret_memory.hpp"
+#include "url.hpp"
+
+#include <coffer/provider.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace coffer::azure {
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, PUT, POST, DELETE, PATCH
+  Url url;
+  std::vector<std::pair<std::string, std::string>> headers;  // not secret
+  SecretString authorization;  // the Authorization header value, or empty
+  coffer::provider::SecretBytes body;
+  std::string content_type;  // with a body
+};
+
+struct HttpResponse {
+  unsigned status = 0;
+  std::string www_authenticate;  // all WWW-Authenticate headers, comma-joined
+  std::string retry_after;
+  std::string retry_after_ms;  // retry-after-ms or x-ms-retry-after-ms
+  std::string request_id;      // x-ms-request-id, for messages
+  coffer::provider::SecretBytes body;
+};
+
+enum class TransportError {
+  none,
+  resolve,   // the name did not resolve
+  connect,   // no TCP connection
+  proxy,     // the proxy refused or broke the tunnel
+  tls,       // handshake or certificate verification failed
+  timeout,   // a step did not finish in time
+  io,        // the connection failed during the exchange (reset, truncated)
+  protocol,  // the answer was not valid HTTP/1.1
+  shutdown,  // the client is shutting down
+};
+
+struct HttpResult {
+  TransportError error = TransportError::none;
+  std::string message;  // what failed, never secret
+  HttpResponse response;
+  [[nodiscard]] bool ok() const noexcept { return error == TransportError::none; }
+};
+
+struct HttpClientOptions {
+  std::string ca_file;  // extra trusted CA (PEM), or empty
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds request_timeout{10000};
+  std::chrono::milliseconds idle_timeout{50000};  // drop idle connections older than this
+  std::size_t max_connections_per_host = 16;
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  ProxySettings proxy;
+  // Connections to `connect_to_for` go to `connect_to` instead (TLS still
+  // verifies `connect_to_for.host`).
+  std::optional<Endpoint> connect_to;
+  Endpoint connect_to_for;
+  std::string user_agent = "coffer-azure-keyvault";
+};
+
+struct HttpClientStats {
+  uint64_t connections_opened = 0;
+  uint64_t requests = 0;
+};
+
+class HttpClient {
+ public:
+  // Throws coffer::provider::Error (COFFER_STATUS_INVALID_CONFIG) when the CA
+  // file cannot be loaded.
+  HttpClient(asio::io_context &io, HttpClientOptions options, const coffer::provider::Host &log);
+  ~HttpClient();
+  HttpClient(const HttpClient &) = delete;
+  HttpClient &operator=(const HttpClient &) = delete;
+
+  // Sends `request` and reads the answer, finishing by `deadline` at the
+  // latest. A connection reused from the pool that turns out to be closed is
+  // replaced once, transparently. Never throws for transport problems.
+  asio::awaitable<HttpResult> send(const HttpRequest &request, Deadline deadline);
+
+  // Closes every connection and fails waiting and future requests with
+  // TransportError::shutdown.
+  void shutdown();
+
+  [[nodiscard]] HttpClientStats stats() const noexcept;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string_view transport_error_name(TransportError error) noexcept;
+
+}  // namespace coffer::azure
+
+#endif  // COFFER_AZURE_HTTP_HPP

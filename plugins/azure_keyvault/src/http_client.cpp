@@ -1,0 +1,582 @@
+// The HTTP client on Boost.Beast. The only translation unit of the plugin that
+// includes Beast; the rest of the plugin sees http.hpp.
+#include "http.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <deque>
+#include <map>
+#include <set>
+
+namespace coffer::azure {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using coffer::provider::Error;
+using coffer::provider::SecretBytes;
+using error_code = boost::system::error_code;
+
+using Fields = http::basic_fields<WipingAllocator<char>>;
+using Buffer = beast::basic_flat_buffer<WipingAllocator<char>>;
+
+// A Beast body kept in SecretBytes: wiped when freed, and when it grows.
+struct SecretBody {
+  using value_type = SecretBytes;
+
+  static std::uint64_t size(const value_type &body) { return body.size(); }
+
+  class reader {
+   public:
+    template <bool isRequest, class HeaderFields>
+    explicit reader(http::header<isRequest, HeaderFields> &, value_type &body) : body_(body) {}
+    void init(const boost::optional<std::uint64_t> &, error_code &error) {
+      body_.clear();
+      error = {};
+    }
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence &buffers, error_code &error) {
+      std::size_t total = 0;
+      for (const auto &buffer : beast::buffers_range_ref(buffers)) {
+        body_.append(static_cast<const unsigned char *>(buffer.data()), buffer.size());
+        total += buffer.size();
+      }
+      error = {};
+      return total;
+    }
+    void finish(error_code &error) { error = {}; }
+
+   private:
+    value_type &body_;
+  };
+
+  class writer {
+   public:
+    using const_buffers_type = asio::const_buffer;
+    template <bool isRequest, class HeaderFields>
+    explicit writer(const http::header<isRequest, HeaderFields> &, const value_type &body)
+        : body_(body) {}
+    void init(error_code &error) { error = {}; }
+    boost::optional<std::pair<const_buffers_type, bool>> get(error_code &error) {
+      error = {};
+      return {{const_buffers_type(body_.data(), body_.size()), false}};
+    }
+
+   private:
+    const value_type &body_;
+  };
+};
+
+// One connection; registered in the client's set of live connections for its
+// whole life so that shutdown() can close it wherever it is.
+struct Connection {
+  Connection(Endpoint logical, std::set<Connection *> &live)
+      : endpoint(std::move(logical)), live_(live) {
+    live_.insert(this);
+  }
+  ~Connection() {
+    close();
+    live_.erase(this);
+  }
+  Connection(const Connection &) = delete;
+  Connection &operator=(const Connection &) = delete;
+
+  beast::tcp_stream &tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  void close() {
+    if (!tls && !plain) return;
+    error_code ignored;
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().socket().close(ignored);
+  }
+
+  Endpoint endpoint;
+  std::unique_ptr<beast::tcp_stream> plain;  // before TLS, or for http://
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  Buffer buffer;
+  SteadyClock::time_point idle_since{};
+  bool reused = false;
+
+ private:
+  std::set<Connection *> &live_;
+};
+
+struct PoolWaiter {
+  asio::steady_timer *timer = nullptr;
+  std::unique_ptr<Connection> handed;  // an idle connection handed over, or
+  bool permit = false;                 // the right to open a new one
+  bool done = false;
+};
+
+struct Pool {
+  std::deque<std::unique_ptr<Connection>> idle;
+  std::size_t open = 0;  // idle + in use + being opened
+  std::list<PoolWaiter *> waiters;
+};
+
+struct Lease {
+  std::unique_ptr<Connection> connection;  // null: open a new one
+};
+
+struct Resolution {
+  explicit Resolution(asio::io_context &io) : resolver(io), wake(io) {}
+  tcp::resolver resolver;
+  asio::steady_timer wake;
+  bool finished = false;
+  error_code error;
+  tcp::resolver::results_type results;
+};
+
+std::string verify_failure(SSL *ssl) {
+  long result = SSL_get_verify_result(ssl);
+  if (result == X509_V_OK) return {};
+  return X509_verify_cert_error_string(result);
+}
+
+bool is_stale_connection_error(const error_code &error) {
+  return error == asio::error::eof || error == asio::error::connection_reset ||
+         error == asio::error::broken_pipe || error == http::error::end_of_stream ||
+         error == ssl::error::stream_truncated || error == asio::error::connection_aborted;
+}
+
+std::optional<http::verb> verb_for(std::string_view method) {
+  http::verb verb = http::string_to_verb(method);
+  if (verb == http::verb::unknown) return std::nullopt;
+  return verb;
+}
+
+std::string host_header(const Endpoint &endpoint) {
+  std::string origin = endpoint.origin();
+  return origin.substr(origin.find("://") + 3);
+}
+
+}  // namespace
+
+std::string_view transport_error_name(TransportError error) noexcept {
+  switch (error) {
+    case TransportError::none:
+      return "none";
+    case TransportError::resolve:
+      return "name resolution";
+    case TransportError::connect:
+      return "connect";
+    case TransportError::proxy:
+      return "proxy";
+    case TransportError::tls:
+      return "TLS";
+    case TransportError::timeout:
+      return "timeout";
+    case TransportError::io:
+      return "connection";
+    case TransportError::protocol:
+      return "protocol";
+    case TransportError::shutdown:
+      return "shutdown";
+  }
+  return "unknown";
+}
+
+class HttpClient::Impl {
+ public:
+  Impl(asio::io_context &io, HttpClientOptions options, const coffer::provider::Host &log)
+      : io_(io), options_(std::move(options)), log_(log), tls_(ssl::context::tls_client) {
+    SSL_CTX *context = tls_.native_handle();
+    SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
+    tls_.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+    error_code error;
+    tls_.set_default_verify_paths(error);
+    if (error) log_.warning("the system trust store could not be loaded: " + error.message());
+    if (!options_.ca_file.empty()) {
+      tls_.load_verify_file(options_.ca_file, error);
+      if (error)
+        throw Error(COFFER_STATUS_INVALID_CONFIG, "field 'ca_file': cannot load '" +
+                                                      options_.ca_file +
+                                                      "' as PEM certificates: " + error.message());
+    }
+    tls_.set_verify_mode(ssl::verify_peer);
+  }
+
+  ~Impl() { shutdown(); }
+
+  asio::awaitable<HttpResult> send(const HttpRequest &request, Deadline deadline) {
+    if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
+    auto verb = verb_for(request.method);
+    if (!verb) co_return failure(TransportError::protocol, "unknown method " + request.method);
+    const Endpoint &endpoint = request.url.endpoint;
+    Pool &pool = pools_[endpoint.origin()];
+    for (int round = 0;; ++round) {
+      std::optional<Lease> lease = co_await acquire(pool, deadline);
+      if (!lease) {
+        if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
+        co_return failure(TransportError::timeout,
+                          "no connection to " + endpoint.authority() +
+                              " became free in time (max_connections_per_host is " +
+                              std::to_string(options_.max_connections_per_host) + ")");
+      }
+      std::unique_ptr<Connection> connection = std::move(lease->connection);
+      if (!connection) {
+        HttpResult opened;
+        connection = co_await open(
+            endpoint, earliest(deadline, SteadyClock::now() + options_.connect_timeout), opened);
+        if (!connection) {
+          release(pool, nullptr);
+          co_return opened;
+        }
+      }
+      const bool reused = connection->reused;
+      bool stale = false;
+      bool keep = false;
+      HttpResult result = co_await exchange(
+          *connection, *verb, request,
+          earliest(deadline, SteadyClock::now() + options_.request_timeout), stale, keep);
+      ++stats_.requests;
+      if (result.ok() && keep && !closed_) {
+        connection->reused = true;
+        connection->idle_since = SteadyClock::now();
+        release(pool, std::move(connection));
+      } else {
+        connection.reset();
+        release(pool, nullptr);
+      }
+      if (!result.ok() && stale && reused && round == 0 && !closed_) {
+        if (log_.enabled(COFFER_LOG_DEBUG))
+          log_.debug("a kept-alive connection to " + endpoint.authority() +
+                     " was closed by the server; retrying on a new connection");
+        continue;
+      }
+      co_return result;
+    }
+  }
+
+  void shutdown() {
+    if (closed_) return;
+    closed_ = true;
+    for (auto &[origin, pool] : pools_) {
+      pool.idle.clear();
+      std::list<PoolWaiter *> waking;
+      waking.swap(pool.waiters);
+      for (PoolWaiter *waiter : waking) {
+        waiter->done = true;
+        waiter->timer->cancel();
+      }
+    }
+    for (Connection *connection : live_) connection->close();
+    for (Resolution *resolution : resolving_) resolution->wake.cancel();
+  }
+
+  [[nodiscard]] HttpClientStats stats() const noexcept { return stats_; }
+
+ private:
+  static HttpResult failure(TransportError error, std::string message) {
+    HttpResult result;
+    result.error = error;
+    result.message = std::move(message);
+    return result;
+  }
+
+  // An idle connection, the right to open one, or nothing (deadline or shutdown).
+  asio::awaitable<std::optional<Lease>> acquire(Pool &pool, Deadline deadline) {
+    while (!pool.idle.empty()) {
+      std::unique_ptr<Connection> connection = std::move(pool.idle.front());
+      pool.idle.pop_front();
+      if (SteadyClock::now() - connection->idle_since < options_.idle_timeout &&
+          connection->tcp().socket().is_open())
+        co_return Lease{std::move(connection)};
+      --pool.open;  // expired: let it go
+    }
+    if (pool.waiters.empty() && pool.open < options_.max_connections_per_host) {
+      ++pool.open;
+      co_return Lease{};
+    }
+    asio::steady_timer timer(io_, deadline);
+    PoolWaiter waiter;
+    waiter.timer = &timer;
+    auto position = pool.waiters.insert(pool.waiters.end(), &waiter);
+    error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    if (!waiter.done) {
+      pool.waiters.erase(position);
+      co_return std::nullopt;
+    }
+    if (closed_) co_return std::nullopt;
+    if (waiter.handed) co_return Lease{std::move(waiter.handed)};
+    co_return Lease{};  // permit
+  }
+
+  // Gives a connection back (or, when null, the slot of a closed one).
+  void release(Pool &pool, std::unique_ptr<Connection> connection) {
+    if (!pool.waiters.empty() && !closed_) {
+      PoolWaiter *waiter = pool.waiters.front();
+      pool.waiters.pop_front();
+      waiter->done = true;
+      if (connection)
+        waiter->handed = std::move(connection);
+      else
+        waiter->permit = true;
+      waiter->timer->cancel();
+      return;
+    }
+    if (connection && !closed_) {
+      pool.idle.push_back(std::move(connection));
+      return;
+    }
+    if (pool.open > 0) --pool.open;
+  }
+
+  asio::awaitable<tcp::resolver::results_type> resolve(const Endpoint &target, Deadline deadline,
+                                                       error_code &error) {
+    auto state = std::make_shared<Resolution>(io_);
+    state->wake.expires_at(deadline);
+    resolving_.insert(state.get());
+    state->resolver.async_resolve(
+        target.host, std::to_string(target.port),
+        [state](const error_code &resolved, tcp::resolver::results_type results) {
+          if (state->finished) return;
+          state->finished = true;
+          state->error = resolved;
+          state->results = std::move(results);
+          state->wake.cancel();
+        });
+    error_code ignored;
+    co_await state->wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    resolving_.erase(state.get());
+    if (!state->finished) {
+      state->finished = true;
+      state->resolver.cancel();
+      error =
+          closed_ ? error_code(asio::error::operation_aborted) : error_code(beast::error::timeout);
+      co_return tcp::resolver::results_type{};
+    }
+    error = state->error;
+    co_return state->results;
+  }
+
+  // Opens a connection (resolve, connect, CONNECT tunnel, TLS handshake); on
+  // failure returns null and fills `result`.
+  asio::awaitable<std::unique_ptr<Connection>> open(const Endpoint &endpoint, Deadline deadline,
+                                                    HttpResult &result) {
+    Endpoint target = endpoint;
+    if (options_.connect_to && endpoint == options_.connect_to_for) {
+      target.host = options_.connect_to->host;
+      target.port = options_.connect_to->port;
+    }
+    const Endpoint *proxy = endpoint.tls ? options_.proxy.proxy_for(endpoint.host) : nullptr;
+    const Endpoint &dial = proxy != nullptr ? *proxy : target;
+    const std::string via =
+        proxy != nullptr ? " through the proxy " + options_.proxy.describe() : std::string();
+
+    error_code error;
+    auto addresses = co_await resolve(dial, deadline, error);
+    if (error) {
+      result = failure(
+          error == beast::error::timeout ? TransportError::timeout : TransportError::resolve,
+          "cannot resolve " + dial.host + ": " + error.message());
+      co_return nullptr;
+    }
+    auto connection = std::make_unique<Connection>(endpoint, live_);
+    connection->plain = std::make_unique<beast::tcp_stream>(io_);
+    connection->plain->expires_at(deadline);
+    co_await connection->plain->async_connect(addresses,
+                                              asio::redirect_error(asio::use_awaitable, error));
+    if (error) {
+      result = failure(
+          error == beast::error::timeout ? TransportError::timeout : TransportError::connect,
+          "cannot connect to " + dial.authority() + ": " + error.message());
+      co_return nullptr;
+    }
+    connection->plain->socket().set_option(tcp::no_delay(true), error);
+    ++stats_.connections_opened;
+
+    if (proxy != nullptr) {
+      if (!co_await tunnel(*connection, target, result)) co_return nullptr;
+    }
+    if (endpoint.tls) {
+      connection->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(
+          std::move(*connection->plain), tls_);
+      connection->plain.reset();
+      SSL *ssl = connection->tls->native_handle();
+      if (!is_ip_literal(endpoint.host))
+        SSL_set_tlsext_host_name(ssl, endpoint.host.c_str());  // SNI
+      // Verify the certificate against the URL's host, whatever address the
+      // connection went to (connect_to, proxy).
+      if (SSL_set1_host(ssl, endpoint.host.c_str()) != 1) {
+        result = failure(TransportError::tls, "cannot verify the host name " + endpoint.host);
+        co_return nullptr;
+      }
+      connection->tls->set_verify_mode(ssl::verify_peer);
+      co_await connection->tls->async_handshake(ssl::stream_base::client,
+                                                asio::redirect_error(asio::use_awaitable, error));
+      if (error) {
+        std::string reason = verify_failure(ssl);
+        result = failure(
+            error == beast::error::timeout ? TransportError::timeout : TransportError::tls,
+            "TLS handshake with " + endpoint.authority() + via + " failed: " + error.message() +
+                (reason.empty() ? "" : " (" + reason + ")"));
+        co_return nullptr;
+      }
+    }
+    connection->tcp().expires_never();
+    if (log_.enabled(COFFER_LOG_DEBUG))
+      log_.debug("connected to " + endpoint.authority() +
+                 (target == endpoint ? std::string() : " at " + target.authority()) + via);
+    co_return connection;
+  }
+
+  // The tunnel runs under the connect deadline already set on the stream.
+  asio::awaitable<bool> tunnel(Connection &connection, const Endpoint &target, HttpResult &result) {
+    http::request<http::empty_body, Fields> connect;
+    connect.method(http::verb::connect);
+    connect.target(target.authority());
+    connect.version(11);
+    connect.set(http::field::host, target.authority());
+    connect.set(http::field::user_agent, options_.user_agent);
+    const SecretBytes &authorization = options_.proxy.authorization();
+    if (!authorization.empty()) connect.set(http::field::proxy_authorization, authorization.view());
+    error_code error;
+    co_await http::async_write(*connection.plain, connect,
+                               asio::redirect_error(asio::use_awaitable, error));
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);  // a CONNECT answer has no body
+    if (!error)
+      co_await http::async_read(*connection.plain, connection.buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, error));
+    const std::string proxy_name = options_.proxy.describe();
+    if (error) {
+      result =
+          failure(error == beast::error::timeout ? TransportError::timeout : TransportError::proxy,
+                  "the proxy " + proxy_name + " broke the tunnel to " + target.authority() + ": " +
+                      error.message());
+      co_return false;
+    }
+    unsigned status = parser.get().result_int();
+    if (status / 100 != 2) {
+      result = failure(TransportError::proxy,
+                       "the proxy " + proxy_name + " refused the tunnel to " + target.authority() +
+                           " with HTTP " + std::to_string(status) +
+                           (status == 407 ? " (proxy authentication required: put user:password "
+                                            "in the proxy URL)"
+                                          : ""));
+      co_return false;
+    }
+    if (connection.buffer.size() != 0) {
+      result = failure(TransportError::proxy,
+                       "the proxy " + proxy_name + " sent data after accepting the tunnel");
+      co_return false;
+    }
+    co_return true;
+  }
+
+  template <class Stream>
+  asio::awaitable<void> exchange_on(
+      Stream &stream, Connection &connection, http::request<SecretBody, Fields> &message,
+      http::response_parser<SecretBody, WipingAllocator<char>> &parser, error_code &error) {
+    co_await http::async_write(stream, message, asio::redirect_error(asio::use_awaitable, error));
+    if (error) co_return;
+    co_await http::async_read(stream, connection.buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, error));
+  }
+
+  asio::awaitable<HttpResult> exchange(Connection &connection, http::verb verb,
+                                       const HttpRequest &request, Deadline deadline, bool &stale,
+                                       bool &keep) {
+    http::request<SecretBody, Fields> message;
+    message.method(verb);
+    message.target(request.url.target());
+    message.version(11);
+    message.set(http::field::host, host_header(request.url.endpoint));
+    message.set(http::field::user_agent, options_.user_agent);
+    for (const auto &[name, value] : request.headers) message.set(name, value);
+    if (!request.authorization.empty())
+      message.set(http::field::authorization,
+                  std::string_view(request.authorization.data(), request.authorization.size()));
+    if (!request.body.empty() || verb == http::verb::put || verb == http::verb::post ||
+        verb == http::verb::patch) {
+      if (!request.content_type.empty())
+        message.set(http::field::content_type, request.content_type);
+      message.body() = request.body.clone();
+    }
+    message.keep_alive(true);
+    message.prepare_payload();
+
+    http::response_parser<SecretBody, WipingAllocator<char>> parser;
+    parser.body_limit(options_.max_body_bytes);
+    connection.tcp().expires_at(deadline);
+    error_code error;
+    if (connection.tls)
+      co_await exchange_on(*connection.tls, connection, message, parser, error);
+    else
+      co_await exchange_on(*connection.plain, connection, message, parser, error);
+    connection.tcp().expires_never();
+    const std::string where =
+        request.method + " " + request.url.endpoint.origin() + request.url.path;
+    if (error) {
+      stale = !parser.got_some() && is_stale_connection_error(error);
+      if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
+      if (error == beast::error::timeout)
+        co_return failure(TransportError::timeout, where + ": no complete answer in time");
+      if (error.category() == http::make_error_code(http::error::end_of_stream).category() &&
+          error != http::error::end_of_stream && error != http::error::partial_message)
+        co_return failure(TransportError::protocol,
+                          where + ": the answer is not valid HTTP (" + error.message() + ")");
+      co_return failure(TransportError::io,
+                        where + ": the connection failed (" + error.message() + ")");
+    }
+    auto &response = parser.get();
+    HttpResult result;
+    result.response.status = response.result_int();
+    for (const auto &field : response) {
+      if (field.name() == http::field::www_authenticate) {
+        if (!result.response.www_authenticate.empty()) result.response.www_authenticate += ", ";
+        result.response.www_authenticate += std::string(field.value());
+      } else if (field.name() == http::field::retry_after) {
+        result.response.retry_after = std::string(field.value());
+      } else if (beast::iequals(field.name_string(), "retry-after-ms") ||
+                 beast::iequals(field.name_string(), "x-ms-retry-after-ms")) {
+        result.response.retry_after_ms = std::string(field.value());
+      } else if (beast::iequals(field.name_string(), "x-ms-request-id")) {
+        result.response.request_id = std::string(field.value().substr(0, 64));
+      }
+    }
+    result.response.body = std::move(response.body());
+    keep = response.keep_alive() && parser.is_done();
+    co_return result;
+  }
+
+  asio::io_context &io_;
+  HttpClientOptions options_;
+  const coffer::provider::Host &log_;
+  ssl::context tls_;
+  std::map<std::string, Pool> pools_;
+  std::set<Connection *> live_;
+  std::set<Resolution *> resolving_;
+  bool closed_ = false;
+  HttpClientStats stats_;
+};
+
+HttpClient::HttpClient(asio::io_context &io, HttpClientOptions options,
+                       const coffer::provider::Host &log)
+    : impl_(std::make_unique<Impl>(io, std::move(options), log)) {}
+
+HttpClient::~HttpClient() = default;
+
+asio::awaitable<HttpResult> HttpClient::send(const HttpRequest &request, Deadline deadline) {
+  return impl_->send(request, deadline);
+}
+
+void HttpClient::shutdown() {
+  impl_->shutdown();
+}
+
+HttpClientStats HttpClient::stats() const noexcept {
+  return impl_->stats();
+}
+
+}  // namespace coffer::azure

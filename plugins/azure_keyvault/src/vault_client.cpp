@@ -1,0 +1,366 @@
+#include "vault_client.hpp"
+
+#include "retry.hpp"
+
+namespace coffer::azure {
+namespace {
+
+using coffer::provider::Error;
+using coffer::provider::SecretBytes;
+
+Error closing() {
+  return Error(COFFER_STATUS_UNAVAILABLE, "the instance is closing");
+}
+
+std::string elapsed_since(SteadyClock::time_point start) {
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
+  return std::to_string(millis) + " ms";
+}
+
+std::string status_text(const HttpResponse &response) {
+  VaultError error = parse_vault_error(response.body.view());
+  std::string codes = error.code;
+  if (!error.inner_code.empty()) codes += (codes.empty() ? "" : "/") + error.inner_code;
+  return "HTTP " + std::to_string(response.status) + (codes.empty() ? "" : " " + codes);
+}
+
+}  // namespace
+
+VaultClient::VaultClient(const Config &config, const coffer::provider::Host &log, HttpClient &http,
+                         Credential &credential, std::function<int64_t()> now)
+    : config_(config),
+      log_(log),
+      http_(http),
+      credential_(credential),
+      now_(std::move(now)),
+      tokens_([this](const TokenKey &key, Deadline deadline) { return fetch_token(key, deadline); },
+              now_, log, config.retry.operation_timeout),
+      random_(std::random_device{}()) {}
+
+void VaultClient::shutdown() {
+  closed_ = true;
+  challenge_learnt_.notify_all();
+  closing_.notify_all();
+  tokens_.shutdown();
+}
+
+double VaultClient::random01() {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+}
+
+std::string VaultClient::request_id() {
+  static constexpr char hex[] = "0123456789abcdef";
+  uint64_t high = random_();
+  uint64_t low = random_();
+  std::string id;
+  for (int i = 0; i < 32; ++i) {
+    uint64_t &source = i < 16 ? high : low;
+    unsigned nibble = static_cast<unsigned>(source & 0xf);
+    source >>= 4;
+    if (i == 12) nibble = 4;                 // version 4
+    if (i == 16) nibble = 8 | (nibble & 3);  // variant 10xx
+    id.push_back(hex[nibble]);
+    if (i == 7 || i == 11 || i == 15 || i == 19) id.push_back('-');
+  }
+  return id;
+}
+
+std::string VaultClient::api_query() const {
+  return "api-version=" + config_.api_version;
+}
+
+std::optional<std::chrono::milliseconds> VaultClient::server_delay(
+    const HttpResponse &response) const {
+  if (!response.retry_after_ms.empty())
+    if (auto delay = parse_retry_after_ms(response.retry_after_ms)) return delay;
+  if (!response.retry_after.empty()) return parse_retry_after(response.retry_after, now_());
+  return std::nullopt;
+}
+
+asio::awaitable<bool> VaultClient::pause(std::chrono::milliseconds delay) {
+  bool woken = co_await closing_.wait(SteadyClock::now() + delay);
+  co_return !woken && !closed_;
+}
+
+template <class Parse>
+asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> VaultClient::execute(
+    Call &call, Deadline deadline, Parse parse) {
+  const auto started = SteadyClock::now();
+  const std::string &host = config_.vault.endpoint.host;
+  int attempt = 0;
+  int unauthenticated_rounds = 0;
+  std::shared_ptr<const AccessToken> refused;  // a token the vault refused
+  std::string last_failure;
+
+  // One request at a time learns the challenge; the others wait for it
+  // instead of collecting a 401 each.
+  bool prober = false;
+  auto end_probe = [&] {
+    if (!prober) return;
+    prober = false;
+    probing_ = false;
+    challenge_learnt_.notify_all();
+  };
+  struct ProbeGuard {
+    std::function<void()> end;
+    ~ProbeGuard() { end(); }
+  } probe_guard{end_probe};
+
+  while (true) {
+    if (closed_) throw closing();
+    if (!challenge_ && !prober) {
+      if (probing_) {
+        if (!co_await challenge_learnt_.wait(deadline))
+          throw Error(COFFER_STATUS_TIMEOUT,
+                      "vault " + host + ": " + describe_operation(call.context) +
+                          " timed out waiting for the vault's authentication "
+                          "challenge");
+        continue;
+      }
+      probing_ = true;
+      prober = true;
+    }
+    std::shared_ptr<const AccessToken> token;
+    if (challenge_)
+      token = co_await tokens_.get(TokenKey{challenge_->tenant, challenge_->scope}, deadline,
+                                   refused.get());
+
+    ++attempt;
+    HttpRequest request;
+    request.method = call.method;
+    request.url = config_.vault;
+    const auto question = call.target.find('?');
+    request.url.path = call.target.substr(0, question);
+    request.url.query =
+        question == std::string::npos ? std::string() : call.target.substr(question + 1);
+    const std::string client_request_id = request_id();
+    request.headers.emplace_back("Accept", "application/json");
+    request.headers.emplace_back("x-ms-client-request-id", client_request_id);
+    if (call.method == "PUT" || call.method == "POST" || call.method == "PATCH")
+      request.content_type = "application/json";
+    if (token) {
+      request.authorization.assign("Bearer ");
+      request.authorization.append(token->value.view());
+      request.body = call.body.clone();
+    }  // without a token, the body stays home: the request only learns the challenge
+
+    const auto sent = SteadyClock::now();
+    HttpResult result = co_await http_.send(request, deadline);
+    if (log_.enabled(COFFER_LOG_DEBUG))
+      log_.debug(call.method + " " + config_.vault.endpoint.origin() + request.url.path + " -> " +
+                 (result.ok() ? std::to_string(result.response.status)
+                              : std::string(transport_error_name(result.error))) +
+                 " in " + elapsed_since(sent) + " (attempt " + std::to_string(attempt) +
+                 (token ? ", with token" : ", without token") + ", client request id " +
+                 client_request_id + ")");
+
+    std::optional<std::chrono::milliseconds> hint;
+    if (!result.ok()) {
+      end_probe();
+      if (result.error == TransportError::shutdown) throw closing();
+      last_failure = result.message;
+    } else {
+      HttpResponse &response = result.response;
+      const unsigned status = response.status;
+      if (status == 401) {
+        std::optional<Challenge> learnt = parse_challenge(response.www_authenticate);
+        if (!learnt && token && challenge_) learnt = challenge_;
+        if (!learnt) {
+          end_probe();
+          throw Error(COFFER_STATUS_DENIED,
+                      "vault " + host + " answered 401 to " + describe_operation(call.context) +
+                          " without a Bearer challenge naming tenant and resource; is vault_url "
+                          "a Key Vault?");
+        }
+        if (config_.verify_challenge_resource) {
+          std::string problem = check_challenge_resource(*learnt, host);
+          if (!problem.empty()) {
+            end_probe();
+            throw Error(COFFER_STATUS_DENIED, "vault " + host + ": " + problem);
+          }
+        }
+        if (!credential_.tenant().empty() &&
+            to_lower(learnt->tenant) != to_lower(credential_.tenant())) {
+          end_probe();
+          throw Error(COFFER_STATUS_DENIED,
+                      "vault " + host + " belongs to tenant " + learnt->tenant +
+                          ", but the credential is for tenant " + credential_.tenant() +
+                          "; set credential.tenant_id (or AZURE_TENANT_ID) to the vault's tenant");
+        }
+        if (!challenge_ || challenge_->tenant != learnt->tenant ||
+            challenge_->scope != learnt->scope) {
+          log_.info("vault " + host + " asks for a token of tenant " + learnt->tenant +
+                    " for scope " + learnt->scope);
+          challenge_ = learnt;
+        }
+        end_probe();
+        if (token) {
+          if (refused) throw describe_vault_failure(status, response.body.view(), call.context);
+          refused = token;  // get a fresh one and try once more
+        } else if (++unauthenticated_rounds > 2) {
+          throw Error(COFFER_STATUS_DENIED,
+                      "vault " + host + " keeps answering 401 to requests without a token");
+        }
+        --attempt;  // learning the challenge is not a failed attempt
+        continue;
+      }
+      end_probe();
+      if (status / 100 == 2) {
+        try {
+          co_return parse(response);
+        } catch (const Error &error) {
+          if (error.status() != COFFER_STATUS_UNAVAILABLE) throw;
+          last_failure = error.what();  // a garbled answer: worth another attempt
+        }
+      } else if (is_retryable_status(status)) {
+        hint = server_delay(response);
+        last_failure = status_text(response);
+      } else {
+        throw describe_vault_failure(status, response.body.view(), call.context);
+      }
+    }
+
+    auto delay = next_retry_delay(config_.retry, attempt, hint, remaining(deadline), random01());
+    if (!delay) {
+      bool timed_out = remaining(deadline).count() == 0;
+      throw Error(timed_out ? COFFER_STATUS_TIMEOUT : COFFER_STATUS_UNAVAILABLE,
+                  "vault " + host + ": " + describe_operation(call.context) + " failed after " +
+                      std::to_string(attempt) + (attempt == 1 ? " attempt" : " attempts") + " in " +
+                      elapsed_since(started) + (timed_out ? " (deadline reached)" : "") +
+                      "; last failure: " + last_failure);
+    }
+    if (log_.enabled(COFFER_LOG_INFO))
+      log_.info("vault " + host + ": " + describe_operation(call.context) + " failed (" +
+                last_failure + "); retrying in " + std::to_string(delay->count()) + " ms" +
+                (hint ? " as the server asked" : "") + " (attempt " + std::to_string(attempt + 1) +
+                " of " + std::to_string(config_.retry.max_attempts) + ")");
+    if (!co_await pause(*delay)) throw closing();
+  }
+}
+
+asio::awaitable<AccessToken> VaultClient::fetch_token(const TokenKey &key, Deadline deadline) {
+  const auto started = SteadyClock::now();
+  int attempt = 0;
+  std::string last_failure;
+  while (true) {
+    if (closed_) throw closing();
+    HttpRequest request = credential_.token_request(key.tenant, key.scope);
+    ++attempt;
+    const auto sent = SteadyClock::now();
+    HttpResult result = co_await http_.send(request, deadline);
+    if (log_.enabled(COFFER_LOG_DEBUG))
+      log_.debug(request.method + " " + request.url.endpoint.origin() + request.url.path + " -> " +
+                 (result.ok() ? std::to_string(result.response.status)
+                              : std::string(transport_error_name(result.error))) +
+                 " in " + elapsed_since(sent) + " (token request, attempt " +
+                 std::to_string(attempt) + ")");
+    std::optional<std::chrono::milliseconds> hint;
+    if (!result.ok()) {
+      if (result.error == TransportError::shutdown) throw closing();
+      last_failure = result.message;
+    } else if (result.response.status == 200) {
+      try {
+        AccessToken token = parse_token_response(result.response.body.view(), now_());
+        log_.info("obtained an access token for tenant " +
+                  (key.tenant.empty() ? std::string("(managed identity)") : key.tenant) +
+                  ", scope " + key.scope + " from " + credential_.describe() + "; valid for " +
+                  std::to_string((token.expires_at_ms - now_()) / 1000) + " s");
+        co_return token;
+      } catch (const Error &error) {
+        last_failure = error.what();
+      }
+    } else if (credential_.retryable(result.response.status)) {
+      hint = server_delay(result.response);
+      last_failure = "HTTP " + std::to_string(result.response.status);
+    } else {
+      throw credential_.failure(result.response.status, result.response.body.view(), key.tenant,
+                                key.scope);
+    }
+    auto delay = next_retry_delay(config_.retry, attempt, hint, remaining(deadline), random01());
+    if (!delay) {
+      bool timed_out = remaining(deadline).count() == 0;
+      throw Error(timed_out ? COFFER_STATUS_TIMEOUT : COFFER_STATUS_UNAVAILABLE,
+                  "could not obtain an access token from " + credential_.describe() + " after " +
+                      std::to_string(attempt) + (attempt == 1 ? " attempt" : " attempts") + " in " +
+                      elapsed_since(started) + "; last failure: " + last_failure);
+    }
+    log_.info("token request to " + request.url.endpoint.origin() + " failed (" + last_failure +
+              "); retrying in " + std::to_string(delay->count()) + " ms");
+    if (!co_await pause(*delay)) throw closing();
+  }
+}
+
+asio::awaitable<SecretBundle> VaultClient::get_secret(const std::string &name,
+                                                      const std::string &version,
+                                                      const std::string &key, Deadline deadline) {
+  Call call;
+  call.method = "GET";
+  call.target = "/secrets/" + name + "/" + version + "?" + api_query();
+  call.context = FailureContext{Operation::get, config_.vault.endpoint.host, name, key};
+  const std::string what = "secret '" + name + "'";
+  co_return co_await execute(call, deadline, [&what](HttpResponse &response) {
+    SecretBundle bundle = parse_secret_bundle(response.body.view(), what);
+    if (!bundle.has_value)
+      throw Error(COFFER_STATUS_UNAVAILABLE, "Key Vault's answer for " + what + " has no value");
+    return bundle;
+  });
+}
+
+asio::awaitable<SecretBundle> VaultClient::set_secret(const std::string &name,
+                                                      const SecretBytes &value,
+                                                      const std::string &key, Deadline deadline) {
+  Call call;
+  call.method = "PUT";
+  call.target = "/secrets/" + name + "?" + api_query();
+  call.body.append("{\"value\":");
+  append_json_string(call.body, value.view());
+  call.body.append("}");
+  call.context = FailureContext{Operation::put, config_.vault.endpoint.host, name, key};
+  const std::string what = "secret '" + name + "'";
+  co_return co_await execute(call, deadline, [&what](HttpResponse &response) {
+    return parse_secret_bundle(response.body.view(), what);
+  });
+}
+
+asio::awaitable<void> VaultClient::delete_secret(const std::string &name, const std::string &key,
+                                                 Deadline deadline) {
+  Call call;
+  call.method = "DELETE";
+  call.target = "/secrets/" + name + "?" + api_query();
+  call.context = FailureContext{Operation::remove, config_.vault.endpoint.host, name, key};
+  co_await execute(call, deadline, [](HttpResponse &) {});
+}
+
+asio::awaitable<std::vector<SecretItem>> VaultClient::list_secrets(Deadline deadline,
+                                                                   bool first_page_only) {
+  Call call;
+  call.method = "GET";
+  call.target = "/secrets?" + api_query() + "&maxresults=" + (first_page_only ? "1" : "25");
+  call.context = FailureContext{first_page_only ? Operation::health : Operation::list,
+                                config_.vault.endpoint.host, "", ""};
+  std::vector<SecretItem> items;
+  std::string previous;
+  for (int page = 0;; ++page) {
+    SecretListPage result = co_await execute(call, deadline, [](HttpResponse &response) {
+      return parse_secret_list(response.body.view());
+    });
+    for (SecretItem &item : result.items) items.push_back(std::move(item));
+    if (first_page_only || !result.next_link) break;
+    auto next = parse_url(*result.next_link);
+    if (!next || next->path.rfind("/secrets", 0) != 0 || *result.next_link == previous ||
+        page >= 100000)
+      throw Error(COFFER_STATUS_UNAVAILABLE,
+                  "vault " + config_.vault.endpoint.host +
+                      " sent a nextLink that does not continue the secrets listing");
+    if (next->endpoint.host != config_.vault.endpoint.host && log_.enabled(COFFER_LOG_DEBUG))
+      log_.debug("vault " + config_.vault.endpoint.host + ": the nextLink names host " +
+                 next->endpoint.host + "; the listing continues on the configured vault");
+    previous = *result.next_link;
+    // Only the path and query are followed: the token never leaves the vault.
+    call.target = next->path + (next->query.empty() ? "" : "?" + next->query);
+  }
+  co_return items;
+}
+
+}  // namespace coffer::azure
