@@ -71,7 +71,7 @@ Cache::Entry *Cache::entry(std::string_view key) {
   std::unique_lock lock(shard.mutex);
   auto it = shard.entries.find(key);
   if (it == shard.entries.end()) it = shard.entries.emplace(std::string(key), Entry{}).first;
-  it->second.shard = &shard;
+  if (it->second.shard == nullptr) it->second.shard = &shard;
   return &it->second;
 }
 
@@ -97,7 +97,8 @@ void Cache::get(const std::string &key, const std::string &version, bool bypass,
   {
     std::unique_lock lock(shard.mutex);
     Entry &e = shard.entries[cache_key];
-    e.shard = &shard;
+    // Written once, before any lock-free reader can find the entry.
+    if (e.shard == nullptr) e.shard = &shard;
     if (!bypass) {
       if (e.has_value && now < e.fresh_until) {
         CacheAnswer hit;

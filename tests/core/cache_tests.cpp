@@ -125,9 +125,11 @@ BOOST_AUTO_TEST_CASE(a_thousand_concurrent_cold_gets_make_one_provider_call) {
       }
     });
   }
-  std::unique_lock lock(mutex);
-  BOOST_TEST_REQUIRE(
-      all_done.wait_for(lock, std::chrono::seconds(30), [&] { return done == 1000; }));
+  {
+    std::unique_lock lock(mutex);
+    BOOST_TEST_REQUIRE(
+        all_done.wait_for(lock, std::chrono::seconds(30), [&] { return done == 1000; }));
+  }
   BOOST_TEST(ok == 1000);
   BOOST_TEST(gets(store) == 1);
 }

@@ -79,18 +79,30 @@ class MemoryProvider final : public Provider {
       ++gets_;
       delay = delay_ms_;
     }
+    // Answer outside the lock: a completion may call back into anything.
     auto answer = [this, key = request.key, version = request.version](GetCompletion &d) {
-      std::lock_guard lock(mutex_);
-      if (auto f = failures_.find(key); f != failures_.end())
-        return d.fail(f->second, "injected failure for " + key);
-      auto it = values_.find(key);
-      if (it == values_.end() || it->second.empty())
-        return d.fail(COFFER_STATUS_NOT_FOUND, key + " is not in memory");
-      const auto &versions = it->second;
-      if (version.empty()) return d.succeed(versions.back().bytes, versions.back().version);
-      for (const auto &v : versions)
-        if (v.version == version) return d.succeed(v.bytes, v.version);
-      d.fail(COFFER_STATUS_NOT_FOUND, key + " has no version " + version);
+      coffer_status failure = COFFER_STATUS_OK;
+      std::string found_version;
+      SecretBytes value;
+      {
+        std::lock_guard lock(mutex_);
+        if (auto f = failures_.find(key); f != failures_.end()) {
+          failure = f->second;
+        } else if (auto it = values_.find(key); it == values_.end() || it->second.empty()) {
+          failure = COFFER_STATUS_NOT_FOUND;
+        } else {
+          failure = COFFER_STATUS_NOT_FOUND;
+          for (const auto &v : it->second)
+            if (version.empty() ? &v == &it->second.back() : v.version == version) {
+              value = v.bytes.clone();
+              found_version = v.version;
+              failure = COFFER_STATUS_OK;
+            }
+        }
+      }
+      if (failure == COFFER_STATUS_OK) return d.succeed(value, found_version);
+      d.fail(failure, failure == COFFER_STATUS_NOT_FOUND ? key + " is not in memory"
+                                                         : "injected failure for " + key);
     };
     if (delay <= 0) {
       answer(done);
@@ -102,45 +114,58 @@ class MemoryProvider final : public Provider {
   }
 
   void put(const std::string &key, const SecretBytes &value, DoneCompletion &&done) override {
-    std::lock_guard lock(mutex_);
-    ++puts_;
-    done.succeed(store(key, value.clone()));
+    std::string version;
+    {
+      std::lock_guard lock(mutex_);
+      ++puts_;
+      version = store(key, value.clone());
+    }
+    done.succeed(version);
   }
 
   void remove(const std::string &key, DoneCompletion &&done) override {
-    std::lock_guard lock(mutex_);
-    if (values_.erase(key) == 0) return done.fail(COFFER_STATUS_NOT_FOUND, key + " not found");
+    bool erased;
+    {
+      std::lock_guard lock(mutex_);
+      erased = values_.erase(key) != 0;
+    }
+    if (!erased) return done.fail(COFFER_STATUS_NOT_FOUND, key + " not found");
     done.succeed();
   }
 
   void list(ListCompletion &&done) override {
     std::vector<ListEntry> entries;
-    std::lock_guard lock(mutex_);
-    for (const auto &[key, versions] : values_)
-      entries.push_back({key, "mem:" + key, versions.back().version});
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto &[key, versions] : values_)
+        entries.push_back({key, "mem:" + key, versions.back().version});
+    }
     done.succeed(entries);
   }
 
   void admin(const std::string &command, const std::string &arguments,
              AdminCompletion &&done) override {
     json::value args = json::parse(arguments);
-    std::lock_guard lock(mutex_);
-    if (command == "stats") {
-      done.succeed(json::serialize(json::object{{"gets", gets_}, {"puts", puts_}}));
-    } else if (command == "fail") {
-      std::string key(args.at("key").as_string());
-      std::string status(args.at("status").as_string());
-      if (status == "ok")
-        failures_.erase(key);
-      else
-        failures_[key] = status_named(status);
-      done.succeed("{}");
-    } else if (command == "delay") {
-      delay_ms_ = static_cast<int>(args.at("ms").to_number<int64_t>());
-      done.succeed("{}");
-    } else {
-      done.fail(COFFER_STATUS_UNSUPPORTED, "unknown command " + command);
+    std::string result;
+    {
+      std::lock_guard lock(mutex_);
+      if (command == "stats") {
+        result = json::serialize(json::object{{"gets", gets_}, {"puts", puts_}});
+      } else if (command == "fail") {
+        std::string key(args.at("key").as_string());
+        std::string status(args.at("status").as_string());
+        if (status == "ok")
+          failures_.erase(key);
+        else
+          failures_[key] = status_named(status);
+        result = "{}";
+      } else if (command == "delay") {
+        delay_ms_ = static_cast<int>(args.at("ms").to_number<int64_t>());
+        result = "{}";
+      }
     }
+    if (result.empty()) return done.fail(COFFER_STATUS_UNSUPPORTED, "unknown command " + command);
+    done.succeed(result);
   }
 
   std::string key_name(const std::string &key) override { return "mem:" + key; }
