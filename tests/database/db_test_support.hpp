@@ -78,6 +78,8 @@ inline std::vector<std::string> pg_query(const std::string &conninfo, const std:
     PQfinish(connection);
     throw std::runtime_error("cannot connect: " + message);
   }
+  PQsetNoticeProcessor(
+      connection, [](void *, const char *) {}, nullptr);
   PGresult *result = PQexec(connection, sql.c_str());
   auto status = PQresultStatus(result);
   std::vector<std::string> rows;
@@ -270,6 +272,8 @@ class TestStore {
         close_raw();
         throw std::runtime_error("cannot connect: " + message);
       }
+      PQsetNoticeProcessor(
+          raw_pg_, [](void *, const char *) {}, nullptr);
       PQclear(PQexec(raw_pg_, "SET session_replication_role = replica"));
     }
     PGresult *result = PQexec(raw_pg_, sql.c_str());
