@@ -13,8 +13,6 @@
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -199,12 +197,52 @@ class Emulator {
     const bool ip_literal = !ec;
     if (!ip_literal) SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
     SSL_set1_host(stream.native_handle(), host.c_str());
-    connect(beast::get_lowest_layer(stream).socket(), https_port_, timeout);
-    stream.handshake(asio::ssl::stream_base::client);
-    auto reply =
-        exchange(stream, method, target, headers, body, host + ":" + std::to_string(https_port_));
-    stream.shutdown(ec);  // the server may close first; that is fine
+    open_tcp(io, beast::get_lowest_layer(stream), https_port_, timeout);
+    stream.async_handshake(asio::ssl::stream_base::client,
+                           [&ec](boost::system::error_code e) { ec = e; });
+    finish(io, ec);
+    auto reply = exchange(io, stream, method, target, headers, body,
+                          host + ":" + std::to_string(https_port_), timeout);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    stream.async_shutdown([](boost::system::error_code) {});  // the server may close first
+    io.restart();
+    io.run();
     return reply;
+  }
+
+  // A keep-alive HTTPS connection (same verification as https()); requests on
+  // it are sent one after the other. Not thread-safe; one per thread.
+  class Connection {
+   public:
+    Connection(const Emulator &emulator, const std::string &host)
+        : tls_(boost::asio::ssl::context::tls_client),
+          stream_(io_, tls_),
+          authority_(host + ":" + std::to_string(emulator.https_port())) {
+      tls_.load_verify_file(emulator.ca_file().string());
+      tls_.set_verify_mode(boost::asio::ssl::verify_peer);
+      SSL_set_tlsext_host_name(stream_.native_handle(), host.c_str());
+      SSL_set1_host(stream_.native_handle(), host.c_str());
+      Emulator::open_tcp(io_, boost::beast::get_lowest_layer(stream_), emulator.https_port(),
+                         kTimeout);
+      boost::system::error_code ec;
+      stream_.async_handshake(boost::asio::ssl::stream_base::client,
+                              [&ec](boost::system::error_code e) { ec = e; });
+      Emulator::finish(io_, ec);
+    }
+    EmulatorReply request(const std::string &method, const std::string &target,
+                          const Headers &headers = {}, const std::string &body = {}) {
+      return Emulator::exchange(io_, stream_, method, target, headers, body, authority_, kTimeout);
+    }
+
+   private:
+    static constexpr std::chrono::seconds kTimeout{60};
+    boost::asio::io_context io_;
+    boost::asio::ssl::context tls_;
+    boost::beast::ssl_stream<boost::beast::tcp_stream> stream_;
+    std::string authority_;
+  };
+  Connection connect(const std::string &host = "localhost") const {
+    return Connection(*this, host);
   }
 
   // One plain-HTTP request to the IMDS port.
@@ -212,8 +250,9 @@ class Emulator {
                      std::chrono::seconds timeout = std::chrono::seconds(30)) const {
     boost::asio::io_context io;
     boost::beast::tcp_stream stream(io);
-    connect(stream.socket(), imds_port_, timeout);
-    return exchange(stream, "GET", target, headers, {}, "127.0.0.1:" + std::to_string(imds_port_));
+    open_tcp(io, stream, imds_port_, timeout);
+    return exchange(io, stream, "GET", target, headers, {},
+                    "127.0.0.1:" + std::to_string(imds_port_), timeout);
   }
 
   // A valid access token for the vault, obtained from the emulator's IMDS.
@@ -331,19 +370,29 @@ class Emulator {
     pid_ = -1;
   }
 
-  static void connect(boost::asio::ip::tcp::socket &socket, int port,
-                      std::chrono::seconds timeout) {
-    socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(timeout.count());
-    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  // Runs the pending asynchronous operation to completion; every operation
+  // has a deadline (tcp_stream::expires_after), so this cannot hang.
+  static void finish(boost::asio::io_context &io, const boost::system::error_code &ec) {
+    io.restart();
+    io.run();
+    if (ec) throw boost::system::system_error(ec);
+  }
+
+  static void open_tcp(boost::asio::io_context &io, boost::beast::tcp_stream &stream, int port,
+                       std::chrono::seconds timeout) {
+    boost::system::error_code ec;
+    stream.expires_after(timeout);
+    stream.async_connect(
+        {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)},
+        [&ec](boost::system::error_code e) { ec = e; });
+    finish(io, ec);
   }
 
   template <class Stream>
-  static EmulatorReply exchange(Stream &stream, const std::string &method,
-                                const std::string &target, const Headers &headers,
-                                const std::string &body, const std::string &host) {
+  static EmulatorReply exchange(boost::asio::io_context &io, Stream &stream,
+                                const std::string &method, const std::string &target,
+                                const Headers &headers, const std::string &body,
+                                const std::string &host, std::chrono::seconds timeout) {
     namespace http = boost::beast::http;
     http::request<http::string_body> request;
     request.method_string(method);
@@ -355,17 +404,30 @@ class Emulator {
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
       request.prepare_payload();
     }
-    http::write(stream, request);
+    boost::system::error_code ec;
+    boost::beast::get_lowest_layer(stream).expires_after(timeout);
+    http::async_write(stream, request, [&ec](boost::system::error_code e, std::size_t) { ec = e; });
+    finish(io, ec);
     boost::beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    http::read(stream, buffer, parser);
+    std::optional<http::response_parser<http::string_body>> parser;
+    do {  // skip interim responses such as 100 Continue
+      parser.emplace();
+      parser->body_limit(64 * 1024 * 1024);
+      http::async_read(stream, buffer, *parser,
+                       [&ec](boost::system::error_code e, std::size_t) { ec = e; });
+      finish(io, ec);
+    } while (parser->get().result_int() / 100 == 1);
+    return to_reply(parser->get());
+  }
+
+  static EmulatorReply to_reply(
+      boost::beast::http::response<boost::beast::http::string_body> &message) {
     EmulatorReply reply;
-    reply.status = static_cast<int>(parser.get().result_int());
-    for (const auto &field : parser.get()) {
+    reply.status = static_cast<int>(message.result_int());
+    for (const auto &field : message) {
       reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    reply.body = std::move(parser.get().body());
+    reply.body = std::move(message.body());
     return reply;
   }
 

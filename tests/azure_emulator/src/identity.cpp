@@ -263,7 +263,9 @@ Response IdentityService::instance_discovery(const Request &request) const {
 
 Response IdentityService::imds_token(const Request &request, const Target &target,
                                      const std::function<bool()> &issue_expired) {
-  if (target.path != "/metadata/identity/oauth2/token") {
+  // MSAL for Node sends the path with a trailing slash.
+  if (target.path != "/metadata/identity/oauth2/token" &&
+      target.path != "/metadata/identity/oauth2/token/") {
     return imds_error(404, "not_found", "The requested path was not found.");
   }
   if (request.has_header("X-Forwarded-For")) {
