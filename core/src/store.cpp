@@ -120,14 +120,14 @@ Store::Impl::~Impl() {
   tracker_.wait_idle();
   fast_.store(nullptr);
   readers_.synchronize();
-  current_.store(nullptr);
+  set_current(nullptr);
   worker_.reset();  // runs the pending closes, then stops
   subscriptions_.reset();
   libraries_.clear();
 }
 
 std::shared_ptr<Snapshot> Store::Impl::snapshot() const {
-  return current_.load();
+  return current();
 }
 
 void Store::Impl::load() {
@@ -137,7 +137,7 @@ void Store::Impl::load() {
   try {
     detail::Policy policy =
         file_ ? detail::read_policy(*file_) : detail::parse_policy(source, text_, base_directory_);
-    auto previous = current_.load();
+    auto previous = current();
     detail::SnapshotContext context{options_, logger_, *worker_, tracker_, libraries_};
     auto fresh = detail::build_snapshot(std::move(policy), context, previous.get(), next);
     // Probe the providers: one that says its configuration is wrong fails
@@ -162,7 +162,7 @@ void Store::Impl::load() {
         logger_.warning("provider '" + instance->name() + "' health: " +
                         std::string(to_string(code)) + (message.empty() ? "" : ": " + message));
     }
-    current_.store(fresh);
+    set_current(fresh);
     fast_.store(fresh.get(), std::memory_order_seq_cst);
     readers_.synchronize();  // no cache-hit reader still looks at `previous`
     generation_ = next;
@@ -256,7 +256,7 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
   auto op = std::make_shared<GetOperation>();
   op->start = Clock::now();
   op->store = shared_from_this();
-  op->snapshot = current_.load();
+  op->snapshot = current();
   op->resolution = op->snapshot->resolve(key);
   op->key = key;
   op->version = std::string(options.version);
@@ -277,7 +277,7 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
 
 void Store::Impl::refresh_subscribed() {
   if (closing_) return;
-  auto snap = current_.load();
+  auto snap = current();
   if (!snap) return;
   auto targets = subscriptions_->targets();
   for (const auto &entry : snap->catalog.entries()) {
@@ -295,7 +295,7 @@ void Store::Impl::refresh_subscribed() {
 
 void Store::Impl::schedule_refresh() {
   if (refresh_scheduled_.exchange(true)) return;
-  auto snap = current_.load();
+  auto snap = current();
   auto period = options_.subscription_refresh.count() > 0
                     ? options_.subscription_refresh
                     : std::chrono::duration_cast<std::chrono::milliseconds>(snap->policy.cache.ttl);

@@ -53,7 +53,17 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   std::unique_ptr<detail::Subscriptions> subscriptions_;
   std::mutex load_mutex_;  // one load at a time; guards libraries_
   std::map<std::string, std::shared_ptr<detail::PluginLibrary>> libraries_;
-  std::atomic<std::shared_ptr<detail::Snapshot>> current_;
+  // The current snapshot for the slow path (copied under the mutex).
+  std::shared_ptr<detail::Snapshot> current() const {
+    std::lock_guard lock(current_mutex_);
+    return current_;
+  }
+  void set_current(std::shared_ptr<detail::Snapshot> snapshot) {
+    std::lock_guard lock(current_mutex_);
+    current_.swap(snapshot);
+  }
+  mutable std::mutex current_mutex_;
+  std::shared_ptr<detail::Snapshot> current_;
   // The same snapshot for the cache-hit path, read without reference
   // counting under `readers_`; a load synchronizes before the old snapshot
   // may go.

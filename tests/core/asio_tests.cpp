@@ -22,8 +22,10 @@ coffer::Store open_store() {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(completion_handler_runs_on_the_io_context) {
-  auto store = open_store();
+  // The io_context outlives the Store, whose destructor waits for callbacks
+  // still posting to it.
   asio::io_context io;
+  auto store = open_store();
   std::string value;
   std::thread::id ran_on;
   coffer::async_get(store, "Email.SMTPPassword", io.get_executor(),
@@ -38,8 +40,10 @@ BOOST_AUTO_TEST_CASE(completion_handler_runs_on_the_io_context) {
 }
 
 BOOST_AUTO_TEST_CASE(use_awaitable_returns_the_secret_and_throws_coffer_errors) {
-  auto store = open_store();
+  // The io_context outlives the Store, whose destructor waits for callbacks
+  // still posting to it.
   asio::io_context io;
+  auto store = open_store();
   std::string value;
   coffer::Code failure = coffer::Code::ok;
   asio::co_spawn(
@@ -60,8 +64,10 @@ BOOST_AUTO_TEST_CASE(use_awaitable_returns_the_secret_and_throws_coffer_errors) 
 }
 
 BOOST_AUTO_TEST_CASE(use_future_works_too) {
-  auto store = open_store();
+  // The io_context outlives the Store, whose destructor waits for callbacks
+  // still posting to it.
   asio::io_context io;
+  auto store = open_store();
   auto work = asio::make_work_guard(io);
   std::thread runner([&] { io.run(); });
   auto future = coffer::async_get(store, "Email.SMTPPassword", io.get_executor(), asio::use_future);
