@@ -115,9 +115,11 @@ inline std::string quote(const std::string &text) {
 // and, for PostgreSQL, a schema of its own (the connection's search_path).
 class TestStore {
  public:
-  explicit TestStore(Backend which = backend()) : backend_(which), dir_(make_temp_dir()) {
+  explicit TestStore(Backend which = backend(), fs::path pg_state = {})
+      : backend_(which), dir_(make_temp_dir()) {
     if (backend_ == Backend::postgres) {
-      base_conninfo_ = postgres_conninfo();
+      pg_state_ = pg_state.empty() ? postgres_state() : pg_state;
+      base_conninfo_ = postgres_conninfo(pg_state_);
       schema_ = unique_name("t");
       pg_query(base_conninfo_, "CREATE SCHEMA " + schema_);
     }
@@ -138,6 +140,7 @@ class TestStore {
 
   [[nodiscard]] Backend which() const { return backend_; }
   [[nodiscard]] const fs::path &dir() const { return dir_; }
+  [[nodiscard]] const fs::path &pg_state() const { return pg_state_; }
   [[nodiscard]] fs::path sqlite_file() const { return dir_ / "store" / "credentials.db"; }
   [[nodiscard]] fs::path key_file(const std::string &name = "master.key") const {
     return dir_ / "keys" / name;
@@ -246,7 +249,7 @@ class TestStore {
       return found;
     }
     pg_query(base_conninfo_, "CHECKPOINT");
-    fs::path data = trim(read_file(postgres_state() / "pgdata"));
+    fs::path data = trim(read_file(pg_state_ / "pgdata"));
     for (const auto &entry : fs::recursive_directory_iterator(data))
       if (entry.is_regular_file()) found.push_back(entry.path());
     return found;
@@ -293,6 +296,7 @@ class TestStore {
   mutable PGconn *raw_pg_ = nullptr;
   Backend backend_;
   fs::path dir_;
+  fs::path pg_state_;
   std::string base_conninfo_;
   std::string schema_;
 };

@@ -129,7 +129,9 @@ cmd_stop() {
   case "$root" in
     */coffer-pg.*) rm -rf "$root" ;;
   esac
-  rm -f "$state/datadir" "$state/pgdata" "$state/port" "$state/conninfo"
+  rm -f "$state/datadir" "$state/pgdata" "$state/port" "$state/conninfo" "$state/ca.pem" \
+    "$state/other-ca.pem"
+  rmdir "$state" 2>/dev/null || true
 }
 
 cmd_stop_all() {

@@ -541,7 +541,8 @@ PutOutcome PostgresStorage::put(const std::string &key, uint32_t history, int64_
         return outcome;
       }
       if (current_active == 0)
-        throw Error(COFFER_STATUS_INVALID_CONFIG, location() + ": the store is not initialised");
+        throw Error(COFFER_STATUS_UNAVAILABLE,
+                    location() + ": the store is not initialised; run `coffer db init`");
       head = static_cast<uint64_t>(current_head);
       head_known = true;
       active = current_active;
@@ -668,7 +669,8 @@ RekeyStart PostgresStorage::begin_rekey(int64_t now_ms, const DataKeyWrapper &wr
       RekeyStart start;
       auto store = connection.run(lock_store_sql, no_params);
       if (store.rows() == 0)
-        throw Error(COFFER_STATUS_INVALID_CONFIG, location() + ": the store is not initialised");
+        throw Error(COFFER_STATUS_UNAVAILABLE,
+                    location() + ": the store is not initialised; run `coffer db init`");
       if (store.boolean(0, 1)) {
         start.data_key_id = store.integer(0, 0);
         start.resumed = true;

@@ -451,7 +451,8 @@ PutOutcome SqliteStorage::put(const std::string &key, uint32_t history, int64_t 
   {
     Query q(*connection, "SELECT active_data_key FROM coffer_store WHERE id = 1");
     if (!q.step())
-      throw Error(COFFER_STATUS_INVALID_CONFIG, location() + ": the store is not initialised");
+      throw Error(COFFER_STATUS_UNAVAILABLE,
+                  location() + ": the store is not initialised; run `coffer db init`");
     outcome.data_key_id = q.integer(0);
   }
   uint64_t head = 0;
@@ -594,7 +595,8 @@ RekeyStart SqliteStorage::begin_rekey(int64_t now_ms, const DataKeyWrapper &wrap
     Query q(*connection,
             "SELECT active_data_key, rekey_in_progress FROM coffer_store WHERE id = 1");
     if (!q.step())
-      throw Error(COFFER_STATUS_INVALID_CONFIG, location() + ": the store is not initialised");
+      throw Error(COFFER_STATUS_UNAVAILABLE,
+                  location() + ": the store is not initialised; run `coffer db init`");
     if (q.integer(1) != 0) {
       start.data_key_id = q.integer(0);
       start.resumed = true;

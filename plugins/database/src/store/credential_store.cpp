@@ -34,8 +34,12 @@ CredentialStore::CredentialStore(Config config, std::unique_ptr<Storage> storage
 
 CredentialStore::~CredentialStore() = default;
 
+// UNAVAILABLE rather than INVALID_CONFIG: the policy is right, the store is
+// just not there yet, and a host must still be able to load the policy (its
+// health probe fails a policy load on INVALID_CONFIG) so that `coffer db init`
+// can run through it; a fallback chain moves on meanwhile.
 void CredentialStore::not_initialised() const {
-  throw Error(COFFER_STATUS_INVALID_CONFIG,
+  throw Error(COFFER_STATUS_UNAVAILABLE,
               storage_->location() +
                   ": the store is not initialised; run `coffer db init` for this provider");
 }

@@ -3,7 +3,7 @@
 // Storage, and holds the store's unlocked key material in memory.
 //
 // Opening a CredentialStore touches nothing: the first operation checks that
-// the store exists and is initialised (else INVALID_CONFIG telling to run
+// the store exists and is initialised (else UNAVAILABLE telling to run
 // `coffer db init`), migrates an older schema, and unlocks the store with the
 // configured master key (DATA_ERROR "the master key does not match this
 // store" when it does not). The master key and the unwrapped data keys then
