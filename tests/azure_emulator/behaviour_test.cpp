@@ -592,3 +592,28 @@ BOOST_AUTO_TEST_CASE(many_concurrent_keep_alive_connections) {
   BOOST_TEST(ok.load() == kConnections * kRequestsEach);
   BOOST_TEST(emulator.requests("get") == static_cast<std::uint64_t>(kConnections * kRequestsEach));
 }
+
+BOOST_AUTO_TEST_CASE(seed_file_endpoint_file_and_clean_shutdown) {
+  const auto seed = write_temp("seed", R"({"Seeded-One": "1", "Seeded-Two": "two"})");
+  EmulatorOptions options;
+  options.seed_file = seed;
+  options.rng_seed = 99;
+  Emulator emulator(options);
+  BOOST_TEST(emulator.secret_value("seeded-one").value() == "1");
+  BOOST_TEST(emulator.secret_value("Seeded-Two").value() == "two");
+  BOOST_TEST(!emulator.secret_value("Seeded-Three").has_value());
+  const auto endpoint = json::parse([&] {
+                          std::ifstream in(emulator.state_dir() / "endpoint.json");
+                          return std::string(std::istreambuf_iterator<char>(in), {});
+                        }())
+                            .as_object();
+  BOOST_TEST(endpoint.at("pid").to_number<std::int64_t>() == emulator.pid());
+  BOOST_TEST(endpoint.at("ca_file").as_string() == emulator.ca_file().string());
+  BOOST_TEST(endpoint.at("rng_seed").to_number<std::uint64_t>() == 99u);
+  BOOST_TEST(std::filesystem::exists(emulator.ca_file()));
+  BOOST_TEST(emulator.stop() == 0);  // SIGTERM: a clean exit, not a kill
+
+  std::ofstream(seed) << R"(["not", "an", "object"])";
+  BOOST_CHECK_THROW(Emulator{options}, std::runtime_error);
+  std::filesystem::remove(seed);
+}

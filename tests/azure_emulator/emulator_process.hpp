@@ -263,6 +263,33 @@ class Emulator {
     return std::string(reply.json().at("access_token").as_string());
   }
 
+  // Stops the emulator (SIGTERM, then SIGKILL after 5 s) and returns its exit
+  // status: 0 when it shut down cleanly, -1 when it had to be killed. The
+  // destructor calls it; calling it again returns the same status.
+  int stop() noexcept {
+    if (pid_ <= 0) return exit_status_;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 500; ++i) {
+      int status = 0;
+      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        pid_ = -1;
+        return exit_status_;
+      }
+      if (done < 0) {  // already reaped elsewhere: never signal that pid again
+        pid_ = -1;
+        return exit_status_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    exit_status_ = -1;
+    return exit_status_;
+  }
+
   // The emulator's stderr so far (for failure messages).
   std::string log() const { return read_file(state_dir_ / "emulator.log"); }
 
@@ -355,21 +382,6 @@ class Emulator {
     rng_seed_ = endpoint.at("rng_seed").to_number<std::uint64_t>();
   }
 
-  void stop() noexcept {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 500; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
   // Runs the pending asynchronous operation to completion; every operation
   // has a deadline (tcp_stream::expires_after), so this cannot hang.
   static void finish(boost::asio::io_context &io, const boost::system::error_code &ec) {
@@ -450,6 +462,7 @@ class Emulator {
   std::filesystem::path state_dir_;
   std::filesystem::path ca_file_;
   pid_t pid_ = -1;
+  int exit_status_ = -1;
   int https_port_ = 0;
   int imds_port_ = 0;
   std::uint64_t rng_seed_ = 0;
