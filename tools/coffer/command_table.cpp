@@ -1,0 +1,123 @@
+// The descriptions of every command: what `coffer --help`, `coffer help
+// COMMAND` and the argument parser work from.
+#include "commands.hpp"
+#include "db_arguments.hpp"
+
+namespace coffer::cli {
+namespace {
+
+const OptionSpec kJson{"--json", "", "", "print JSON instead of a table"};
+
+CommandSpec command(std::string name, std::string arguments, std::size_t min, std::size_t max,
+                    std::vector<OptionSpec> options, std::string summary, std::string description,
+                    Handler handler) {
+  CommandSpec spec;
+  spec.name = std::move(name);
+  spec.arguments = std::move(arguments);
+  spec.min_positionals = min;
+  spec.max_positionals = max;
+  spec.options = std::move(options);
+  spec.summary = std::move(summary);
+  spec.description = std::move(description);
+  spec.handler = std::move(handler);
+  return spec;
+}
+
+std::vector<CommandSpec> build() {
+  std::vector<CommandSpec> table;
+  table.push_back(command(
+      "get", "KEY", 1, 1, {{"--no-newline", "-n", "", "do not print a newline after the value"}},
+      "Print a secret's value",
+      "Prints the value of KEY (a canonical key such as VCS.GithubAdminPAT) and a\n"
+      "newline on standard output. This is the only command that prints a value.\n",
+      run_get));
+  CommandSpec put = command(
+      "put", "KEY", 1, 1,
+      {{"--raw", "", "", "store standard input exactly, without removing a final newline"},
+       {"--allow-empty", "", "", "store an empty value instead of refusing it"}},
+      "Store a secret's value, read from standard input",
+      "Writes a new version of KEY through the first provider of its route and prints\n"
+      "the provider's version id, if it has one. The value is read from standard\n"
+      "input, never from the command line (where other users see it in the process\n"
+      "list and the shell keeps it in its history):\n"
+      "  - from a pipe or a file: all of it, less one final newline (\"\\n\" or \"\\r\\n\")\n"
+      "    unless --raw is given;\n"
+      "  - from a terminal: typed at a prompt without echo, then typed again to confirm.\n"
+      "At most 1 MiB. An empty value is refused unless --allow-empty is given.\n",
+      run_put);
+  put.surplus_refusal =
+      "put takes only the key: the value is read from standard input, never from the command "
+      "line, where other users can see it in the process list and the shell keeps it in its "
+      "history (the extra argument is not repeated here); type it at the prompt or run "
+      "'coffer put KEY < FILE'";
+  table.push_back(std::move(put));
+  table.push_back(command("rm", "KEY", 1, 1, {}, "Remove a secret",
+                          "Removes KEY (and its versions) from the first provider of its route.\n",
+                          run_rm));
+  table.push_back(
+      command("list", "[PROVIDER]", 0, 1, {kJson}, "List what the providers hold, never values",
+              "Lists every entry of PROVIDER, or of every provider in the policy, with the\n"
+              "canonical key it maps to (\"-\" when none), the provider's own name for it and its\n"
+              "version. Providers that cannot list are skipped with a note.\n",
+              run_list));
+  table.push_back(
+      command("catalog", "", 0, 0, {kJson}, "List the known keys with category and description",
+              "Lists the keys hosts may ask for: the built-in catalog plus the catalog files\n"
+              "the policy names. Without any policy file, the built-in catalog.\n",
+              run_catalog));
+  table.push_back(
+      command("keyname", "KEY", 1, 1,
+              {{"--provider", "", "NAME", "print only the name this provider uses (any provider)"}},
+              "Show the providers' own names for a key",
+              "For each provider in KEY's route, the name under which the provider stores it\n"
+              "(e.g. VCS-GithubAdminPAT in Azure Key Vault, VCS__GithubAdminPAT in an env file).\n",
+              run_keyname));
+  table.push_back(
+      command("explain", "KEY", 1, 1, {kJson}, "Show how a key resolves, never its value",
+              "Shows the policy rule that routes KEY, whether the policy allows it, and for\n"
+              "each provider in the chain its name for the key, what it answered and why the\n"
+              "chain went on or stopped there.\n",
+              run_explain));
+  table.push_back(
+      command("check", "", 0, 0, {kJson}, "Check the policy, every provider and every catalog key",
+              "Loads the policy and its plugins, opens every provider, runs their health\n"
+              "checks and asks for every catalog key; reports each key as resolved, not_found,\n"
+              "denied_by_policy (the policy withholds it on purpose) or error, never a value.\n"
+              "Exit status: 0 when every key resolves (or is denied by the policy) and no\n"
+              "provider reports a problem; 3 when the only failures are keys not found;\n"
+              "1 for any other failure; the status of the error when the policy does not load\n"
+              "(2 for a configuration error).\n",
+              run_check));
+  table.push_back(command(
+      "plugins", "", 0, 0, {kJson}, "List the plugin files with ABI, version and capabilities",
+      "Examines every plugin file in the policy's plugin directories and the default\n"
+      "ones, and shows its ABI and plugin versions and capabilities, or why it was\n"
+      "refused. Works when the policy does not load, and without a policy.\n",
+      run_plugins));
+  table.push_back(command("version", "", 0, 0, {kJson}, "Show the coffer and provider ABI versions",
+                          "", run_version));
+  CommandSpec db = command("db", "", 0, 0, {}, "Administer the database provider",
+                           "Runs the database provider's administrative commands. The provider is\n"
+                           "the policy's provider with \"plugin\": \"database\", or --provider.\n",
+                           {});
+  for (auto &sub : db_subcommands()) {
+    std::string name = sub.name.substr(3);
+    sub.handler = [name](Invocation &invocation, const Arguments &arguments) {
+      return run_db(invocation, arguments, name);
+    };
+    db.subcommands.push_back(std::move(sub));
+  }
+  table.push_back(std::move(db));
+  table.push_back(
+      command("help", "[COMMAND]", 0, 2, {}, "Show help for coffer or a command", "", {}));
+  return table;
+}
+
+}  // namespace
+
+const std::vector<CommandSpec> &command_table() {
+  static const std::vector<CommandSpec> table = build();
+  return table;
+}
+
+}  // namespace coffer::cli

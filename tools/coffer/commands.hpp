@@ -1,0 +1,42 @@
+// The commands of `coffer`, one handler each, and the table that describes
+// them (names, arguments, options, help).
+#ifndef COFFER_CLI_COMMANDS_HPP
+#define COFFER_CLI_COMMANDS_HPP
+
+#include <string_view>
+#include <vector>
+
+#include "command_line.hpp"
+#include "invocation.hpp"
+
+namespace coffer::cli {
+
+// Every command, in the order the help lists them.
+const std::vector<CommandSpec> &command_table();
+
+// values.cpp: the only commands that touch secret values.
+int run_get(Invocation &invocation, const Arguments &arguments);
+int run_put(Invocation &invocation, const Arguments &arguments);
+int run_rm(Invocation &invocation, const Arguments &arguments);
+
+// inspect.cpp: what the policy and the providers hold, never values.
+int run_list(Invocation &invocation, const Arguments &arguments);
+int run_catalog(Invocation &invocation, const Arguments &arguments);
+int run_keyname(Invocation &invocation, const Arguments &arguments);
+int run_explain(Invocation &invocation, const Arguments &arguments);
+
+// diagnose.cpp: health of the whole policy, plugins, versions.
+int run_check(Invocation &invocation, const Arguments &arguments);
+int run_plugins(Invocation &invocation, const Arguments &arguments);
+int run_version(Invocation &invocation, const Arguments &arguments);
+
+// db.cpp: administration of the database provider.
+int run_db(Invocation &invocation, const Arguments &arguments, std::string_view command);
+
+// Throws invalid_argument, naming the nearest known key, unless `key` is in
+// the catalog the Store uses.
+void require_known_key(const Store &store, const std::string &key);
+
+}  // namespace coffer::cli
+
+#endif  // COFFER_CLI_COMMANDS_HPP

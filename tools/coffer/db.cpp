@@ -1,0 +1,81 @@
+// `coffer db`: runs the database provider's administrative commands through
+// Store::admin and prints their JSON results.
+#include <boost/json.hpp>
+
+#include "commands.hpp"
+#include "db_arguments.hpp"
+#include "exit_status.hpp"
+#include "output.hpp"
+
+namespace coffer::cli {
+namespace json = boost::json;
+
+namespace {
+
+// The provider named by --provider, else the policy's only database provider.
+std::string database_provider(const Store &store, const Arguments &arguments,
+                              const std::string &command) {
+  if (auto chosen = arguments.value("--provider")) {
+    std::string plugin = store.plugin_of(*chosen);
+    if (plugin != kDatabasePlugin)
+      throw UsageError(command, "provider '" + *chosen + "' uses the plugin '" + plugin +
+                                    "', not '" + std::string(kDatabasePlugin) + "'");
+    return *chosen;
+  }
+  std::vector<std::string> found;
+  for (const auto &provider : store.providers())
+    if (store.plugin_of(provider) == kDatabasePlugin) found.push_back(provider);
+  if (found.empty())
+    throw Error(Code::invalid_config, "the policy has no provider with \"plugin\": \"" +
+                                          std::string(kDatabasePlugin) + "\"");
+  if (found.size() > 1) {
+    std::string names;
+    for (const auto &f : found) names += (names.empty() ? "" : ", ") + f;
+    throw UsageError(command, "the policy has several database providers (" + names +
+                                  "); choose one with --provider NAME");
+  }
+  return found.front();
+}
+
+}  // namespace
+
+int run_db(Invocation &invocation, const Arguments &arguments, std::string_view command) {
+  std::string full = "db " + std::string(command);
+  std::string admin_arguments = db_arguments_json(command, arguments);
+  Store store = invocation.open_store();
+  std::string provider = database_provider(store, arguments, full);
+  std::string result;
+  try {
+    result = store.admin(provider, command, admin_arguments);
+  } catch (const Error &e) {
+    // A failed admin command may come with its JSON report after the first
+    // line of the message (`db verify` does): the report goes to stdout.
+    std::string message = e.what();
+    auto newline = message.find('\n');
+    boost::system::error_code ec;
+    json::value report = newline == std::string::npos
+                             ? json::value()
+                             : json::parse(std::string_view(message).substr(newline + 1), ec);
+    if (newline == std::string::npos || ec) throw;
+    print_json(report, arguments.has("--json"));
+    throw Error(e.code(), message.substr(0, newline));
+  }
+  boost::system::error_code ec;
+  json::value parsed = result.empty() ? json::value(json::object{}) : json::parse(result, ec);
+  if (ec) {
+    write_stdout(result + "\n");
+    return exit_success;
+  }
+  print_json(parsed, arguments.has("--json"));
+  if (command == "verify") {
+    const json::value *bad = parsed.is_object() ? parsed.as_object().if_contains("bad") : nullptr;
+    if (bad != nullptr && bad->is_array() && !bad->as_array().empty()) {
+      print_error("db verify: " + std::to_string(bad->as_array().size()) +
+                  " bad record(s) in provider '" + provider + "'");
+      return exit_failure;
+    }
+  }
+  return exit_success;
+}
+
+}  // namespace coffer::cli

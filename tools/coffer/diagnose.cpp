@@ -1,0 +1,220 @@
+// check, plugins and version: whether a policy works as a whole, which
+// plugins are there, and which versions run. None of them prints a value.
+#include <coffer/plugins.hpp>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "exit_status.hpp"
+#include "output.hpp"
+
+namespace coffer::cli {
+namespace json = boost::json;
+
+namespace {
+
+std::string abi_text(std::uint32_t version) {
+  return std::to_string(version >> 16) + "." + std::to_string(version & 0xffffu);
+}
+
+// How `check` sees one key.
+enum class KeyStatus { resolved, not_found, denied_by_policy, error };
+
+std::string_view status_name(KeyStatus status) {
+  switch (status) {
+    case KeyStatus::resolved:
+      return "resolved";
+    case KeyStatus::not_found:
+      return "not_found";
+    case KeyStatus::denied_by_policy:
+      return "denied_by_policy";
+    case KeyStatus::error:
+      return "error";
+  }
+  return "error";
+}
+
+KeyStatus classify(Store &store, const CheckReport::KeyOutcome &outcome) {
+  if (outcome.code == Code::ok) return KeyStatus::resolved;
+  if (outcome.code == Code::not_found) return KeyStatus::not_found;
+  // A key that the policy itself denies is withheld on purpose: explain()
+  // tells that apart from a provider's refusal without asking any provider.
+  if (outcome.code == Code::denied && store.explain(outcome.key).access != "allowed")
+    return KeyStatus::denied_by_policy;
+  return KeyStatus::error;
+}
+
+// The plugin directories a policy file names, read leniently, for listing
+// plugins when the policy itself does not load (often because of a plugin).
+std::vector<std::filesystem::path> policy_plugin_dirs(const std::filesystem::path &file) {
+  std::vector<std::filesystem::path> dirs;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return dirs;
+  std::stringstream text;
+  text << in.rdbuf();
+  json::parse_options options;
+  options.allow_comments = true;
+  options.allow_trailing_commas = true;
+  boost::system::error_code ec;
+  json::value root = json::parse(text.str(), ec, {}, options);
+  const json::value *listed =
+      ec || !root.is_object() ? nullptr : root.as_object().if_contains("plugin_dirs");
+  if (listed == nullptr || !listed->is_array()) return dirs;
+  std::filesystem::path base = std::filesystem::absolute(file).parent_path();
+  for (const auto &entry : listed->as_array()) {
+    if (!entry.is_string() || entry.as_string().empty()) continue;
+    std::filesystem::path dir{std::string(entry.as_string())};
+    dirs.push_back(dir.is_absolute() ? dir : base / dir);
+  }
+  return dirs;
+}
+
+}  // namespace
+
+int run_check(Invocation &invocation, const Arguments &arguments) {
+  bool as_json = arguments.has("--json");
+  PolicyLocation where = invocation.policy_location();
+  std::optional<Store> store;
+  try {
+    store.emplace(invocation.open_store());
+  } catch (const Error &e) {
+    if (as_json)
+      print_json(json::object{{"ok", false},
+                              {"policy", where.file.string()},
+                              {"loaded", false},
+                              {"problems", json::array{e.what()}},
+                              {"keys", json::array{}}});
+    print_error(std::string("the policy did not load: ") + e.what());
+    return exit_status_for(e.code());
+  }
+  CheckReport report = store->check();
+  std::size_t counts[4] = {0, 0, 0, 0};
+  Table table({"KEY", "STATUS", "PROVIDER", "MESSAGE"});
+  json::array keys;
+  for (const auto &outcome : report.keys) {
+    KeyStatus status = classify(*store, outcome);
+    ++counts[static_cast<int>(status)];
+    table.add({outcome.key, std::string(status_name(status)), outcome.provider,
+               status == KeyStatus::resolved ? std::string() : outcome.message});
+    keys.push_back(json::object{
+        {"key", outcome.key},
+        {"status", status_name(status)},
+        {"provider",
+         outcome.provider.empty() ? json::value(nullptr) : json::value(outcome.provider)},
+        {"code", to_string(outcome.code)},
+        {"message",
+         outcome.message.empty() ? json::value(nullptr) : json::value(outcome.message)}});
+  }
+  std::size_t errors = counts[static_cast<int>(KeyStatus::error)];
+  std::size_t missing = counts[static_cast<int>(KeyStatus::not_found)];
+  int status = !report.problems.empty() || errors > 0 ? exit_failure
+               : missing > 0                          ? exit_not_found
+                                                      : exit_success;
+  if (as_json) {
+    json::array problems;
+    for (const auto &p : report.problems) problems.push_back(json::value(p));
+    json::array providers;
+    for (const auto &p : store->providers())
+      providers.push_back(json::object{{"name", p}, {"plugin", store->plugin_of(p)}});
+    print_json(json::object{
+        {"ok", status == exit_success},
+        {"policy", where.file.string()},
+        {"loaded", true},
+        {"providers", std::move(providers)},
+        {"problems", std::move(problems)},
+        {"keys", std::move(keys)},
+        {"summary",
+         json::object{{"keys", report.keys.size()},
+                      {"resolved", counts[static_cast<int>(KeyStatus::resolved)]},
+                      {"not_found", missing},
+                      {"denied_by_policy", counts[static_cast<int>(KeyStatus::denied_by_policy)]},
+                      {"errors", errors},
+                      {"problems", report.problems.size()}}}});
+    return status;
+  }
+  std::string head = "policy:   " + where.file.string() + "\n";
+  for (const auto &p : store->providers())
+    head += "provider: " + p + " (plugin " + store->plugin_of(p) + ")\n";
+  for (const auto &p : report.problems) head += "problem:  " + p + "\n";
+  write_stdout(head + "\n");
+  table.print(stdout);
+  write_stdout("\n" + std::to_string(report.keys.size()) +
+               " keys: " + std::to_string(counts[static_cast<int>(KeyStatus::resolved)]) +
+               " resolved, " + std::to_string(missing) + " not found, " +
+               std::to_string(counts[static_cast<int>(KeyStatus::denied_by_policy)]) +
+               " denied by policy, " + std::to_string(errors) + " errors; " +
+               std::to_string(report.problems.size()) + " problems\n");
+  return status;
+}
+
+int run_plugins(Invocation &invocation, const Arguments &arguments) {
+  std::vector<PluginInfo> plugins;
+  PolicyLocation where = invocation.policy_location();
+  std::error_code ec;
+  bool have_policy = where.explicit_choice || std::filesystem::exists(where.file, ec);
+  bool listed = false;
+  if (have_policy) {
+    try {
+      plugins = invocation.open_store().plugins();
+      listed = true;
+    } catch (const Error &e) {
+      print_error(std::string("warning: the policy did not load: ") + e.what());
+      print_note("listing the plugin directories the policy names, then the default ones",
+                 invocation.globals.quiet);
+    }
+  }
+  if (!listed) {
+    std::vector<std::filesystem::path> dirs;
+    if (have_policy) dirs = policy_plugin_dirs(where.file);
+    for (auto &dir : default_plugin_dirs())
+      if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+    plugins = scan_plugins(dirs);
+  }
+  if (arguments.has("--json")) {
+    json::array out;
+    for (const auto &p : plugins) {
+      json::array capabilities;
+      for (const auto &c : p.capabilities) capabilities.push_back(json::value(c));
+      json::object entry{{"file", p.file.string()}, {"loadable", p.loadable}};
+      if (p.loadable) {
+        entry["name"] = p.name;
+        entry["plugin_version"] = p.plugin_version;
+        entry["description"] = p.description;
+        entry["abi_version"] = abi_text(p.abi_version);
+        entry["capabilities"] = std::move(capabilities);
+      } else {
+        entry["refusal"] = p.refusal;
+      }
+      out.push_back(std::move(entry));
+    }
+    print_json(json::object{{"plugins", std::move(out)}});
+    return exit_success;
+  }
+  Table table({"FILE", "NAME", "VERSION", "ABI", "CAPABILITIES", "STATUS"});
+  for (const auto &p : plugins) {
+    std::string capabilities;
+    for (const auto &c : p.capabilities) capabilities += (capabilities.empty() ? "" : ",") + c;
+    table.add({p.file.string(), p.name, p.plugin_version,
+               p.loadable ? abi_text(p.abi_version) : std::string(), capabilities,
+               p.loadable ? "ok" : "refused: " + p.refusal});
+  }
+  table.print(stdout);
+  return exit_success;
+}
+
+int run_version(Invocation &, const Arguments &arguments) {
+  std::string version = library_version();
+  std::string abi = abi_text(abi_version());
+  if (arguments.has("--json")) {
+    print_json(json::object{{"version", version}, {"abi_version", abi}});
+    return exit_success;
+  }
+  write_stdout("coffer " + version + "\nprovider ABI " + abi + "\n");
+  return exit_success;
+}
+
+}  // namespace coffer::cli

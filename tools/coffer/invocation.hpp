@@ -1,0 +1,35 @@
+// What every command works with: the global options, where the policy comes
+// from, and how to open the Store it describes.
+#ifndef COFFER_CLI_INVOCATION_HPP
+#define COFFER_CLI_INVOCATION_HPP
+
+#include <coffer/store.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "command_line.hpp"
+
+namespace coffer::cli {
+
+// Where the policy file was found, and by which rule.
+struct PolicyLocation {
+  std::filesystem::path file;
+  std::string origin;            // "--policy", "COFFER_POLICY" or "the default"
+  bool explicit_choice = false;  // named by --policy or COFFER_POLICY
+};
+
+struct Invocation {
+  GlobalOptions globals;
+
+  // --policy, else $COFFER_POLICY, else ./coffer.json.
+  [[nodiscard]] PolicyLocation policy_location() const;
+  // Opens the Store of the policy. Throws coffer::Error (invalid_config when
+  // the policy file is missing, with the rule that chose it).
+  [[nodiscard]] Store open_store() const;
+  [[nodiscard]] StoreOptions store_options() const;
+};
+
+}  // namespace coffer::cli
+
+#endif  // COFFER_CLI_INVOCATION_HPP

@@ -1,0 +1,44 @@
+// Output formats of `coffer`: aligned tables with a header line for people
+// and grep, and JSON for programs. Neither ever carries a secret value.
+#ifndef COFFER_CLI_OUTPUT_HPP
+#define COFFER_CLI_OUTPUT_HPP
+
+#include <boost/json/value.hpp>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace coffer::cli {
+
+// Columns separated by two spaces and padded to the widest cell; the last
+// column is not padded. Empty cells print as "-" so that every row has the
+// same number of fields for `awk`.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  [[nodiscard]] bool empty() const { return rows_.empty(); }
+  void print(std::FILE *out) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Indented JSON, two spaces per level, with a final newline.
+std::string pretty_json(const boost::json::value &value);
+// Prints JSON on standard output: pretty, or on one line when `compact`.
+void print_json(const boost::json::value &value, bool compact = false);
+
+// Prints "coffer: MESSAGE" on standard error.
+void print_error(std::string_view message);
+// Prints "coffer: note: MESSAGE" on standard error unless `quiet`.
+void print_note(std::string_view message, bool quiet);
+
+// Writes `text` to standard output; throws coffer::Error when it cannot.
+void write_stdout(std::string_view text);
+
+}  // namespace coffer::cli
+
+#endif  // COFFER_CLI_OUTPUT_HPP
