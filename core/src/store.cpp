@@ -1,5 +1,7 @@
 #include <coffer/store.hpp>
 
+#include <sys/stat.h>
+
 #include <future>
 #include <sstream>
 
@@ -105,6 +107,26 @@ struct Waiter {
 
 }  // namespace
 
+namespace {
+// The identity of a file's current content, as far as stat can tell: the
+// inode changes when an editor or a ConfigMap update replaces the file.
+struct FileStamp {
+  std::filesystem::file_time_type time{};
+  std::uintmax_t size = 0;
+  std::uintmax_t inode = 0;
+};
+std::optional<FileStamp> stamp_of(const std::filesystem::path &file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+  std::error_code ec;
+  FileStamp s;
+  s.time = std::filesystem::last_write_time(file, ec);
+  s.size = static_cast<std::uintmax_t>(st.st_size);
+  s.inode = static_cast<std::uintmax_t>(st.st_ino);
+  return s;
+}
+}  // namespace
+
 Store::Impl::Impl(StoreOptions options, std::optional<std::filesystem::path> file, std::string text,
                   std::filesystem::path base_directory)
     : options_(std::move(options)),
@@ -117,6 +139,7 @@ Store::Impl::Impl(StoreOptions options, std::optional<std::filesystem::path> fil
 
 Store::Impl::~Impl() {
   closing_ = true;
+  watcher_.reset();
   tracker_.wait_idle();
   fast_.store(nullptr);
   readers_.synchronize();
@@ -167,9 +190,11 @@ void Store::Impl::load() {
     readers_.synchronize();  // no cache-hit reader still looks at `previous`
     generation_ = next;
     if (file_) {
-      std::error_code ec;
-      watched_time_ = std::filesystem::last_write_time(*file_, ec);
-      watched_size_ = std::filesystem::file_size(*file_, ec);
+      if (auto stamp = stamp_of(*file_)) {
+        watched_time_ = stamp->time;
+        watched_size_ = stamp->size;
+        watched_inode_ = stamp->inode;
+      }
     }
     if (next > 1)
       logger_.info("policy " + source + " loaded (generation " + std::to_string(next) + ")");
@@ -314,17 +339,21 @@ void Store::Impl::schedule_refresh() {
 
 void Store::Impl::watch_tick() {
   if (closing_ || !file_) return;
-  std::error_code ec;
-  auto time = std::filesystem::last_write_time(*file_, ec);
-  if (ec) return;
-  auto size = std::filesystem::file_size(*file_, ec);
-  if (time != watched_time_ || size != watched_size_) {
-    watched_time_ = time;
-    watched_size_ = size;
-    try {
-      load();
-    } catch (const Error &) {  // reported by load(); the old policy stays
-    }
+  auto now = stamp_of(*file_);
+  if (!now) return;  // between an editor's delete and create: wait for the next event
+  {
+    std::lock_guard lock(load_mutex_);
+    if (now->time == watched_time_ && now->size == watched_size_ && now->inode == watched_inode_)
+      return;
+  }
+  try {
+    load();
+  } catch (const Error &) {  // reported by load(); the old policy stays
+    std::lock_guard lock(load_mutex_);
+    // Do not retry the same broken content at every nudge.
+    watched_time_ = now->time;
+    watched_size_ = now->size;
+    watched_inode_ = now->inode;
   }
 }
 
@@ -339,15 +368,16 @@ namespace {
 void start_watching(const std::shared_ptr<Store::Impl> &impl) {
   if (!impl->options_.watch_policy || !impl->file_) return;
   std::weak_ptr<Store::Impl> weak = impl;
-  auto tick = std::make_shared<std::function<void()>>();
-  *tick = [weak, tick_ref = std::weak_ptr<std::function<void()>>(tick)] {
-    auto self = weak.lock();
-    if (!self || self->closing_) return;
-    self->watch_tick();
-    if (auto next = tick_ref.lock())
-      self->worker_->post_at(Clock::now() + std::chrono::milliseconds(250), [next] { (*next)(); });
-  };
-  impl->worker_->post_at(Clock::now() + std::chrono::milliseconds(250), [tick] { (*tick)(); });
+  Store::Impl *raw = impl.get();
+  impl->watcher_ = std::make_unique<detail::FileWatcher>(*impl->file_, [weak, raw] {
+    // Debounce: an editor's save is a burst of events; look once it settled.
+    raw->worker_->post_at(Clock::now() + std::chrono::milliseconds(50), [weak] {
+      if (auto self = weak.lock()) self->watch_tick();
+    });
+  });
+  if (!impl->watcher_->using_inotify())
+    impl->logger_.warning("cannot watch " + impl->file_->string() +
+                          " with inotify; checking it every 2 seconds");
 }
 }  // namespace
 

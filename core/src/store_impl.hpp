@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 
+#include "file_watcher.hpp"
 #include "logger.hpp"
 #include "read_domain.hpp"
 #include "snapshot.hpp"
@@ -72,8 +73,11 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> closing_{false};
   std::atomic<bool> refresh_scheduled_{false};
+  // What the watched policy file looked like at the last load.
   std::filesystem::file_time_type watched_time_{};
   std::uintmax_t watched_size_ = 0;
+  std::uintmax_t watched_inode_ = 0;
+  std::unique_ptr<detail::FileWatcher> watcher_;
 };
 
 }  // namespace coffer

@@ -136,3 +136,66 @@ BOOST_AUTO_TEST_CASE(watched_policy_file_reloads_on_change) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(watch)
+
+BOOST_AUTO_TEST_CASE(a_bad_edit_keeps_serving_and_is_reported_then_a_fix_loads) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json", policy("good"));
+  auto recorder = std::make_shared<PolicyRecorder>();
+  coffer::StoreOptions options;
+  options.watch_policy = true;
+  options.observer = recorder;
+  options.log = [](coffer::LogLevel, std::string_view) {};
+  Store store = Store::open(file, options);
+  dir.write("coffer.json",
+            "{\"coffer\": 1,\n  \"providers\": {\"p\": {\"plugin\": \"memory\"}},\n  \"routes\": "
+            "{\"*\": \"p\"},\n  \"cache\": {\"ttl\": 5}\n}");
+  auto failed = [&] {
+    std::lock_guard lock(recorder->mutex);
+    for (const auto &e : recorder->events)
+      if (!e.loaded) return true;
+    return false;
+  };
+  for (int i = 0; i < 100 && !failed(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST_REQUIRE(failed());
+  {
+    std::lock_guard lock(recorder->mutex);
+    const auto &event = recorder->events.back();
+    BOOST_TEST(event.message.find("coffer.json:4:") != std::string::npos, event.message);
+    BOOST_TEST(event.message.find("did you mean 'ttl_s'") != std::string::npos, event.message);
+    BOOST_TEST(event.generation == 1u);
+  }
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "good");
+  dir.write("coffer.json", policy("fixed"));
+  for (int i = 0; i < 100 && store.generation() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "fixed");
+}
+
+BOOST_AUTO_TEST_CASE(a_configmap_style_symlink_swap_is_seen) {
+  // Kubernetes mounts a ConfigMap as NAME -> ..data/NAME, ..data -> a dated
+  // directory, and updates it by renaming a new ..data symlink over the old.
+  coffer::test::TempDir dir;
+  namespace fs = std::filesystem;
+  fs::create_directory(dir.path() / "v1");
+  fs::create_directory(dir.path() / "v2");
+  dir.write("v1/coffer.json", policy("first"));
+  dir.write("v2/coffer.json", policy("second"));
+  fs::create_directory_symlink("v1", dir.path() / "..data");
+  fs::create_symlink("..data/coffer.json", dir.path() / "coffer.json");
+  coffer::StoreOptions options;
+  options.watch_policy = true;
+  options.log_level = coffer::LogLevel::error;
+  Store store = Store::open(dir.path() / "coffer.json", options);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "first");
+  fs::create_directory_symlink("v2", dir.path() / "..data_tmp");
+  fs::rename(dir.path() / "..data_tmp", dir.path() / "..data");
+  for (int i = 0; i < 100 && store.generation() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST(store.generation() == 2u);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "second");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
