@@ -421,6 +421,15 @@ BOOST_AUTO_TEST_CASE(status_faults_are_count_based_per_route) {
     BOOST_TEST(std::to_string(reply.status) == status);
     BOOST_TEST(reply.json().at("error").at("code").is_string());
   }
+  // Retry-After on other statuses only when asked for.
+  BOOST_TEST(!reply.has_header("Retry-After"));
+  emulator.inject_rule(json::object{{"route", "get"},
+                                    {"fault", "503"},
+                                    {"count", 1},
+                                    {"retry_after", "Wed, 21 Oct 2015 07:28:00 GMT"}});
+  reply = emulator.https("GET", get, auth);
+  BOOST_TEST(reply.status == 503);
+  BOOST_TEST(reply.header("Retry-After") == "Wed, 21 Oct 2015 07:28:00 GMT");
   // Other routes are untouched; "any" matches every route.
   emulator.inject("put", "503", 1);
   BOOST_TEST(emulator.https("GET", get, auth).status == 200);
@@ -435,7 +444,7 @@ BOOST_AUTO_TEST_CASE(status_faults_are_count_based_per_route) {
   emulator.inject("get", "500", 5);
   emulator.reset_faults();
   BOOST_TEST(emulator.https("GET", get, auth).status == 200);
-  BOOST_TEST(emulator.stats().at("faults_injected").to_number<std::uint64_t>() == 10u);
+  BOOST_TEST(emulator.stats().at("faults_injected").to_number<std::uint64_t>() == 11u);
 }
 
 BOOST_AUTO_TEST_CASE(transport_faults_reset_truncate_stall_and_malformed_json) {

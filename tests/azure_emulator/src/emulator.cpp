@@ -164,7 +164,9 @@ Response Emulator::fault_response(const std::string &route, const FaultRule &fau
     response = key_vault_error(request, status.status, status.vault_code, status.vault_message);
   }
   if (fault.kind == FaultKind::throttled_retry_after) {
-    response.set_header("Retry-After", fault.retry_after);
+    response.set_header("Retry-After", fault.retry_after.value_or("1"));
+  } else if (fault.kind != FaultKind::throttled && fault.retry_after) {
+    response.set_header("Retry-After", *fault.retry_after);
   }
   return response;
 }

@@ -40,7 +40,9 @@ struct FaultRule {
   FaultKind kind = FaultKind::status_503;
   std::optional<int> remaining;  // count-based when set
   double probability = 0.0;      // probability-based otherwise
-  std::string retry_after = "1";
+  // Sent as Retry-After by 429-retry-after (default "1"), and by the other
+  // status faults when given explicitly.
+  std::optional<std::string> retry_after;
   int stall_ms = 30000;
 };
 
