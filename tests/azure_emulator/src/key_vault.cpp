@@ -47,10 +47,13 @@ Response bad_parameter(const Request &request, const std::string &message) {
   return key_vault_error(request, 400, "BadParameter", message);
 }
 
-const SecretVersion *find_version(const Secret &secret, const std::string &version) {
+// The version named in the path; "" and "/" (the C++ SDK's %2F) mean the latest.
+template <class SecretType>
+auto find_version(SecretType &secret, const std::string &version)
+    -> decltype(&secret.versions.back()) {
   if (version.empty() || version == "/") return &secret.versions.back();
   const std::string wanted = lowercase(version);
-  for (const auto &v : secret.versions) {
+  for (auto &v : secret.versions) {
     if (v.version == wanted) return &v;
   }
   return nullptr;
@@ -227,7 +230,7 @@ Response KeyVault::update(const Request &request, const std::string &name,
   Secret *secret = state_.find(name);
   const std::string what = version.empty() || version == "/" ? name : name + "/" + version;
   if (secret == nullptr) return not_found(request, what);
-  auto *found = const_cast<SecretVersion *>(find_version(*secret, version));
+  SecretVersion *found = find_version(*secret, version);
   if (found == nullptr) return not_found(request, what);
   auto patch = parse_secret_write(request.body, false);
   if (!patch) return bad_parameter(request, patch.error());
