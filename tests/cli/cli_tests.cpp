@@ -629,29 +629,3 @@ BOOST_AUTO_TEST_CASE(every_command_has_help) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_FIXTURE_TEST_SUITE(database_command, Fixture)
-
-BOOST_AUTO_TEST_CASE(db_needs_a_database_provider) {
-  auto r = run_policy({"db", "verify"});
-  BOOST_TEST(r.status == 2, describe(r));
-  BOOST_TEST(contains(r.err, "\"plugin\": \"database\""), r.err);
-  auto other = run_policy({"db", "verify", "--provider", "p"});
-  BOOST_TEST(other.status == 2, describe(other));
-  BOOST_TEST(contains(other.err, "env_file"), other.err);
-}
-
-BOOST_AUTO_TEST_CASE(db_rotate_master_key_checks_its_options) {
-  BOOST_TEST(run_policy({"db", "rotate-master-key"}).status == 2);
-  BOOST_TEST(
-      run_policy({"db", "rotate-master-key", "--new-key-file", "a", "--new-key-env", "B"}).status ==
-      2);
-  BOOST_TEST(run_policy({"db", "rotate-master-key", "--drop-old", "--new-key-env", "B"}).status ==
-             2);
-  BOOST_TEST(run_policy({"db", "rekey", "--batch-size", "ten"}).status == 2);
-  auto misplaced = run_policy({"db", "verify", "--new-key-file", "x"});
-  BOOST_TEST(misplaced.status == 2, describe(misplaced));
-  BOOST_TEST(contains(misplaced.err, "does not apply to 'db verify'"), misplaced.err);
-}
-
-BOOST_AUTO_TEST_SUITE_END()

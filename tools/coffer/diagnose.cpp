@@ -156,23 +156,21 @@ int run_plugins(Invocation &invocation, const Arguments &arguments) {
   PolicyLocation where = invocation.policy_location();
   std::error_code ec;
   bool have_policy = where.explicit_choice || std::filesystem::exists(where.file, ec);
-  bool listed = false;
+  // The directories Store::plugins() examines: the policy's (read leniently,
+  // so that a policy that does not load can still be diagnosed), then the
+  // default ones. They are examined before a Store loads any plugin: a
+  // library already loaded must not stand in for another file.
+  std::vector<std::filesystem::path> dirs;
+  if (have_policy) dirs = policy_plugin_dirs(where.file);
+  for (auto &dir : default_plugin_dirs())
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  plugins = scan_plugins(dirs);
   if (have_policy) {
     try {
-      plugins = invocation.open_store().plugins();
-      listed = true;
+      (void)invocation.open_store();
     } catch (const Error &e) {
       print_error(std::string("warning: the policy did not load: ") + e.what());
-      print_note("listing the plugin directories the policy names, then the default ones",
-                 invocation.globals.quiet);
     }
-  }
-  if (!listed) {
-    std::vector<std::filesystem::path> dirs;
-    if (have_policy) dirs = policy_plugin_dirs(where.file);
-    for (auto &dir : default_plugin_dirs())
-      if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
-    plugins = scan_plugins(dirs);
   }
   if (arguments.has("--json")) {
     json::array out;

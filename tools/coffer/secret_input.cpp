@@ -92,7 +92,7 @@ struct EchoState {
 };
 EchoState echo_state;
 
-constexpr int kRestoreSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+constexpr int kRestoreSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 extern "C" void restore_echo_and_raise(int signal_number) {
   if (echo_state.active != 0) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &echo_state.saved);

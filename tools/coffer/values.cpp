@@ -41,7 +41,10 @@ void require_known_key(const Store &store, const std::string &key) {
 
 int run_get(Invocation &invocation, const Arguments &arguments) {
   Store store = invocation.open_store();
-  Secret value = store.get(arguments.positionals.at(0));
+  GetOptions options;
+  std::optional<std::string> version = arguments.value("--version-id");
+  if (version) options.version = *version;
+  Secret value = store.get(arguments.positionals.at(0), options);
   std::fflush(stdout);
   write_all(value.reveal());
   if (!arguments.has("--no-newline")) write_all("\n");
