@@ -72,7 +72,7 @@ ChildProcess::ChildProcess(const std::string &program, const SpawnOptions &optio
   if (pid_ < 0) throw system_error("fork");
   if (pid_ == 0) {
     // Only async-signal-safe calls between fork and exec.
-    if (options.new_session) ::setsid();
+    if (options.detach_from_terminal) ::setsid();
     if (!options.directory.empty() && ::chdir(options.directory.c_str()) != 0) ::_exit(126);
     if (::dup2(input, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) ::_exit(126);
     ::signal(SIGPIPE, SIG_DFL);

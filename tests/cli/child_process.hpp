@@ -17,9 +17,9 @@ struct SpawnOptions {
   std::vector<std::string> arguments;  // without argv[0]
   // Changes to the inherited environment; nullopt removes a variable.
   std::map<std::string, std::optional<std::string>> environment;
-  std::string directory;        // the working directory; empty: the current one
-  std::optional<int> stdin_fd;  // a descriptor to use as standard input instead of a pipe
-  bool new_session = false;     // setsid() in the child
+  std::string directory;              // the working directory; empty: the current one
+  std::optional<int> stdin_fd;        // a descriptor to use as standard input instead of a pipe
+  bool detach_from_terminal = false;  // setsid() in the child: no controlling terminal
 };
 
 struct ProcessResult {

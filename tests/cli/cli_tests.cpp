@@ -310,6 +310,12 @@ BOOST_AUTO_TEST_CASE(keyname_shows_the_providers_name) {
   BOOST_TEST(one.status == 0, describe(one));
   BOOST_TEST(one.out == "VCS__GithubAdminPAT\n");
   BOOST_TEST(run_policy({"keyname", "--provider", "nope", "VCS.GithubAdminPAT"}).status == 2);
+  write("coffer.json",
+        env_policy("secrets.env",
+                   R"({"VCS": {"providers": "p", "deny": ["VCS.GithubAdminPAT"]}, "*": "p"})"));
+  BOOST_TEST(run_policy({"keyname", "VCS.GithubAdminPAT"}).status == 4);
+  BOOST_TEST(run_policy({"keyname", "--provider", "p", "VCS.GithubAdminPAT"}).out ==
+             "VCS__GithubAdminPAT\n");
 }
 
 BOOST_AUTO_TEST_CASE(explain_lists_the_chain_and_why) {
@@ -529,7 +535,7 @@ BOOST_AUTO_TEST_CASE(core_dumps_are_off_and_the_prompt_does_not_echo) {
   BOOST_TEST_REQUIRE(terminal >= 0);
   auto spawn = options({"--policy", "coffer.json", "put", "Marketplace.ImportCDNPassword"});
   spawn.stdin_fd = terminal;
-  spawn.new_session = true;
+  spawn.detach_from_terminal = true;
   ProcessResult result;
   std::string limits;
   {
@@ -571,7 +577,7 @@ BOOST_AUTO_TEST_CASE(two_different_entries_at_the_prompt_store_nothing) {
   BOOST_TEST_REQUIRE(terminal >= 0);
   auto spawn = options({"--policy", "coffer.json", "put", "VCS.GithubAdminPAT"});
   spawn.stdin_fd = terminal;
-  spawn.new_session = true;
+  spawn.detach_from_terminal = true;
   ProcessResult result;
   {
     ChildProcess child(cli, spawn);

@@ -169,7 +169,8 @@ int run_plugins(Invocation &invocation, const Arguments &arguments) {
     try {
       (void)invocation.open_store();
     } catch (const Error &e) {
-      print_error(std::string("warning: the policy did not load: ") + e.what());
+      if (!invocation.globals.quiet)
+        print_error(std::string("warning: the policy did not load: ") + e.what());
     }
   }
   if (arguments.has("--json")) {

@@ -102,7 +102,13 @@ int run_keyname(Invocation &invocation, const Arguments &arguments) {
   }
   require_known_key(store, key);
   Explanation explanation = store.explain(key);
-  if (explanation.chain.empty()) throw Error(Code::invalid_config, explanation.access);
+  if (explanation.chain.empty()) {
+    // A rule matched but the policy withholds the key (deny or allow list);
+    // without a rule, the key has no route at all.
+    if (!explanation.rule.empty())
+      throw Error(Code::denied, explanation.access + "; 'keyname --provider NAME' still names it");
+    throw Error(Code::invalid_config, explanation.access);
+  }
   Table table({"PROVIDER", "PLUGIN", "NAME"});
   for (const auto &step : explanation.chain) table.add({step.provider, step.plugin, step.name});
   table.print(stdout);
