@@ -65,6 +65,11 @@ BOOST_AUTO_TEST_CASE(db_init_works_before_the_store_exists) {
   auto before = db("db.json", {"get", "VCS.GithubAdminPAT"});
   BOOST_TEST(before.status == 5, describe(before));
   BOOST_TEST(contains(before.err, "coffer db init"), before.err);
+  BOOST_TEST(contains(before.err, "coffer: warning: "), before.err);  // the health probe's
+  auto quiet = db("db.json", {"--quiet", "get", "VCS.GithubAdminPAT"});
+  BOOST_TEST(quiet.status == 5, describe(quiet));
+  BOOST_TEST(!contains(quiet.err, "warning"), quiet.err);
+  BOOST_TEST(std::count(quiet.err.begin(), quiet.err.end(), '\n') == 1, quiet.err);
   auto init = db("db.json", {"db", "init"});
   BOOST_TEST(init.status == 0, describe(init));
   json::value report = json::parse(init.out);
