@@ -86,20 +86,31 @@ step "build a C++ host out of tree (find_package + coffer::coffer)"
 build_project "$source/tests/sdk/host" "$tmp/host"
 
 step "the host loads the example provider through the installed core"
-# The example's own policy and catalog, with the plugin from its build tree.
+# A policy whose plugin_dirs names the example's build directory.
+cat >"$tmp/hello-policy.json" <<EOF
+{"coffer": 1, "plugin_dirs": ["$tmp/hello"],
+ "catalogs": ["$source/sdk/examples/hello_provider/demo-catalog.json"],
+ "providers": {"demo": {"plugin": "hello",
+                        "config": {"values": {"Demo.Greeting": "hello through plugin_dirs"}}}},
+ "routes": {"Demo": "demo"}}
+EOF
+"$tmp/host/sdk_host" "$tmp/hello-policy.json" - Demo.Greeting "hello through plugin_dirs" \
+  /values/Demo.Greeting || fail "the host could not read Demo.Greeting through libhello.so"
+# The example's own policy and catalog, with the plugin directory from the host.
 "$tmp/host/sdk_host" "$source/sdk/examples/hello_provider/policy.json" "$tmp/hello" \
-  Demo.Greeting "hello from a coffer plugin" /values/Demo.Greeting ||
-  fail "the host could not read Demo.Greeting through libhello.so"
+  Demo.Greeting "hello from a coffer plugin" || fail "the example's policy.json does not work"
 
 step "the host loads the C example provider"
 mkdir -m 700 "$tmp/secrets"
 printf 'token-from-a-mounted-file' >"$tmp/secrets/VCS.GithubAdminPAT"
+# Relative paths (plugin_dirs, the provider's directory) resolve against the
+# policy file's directory.
 cat >"$tmp/files-policy.json" <<EOF
-{"coffer": 1,
+{"coffer": 1, "plugin_dirs": ["c_provider"],
  "providers": {"mounted": {"plugin": "secret_files", "config": {"directory": "secrets"}}},
  "routes": {"*": "mounted"}}
 EOF
-"$tmp/host/sdk_host" "$tmp/files-policy.json" "$tmp/c_provider" VCS.GithubAdminPAT \
+"$tmp/host/sdk_host" "$tmp/files-policy.json" - VCS.GithubAdminPAT \
   token-from-a-mounted-file "$tmp/secrets/VCS.GithubAdminPAT" ||
   fail "the host could not read VCS.GithubAdminPAT through libsecret_files.so"
 

@@ -2,7 +2,8 @@
 //
 //   sdk_host POLICY PLUGIN_DIR KEY EXPECTED_VALUE [EXPECTED_KEY_NAME]
 //
-// PLUGIN_DIR is searched before the policy's own directories. Exits 0 when
+// PLUGIN_DIR ("-" for none) is searched before the policy's own plugin_dirs.
+// Exits 0 when
 // the value (and the provider's name for the key) match, 1 otherwise. Never
 // prints a value: a mismatch is reported by sizes.
 #include <coffer/store.hpp>
@@ -20,7 +21,7 @@ int main(int argc, char **argv) {
   const std::string expected = argv[4];
   try {
     coffer::StoreOptions options;
-    options.plugin_dirs = {argv[2]};
+    if (std::string(argv[2]) != "-") options.plugin_dirs = {argv[2]};
     coffer::Store store = coffer::Store::open(argv[1], options);
     coffer::Secret secret = store.get(key);
     if (secret.reveal() != expected) {
