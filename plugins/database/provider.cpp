@@ -69,15 +69,32 @@ class DatabaseProvider final : public Provider {
   }
 
   void get(const GetRequest &request, GetCompletion &&done) override {
-    run(std::move(done), [this, request](GetCompletion &completion) {
-      std::optional<RetryBudget> budget;
-      if (request.timeout_ms > 0) budget.emplace(std::chrono::milliseconds(request.timeout_ms));
-      auto value = store_->get(request.key, parse_version(request.key, request.version));
-      completion.succeed(value.bytes.data(), value.bytes.size(), std::to_string(value.version));
-    });
+    // Inline, the request outlives the call; on a worker it is copied.
+    if (executor_.is_inline()) {
+      run(std::move(done),
+          [this, &request](GetCompletion &completion) { read(request, completion); });
+      return;
+    }
+    run(std::move(done), [this, request](GetCompletion &completion) { read(request, completion); });
+  }
+
+  void read(const GetRequest &request, GetCompletion &completion) {
+    std::optional<RetryBudget> budget;
+    if (request.timeout_ms > 0) budget.emplace(std::chrono::milliseconds(request.timeout_ms));
+    auto value = store_->get(request.key, parse_version(request.key, request.version));
+    char version[24];
+    auto written = std::to_chars(version, version + sizeof version, value.version);
+    completion.succeed(value.bytes.data(), value.bytes.size(),
+                       std::string_view(version, static_cast<std::size_t>(written.ptr - version)));
   }
 
   void put(const std::string &key, const SecretBytes &value, DoneCompletion &&done) override {
+    if (executor_.is_inline()) {
+      run(std::move(done), [this, &key, &value](DoneCompletion &completion) {
+        completion.succeed(std::to_string(store_->put(key, {value.data(), value.size()})));
+      });
+      return;
+    }
     auto copy = std::make_shared<SecretBytes>(value.clone());
     run(std::move(done), [this, key, copy](DoneCompletion &completion) {
       uint64_t version = store_->put(key, {copy->data(), copy->size()});
@@ -121,25 +138,35 @@ class DatabaseProvider final : public Provider {
   }
 
  private:
+  // Runs `body` with the completion, inline or on the executor's threads,
+  // and answers the completion with any exception `body` throws.
   template <class Completion, class Body>
   void run(Completion &&done, Body body) {
+    if (executor_.is_inline()) {
+      answer(done, body);
+      return;
+    }
     auto completion = std::make_shared<std::decay_t<Completion>>(std::move(done));
-    executor_.post([completion, body = std::move(body)]() mutable noexcept {
-      try {
-        body(*completion);
-      } catch (const AdminError &error) {
-        if constexpr (std::is_same_v<std::decay_t<Completion>, AdminCompletion>)
-          completion->fail(error.status(), error.what(), error.result_json());
-        else
-          completion->fail(error.status(), error.what());
-      } catch (const Error &error) {
-        completion->fail(error.status(), error.what());
-      } catch (const std::exception &error) {
-        completion->fail(COFFER_STATUS_INTERNAL, std::string("internal error: ") + error.what());
-      } catch (...) {
-        completion->fail(COFFER_STATUS_INTERNAL, "internal error: unknown exception");
-      }
-    });
+    executor_.post(
+        [completion, body = std::move(body)]() mutable noexcept { answer(*completion, body); });
+  }
+
+  template <class Completion, class Body>
+  static void answer(Completion &completion, Body &body) noexcept {
+    try {
+      body(completion);
+    } catch (const AdminError &error) {
+      if constexpr (std::is_same_v<std::decay_t<Completion>, AdminCompletion>)
+        completion.fail(error.status(), error.what(), error.result_json());
+      else
+        completion.fail(error.status(), error.what());
+    } catch (const Error &error) {
+      completion.fail(error.status(), error.what());
+    } catch (const std::exception &error) {
+      completion.fail(COFFER_STATUS_INTERNAL, std::string("internal error: ") + error.what());
+    } catch (...) {
+      completion.fail(COFFER_STATUS_INTERNAL, "internal error: unknown exception");
+    }
   }
 
   Host host_;

@@ -4,9 +4,12 @@
 #define BOOST_TEST_MODULE database_crypto
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "crypto/aead.hpp"
+#include "crypto/aead_key.hpp"
 #include "crypto/envelope.hpp"
 #include "crypto/scrypt.hpp"
 
@@ -147,12 +150,13 @@ BOOST_AUTO_TEST_SUITE(envelope)
 
 BOOST_AUTO_TEST_CASE(record_round_trip) {
   Aes256Gcm aead;
-  Bytes store = random_bytes(16), key = random_bytes(32);
+  Bytes store = random_bytes(16);
+  AeadKey key(aead, SecretBuffer(random_bytes(32)));
   RecordIdentity id{store, "VCS.GithubAdminPAT", 3, 1};
-  Sealed sealed = seal_record(aead, key, id, as_bytes("ghp_example"));
+  Sealed sealed = seal_record(key, id, as_bytes("ghp_example"));
   BOOST_TEST(sealed.nonce.size() == 12u);
   BOOST_TEST(sealed.ciphertext.size() == std::string("ghp_example").size() + 16);
-  auto opened = open_record(aead, key, id, sealed.nonce, sealed.ciphertext);
+  auto opened = open_record(key, id, sealed.nonce, sealed.ciphertext);
   BOOST_REQUIRE(opened.has_value());
   BOOST_TEST(text_of(*opened) == "ghp_example");
 }
@@ -161,11 +165,12 @@ BOOST_AUTO_TEST_CASE(record_round_trip) {
 // or store must not open.
 BOOST_AUTO_TEST_CASE(record_is_bound_to_store_key_version_and_data_key) {
   Aes256Gcm aead;
-  Bytes store = random_bytes(16), key = random_bytes(32);
+  Bytes store = random_bytes(16);
+  AeadKey key(aead, SecretBuffer(random_bytes(32)));
   RecordIdentity id{store, "VCS.GithubAdminPAT", 3, 1};
-  Sealed sealed = seal_record(aead, key, id, as_bytes("ghp_example"));
+  Sealed sealed = seal_record(key, id, as_bytes("ghp_example"));
   auto opens = [&](RecordIdentity other) {
-    return open_record(aead, key, other, sealed.nonce, sealed.ciphertext).has_value();
+    return open_record(key, other, sealed.nonce, sealed.ciphertext).has_value();
   };
   BOOST_TEST(opens(id));
   Bytes other_store = random_bytes(16);
@@ -180,6 +185,14 @@ BOOST_AUTO_TEST_CASE(aad_encoding_is_unambiguous) {
   Bytes a = {1, 2}, b = {1};
   BOOST_TEST(record_aad({a, "X.Y", 1, 1}) != record_aad({b, "X.Y", 1, 1}));
   BOOST_TEST(record_aad({a, "X.Y", 1, 2}) != record_aad({a, "X.Y", 2, 1}));
+  // The stack-built form is the same bytes, for short and for overlong keys.
+  for (std::size_t length : {3u, 255u, 1000u}) {
+    std::string key(length, 'k');
+    RecordIdentity id{a, key, 7, 9};
+    RecordAad aad(id);
+    Bytes stacked(aad.bytes().begin(), aad.bytes().end());
+    BOOST_TEST(to_hex(stacked) == to_hex(record_aad(id)), length);
+  }
   BOOST_TEST(data_key_aad({a, 1, b}) != data_key_aad({b, 1, a}));
 }
 
@@ -207,7 +220,8 @@ BOOST_AUTO_TEST_CASE(data_key_wrap_is_bound_to_master_key_and_slot) {
 BOOST_AUTO_TEST_CASE(record_format_version_1_known_answer) {
   Aes256Gcm aead;
   Bytes store = hex("00112233445566778899aabbccddeeff");
-  Bytes key = hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  AeadKey key(
+      aead, SecretBuffer(hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")));
   Bytes nonce = hex("a0a1a2a3a4a5a6a7a8a9aaab");
   RecordIdentity id{store, "Email.SMTPPassword", 2, 1};
   BOOST_TEST(to_hex(record_aad(id)) ==
@@ -217,13 +231,41 @@ BOOST_AUTO_TEST_CASE(record_format_version_1_known_answer) {
              "00000012456d61696c2e534d545050617373776f7264"
              "0000000000000002"
              "0000000000000001");
-  Sealed sealed = seal_record_with_nonce(aead, key, id, nonce, as_bytes("hunter2"));
+  Sealed sealed = seal_record_with_nonce(key, id, nonce, as_bytes("hunter2"));
   // Recorded with an independent AES-GCM implementation (Python's cryptography).
   const std::string recorded = "8e6d125920b9304537bc9b507673b3d45f6bb18295fb4c";
   BOOST_TEST(to_hex(sealed.ciphertext) == recorded);
-  auto opened = open_record(aead, key, id, nonce, hex(recorded));
+  auto opened = open_record(key, id, nonce, hex(recorded));
   BOOST_REQUIRE(opened.has_value());
   BOOST_TEST(text_of(*opened) == "hunter2");
+}
+
+// AeadKey reuses its prepared contexts: a failed open must not spoil the next
+// one, and concurrent users must not share a context.
+BOOST_AUTO_TEST_CASE(a_key_reused_across_threads_and_failures) {
+  Aes256Gcm aead;
+  AeadKey key(aead, SecretBuffer(random_bytes(32)));
+  Bytes store = random_bytes(16);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        std::string value = "value-" + std::to_string(t) + "-" + std::to_string(i);
+        RecordIdentity id{store, "VCS.Key", static_cast<uint64_t>(i + 1), 1};
+        Sealed sealed = seal_record(key, id, as_bytes(value));
+        Bytes bad = sealed.ciphertext;
+        bad[0] ^= 1;
+        if (open_record(key, id, sealed.nonce, bad)) ++wrong;
+        auto opened = open_record(key, id, sealed.nonce, sealed.ciphertext);
+        if (!opened || opened->view() != value) ++wrong;
+        // The same key through a fresh context gives the same result.
+        auto direct = aead.open(key.bytes(), sealed.nonce, record_aad(id), sealed.ciphertext);
+        if (!direct || direct->view() != value) ++wrong;
+      }
+    });
+  for (auto &thread : threads) thread.join();
+  BOOST_TEST(wrong == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -252,7 +252,8 @@ BOOST_AUTO_TEST_CASE(an_older_schema_is_migrated_on_first_use) {
   const std::string index_query =
       store.which() == Backend::sqlite
           ? "SELECT name FROM sqlite_master WHERE name = 'coffer_records_by_data_key'"
-          : "SELECT indexname::text FROM pg_indexes WHERE indexname = 'coffer_records_by_data_key'";
+          : "SELECT indexname::text FROM pg_indexes WHERE indexname = "
+            "'coffer_records_by_data_key' AND schemaname = current_schema()";
   BOOST_TEST(store.query(index_query).size() == 1u);
   std::lock_guard lock(db->logs().mutex);
   bool logged = false;

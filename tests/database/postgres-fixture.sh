@@ -14,7 +14,9 @@
 #   other-ca.pem  an unrelated CA, for tests that expect verification to fail
 # As root the server runs as the `postgres` user (runuser); otherwise as the caller.
 # The server listens on 127.0.0.1 only, without a Unix socket, trusts local
-# connections, and runs with fsync=off: it holds test data only.
+# connections, and runs with fsync=off: it holds test data only. With
+# COFFER_PG_DURABLE=1 it keeps PostgreSQL's durable defaults (fsync,
+# synchronous_commit, full_page_writes), as the benchmarks use it.
 set -euo pipefail
 
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
@@ -78,14 +80,14 @@ cmd_start() {
   cat >> "$pgdata/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 max_connections = 100
 ssl = on
 ssl_cert_file = '$root/server.pem'
 ssl_key_file = '$root/server.key'
 CONF
+  if [ "${COFFER_PG_DURABLE:-0}" != 1 ]; then
+    printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >> "$pgdata/postgresql.conf"
+  fi
   local attempt port
   for attempt in $(seq 1 20); do
     port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))

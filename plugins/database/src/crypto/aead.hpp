@@ -39,6 +39,7 @@ class Aes256Gcm {
                                                  ByteView sealed) const;
 
  private:
+  friend class AeadKey;
   evp_cipher_st *cipher_ = nullptr;
 };
 

@@ -1,5 +1,7 @@
 #include "crypto/envelope.hpp"
 
+#include <algorithm>
+
 namespace coffer::database {
 
 namespace {
@@ -33,6 +35,34 @@ Bytes record_aad(const RecordIdentity &identity) {
   return aad;
 }
 
+RecordAad::RecordAad(const RecordIdentity &identity) {
+  const std::size_t size = 4 + 13 + 4 + 4 + identity.store_id.size() + 4 + identity.key.size() + 16;
+  if (size > inline_.size()) {
+    heap_ = record_aad(identity);
+    return;
+  }
+  unsigned char *out = inline_.data();
+  auto u32 = [&](uint32_t value) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+      *out++ = static_cast<unsigned char>(value >> shift);
+  };
+  auto u64 = [&](uint64_t value) {
+    for (int shift = 56; shift >= 0; shift -= 8)
+      *out++ = static_cast<unsigned char>(value >> shift);
+  };
+  auto field = [&](ByteView bytes) {
+    u32(static_cast<uint32_t>(bytes.size()));
+    out = std::copy(bytes.begin(), bytes.end(), out);
+  };
+  field(as_bytes("coffer-record"));
+  u32(envelope_format);
+  field(identity.store_id);
+  field(as_bytes(identity.key));
+  u64(identity.version);
+  u64(static_cast<uint64_t>(identity.data_key_id));
+  size_ = static_cast<std::size_t>(out - inline_.data());
+}
+
 Bytes data_key_aad(const DataKeyIdentity &identity) {
   Bytes aad;
   aad.reserve(80);
@@ -44,25 +74,23 @@ Bytes data_key_aad(const DataKeyIdentity &identity) {
   return aad;
 }
 
-Sealed seal_record(const Aes256Gcm &aead, ByteView data_key, const RecordIdentity &identity,
-                   ByteView plaintext) {
+Sealed seal_record(const AeadKey &data_key, const RecordIdentity &identity, ByteView plaintext) {
   Bytes nonce = random_bytes(Aes256Gcm::nonce_size);
-  return seal_record_with_nonce(aead, data_key, identity, nonce, plaintext);
+  return seal_record_with_nonce(data_key, identity, nonce, plaintext);
 }
 
-Sealed seal_record_with_nonce(const Aes256Gcm &aead, ByteView data_key,
-                              const RecordIdentity &identity, ByteView nonce, ByteView plaintext) {
+Sealed seal_record_with_nonce(const AeadKey &data_key, const RecordIdentity &identity,
+                              ByteView nonce, ByteView plaintext) {
   Sealed sealed;
   sealed.nonce.assign(nonce.begin(), nonce.end());
-  sealed.ciphertext = aead.seal(data_key, nonce, record_aad(identity), plaintext);
+  sealed.ciphertext = data_key.seal(nonce, RecordAad(identity).bytes(), plaintext);
   return sealed;
 }
 
-std::optional<SecretBuffer> open_record(const Aes256Gcm &aead, ByteView data_key,
-                                        const RecordIdentity &identity, ByteView nonce,
-                                        ByteView ciphertext) {
+std::optional<SecretBuffer> open_record(const AeadKey &data_key, const RecordIdentity &identity,
+                                        ByteView nonce, ByteView ciphertext) {
   if (nonce.size() != Aes256Gcm::nonce_size) return std::nullopt;
-  return aead.open(data_key, nonce, record_aad(identity), ciphertext);
+  return data_key.open(nonce, RecordAad(identity).bytes(), ciphertext);
 }
 
 Sealed wrap_data_key(const Aes256Gcm &aead, ByteView master_key, const DataKeyIdentity &identity,

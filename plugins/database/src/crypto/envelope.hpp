@@ -16,11 +16,13 @@
 #ifndef COFFER_DATABASE_CRYPTO_ENVELOPE_HPP
 #define COFFER_DATABASE_CRYPTO_ENVELOPE_HPP
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
 #include "crypto/aead.hpp"
+#include "crypto/aead_key.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/secret_buffer.hpp"
 
@@ -52,17 +54,30 @@ struct Sealed {
 };
 
 [[nodiscard]] Bytes record_aad(const RecordIdentity &identity);
+
+// The same bytes, built on the stack when they fit (canonical keys always do).
+class RecordAad {
+ public:
+  explicit RecordAad(const RecordIdentity &identity);
+  [[nodiscard]] ByteView bytes() const noexcept {
+    return heap_.empty() ? ByteView(inline_.data(), size_) : ByteView(heap_);
+  }
+
+ private:
+  std::array<unsigned char, 384> inline_;
+  std::size_t size_ = 0;
+  Bytes heap_;
+};
 [[nodiscard]] Bytes data_key_aad(const DataKeyIdentity &identity);
 
 // Seals with a fresh random nonce.
-[[nodiscard]] Sealed seal_record(const Aes256Gcm &aead, ByteView data_key,
-                                 const RecordIdentity &identity, ByteView plaintext);
+[[nodiscard]] Sealed seal_record(const AeadKey &data_key, const RecordIdentity &identity,
+                                 ByteView plaintext);
 // As seal_record, with a given nonce: for known-answer tests only.
-[[nodiscard]] Sealed seal_record_with_nonce(const Aes256Gcm &aead, ByteView data_key,
-                                            const RecordIdentity &identity, ByteView nonce,
-                                            ByteView plaintext);
+[[nodiscard]] Sealed seal_record_with_nonce(const AeadKey &data_key, const RecordIdentity &identity,
+                                            ByteView nonce, ByteView plaintext);
 // std::nullopt when the record fails authentication.
-[[nodiscard]] std::optional<SecretBuffer> open_record(const Aes256Gcm &aead, ByteView data_key,
+[[nodiscard]] std::optional<SecretBuffer> open_record(const AeadKey &data_key,
                                                       const RecordIdentity &identity,
                                                       ByteView nonce, ByteView ciphertext);
 

@@ -92,7 +92,7 @@ CredentialStore::Unlocked CredentialStore::unlock(const StoreRow &store) {
                           wrap.nonce, wrap.wrapped);
       if (key) {
         unlocked.data_keys[wrap.data_key_id] =
-            std::make_shared<const SecretBuffer>(std::move(*key));
+            std::make_shared<const AeadKey>(aead_, std::move(*key));
         opens_active = true;
       }
     }
@@ -108,7 +108,8 @@ CredentialStore::Unlocked CredentialStore::unlock(const StoreRow &store) {
                         std::to_string(wrap.data_key_id) +
                         " fails authentication although the master key opens the active one; "
                         "the store was tampered with");
-      unlocked.data_keys[wrap.data_key_id] = std::make_shared<const SecretBuffer>(std::move(*key));
+      unlocked.data_keys[wrap.data_key_id] =
+          std::make_shared<const AeadKey>(aead_, std::move(*key));
     }
     unlocked.master_key = std::move(master);
     return unlocked;
@@ -161,19 +162,20 @@ void CredentialStore::refresh_keys() {
       throw Error(COFFER_STATUS_DATA_ERROR,
                   storage_->location() + ": wrapped data key " + std::to_string(wrap.data_key_id) +
                       " fails authentication; the store was tampered with");
-    unlocked_->data_keys[wrap.data_key_id] = std::make_shared<const SecretBuffer>(std::move(*key));
+    unlocked_->data_keys[wrap.data_key_id] =
+        std::make_shared<const AeadKey>(aead_, std::move(*key));
   }
   unlocked_->active = store->active_data_key;
 }
 
-std::shared_ptr<const SecretBuffer> CredentialStore::find_data_key(int64_t id) const {
+std::shared_ptr<const AeadKey> CredentialStore::find_data_key(int64_t id) const {
   std::shared_lock lock(mutex_);
   if (!unlocked_) return nullptr;
   auto found = unlocked_->data_keys.find(id);
   return found == unlocked_->data_keys.end() ? nullptr : found->second;
 }
 
-std::shared_ptr<const SecretBuffer> CredentialStore::data_key(int64_t id) {
+std::shared_ptr<const AeadKey> CredentialStore::data_key(int64_t id) {
   if (auto found = find_data_key(id)) return found;
   refresh_keys();
   return find_data_key(id);
@@ -185,18 +187,27 @@ Bytes CredentialStore::store_id() const {
 }
 
 std::optional<SecretBuffer> CredentialStore::try_open(const RecordRow &row, std::string &why) {
-  auto key = data_key(row.data_key_id);
-  if (!key) {
-    why = "names data key " + std::to_string(row.data_key_id) +
-          ", which this store does not hold (the record was altered)";
-    return std::nullopt;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      std::shared_lock lock(mutex_);
+      if (!unlocked_) break;
+      auto found = unlocked_->data_keys.find(row.data_key_id);
+      if (found != unlocked_->data_keys.end()) {
+        auto plain = open_record(*found->second,
+                                 {unlocked_->store_id, row.key, row.version, row.data_key_id},
+                                 row.nonce, row.ciphertext);
+        if (!plain)
+          why =
+              "fails authentication: the record was altered, or copied from another key or "
+              "version";
+        return plain;
+      }
+    }
+    if (attempt == 0) refresh_keys();  // a data key another process made since we unlocked
   }
-  Bytes id = store_id();
-  auto plain = open_record(aead_, key->bytes(), {id, row.key, row.version, row.data_key_id},
-                           row.nonce, row.ciphertext);
-  if (!plain)
-    why = "fails authentication: the record was altered, or copied from another key or version";
-  return plain;
+  why = "names data key " + std::to_string(row.data_key_id) +
+        ", which this store does not hold (the record was altered)";
+  return std::nullopt;
 }
 
 SecretBuffer CredentialStore::open(const RecordRow &row) {
@@ -253,7 +264,7 @@ uint64_t CredentialStore::put(const std::string &key, ByteView value) {
     Sealer seal = [&](uint64_t version, int64_t data_key_id) -> std::optional<Sealed> {
       auto data_key = find_data_key(data_key_id);
       if (!data_key) return std::nullopt;
-      return seal_record(aead_, data_key->bytes(), {id, key, version, data_key_id}, value);
+      return seal_record(*data_key, {id, key, version, data_key_id}, value);
     };
     PutOutcome outcome = storage_->put(key, config_.history, clock_(), active, seal);
     if (outcome.stored) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "crypto/aead.hpp"
+#include "crypto/aead_key.hpp"
 #include "crypto/secret_buffer.hpp"
 #include "storage/storage.hpp"
 #include "store/config.hpp"
@@ -136,7 +137,7 @@ class CredentialStore {
     Bytes store_id;
     Bytes slot_id;
     SecretBuffer master_key;
-    std::map<int64_t, std::shared_ptr<const SecretBuffer>> data_keys;
+    std::map<int64_t, std::shared_ptr<const AeadKey>> data_keys;
     int64_t active = 0;
   };
 
@@ -146,10 +147,10 @@ class CredentialStore {
   Unlocked unlock(const StoreRow &store);
   // Loads data keys created since unlocking (another process rekeyed).
   void refresh_keys();
-  [[nodiscard]] std::shared_ptr<const SecretBuffer> find_data_key(int64_t id) const;
+  [[nodiscard]] std::shared_ptr<const AeadKey> find_data_key(int64_t id) const;
   // The data key, loading new ones from the store if needed; nullptr if the
   // store does not hold it (for this master key).
-  [[nodiscard]] std::shared_ptr<const SecretBuffer> data_key(int64_t id);
+  [[nodiscard]] std::shared_ptr<const AeadKey> data_key(int64_t id);
   [[nodiscard]] Bytes store_id() const;
   // Decrypts a record; on failure says why (without naming the record).
   [[nodiscard]] std::optional<SecretBuffer> try_open(const RecordRow &row, std::string &why);

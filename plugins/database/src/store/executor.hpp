@@ -27,6 +27,7 @@ class Executor {
 
   // Tasks must not throw.
   void post(std::function<void()> task);
+  [[nodiscard]] bool is_inline() const noexcept { return threads_.empty(); }
 
  private:
   void work();

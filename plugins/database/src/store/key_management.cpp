@@ -75,7 +75,7 @@ InitResult CredentialStore::init(const InitOptions &options) {
     unlocked.slot_id = fresh.slot.slot_id;
     unlocked.master_key = std::move(master);
     unlocked.active = 1;
-    unlocked.data_keys[1] = std::make_shared<const SecretBuffer>(std::move(data_key));
+    unlocked.data_keys[1] = std::make_shared<const AeadKey>(aead_, std::move(data_key));
     unlocked_ = std::move(unlocked);
   }
   if (log_) log_(COFFER_LOG_INFO, storage_->location() + ": initialised a new store");
@@ -171,7 +171,7 @@ RekeyResult CredentialStore::rekey(std::size_t batch_size) {
   if (!start.resumed) {
     std::unique_lock lock(mutex_);
     unlocked_->data_keys[start.data_key_id] =
-        std::make_shared<const SecretBuffer>(std::move(fresh));
+        std::make_shared<const AeadKey>(aead_, std::move(fresh));
     unlocked_->active = start.data_key_id;
   } else {
     refresh_keys();
@@ -207,8 +207,8 @@ RekeyResult CredentialStore::rekey(std::size_t batch_size) {
         throw Error(error.status(),
                     std::string("rekey stopped (run `coffer db verify`): ") + error.what());
       }
-      Sealed sealed = seal_record(aead_, target->bytes(),
-                                  {id, row.key, row.version, start.data_key_id}, plain.bytes());
+      Sealed sealed =
+          seal_record(*target, {id, row.key, row.version, start.data_key_id}, plain.bytes());
       batch.push_back({row.key, row.version, row.nonce, sealed.nonce, sealed.ciphertext});
     }
     result.reencrypted += storage_->replace_records(batch, start.data_key_id, clock_());
