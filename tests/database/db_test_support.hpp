@@ -1,7 +1,7 @@
 // Support for the database provider's tests: a fresh store per test (a
 // temporary directory, and for PostgreSQL a fresh schema in the server the
 // test fixture started), raw access to the store's tables for tampering, and
-// small helpers. The backend comes from COFFER_DB_BACKEND (sqlite|postgres);
+// small utilities. The backend comes from COFFER_DB_BACKEND (sqlite|postgres);
 // the PostgreSQL fixture's state directory from COFFER_DB_PG_STATE.
 #ifndef COFFER_TESTS_DATABASE_DB_TEST_SUPPORT_HPP
 #define COFFER_TESTS_DATABASE_DB_TEST_SUPPORT_HPP
