@@ -3,6 +3,9 @@
 #define BOOST_TEST_MODULE database_provider
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/crypto.h>
+
+#include <future>
 #include <set>
 #include <thread>
 
@@ -296,4 +299,57 @@ BOOST_AUTO_TEST_CASE(relative_sqlite_paths_resolve_against_the_policy_directory)
   Instance rootless(plugin(), config);
   BOOST_TEST(rootless.open_status() == COFFER_STATUS_INVALID_CONFIG);
   BOOST_TEST(contains(rootless.open_error(), "url"), rootless.open_error());
+}
+
+// The plugin wipes its copy of a value once the core has taken it: after the
+// completion returns, the buffer it handed over holds zeros. Inspected in
+// OpenSSL's secure heap, which stays mapped after a free (its allocator keeps
+// list links in the first 16 bytes of a free block).
+BOOST_AUTO_TEST_CASE(a_value_is_wiped_after_the_core_has_copied_it) {
+  if (CRYPTO_secure_malloc_initialized() == 0)
+    BOOST_REQUIRE(CRYPTO_secure_malloc_init(256 * 1024, 32) == 1);
+  TestStore store;
+  auto db = open_initialised(store.file_config());
+  const std::string value(64, 'z');
+  require_put(*db, "VCS.GithubAdminPAT", value);
+  struct Seen {
+    const unsigned char *data = nullptr;
+    std::string copy;
+    bool secure = false;
+  } seen;
+  coffer_get_request request{};
+  request.struct_size = sizeof request;
+  request.key = "VCS.GithubAdminPAT";
+  std::promise<void> done;
+  auto finished = done.get_future();
+  struct Context {
+    Seen *seen;
+    std::promise<void> *done;
+  } context{&seen, &done};
+  db->table()->get(
+      db->raw(), &request,
+      [](void *raw, coffer_status status, const coffer_value *got, const char *) {
+        auto *c = static_cast<Context *>(raw);
+        if (status == COFFER_STATUS_OK) {
+          c->seen->data = got->data;
+          c->seen->copy.assign(reinterpret_cast<const char *>(got->data), got->size);
+          c->seen->secure = CRYPTO_secure_allocated(got->data) == 1;
+        }
+        c->done->set_value();
+      },
+      &context);
+  finished.wait();
+  BOOST_REQUIRE(seen.copy == value);
+  BOOST_REQUIRE(seen.secure);
+  const volatile unsigned char *released = seen.data;
+  auto wiped = [&] {
+    for (std::size_t i = 16; i < value.size(); ++i)
+      if (released[i] != 0) return false;
+    return true;
+  };
+  // On PostgreSQL the completion ran on a worker thread, which wipes right after it returns.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!wiped() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST(wiped());
 }

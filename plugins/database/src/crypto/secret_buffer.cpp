@@ -11,6 +11,9 @@ namespace coffer::database {
 SecretBuffer::SecretBuffer(std::size_t size) {
   if (size == 0) return;
   data_ = static_cast<unsigned char *>(OPENSSL_secure_zalloc(size));
+  // A secure heap that is full (or absent) falls back to the ordinary heap;
+  // OPENSSL_secure_clear_free wipes and frees either.
+  if (data_ == nullptr) data_ = static_cast<unsigned char *>(OPENSSL_zalloc(size));
   if (data_ == nullptr) throw std::bad_alloc();
   size_ = capacity_ = size;
 }
