@@ -2,6 +2,11 @@
 // used from that one thread only (no locking): a Broadcast that coroutines
 // wait on with a deadline, which also serves as the shutdown signal that cuts
 // every sleep short.
+//
+// A rule for every coroutine of this plugin: GCC 12 miscompiles `co_await`
+// inside a condition (`if (!co_await x)`) and destroys temporaries of a
+// `co_await` operand twice. Bind awaited results and arguments to named
+// variables first.
 #ifndef COFFER_AZURE_ASYNC_HPP
 #define COFFER_AZURE_ASYNC_HPP
 

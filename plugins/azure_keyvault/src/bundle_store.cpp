@@ -56,7 +56,8 @@ asio::awaitable<BundleStore::SnapshotPtr> BundleStore::current(Deadline deadline
     if (cached_ && SteadyClock::now() - fetched_at_ < config_.bundle_refresh) co_return cached_;
     if (fetching_) {
       const uint64_t generation = generation_;
-      if (!co_await fetched_.wait(deadline))
+      const bool fetched = co_await fetched_.wait(deadline);
+      if (!fetched)
         throw Error(COFFER_STATUS_TIMEOUT,
                     "timed out waiting for the JSON bundle secret '" + name_ + "'");
       if (closed_) throw closing();
@@ -70,7 +71,8 @@ asio::awaitable<BundleStore::SnapshotPtr> BundleStore::current(Deadline deadline
     std::optional<Error> failure;
     SnapshotPtr snapshot;
     try {
-      snapshot = co_await load("", "", deadline);
+      const std::string latest, no_key;  // named: see load() callers below
+      snapshot = co_await load(latest, no_key, deadline);
     } catch (const Error &error) {
       failure = error;
     }
@@ -89,8 +91,11 @@ asio::awaitable<BundleStore::Value> BundleStore::get(const std::string &member,
                                                      const std::string &key,
                                                      const std::string &version,
                                                      Deadline deadline) {
-  SnapshotPtr snapshot =
-      version.empty() ? co_await current(deadline) : co_await load(version, key, deadline);
+  SnapshotPtr snapshot;
+  if (version.empty())
+    snapshot = co_await current(deadline);
+  else
+    snapshot = co_await load(version, key, deadline);
   co_return Value{snapshot->bundle.value(member, key), snapshot->version};
 }
 
@@ -101,13 +106,15 @@ asio::awaitable<std::pair<std::vector<std::string>, std::string>> BundleStore::m
 }
 
 asio::awaitable<void> BundleStore::probe(Deadline deadline) {
-  SnapshotPtr snapshot = co_await load("", "", deadline);
+  const std::string latest, no_key;
+  SnapshotPtr snapshot = co_await load(latest, no_key, deadline);
   publish(std::move(snapshot));
 }
 
 asio::awaitable<void> BundleStore::lock_writes(Deadline deadline) {
   while (writing_) {
-    if (!co_await written_.wait(deadline))
+    const bool unlocked = co_await written_.wait(deadline);
+    if (!unlocked)
       throw Error(COFFER_STATUS_TIMEOUT,
                   "timed out waiting for an earlier write of the JSON bundle '" + name_ + "'");
     if (closed_) throw closing();
@@ -129,7 +136,8 @@ asio::awaitable<std::string> BundleStore::put(const std::string &member, const s
   } unlock{*this};
   std::optional<JsonBundle> bundle;
   try {
-    SnapshotPtr base = co_await load("", key, deadline);
+    const std::string latest;
+    SnapshotPtr base = co_await load(latest, key, deadline);
     bundle.emplace(base->bundle);
   } catch (const Error &error) {
     if (error.status() != COFFER_STATUS_NOT_FOUND) throw;
@@ -154,7 +162,8 @@ asio::awaitable<void> BundleStore::remove(const std::string &member, const std::
     BundleStore &store;
     ~Unlock() { store.unlock_writes(); }
   } unlock{*this};
-  SnapshotPtr base = co_await load("", key, deadline);
+  const std::string latest;
+  SnapshotPtr base = co_await load(latest, key, deadline);
   JsonBundle bundle = base->bundle;
   if (!bundle.erase(member))
     throw Error(COFFER_STATUS_NOT_FOUND, "key " + key + " (member '" + member +

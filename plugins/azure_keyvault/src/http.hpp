@@ -58,7 +58,8 @@ enum class TransportError {
 
 struct HttpResult {
   TransportError error = TransportError::none;
-  std::string message;  // what failed, never secret
+  std::string message;    // what failed, never secret
+  bool retryable = true;  // false: trying again cannot help (certificate rejected)
   HttpResponse response;
   [[nodiscard]] bool ok() const noexcept { return error == TransportError::none; }
 };

@@ -396,7 +396,8 @@ class HttpClient::Impl {
     ++stats_.connections_opened;
 
     if (proxy != nullptr) {
-      if (!co_await tunnel(*connection, target, result)) co_return nullptr;
+      const bool tunnelled = co_await tunnel(*connection, target, result);
+      if (!tunnelled) co_return nullptr;
     }
     if (endpoint.tls) {
       connection->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(
@@ -420,6 +421,8 @@ class HttpClient::Impl {
             error == beast::error::timeout ? TransportError::timeout : TransportError::tls,
             "TLS handshake with " + endpoint.authority() + via + " failed: " + error.message() +
                 (reason.empty() ? "" : " (" + reason + ")"));
+        // A rejected certificate stays rejected: no point in retrying.
+        if (!reason.empty()) result.retryable = false;
         co_return nullptr;
       }
     }
@@ -464,6 +467,7 @@ class HttpClient::Impl {
                            (status == 407 ? " (proxy authentication required: put user:password "
                                             "in the proxy URL)"
                                           : ""));
+      result.retryable = status != 407 && status != 403;
       co_return false;
     }
     if (connection.buffer.size() != 0) {

@@ -129,7 +129,8 @@ struct KeyVaultProvider::State {
                             DoneCompletion done) {
     co_await answering(done, [&]() -> asio::awaitable<void> {
       if (bundle) {
-        done.succeed(co_await bundle->put(name, key, value, deadline));
+        const std::string version = co_await bundle->put(name, key, value, deadline);
+        done.succeed(version);
       } else {
         SecretBundle written = co_await vault->set_secret(name, value, key, deadline);
         done.succeed(written.version);
@@ -156,7 +157,8 @@ struct KeyVaultProvider::State {
         for (std::string &member : members)
           entries.push_back({key_for_secret_name(member).value_or(""), member, version});
       } else {
-        for (SecretItem &item : co_await vault->list_secrets(deadline))
+        std::vector<SecretItem> items = co_await vault->list_secrets(deadline);
+        for (SecretItem &item : items)
           entries.push_back({key_for_secret_name(item.name).value_or(""), item.name, ""});
       }
       std::sort(entries.begin(), entries.end(),

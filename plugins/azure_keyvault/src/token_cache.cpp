@@ -48,14 +48,16 @@ asio::awaitable<std::shared_ptr<const AccessToken>> TokenCache::get(const TokenK
         if (log_.enabled(COFFER_LOG_DEBUG))
           log_.debug("refreshing the access token for tenant " + key.tenant + ", scope " +
                      key.scope + " ahead of its expiry");
-        asio::co_spawn(co_await asio::this_coro::executor,
-                       refresh(key, SteadyClock::now() + background_timeout_), asio::detached);
+        auto executor = co_await asio::this_coro::executor;
+        asio::co_spawn(executor, refresh(key, SteadyClock::now() + background_timeout_),
+                       asio::detached);
       }
       co_return entry.token;
     }
     if (entry.fetching) {
       const uint64_t generation = entry.generation;
-      if (!co_await entry.done.wait(deadline))
+      const bool woken = co_await entry.done.wait(deadline);
+      if (!woken)
         throw Error(COFFER_STATUS_TIMEOUT, "timed out waiting for an access token for tenant " +
                                                key.tenant + " (scope " + key.scope + ")");
       if (closed_) throw closing();

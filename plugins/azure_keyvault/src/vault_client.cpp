@@ -111,7 +111,8 @@ asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> VaultClient::exec
     if (closed_) throw closing();
     if (!challenge_ && !prober) {
       if (probing_) {
-        if (!co_await challenge_learnt_.wait(deadline))
+        const bool learnt = co_await challenge_learnt_.wait(deadline);
+        if (!learnt)
           throw Error(COFFER_STATUS_TIMEOUT,
                       "vault " + host + ": " + describe_operation(call.context) +
                           " timed out waiting for the vault's authentication "
@@ -122,9 +123,11 @@ asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> VaultClient::exec
       prober = true;
     }
     std::shared_ptr<const AccessToken> token;
-    if (challenge_)
-      token = co_await tokens_.get(TokenKey{challenge_->tenant, challenge_->scope}, deadline,
-                                   refused.get());
+    if (challenge_) {
+      // A named key: GCC 12 destroys temporaries in a co_await operand twice.
+      const TokenKey key{challenge_->tenant, challenge_->scope};
+      token = co_await tokens_.get(key, deadline, refused.get());
+    }
 
     ++attempt;
     HttpRequest request;
@@ -159,6 +162,10 @@ asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> VaultClient::exec
     if (!result.ok()) {
       end_probe();
       if (result.error == TransportError::shutdown) throw closing();
+      if (!result.retryable)
+        throw Error(COFFER_STATUS_UNAVAILABLE, "vault " + host + ": " +
+                                                   describe_operation(call.context) +
+                                                   " failed: " + result.message);
       last_failure = result.message;
     } else {
       HttpResponse &response = result.response;
@@ -235,7 +242,8 @@ asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> VaultClient::exec
                 last_failure + "); retrying in " + std::to_string(delay->count()) + " ms" +
                 (hint ? " as the server asked" : "") + " (attempt " + std::to_string(attempt + 1) +
                 " of " + std::to_string(config_.retry.max_attempts) + ")");
-    if (!co_await pause(*delay)) throw closing();
+    const bool resumed = co_await pause(*delay);
+    if (!resumed) throw closing();
   }
 }
 
@@ -258,6 +266,9 @@ asio::awaitable<AccessToken> VaultClient::fetch_token(const TokenKey &key, Deadl
     std::optional<std::chrono::milliseconds> hint;
     if (!result.ok()) {
       if (result.error == TransportError::shutdown) throw closing();
+      if (!result.retryable)
+        throw Error(COFFER_STATUS_UNAVAILABLE, "could not obtain an access token from " +
+                                                   credential_.describe() + ": " + result.message);
       last_failure = result.message;
     } else if (result.response.status == 200) {
       try {
@@ -287,7 +298,8 @@ asio::awaitable<AccessToken> VaultClient::fetch_token(const TokenKey &key, Deadl
     }
     log_.info("token request to " + request.url.endpoint.origin() + " failed (" + last_failure +
               "); retrying in " + std::to_string(delay->count()) + " ms");
-    if (!co_await pause(*delay)) throw closing();
+    const bool resumed = co_await pause(*delay);
+    if (!resumed) throw closing();
   }
 }
 
@@ -336,7 +348,8 @@ asio::awaitable<std::vector<SecretItem>> VaultClient::list_secrets(Deadline dead
                                                                    bool first_page_only) {
   Call call;
   call.method = "GET";
-  call.target = "/secrets?" + api_query() + "&maxresults=" + (first_page_only ? "1" : "25");
+  // Without maxresults the service answers pages of up to 25 items.
+  call.target = "/secrets?" + api_query() + (first_page_only ? "&maxresults=1" : "");
   call.context = FailureContext{first_page_only ? Operation::health : Operation::list,
                                 config_.vault.endpoint.host, "", ""};
   std::vector<SecretItem> items;

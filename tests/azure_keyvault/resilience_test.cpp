@@ -1,0 +1,224 @@
+// Retries and single flights against the emulator's fault injection: a
+// thousand cold gets make one token request, transient faults (429 with and
+// without Retry-After, 503, resets) cost no failed get, Retry-After is obeyed
+// in both of its forms, and attempts and deadlines bound the retries.
+#define BOOST_TEST_MODULE azure_keyvault_resilience
+#include <boost/test/unit_test.hpp>
+
+#include "kv_fixture.hpp"
+
+#include <ctime>
+
+using coffer::test::Instance;
+using coffer::test::Outcome;
+using coffer::test::Plugin;
+using kvtest::contains;
+using kvtest::World;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+Plugin &plugin() {
+  static Plugin loaded("azure_keyvault");
+  return loaded;
+}
+
+std::vector<std::string> seed(coffer::test::Emulator &akv, int count) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < count; ++i) {
+    akv.set_secret("Load-Secret" + std::to_string(i), "value-" + std::to_string(i));
+    keys.push_back("Load.Secret" + std::to_string(i));
+  }
+  return keys;
+}
+
+long elapsed_ms(Clock::time_point start) {
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_thousand_cold_gets_make_one_token_request) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 50);
+  akv.reset_stats();
+  Instance vault(plugin(), world.config());
+  std::vector<std::string> requests;
+  for (int i = 0; i < 1000; ++i)
+    requests.push_back(keys[static_cast<std::size_t>(i) % keys.size()]);
+  auto outcomes = kvtest::get_concurrently(vault, requests);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    BOOST_TEST_REQUIRE(outcomes[i].ok(), outcomes[i].message);
+    BOOST_TEST(outcomes[i].value == "value-" + std::to_string(i % keys.size()));
+  }
+  BOOST_TEST(akv.requests("token") == 1u);
+  BOOST_TEST(akv.requests("unauthenticated") == 1u);  // one probe learnt the challenge for all
+  BOOST_TEST(akv.requests("get") == 1001u);
+}
+
+BOOST_AUTO_TEST_CASE(no_failed_get_under_thirty_percent_transient_faults) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 20);
+  Instance vault(plugin(), world.config({{"max_attempts", 12}, {"operation_timeout_ms", 60000}}));
+  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
+  akv.reset_stats();
+  for (const char *fault : {"429", "503", "reset"})
+    akv.inject_rule(
+        boost::json::object{{"route", "get"}, {"fault", fault}, {"probability", 0.075}});
+  akv.inject_rule(boost::json::object{{"route", "get"},
+                                      {"fault", "429-retry-after"},
+                                      {"probability", 0.075},
+                                      {"retry_after", "1"}});
+  std::vector<std::string> requests;
+  for (int round = 0; round < 15; ++round)
+    requests.insert(requests.end(), keys.begin(), keys.end());
+  auto outcomes = kvtest::get_concurrently(vault, requests);
+  std::size_t failed = 0;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (!outcomes[i].ok()) {
+      ++failed;
+      BOOST_TEST_MESSAGE("failed: " << outcomes[i].message);
+    } else {
+      BOOST_TEST(outcomes[i].value == "value-" + std::to_string(i % keys.size()));
+    }
+  }
+  BOOST_TEST(failed == 0u);
+  const auto faults = akv.stats().at("faults_injected").to_number<uint64_t>();
+  BOOST_TEST(faults >= 40u);  // 300 gets at 30%: the faults really happened
+  BOOST_TEST(akv.requests("get") == 300u + faults);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_in_seconds_is_obeyed) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 1);
+  Instance vault(plugin(), world.config());
+  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
+  akv.reset_stats();
+  akv.inject_rule(boost::json::object{
+      {"route", "get"}, {"fault", "429-retry-after"}, {"count", 1}, {"retry_after", "1"}});
+  const auto start = Clock::now();
+  Outcome got = vault.get(keys[0]);
+  BOOST_TEST_REQUIRE(got.ok(), got.message);
+  BOOST_TEST(elapsed_ms(start) >= 1000);  // the configured backoff alone is at most 40 ms
+  BOOST_TEST(akv.requests("get") == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_as_an_http_date_is_obeyed) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 1);
+  Instance vault(plugin(), world.config());
+  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
+  std::time_t when = std::time(nullptr) + 2;
+  std::tm parts{};
+  ::gmtime_r(&when, &parts);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &parts);
+  akv.inject_rule(boost::json::object{
+      {"route", "get"}, {"fault", "429-retry-after"}, {"count", 1}, {"retry_after", date}});
+  const auto start = Clock::now();
+  Outcome got = vault.get(keys[0]);
+  BOOST_TEST_REQUIRE(got.ok(), got.message);
+  BOOST_TEST(elapsed_ms(start) >= 900);  // at least the rest of the current second
+}
+
+BOOST_AUTO_TEST_CASE(a_429_without_retry_after_is_retried_anyway) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 1);
+  Instance vault(plugin(), world.config());
+  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
+  akv.reset_stats();
+  akv.inject("get", "429", 2);
+  Outcome got = vault.get(keys[0]);
+  BOOST_TEST_REQUIRE(got.ok(), got.message);
+  BOOST_TEST(akv.requests("get") == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(attempts_are_bounded_then_unavailable) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 1);
+  Instance vault(plugin(), world.config({{"max_attempts", 3}}));
+  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
+  akv.reset_stats();
+  akv.inject("get", "503", 10);
+  Outcome failed = vault.get(keys[0]);
+  BOOST_TEST(failed.status == COFFER_STATUS_UNAVAILABLE);
+  BOOST_TEST(contains(failed.message, "after 3 attempts"), failed.message);
+  BOOST_TEST(contains(failed.message, "503"));
+  BOOST_TEST(akv.requests("get") == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_after_beyond_the_deadline_gives_up_at_once) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 1);
+  Instance vault(plugin(), world.config({{"operation_timeout_ms", 2000}}));
+  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
+  akv.inject_rule(boost::json::object{
+      {"route", "get"}, {"fault", "429-retry-after"}, {"count", 1}, {"retry_after", "30"}});
+  const auto start = Clock::now();
+  Outcome failed = vault.get(keys[0]);
+  BOOST_TEST(failed.status == COFFER_STATUS_UNAVAILABLE);
+  BOOST_TEST(elapsed_ms(start) < 1500);
+}
+
+BOOST_AUTO_TEST_CASE(the_callers_deadline_bounds_a_stalled_request) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 1);
+  Instance vault(plugin(), world.config());
+  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
+  akv.inject_rule(
+      boost::json::object{{"route", "get"}, {"fault", "stall"}, {"count", 5}, {"stall_ms", 20000}});
+  Outcome late = vault.get(keys[0], nullptr, 300);
+  BOOST_TEST(late.status == COFFER_STATUS_TIMEOUT, late.message);
+}
+
+BOOST_AUTO_TEST_CASE(garbled_answers_are_retried) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 1);
+  Instance vault(plugin(), world.config());
+  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
+  akv.reset_stats();
+  akv.inject("get", "truncate", 1);
+  akv.inject("get", "malformed-json", 1);
+  akv.inject("get", "500", 1);
+  Outcome got = vault.get(keys[0]);
+  BOOST_TEST_REQUIRE(got.ok(), got.message);
+  BOOST_TEST(got.value == "value-0");
+  BOOST_TEST(akv.requests("get") == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(transient_token_endpoint_failures_are_retried) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 1);
+  akv.inject("token", "503", 2);
+  Instance vault(plugin(), world.config());
+  Outcome got = vault.get(keys[0]);
+  BOOST_TEST_REQUIRE(got.ok(), got.message);
+  BOOST_TEST(akv.requests("token") == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(an_expired_token_is_replaced_once) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 1);
+  Instance vault(plugin(), world.config());
+  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
+  akv.inject("get", "expired-token", 1);
+  BOOST_TEST(vault.get(keys[0]).ok());
+  BOOST_TEST(akv.requests("token") == 2u);
+  akv.inject("get", "expired-token", 5);  // refused again after a fresh token: denied
+  Outcome refused = vault.get(keys[0]);
+  BOOST_TEST(refused.status == COFFER_STATUS_DENIED);
+  BOOST_TEST(contains(refused.message, "fresh access token"), refused.message);
+  BOOST_TEST(akv.requests("token") == 3u);
+}
