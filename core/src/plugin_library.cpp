@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 namespace coffer::detail {
 namespace {
@@ -36,8 +37,27 @@ struct Fd {
 
 }  // namespace
 
+// The library is loaded through /proc/self/fd/N of the descriptor that was
+// checked. The dynamic loader recognises loaded objects by that name, so the
+// descriptor stays open while the library is loaded: otherwise another plugin
+// opened later could get the same N and be mistaken for this one.
 struct PluginLibrary::Handle {
   boost::dll::shared_library library;
+  int fd = -1;
+  std::string fd_path;
+
+  ~Handle() {
+    library.unload();
+    if (fd < 0) return;
+    // A library that cannot be unloaded (it has unique symbols, or another
+    // reference holds it) keeps its name: then its descriptor must stay open
+    // for the life of the process.
+    if (void *resident = ::dlopen(fd_path.c_str(), RTLD_LAZY | RTLD_NOLOAD)) {
+      ::dlclose(resident);
+      return;
+    }
+    ::close(fd);
+  }
 };
 
 PluginLibrary::~PluginLibrary() = default;
@@ -132,6 +152,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
   // Load through the descriptor we checked (and hashed), so that the file
   // cannot be swapped between the check and the load.
   std::string fd_path = "/proc/self/fd/" + std::to_string(fd.fd);
+  self->handle_->fd = std::exchange(fd.fd, -1);
+  self->handle_->fd_path = fd_path;
   std::error_code ec;
   self->handle_->library.load(boost::dll::fs::path(fd_path),
                               boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,

@@ -135,7 +135,7 @@ void ProviderInstance::get(const std::string &key, const std::string &version, u
   request.timeout_ms = timeout_ms;
   if (!version.empty() && !can(COFFER_CAP_VERSIONS)) {
     std::unique_ptr<Call<GetDone>> owned(call);
-    owned->done(Code::unsupported, "provider '" + name_ + "' cannot read named versions", {});
+    owned->done(Code::unsupported, "its plugin (" + plugin_ + ") cannot read named versions", {});
     return;
   }
   library_->table().get(
@@ -189,7 +189,7 @@ void done_trampoline(void *context, coffer_status status, const char *version,
 void ProviderInstance::put(const std::string &key, std::span<const unsigned char> value,
                            Done done) {
   if (!can(COFFER_CAP_PUT)) {
-    done(Code::unsupported, {}, "provider '" + name_ + "' (plugin " + plugin_ + ") cannot write");
+    done(Code::unsupported, {}, "its plugin (" + plugin_ + ") cannot write");
     return;
   }
   auto *call = new Call<Done>{tracker_->hold(), std::move(done), self_.lock()};
@@ -198,7 +198,7 @@ void ProviderInstance::put(const std::string &key, std::span<const unsigned char
 
 void ProviderInstance::remove(const std::string &key, Done done) {
   if (!can(COFFER_CAP_REMOVE)) {
-    done(Code::unsupported, {}, "provider '" + name_ + "' (plugin " + plugin_ + ") cannot remove");
+    done(Code::unsupported, {}, "its plugin (" + plugin_ + ") cannot remove");
     return;
   }
   auto *call = new Call<Done>{tracker_->hold(), std::move(done), self_.lock()};
@@ -216,8 +216,7 @@ void ProviderInstance::health(Done done) {
 
 void ProviderInstance::admin(const std::string &command, const std::string &arguments, Done done) {
   if (!can(COFFER_CAP_ADMIN)) {
-    done(Code::unsupported, {},
-         "provider '" + name_ + "' (plugin " + plugin_ + ") has no administrative commands");
+    done(Code::unsupported, {}, "its plugin (" + plugin_ + ") has no administrative commands");
     return;
   }
   auto *call = new Call<Done>{tracker_->hold(), std::move(done), self_.lock()};
@@ -232,7 +231,7 @@ void ProviderInstance::admin(const std::string &command, const std::string &argu
 
 void ProviderInstance::list(ListDone done) {
   if (!can(COFFER_CAP_LIST)) {
-    done(Code::unsupported, {}, "provider '" + name_ + "' (plugin " + plugin_ + ") cannot list");
+    done(Code::unsupported, {}, "its plugin (" + plugin_ + ") cannot list");
     return;
   }
   auto *call = new Call<ListDone>{tracker_->hold(), std::move(done), self_.lock()};

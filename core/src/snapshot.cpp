@@ -56,22 +56,19 @@ Resolution Snapshot::resolve(const std::string &key) const {
                 ") and no \"*\" route";
     return r;
   }
+  for (const auto &name : r.spec->providers) r.chain.push_back(instance(name));
   if (route != nullptr) {
     std::string where = r.rule.rfind("keys.", 0) == 0 ? "routes." + category : r.rule;
     if (std::find(route->deny.begin(), route->deny.end(), key) != route->deny.end()) {
       r.code = Code::denied;
       r.message = "the policy denies " + key + " (" + where + ".deny)";
-      return r;
-    }
-    if (!route->allow.empty() &&
-        std::find(route->allow.begin(), route->allow.end(), key) == route->allow.end() &&
-        std::find(route->allow.begin(), route->allow.end(), "*") == route->allow.end()) {
+    } else if (!route->allow.empty() &&
+               std::find(route->allow.begin(), route->allow.end(), key) == route->allow.end() &&
+               std::find(route->allow.begin(), route->allow.end(), "*") == route->allow.end()) {
       r.code = Code::denied;
       r.message = "the policy does not allow " + key + " (not in " + where + ".allow)";
-      return r;
     }
   }
-  for (const auto &name : r.spec->providers) r.chain.push_back(instance(name));
   return r;
 }
 

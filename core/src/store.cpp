@@ -25,7 +25,9 @@ std::string provider_message(const ProviderInstance &p, Code code, const std::st
 
 // One get walking a fallback chain. Holds the snapshot it started with.
 struct GetOperation : std::enable_shared_from_this<GetOperation> {
-  std::shared_ptr<Store::Impl> store;
+  // Not owning: the Store waits for every operation before it goes, and must
+  // never be destroyed on a provider's thread.
+  Store::Impl *store = nullptr;
   std::shared_ptr<Snapshot> snapshot;
   detail::Resolution resolution;
   std::string key;
@@ -135,16 +137,20 @@ Store::Impl::Impl(StoreOptions options, std::optional<std::filesystem::path> fil
       text_(std::move(text)),
       base_directory_(std::move(base_directory)),
       worker_(std::make_unique<detail::Worker>()),
-      subscriptions_(std::make_unique<detail::Subscriptions>(*worker_)) {}
+      subscriptions_(std::make_shared<detail::Subscriptions>(*worker_)) {}
 
 Store::Impl::~Impl() {
-  closing_ = true;
+  shutdown();
+}
+
+void Store::Impl::shutdown() {
+  if (closing_.exchange(true)) return;
   watcher_.reset();
-  tracker_.wait_idle();
+  tracker_.wait_idle();  // every call into a plugin has completed
   fast_.store(nullptr);
   readers_.synchronize();
-  set_current(nullptr);
-  worker_.reset();  // runs the pending closes, then stops
+  set_current(nullptr);  // instances no longer used post their close to the worker
+  worker_.reset();       // runs those closes and the tasks due, then stops
   subscriptions_.reset();
   libraries_.clear();
 }
@@ -280,7 +286,7 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
                             const GetOptions &options) {
   auto op = std::make_shared<GetOperation>();
   op->start = Clock::now();
-  op->store = shared_from_this();
+  op->store = this;
   op->snapshot = current();
   op->resolution = op->snapshot->resolve(key);
   op->key = key;
@@ -361,8 +367,19 @@ void Store::Impl::watch_tick() {
 
 Store::Store(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::Store(Store &&) noexcept = default;
-Store &Store::operator=(Store &&) noexcept = default;
-Store::~Store() = default;
+Store &Store::operator=(Store &&other) noexcept {
+  if (this != &other) {
+    if (impl_) impl_->shutdown();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+// Shuts down on the caller's thread while this Store still owns the Impl, so
+// that no worker or provider thread can end up destroying it.
+Store::~Store() {
+  if (impl_) impl_->shutdown();
+}
 
 namespace {
 void start_watching(const std::shared_ptr<Store::Impl> &impl) {

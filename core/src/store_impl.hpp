@@ -25,6 +25,9 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   Impl(StoreOptions options, std::optional<std::filesystem::path> file, std::string text,
        std::filesystem::path base_directory);
   ~Impl();
+  // Waits for every operation, closes the providers and stops the worker.
+  // Idempotent; called by ~Store on the owner's thread.
+  void shutdown();
 
   // Loads the policy and swaps it in; throws and keeps the old one on failure.
   void load();
@@ -51,7 +54,7 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
 
   detail::Tracker tracker_;
   std::unique_ptr<detail::Worker> worker_;
-  std::unique_ptr<detail::Subscriptions> subscriptions_;
+  std::shared_ptr<detail::Subscriptions> subscriptions_;
   std::mutex load_mutex_;  // one load at a time; guards libraries_
   std::map<std::string, std::shared_ptr<detail::PluginLibrary>> libraries_;
   // The current snapshot for the slow path (copied under the mutex).

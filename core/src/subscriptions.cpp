@@ -17,13 +17,17 @@ Subscription Subscriptions::add(std::string target,
     count_ = entries_.size();
   }
   std::weak_ptr<Entry> weak = entry;
-  return Subscription([this, weak] {
+  // A Subscription may outlive its Store: then there is nothing to cancel.
+  std::weak_ptr<Subscriptions> owner = weak_from_this();
+  return Subscription([owner, weak] {
+    auto self = owner.lock();
     auto e = weak.lock();
-    if (!e) return;
+    if (!self || !e) return;
     {
-      std::lock_guard lock(mutex_);
-      entries_.erase(std::remove(entries_.begin(), entries_.end(), e), entries_.end());
-      count_ = entries_.size();
+      std::lock_guard lock(self->mutex_);
+      self->entries_.erase(std::remove(self->entries_.begin(), self->entries_.end(), e),
+                           self->entries_.end());
+      self->count_ = self->entries_.size();
     }
     // Wait for a running callback, unless we are inside it.
     if (e->runner == std::this_thread::get_id()) {

@@ -18,7 +18,7 @@
 
 namespace coffer::detail {
 
-class Subscriptions {
+class Subscriptions : public std::enable_shared_from_this<Subscriptions> {
  public:
   explicit Subscriptions(Worker &worker) : worker_(worker) {}
 

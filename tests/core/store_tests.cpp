@@ -291,3 +291,35 @@ BOOST_AUTO_TEST_CASE(subscriber_hears_of_a_new_version_never_the_value) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(lifetime)
+
+BOOST_AUTO_TEST_CASE(a_subscription_may_outlive_its_store) {
+  coffer::Subscription kept;
+  {
+    Store store = open(R"("providers": {"p": {"plugin": "memory"}}, "routes": {"*": "p"})");
+    kept = store.subscribe("Email", [](const coffer::ChangeEvent &) {});
+  }
+  kept.cancel();  // must not touch the destroyed Store
+}
+
+BOOST_AUTO_TEST_CASE(stores_answered_from_provider_threads_close_every_instance) {
+  // The provider answers on its own thread; destroying the Store right after
+  // must still close the instance (its thread joined) on the caller's side.
+  for (int i = 0; i < 30; ++i) {
+    Store store = open(R"("providers": {"p": {"plugin": "memory", "config": {"delay_ms": 1,
+                          "values": {"Email.SMTPPassword": "x"}}}}, "routes": {"*": "p"})");
+    BOOST_TEST_REQUIRE(store.get("Email.SMTPPassword").reveal() == "x");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(move_assignment_shuts_the_old_store_down) {
+  Store a = open(
+      R"("providers": {"p": {"plugin": "memory", "config": {"values": {"Email.SMTPPassword": "a"}}}}, "routes": {"*": "p"})");
+  Store b = open(
+      R"("providers": {"p": {"plugin": "memory", "config": {"values": {"Email.SMTPPassword": "b"}}}}, "routes": {"*": "p"})");
+  a = std::move(b);
+  BOOST_TEST(a.get("Email.SMTPPassword").reveal() == "b");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -154,13 +154,10 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(several_plugins)
 
 // Two different plugin files loaded by one Store must each give their own
-// table, whatever the loader does to open them. Disabled until the loader
-// stops reusing descriptor paths: it loads each file through
-// /proc/self/fd/N and closes N afterwards, so the second file gets the same
-// path, which the dynamic loader takes for the library it already mapped
-// (the second provider is then refused: "it calls itself 'old_table', not
-// 'sdk_sync'"). Run it with --run_test=several_plugins.
-BOOST_AUTO_TEST_CASE(each_provider_gets_its_own_plugin, *boost::unit_test::disabled()) {
+// table. The core loads each file through /proc/self/fd/N of the descriptor
+// it checked; if it closed N too early, the second file would get the same
+// path and the dynamic loader would hand back the first library.
+BOOST_AUTO_TEST_CASE(each_provider_gets_its_own_plugin) {
   std::string policy = R"({"coffer": 1, "plugin_dirs": [)" + quoted(plugin_dir("old_table")) +
                        ", " + quoted(plugin_dir("sdk_sync")) + R"(],
       "providers": {"old": {"plugin": "old_table"}, "sync": {"plugin": "sdk_sync"}},
@@ -171,6 +168,18 @@ BOOST_AUTO_TEST_CASE(each_provider_gets_its_own_plugin, *boost::unit_test::disab
     BOOST_TEST(store.get("Behaviour.Value").reveal() == "sync-value");
   });
   BOOST_TEST(!f.thrown, f.message);
+}
+
+// The same across Stores: plugins loaded one after another, each Store gone
+// before the next opens.
+BOOST_AUTO_TEST_CASE(stores_one_after_another_get_the_right_plugins) {
+  for (const char *plugin : {"old_table", "sdk_sync", "old_table", "sdk_sync"}) {
+    std::string policy = R"({"coffer": 1, "plugin_dirs": [)" + quoted(plugin_dir(plugin)) +
+                         R"(], "providers": {"p": {"plugin": ")" + std::string(plugin) +
+                         R"("}}, "routes": {"*": "p"}})";
+    Failure f = failure_of([&] { Store store = Store::from_string(policy, test_options()); });
+    BOOST_TEST(!f.thrown, plugin << ": " << f.message);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
