@@ -1,7 +1,9 @@
 #include "crypto/aead_key.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <coffer/provider.hpp>
 
 #include <algorithm>
@@ -126,7 +128,14 @@ std::optional<SecretBuffer> AeadKey::open(ByteView nonce, ByteView aad, ByteView
   const std::size_t text_size = sealed.size() - Aes256Gcm::tag_size;
   Lease lease(*this, take(false), false, &AeadKey::give_back);
   EVP_CIPHER_CTX *ctx = lease.get();
-  if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1)
+  // The expected tag goes in with the nonce (one call into the provider
+  // instead of two); OpenSSL copies it.
+  unsigned char tag[Aes256Gcm::tag_size];
+  std::copy(sealed.begin() + static_cast<std::ptrdiff_t>(text_size), sealed.end(), tag);
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, sizeof tag),
+      OSSL_PARAM_construct_end()};
+  if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), params) != 1)
     fail("AES-256-GCM decryption setup failed");
   int length = 0;
   if (!aad.empty() && EVP_DecryptUpdate(ctx, nullptr, &length, aad.data(), as_int(aad.size())) != 1)
@@ -138,11 +147,6 @@ std::optional<SecretBuffer> AeadKey::open(ByteView nonce, ByteView aad, ByteView
       fail("AES-256-GCM decryption failed");
     written = length;
   }
-  unsigned char tag[Aes256Gcm::tag_size];
-  std::copy(sealed.begin() + static_cast<std::ptrdiff_t>(text_size), sealed.end(), tag);
-  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(Aes256Gcm::tag_size), tag) !=
-      1)
-    fail("AES-256-GCM refused the tag");
   lease.keep();
   if (EVP_DecryptFinal_ex(ctx, plain.data() + written, &length) != 1) {
     ERR_clear_error();
