@@ -347,6 +347,9 @@ typedef struct coffer_provider {
  */
 typedef const coffer_provider *(*coffer_provider_entry_fn)(uint32_t core_abi_version);
 
+/* The declaration every plugin defines (exported with COFFER_PROVIDER_EXPORT). */
+COFFER_PROVIDER_EXPORT const coffer_provider *coffer_provider_entry(uint32_t core_abi_version);
+
 #ifdef __cplusplus
 }
 #endif

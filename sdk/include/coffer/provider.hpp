@@ -15,6 +15,7 @@
 
 #include <coffer/provider.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -178,12 +179,11 @@ class Once {
  public:
   Once() = default;
   Once(Callback callback, void *context) : callback_(callback), context_(context) {}
-  Once(Once &&other) noexcept
-      : callback_(std::exchange(other.callback_, nullptr)), context_(other.context_) {}
+  Once(Once &&other) noexcept : callback_(other.take()), context_(other.context_) {}
   Once &operator=(Once &&other) noexcept {
     if (this != &other) {
       abandon();
-      callback_ = std::exchange(other.callback_, nullptr);
+      callback_.store(other.take());
       context_ = other.context_;
     }
     return *this;
@@ -192,16 +192,17 @@ class Once {
   Once &operator=(const Once &) = delete;
   ~Once() { abandon(); }
 
-  [[nodiscard]] bool pending() const noexcept { return callback_ != nullptr; }
+  [[nodiscard]] bool pending() const noexcept { return callback_.load() != nullptr; }
 
  protected:
-  // Returns the callback and disarms, or nullptr when already answered.
-  Callback take() noexcept { return std::exchange(callback_, nullptr); }
+  // Returns the callback and disarms, or nullptr when already answered. Atomic:
+  // if two threads race to answer, exactly one wins and the other is ignored.
+  Callback take() noexcept { return callback_.exchange(nullptr); }
   [[nodiscard]] void *context() const noexcept { return context_; }
 
  private:
   void abandon() noexcept;
-  Callback callback_ = nullptr;
+  std::atomic<Callback> callback_{nullptr};
   void *context_ = nullptr;
 };
 
@@ -230,9 +231,11 @@ inline void Once<coffer_list_callback>::abandon() noexcept {
 class GetCompletion : public detail::Once<coffer_get_callback> {
  public:
   using Once::Once;
+  // Allocates before it disarms, so that running out of memory cannot lose
+  // the answer (the exception then fails the operation instead).
   void succeed(const unsigned char *data, std::size_t size, std::string_view version = {}) {
+    std::string version_text(version);
     if (auto cb = take()) {
-      std::string version_text(version);
       coffer_value value{};
       value.struct_size = sizeof(coffer_value);
       value.data = data;
@@ -254,8 +257,8 @@ class DoneCompletion : public detail::Once<coffer_done_callback> {
  public:
   using Once::Once;
   void succeed(std::string_view version = {}, const std::string &message = {}) {
+    std::string version_text(version);
     if (auto cb = take()) {
-      std::string version_text(version);
       cb(context(), COFFER_STATUS_OK, version.empty() ? nullptr : version_text.c_str(),
          message.empty() ? nullptr : message.c_str());
     }
@@ -270,14 +273,14 @@ class ListCompletion : public detail::Once<coffer_list_callback> {
  public:
   using Once::Once;
   void succeed(const std::vector<ListEntry> &entries) {
+    std::vector<coffer_list_entry> table(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      table[i].struct_size = sizeof(coffer_list_entry);
+      table[i].key = entries[i].key.empty() ? nullptr : entries[i].key.c_str();
+      table[i].name = entries[i].name.c_str();
+      table[i].version = entries[i].version.empty() ? nullptr : entries[i].version.c_str();
+    }
     if (auto cb = take()) {
-      std::vector<coffer_list_entry> table(entries.size());
-      for (std::size_t i = 0; i < entries.size(); ++i) {
-        table[i].struct_size = sizeof(coffer_list_entry);
-        table[i].key = entries[i].key.empty() ? nullptr : entries[i].key.c_str();
-        table[i].name = entries[i].name.c_str();
-        table[i].version = entries[i].version.empty() ? nullptr : entries[i].version.c_str();
-      }
       cb(context(), COFFER_STATUS_OK, table.empty() ? nullptr : table.data(), table.size(),
          nullptr);
     }
@@ -422,7 +425,10 @@ void guarded(const Host &host, const char *operation, Completion &done, Body &&b
     else
       report(host, operation, error);
   } catch (...) {
-    if (done.pending()) done.fail(COFFER_STATUS_INTERNAL, "internal error: unknown exception");
+    if (done.pending())
+      done.fail(COFFER_STATUS_INTERNAL, "internal error: unknown exception");
+    else
+      host.error(std::string("provider ") + operation + " failed: unknown exception");
   }
 }
 
@@ -439,6 +445,10 @@ struct Thunks {
           params->base_directory != nullptr)
         copy.base_directory = params->base_directory;
       auto holder = std::make_unique<Instance>(Instance{Host(host), nullptr});
+      struct WipeConfig {  // a configuration should hold no secret, but may
+        std::string &text;
+        ~WipeConfig() { wipe(text.data(), text.size()); }
+      } wipe_config{copy.config_json};
       holder->provider = std::make_unique<Impl>(holder->host, copy);
       *out = reinterpret_cast<coffer_instance *>(holder.release());
       return COFFER_STATUS_OK;
@@ -528,7 +538,7 @@ struct Thunks {
       return COFFER_STATUS_OK;
     } catch (const Error &e) {
       copy_message(error, error_capacity, e.what());
-      return e.status();
+      return e.status() == COFFER_STATUS_OK ? COFFER_STATUS_INTERNAL : e.status();
     } catch (const std::exception &e) {
       copy_message(error, error_capacity, std::string("internal error: ") + e.what());
       return COFFER_STATUS_INTERNAL;
