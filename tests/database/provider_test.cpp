@@ -73,6 +73,20 @@ BOOST_AUTO_TEST_CASE(init_creates_the_store_and_a_private_master_key_file) {
   BOOST_TEST(require_get(*again, "VCS.GithubAdminPAT") == "ghp_value");
 }
 
+BOOST_AUTO_TEST_CASE(init_never_replaces_a_lost_master_key_of_an_initialised_store) {
+  TestStore store;
+  auto db = open_initialised(store.file_config());
+  require_put(*db, "VCS.GithubAdminPAT", "ghp");
+  fs::rename(store.key_file(), store.key_file("moved.key"));
+  auto again = open_instance(store.file_config());
+  Outcome init = again->admin("init");
+  BOOST_TEST(init.status == COFFER_STATUS_INVALID_CONFIG);
+  BOOST_TEST(contains(init.message, "restore the master key file"), init.message);
+  BOOST_TEST(!fs::exists(store.key_file()));
+  fs::rename(store.key_file("moved.key"), store.key_file());
+  BOOST_TEST(require_get(*open_instance(store.file_config()), "VCS.GithubAdminPAT") == "ghp");
+}
+
 BOOST_AUTO_TEST_CASE(put_makes_versions_and_get_reads_any_of_them) {
   TestStore store;
   auto db = open_initialised(store.file_config());
@@ -252,10 +266,14 @@ BOOST_AUTO_TEST_CASE(a_passphrase_through_scrypt) {
   Outcome refused = wrong->get("ClusterSettings.GrafanaAPIKey");
   BOOST_TEST(refused.status == COFFER_STATUS_DATA_ERROR);
   BOOST_TEST(contains(refused.message, "the master key does not match this store"));
-  // A key file where the store was made with a passphrase: named as such.
+  // A key file where the store was made with a passphrase: named as such, and
+  // init creates no key file for an initialised store.
   auto file = open_instance(store.file_config());
-  BOOST_TEST(file->admin("init").status == COFFER_STATUS_DATA_ERROR);
-  BOOST_TEST(contains(file->get("ClusterSettings.GrafanaAPIKey").message, "passphrase"));
+  BOOST_TEST(file->admin("init").status == COFFER_STATUS_INVALID_CONFIG);
+  BOOST_TEST(!fs::exists(store.key_file()));
+  Outcome mismatch = file->get("ClusterSettings.GrafanaAPIKey");
+  BOOST_TEST(mismatch.status == COFFER_STATUS_DATA_ERROR);
+  BOOST_TEST(contains(mismatch.message, "initialised with a passphrase"), mismatch.message);
 }
 
 BOOST_AUTO_TEST_CASE(many_threads_write_one_key_without_losing_a_version) {

@@ -32,7 +32,18 @@ MasterKeySlot new_slot(const MasterKeySource &source, const ScryptParams &params
 InitResult CredentialStore::init(const InitOptions &options) {
   const auto &source = config_.master_key;
   InitResult result;
-  if (source.kind == MasterKeySource::Kind::file && !master_key_file_exists(source)) {
+  const bool key_file_missing =
+      source.kind == MasterKeySource::Kind::file && !master_key_file_exists(source);
+  // An initialised store whose key file went missing needs that file back: a
+  // new random key created in its place could never open the store.
+  if (key_file_missing && storage_->exists() && storage_->schema_version() > 0 &&
+      storage_->read_store())
+    throw Error(COFFER_STATUS_INVALID_CONFIG,
+                source.field_path() + ": '" + source.path.string() + "' does not exist, but " +
+                    storage_->location() +
+                    " is initialised already: restore the master key file from its backup (a "
+                    "new key cannot open this store)");
+  if (key_file_missing) {
     result.master_key_file_created = create_master_key_file(source);
     if (result.master_key_file_created && log_)
       log_(COFFER_LOG_INFO, "created a new master key in " + source.describe());
