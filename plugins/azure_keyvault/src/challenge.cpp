@@ -125,7 +125,7 @@ bool is_valid_tenant(std::string_view tenant) noexcept {
   if (tenant.empty() || tenant.size() > 256) return false;
   for (char c : tenant) {
     bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '-' || c == '.';
+              c == '-' || c == '.' || c == '_';
     if (!ok) return false;
   }
   return tenant != "." && tenant != "..";

@@ -31,7 +31,7 @@ std::optional<Challenge> parse_challenge(std::string_view header);
 std::string check_challenge_resource(const Challenge &challenge, std::string_view vault_host);
 
 // True for a tenant id that may go into a token URL: a GUID or a domain name
-// (letters, digits, '.', '-').
+// (letters, digits, '.', '-', '_'); nothing that could leave the path segment.
 bool is_valid_tenant(std::string_view tenant) noexcept;
 
 }  // namespace coffer::azure
