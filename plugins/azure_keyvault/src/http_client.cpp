@@ -2,6 +2,8 @@
 // includes Beast; the rest of the plugin sees http.hpp.
 #include "http.hpp"
 
+#include "trust_store.hpp"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -191,16 +193,7 @@ class HttpClient::Impl {
     SSL_CTX *context = tls_.native_handle();
     SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
     tls_.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-    error_code error;
-    tls_.set_default_verify_paths(error);
-    if (error) log_.warning("the system trust store could not be loaded: " + error.message());
-    if (!options_.ca_file.empty()) {
-      tls_.load_verify_file(options_.ca_file, error);
-      if (error)
-        throw Error(COFFER_STATUS_INVALID_CONFIG, "field 'ca_file': cannot load '" +
-                                                      options_.ca_file +
-                                                      "' as PEM certificates: " + error.message());
-    }
+    SSL_CTX_set_cert_store(context, make_trust_store(options_.ca_file));  // takes ownership
     tls_.set_verify_mode(ssl::verify_peer);
   }
 
