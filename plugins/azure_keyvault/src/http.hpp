@@ -81,6 +81,7 @@ struct HttpClientOptions {
 
 struct HttpClientStats {
   uint64_t connections_opened = 0;
+  uint64_t tls_sessions_resumed = 0;  // handshakes that resumed an earlier session
   uint64_t requests = 0;
 };
 

@@ -118,10 +118,44 @@ struct PoolWaiter {
   bool done = false;
 };
 
+// The latest TLS session a server issued for one host, offered when the next
+// connection to that same host opens: a resumed handshake skips the
+// certificate exchange and verification (which the first, full handshake
+// did), the bulk of a client handshake's cost with OpenSSL 3.
+class SessionSlot {
+ public:
+  SessionSlot() = default;
+  SessionSlot(const SessionSlot &) = delete;
+  SessionSlot &operator=(const SessionSlot &) = delete;
+  ~SessionSlot() { replace(nullptr); }
+  void replace(SSL_SESSION *session) {
+    if (session_ != nullptr) SSL_SESSION_free(session_);
+    session_ = session;
+  }
+  [[nodiscard]] SSL_SESSION *get() const noexcept { return session_; }
+
+  // The SSL ex_data slot that points a connection at its host's SessionSlot.
+  static int index() {
+    static const int value = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return value;
+  }
+  // OpenSSL's new-session callback: keeps the session (taking ownership).
+  static int keep(SSL *ssl, SSL_SESSION *session) {
+    auto *slot = static_cast<SessionSlot *>(SSL_get_ex_data(ssl, index()));
+    if (slot == nullptr) return 0;
+    slot->replace(session);
+    return 1;
+  }
+
+ private:
+  SSL_SESSION *session_ = nullptr;
+};
+
 struct Pool {
   std::deque<std::unique_ptr<Connection>> idle;
   std::size_t open = 0;  // idle + in use + being opened
   std::list<PoolWaiter *> waiters;
+  SessionSlot session;
 };
 
 struct Lease {
@@ -194,6 +228,9 @@ class HttpClient::Impl {
     SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
     tls_.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
     SSL_CTX_set_cert_store(context, make_trust_store(options_.ca_file));  // takes ownership
+    SSL_CTX_set_session_cache_mode(context,
+                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(context, &SessionSlot::keep);
     tls_.set_verify_mode(ssl::verify_peer);
   }
 
@@ -218,7 +255,8 @@ class HttpClient::Impl {
       if (!connection) {
         HttpResult opened;
         connection = co_await open(
-            endpoint, earliest(deadline, SteadyClock::now() + options_.connect_timeout), opened);
+            endpoint, pool, earliest(deadline, SteadyClock::now() + options_.connect_timeout),
+            opened);
         if (!connection) {
           release(pool, nullptr);
           co_return opened;
@@ -354,8 +392,8 @@ class HttpClient::Impl {
 
   // Opens a connection (resolve, connect, CONNECT tunnel, TLS handshake); on
   // failure returns null and fills `result`.
-  asio::awaitable<std::unique_ptr<Connection>> open(const Endpoint &endpoint, Deadline deadline,
-                                                    HttpResult &result) {
+  asio::awaitable<std::unique_ptr<Connection>> open(const Endpoint &endpoint, Pool &pool,
+                                                    Deadline deadline, HttpResult &result) {
     Endpoint target = endpoint;
     if (options_.connect_to && endpoint == options_.connect_to_for) {
       target.host = options_.connect_to->host;
@@ -401,6 +439,10 @@ class HttpClient::Impl {
         SSL_set_tlsext_host_name(ssl, endpoint.host.c_str());  // SNI
       // Verify the certificate against the URL's host, whatever address the
       // connection went to (connect_to, proxy).
+      // Sessions are kept per host: one is only ever offered to the host
+      // whose certificate the full handshake verified.
+      SSL_set_ex_data(ssl, SessionSlot::index(), &pool.session);
+      if (pool.session.get() != nullptr) SSL_set_session(ssl, pool.session.get());
       if (SSL_set1_host(ssl, endpoint.host.c_str()) != 1) {
         result = failure(TransportError::tls, "cannot verify the host name " + endpoint.host);
         co_return nullptr;
@@ -420,9 +462,14 @@ class HttpClient::Impl {
       }
     }
     connection->tcp().expires_never();
+    if (connection->tls && SSL_session_reused(connection->tls->native_handle()) == 1)
+      ++stats_.tls_sessions_resumed;
     if (log_.enabled(COFFER_LOG_DEBUG))
       log_.debug("connected to " + endpoint.authority() +
-                 (target == endpoint ? std::string() : " at " + target.authority()) + via);
+                 (target == endpoint ? std::string() : " at " + target.authority()) + via +
+                 (connection->tls && SSL_session_reused(connection->tls->native_handle()) == 1
+                      ? " (TLS session resumed)"
+                      : ""));
     co_return connection;
   }
 

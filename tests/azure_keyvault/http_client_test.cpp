@@ -1,0 +1,308 @@
+// The plugin's HTTP client against a small TLS server on loopback (with TLS
+// session tickets, unlike the emulator): keep-alive reuse, TLS session
+// resumption for the same host only, replacement of a kept-alive connection
+// the server closed, the pool bound, request timeouts, host-name checks, and
+// what goes on the wire.
+#define BOOST_TEST_MODULE azure_keyvault_http_client
+#include <boost/test/unit_test.hpp>
+
+#include "http.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+using namespace coffer::azure;
+using namespace std::chrono_literals;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// A self-signed certificate for localhost and 127.0.0.1, written as PEM.
+struct Certificate {
+  std::string certificate_pem, key_pem;
+
+  Certificate() {
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    X509 *certificate = X509_new();
+    X509_set_version(certificate, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(certificate), 7);
+    X509_gmtime_adj(X509_getm_notBefore(certificate), -60);
+    X509_gmtime_adj(X509_getm_notAfter(certificate), 3600);
+    X509_set_pubkey(certificate, key);
+    X509_NAME *name = X509_get_subject_name(certificate);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char *>("localhost"), -1, -1, 0);
+    X509_set_issuer_name(certificate, name);
+    X509V3_CTX context;
+    X509V3_set_ctx_nodb(&context);
+    X509V3_set_ctx(&context, certificate, certificate, nullptr, nullptr, 0);
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
+                              std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+      X509_EXTENSION *extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value);
+      X509_add_ext(certificate, extension, -1);
+      X509_EXTENSION_free(extension);
+    }
+    X509_sign(certificate, key, EVP_sha256());
+    BIO *bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(bio, certificate);
+    certificate_pem = drain(bio);
+    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    key_pem = drain(bio);
+    BIO_free(bio);
+    X509_free(certificate);
+    EVP_PKEY_free(key);
+  }
+
+  static std::string drain(BIO *bio) {
+    char *data = nullptr;
+    long size = BIO_get_mem_data(bio, &data);
+    std::string text(data, static_cast<std::size_t>(size));
+    (void)BIO_reset(bio);
+    return text;
+  }
+};
+
+enum class Behaviour { keep_alive, close_silently, stall };
+
+// A TLS HTTP/1.1 server on 127.0.0.1 that answers every request with 200 and
+// a small JSON body, on its own thread.
+class Server {
+ public:
+  Server(const Certificate &certificate, Behaviour behaviour)
+      : behaviour_(behaviour),
+        tls_(ssl::context::tls_server),
+        acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    tls_.use_certificate(asio::buffer(certificate.certificate_pem), ssl::context::pem);
+    tls_.use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem);
+    asio::co_spawn(io_, accept(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Server() {
+    io_.stop();
+    thread_.join();
+  }
+  Server(const Server &) = delete;
+  Server &operator=(const Server &) = delete;
+
+  [[nodiscard]] uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  [[nodiscard]] int accepted() const { return accepted_.load(); }
+  [[nodiscard]] std::string last_authorization() const {
+    std::lock_guard lock(mutex_);
+    return authorization_;
+  }
+  [[nodiscard]] std::string last_body() const {
+    std::lock_guard lock(mutex_);
+    return body_;
+  }
+  [[nodiscard]] std::string last_host() const {
+    std::lock_guard lock(mutex_);
+    return host_;
+  }
+
+ private:
+  asio::awaitable<void> accept() {
+    while (true) {
+      boost::system::error_code error;
+      tcp::socket socket =
+          co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, error));
+      if (error) co_return;
+      ++accepted_;
+      asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls_);
+    boost::system::error_code error;
+    co_await stream.async_handshake(ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, error));
+    if (error) co_return;
+    beast::flat_buffer buffer;
+    while (true) {
+      http::request<http::string_body> request;
+      co_await http::async_read(stream, buffer, request,
+                                asio::redirect_error(asio::use_awaitable, error));
+      if (error) co_return;
+      {
+        std::lock_guard lock(mutex_);
+        authorization_ = std::string(request[http::field::authorization]);
+        body_ = request.body();
+        host_ = std::string(request[http::field::host]);
+      }
+      if (behaviour_ == Behaviour::stall) {
+        asio::steady_timer timer(io_, 30s);
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
+        co_return;
+      }
+      http::response<http::string_body> response{http::status::ok, 11};
+      response.set(http::field::content_type, "application/json");
+      response.body() = R"({"ok":true})";
+      response.prepare_payload();
+      co_await http::async_write(stream, response,
+                                 asio::redirect_error(asio::use_awaitable, error));
+      if (error || behaviour_ == Behaviour::close_silently) {
+        beast::get_lowest_layer(stream).socket().close(error);
+        co_return;
+      }
+    }
+  }
+
+  Behaviour behaviour_;
+  asio::io_context io_;
+  ssl::context tls_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<int> accepted_{0};
+  mutable std::mutex mutex_;
+  std::string authorization_, body_, host_;
+};
+
+struct Fixture {
+  Certificate certificate;
+  std::filesystem::path ca_file =
+      std::filesystem::temp_directory_path() / ("coffer-akv-http-ca-" + std::to_string(::getpid()));
+  coffer::provider::Host host{nullptr};
+  asio::io_context io;
+
+  Fixture() { std::ofstream(ca_file) << certificate.certificate_pem; }
+  ~Fixture() { std::filesystem::remove(ca_file); }
+
+  HttpClientOptions options() {
+    HttpClientOptions options;
+    options.ca_file = ca_file.string();
+    options.connect_timeout = 2000ms;
+    options.request_timeout = 2000ms;
+    return options;
+  }
+
+  static HttpRequest request(uint16_t port, const std::string &host = "localhost") {
+    HttpRequest request;
+    request.method = "GET";
+    request.url = *parse_url("https://" + host + ":" + std::to_string(port) + "/secrets/x/");
+    return request;
+  }
+
+  // Sends `count` copies of `request` at once; returns the results.
+  std::vector<HttpResult> send(HttpClient &client, const HttpRequest &request, int count = 1) {
+    std::vector<HttpResult> results(static_cast<std::size_t>(count));
+    for (auto &result : results)
+      asio::co_spawn(
+          io,
+          [&client, &request, &result]() -> asio::awaitable<void> {
+            result = co_await client.send(request, SteadyClock::now() + 5s);
+          },
+          asio::detached);
+    io.restart();
+    io.run();
+    return results;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(keep_alive_connections_are_reused, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClient client(io, options(), host);
+  for (int i = 0; i < 5; ++i) {
+    auto results = send(client, request(server.port()));
+    BOOST_TEST_REQUIRE(results[0].ok(), results[0].message);
+    BOOST_TEST(results[0].response.status == 200u);
+    BOOST_TEST(results[0].response.body.view() == R"({"ok":true})");
+  }
+  BOOST_TEST(client.stats().connections_opened == 1u);
+  BOOST_TEST(server.accepted() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_second_connection_to_the_same_host_resumes_the_tls_session, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClient client(io, options(), host);
+  BOOST_TEST_REQUIRE(send(client, request(server.port()))[0].ok());
+  for (const auto &result : send(client, request(server.port()), 2))
+    BOOST_TEST(result.ok(), result.message);
+  BOOST_TEST(client.stats().connections_opened == 2u);
+  BOOST_TEST(client.stats().tls_sessions_resumed == 1u);
+  // A different host name (same server) never gets that session.
+  auto other = send(client, request(server.port(), "127.0.0.1"));
+  BOOST_TEST_REQUIRE(other[0].ok(), other[0].message);
+  BOOST_TEST(client.stats().connections_opened == 3u);
+  BOOST_TEST(client.stats().tls_sessions_resumed == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_kept_alive_connection_the_server_closed_is_replaced, Fixture) {
+  Server server(certificate, Behaviour::close_silently);
+  HttpClient client(io, options(), host);
+  for (int i = 0; i < 3; ++i) {
+    auto results = send(client, request(server.port()));
+    BOOST_TEST(results[0].ok(), results[0].message);
+  }
+  BOOST_TEST(server.accepted() == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(connections_are_bounded_per_host, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClientOptions bounded = options();
+  bounded.max_connections_per_host = 2;
+  HttpClient client(io, std::move(bounded), host);
+  for (const auto &result : send(client, request(server.port()), 20))
+    BOOST_TEST(result.ok(), result.message);
+  BOOST_TEST(client.stats().connections_opened == 2u);
+  BOOST_TEST(client.stats().requests == 20u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stalled_answer_times_out, Fixture) {
+  Server server(certificate, Behaviour::stall);
+  HttpClientOptions quick = options();
+  quick.request_timeout = 200ms;
+  HttpClient client(io, std::move(quick), host);
+  auto results = send(client, request(server.port()));
+  BOOST_TEST((results[0].error == TransportError::timeout));
+  BOOST_TEST(results[0].retryable);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_certificate_must_name_the_host, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClientOptions redirected = options();
+  redirected.connect_to = Endpoint{true, "127.0.0.1", server.port()};
+  redirected.connect_to_for = Endpoint{true, "vault.example", server.port()};
+  HttpClient client(io, std::move(redirected), host);
+  auto results = send(client, request(server.port(), "vault.example"));
+  BOOST_TEST((results[0].error == TransportError::tls));
+  BOOST_TEST(results[0].message.find("hostname mismatch") != std::string::npos, results[0].message);
+  BOOST_TEST(!results[0].retryable);
+  BOOST_TEST(server.accepted() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(what_goes_on_the_wire, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClient client(io, options(), host);
+  HttpRequest put = request(server.port());
+  put.method = "PUT";
+  put.authorization.assign("Bearer abc.def");
+  put.body.append(R"({"value":"v"})");
+  put.content_type = "application/json";
+  auto results = send(client, put);
+  BOOST_TEST_REQUIRE(results[0].ok(), results[0].message);
+  BOOST_TEST(server.last_authorization() == "Bearer abc.def");
+  BOOST_TEST(server.last_body() == R"({"value":"v"})");
+  BOOST_TEST(server.last_host() == "localhost:" + std::to_string(server.port()));
+}
