@@ -102,7 +102,7 @@ int run_keyname(Invocation &invocation, const Arguments &arguments) {
   }
   require_known_key(store, key);
   Explanation explanation = store.explain(key);
-  if (explanation.chain.empty()) {
+  if (explanation.chain.empty() || explanation.access != "allowed") {
     // A rule matched but the policy withholds the key (deny or allow list);
     // without a rule, the key has no route at all.
     if (!explanation.rule.empty())
