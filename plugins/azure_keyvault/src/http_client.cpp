@@ -153,7 +153,8 @@ class SessionSlot {
 
 struct Pool {
   std::deque<std::unique_ptr<Connection>> idle;
-  std::size_t open = 0;  // idle + in use + being opened
+  std::size_t open = 0;     // idle + in use + being opened
+  std::size_t opening = 0;  // being opened
   std::list<PoolWaiter *> waiters;
   SessionSlot session;
 };
@@ -253,13 +254,14 @@ class HttpClient::Impl {
       }
       std::unique_ptr<Connection> connection = std::move(lease->connection);
       if (!connection) {
-        HttpResult opened;
+        HttpResult attempt;
         connection = co_await open(
             endpoint, pool, earliest(deadline, SteadyClock::now() + options_.connect_timeout),
-            opened);
+            attempt);
+        finished_opening(pool);
         if (!connection) {
           release(pool, nullptr);
-          co_return opened;
+          co_return attempt;
         }
       }
       const bool reused = connection->reused;
@@ -315,17 +317,18 @@ class HttpClient::Impl {
 
   // An idle connection, the right to open one, or nothing (deadline or shutdown).
   asio::awaitable<std::optional<Lease>> acquire(Pool &pool, Deadline deadline) {
-    while (!pool.idle.empty()) {
-      std::unique_ptr<Connection> connection = std::move(pool.idle.front());
-      pool.idle.pop_front();
-      if (SteadyClock::now() - connection->idle_since < options_.idle_timeout &&
-          connection->tcp().socket().is_open())
+    drop_expired(pool);
+    if (pool.waiters.empty()) {
+      if (!pool.idle.empty()) {
+        std::unique_ptr<Connection> connection = std::move(pool.idle.front());
+        pool.idle.pop_front();
         co_return Lease{std::move(connection)};
-      --pool.open;  // expired: let it go
-    }
-    if (pool.waiters.empty() && pool.open < options_.max_connections_per_host) {
-      ++pool.open;
-      co_return Lease{};
+      }
+      if (may_open(pool)) {
+        ++pool.open;
+        ++pool.opening;
+        co_return Lease{};
+      }
     }
     asio::steady_timer timer(io_, deadline);
     PoolWaiter waiter;
@@ -342,24 +345,59 @@ class HttpClient::Impl {
     co_return Lease{};  // permit
   }
 
-  // Gives a connection back (or, when null, the slot of a closed one).
-  void release(Pool &pool, std::unique_ptr<Connection> connection) {
-    if (!pool.waiters.empty() && !closed_) {
+  // A new connection may be opened: below the bound, and few enough
+  // handshakes already under way. Bursts are mostly served by connections
+  // that come free meanwhile instead of one new handshake per queued request.
+  [[nodiscard]] bool may_open(const Pool &pool) const {
+    return pool.open < options_.max_connections_per_host &&
+           pool.opening < options_.max_concurrent_connects;
+  }
+
+  void drop_expired(Pool &pool) {
+    const auto now = SteadyClock::now();
+    std::erase_if(pool.idle, [&](const std::unique_ptr<Connection> &connection) {
+      bool expired = now - connection->idle_since >= options_.idle_timeout ||
+                     !connection->tcp().socket().is_open();
+      if (expired) --pool.open;
+      return expired;
+    });
+  }
+
+  // Hands idle connections, and permits to open new ones, to waiting requests
+  // in arrival order.
+  void dispatch(Pool &pool) {
+    if (closed_) return;
+    while (!pool.waiters.empty()) {
       PoolWaiter *waiter = pool.waiters.front();
+      if (!pool.idle.empty()) {
+        waiter->handed = std::move(pool.idle.front());
+        pool.idle.pop_front();
+      } else if (may_open(pool)) {
+        ++pool.open;
+        ++pool.opening;
+        waiter->permit = true;
+      } else {
+        return;
+      }
       pool.waiters.pop_front();
       waiter->done = true;
-      if (connection)
-        waiter->handed = std::move(connection);
-      else
-        waiter->permit = true;
       waiter->timer->cancel();
-      return;
     }
-    if (connection && !closed_) {
+  }
+
+  // Gives a connection back (or, when null, the slot of a closed one).
+  void release(Pool &pool, std::unique_ptr<Connection> connection) {
+    if (connection && !closed_)
       pool.idle.push_back(std::move(connection));
-      return;
-    }
-    if (pool.open > 0) --pool.open;
+    else if (pool.open > 0)
+      --pool.open;
+    dispatch(pool);
+  }
+
+  // An attempt to open a connection has finished, either way.
+  void finished_opening(Pool &pool) {
+    if (pool.opening > 0) --pool.opening;
+    dispatch(pool);
   }
 
   asio::awaitable<tcp::resolver::results_type> resolve(const Endpoint &target, Deadline deadline,
