@@ -241,7 +241,7 @@ BOOST_FIXTURE_TEST_CASE(a_second_connection_to_the_same_host_resumes_the_tls_ses
     BOOST_TEST(result.ok(), result.message);
   BOOST_TEST(client.stats().connections_opened == 2u);
   BOOST_TEST(client.stats().tls_sessions_resumed == 1u);
-  // A different host name (same server) never gets that session.
+  // A different host name (same server) never gets that TLS session.
   auto other = send(client, request(server.port(), "127.0.0.1"));
   BOOST_TEST_REQUIRE(other[0].ok(), other[0].message);
   BOOST_TEST(client.stats().connections_opened == 3u);

@@ -70,7 +70,7 @@ struct HttpClientOptions {
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds idle_timeout{50000};  // drop idle connections older than this
   std::size_t max_connections_per_host = 16;
-  std::size_t max_concurrent_connects = 4;  // handshakes under way per host at once
+  std::size_t max_concurrent_connects = 2;  // handshakes under way per host at once
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   ProxySettings proxy;
   // Connections to `connect_to_for` go to `connect_to` instead (TLS still

@@ -475,12 +475,12 @@ class HttpClient::Impl {
       SSL *ssl = connection->tls->native_handle();
       if (!is_ip_literal(endpoint.host))
         SSL_set_tlsext_host_name(ssl, endpoint.host.c_str());  // SNI
-      // Verify the certificate against the URL's host, whatever address the
-      // connection went to (connect_to, proxy).
-      // Sessions are kept per host: one is only ever offered to the host
+      // TLS sessions are kept per host: one is only offered to the host
       // whose certificate the full handshake verified.
       SSL_set_ex_data(ssl, SessionSlot::index(), &pool.session);
       if (pool.session.get() != nullptr) SSL_set_session(ssl, pool.session.get());
+      // Verify the certificate against the URL's host, whatever address the
+      // connection went to (connect_to, proxy).
       if (SSL_set1_host(ssl, endpoint.host.c_str()) != 1) {
         result = failure(TransportError::tls, "cannot verify the host name " + endpoint.host);
         co_return nullptr;

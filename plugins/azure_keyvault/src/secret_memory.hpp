@@ -1,7 +1,7 @@
 // Memory that may hold secret material (values, access tokens, client
 // assertions, client secrets) and is wiped before it is given back: an
 // allocator for standard and Beast containers, a Boost.JSON memory resource,
-// and JSON helpers that read and write such text without stray copies.
+// and JSON functions that read and write such text without stray copies.
 // Thread-safe; the memory resource is stateless.
 #ifndef COFFER_AZURE_SECRET_MEMORY_HPP
 #define COFFER_AZURE_SECRET_MEMORY_HPP
