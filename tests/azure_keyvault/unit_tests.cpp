@@ -6,6 +6,7 @@
 
 #include "challenge.hpp"
 #include "config.hpp"
+#include "credential.hpp"
 #include "entra.hpp"
 #include "json_bundle.hpp"
 #include "names.hpp"
@@ -15,6 +16,10 @@
 #include "url.hpp"
 #include "vault_response.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -648,6 +653,81 @@ BOOST_AUTO_TEST_CASE(json_strings_and_utf8) {
   BOOST_TEST(std::string(value.at("value").as_string()) == "s3cr\xc3\xa9t");
   parse_secret_json("{", error);
   BOOST_TEST(static_cast<bool>(error));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------- credentials
+
+BOOST_AUTO_TEST_SUITE(credentials)
+
+struct Files {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("coffer-akv-unit-" + std::to_string(::getpid()));
+  Files() { std::filesystem::create_directories(dir); }
+  ~Files() { std::filesystem::remove_all(dir); }
+  std::string write(const std::string &name, const std::string &content) {
+    std::ofstream(dir / name, std::ios::binary) << content;
+    return (dir / name).string();
+  }
+};
+
+BOOST_FIXTURE_TEST_CASE(the_token_file_is_read_anew_and_trimmed_at_every_exchange, Files) {
+  const std::string file = write("token", "  first.assertion.sig\n");
+  Config config =
+      parse(R"({"vault_name": "abc", "credential": {"token_file": ")" + file + R"("}})");
+  coffer::provider::Host host(nullptr);
+  auto credential = make_credential(config, fake_environment({}), host);
+  HttpRequest first = credential->token_request("t-1", "https://vault.azure.net/.default");
+  BOOST_TEST(first.method == "POST");
+  BOOST_TEST(first.url.target() == "/t-1/oauth2/v2.0/token");
+  BOOST_TEST(first.content_type == "application/x-www-form-urlencoded");
+  BOOST_TEST(std::string(first.body.view()) ==
+             "grant_type=client_credentials&client_id=11111111-2222-3333-4444-555555555555"
+             "&scope=https%3A%2F%2Fvault.azure.net%2F.default"
+             "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-"
+             "bearer&client_assertion=first.assertion.sig");
+  write("token", "second.assertion.sig\r\n");  // the kubelet rotated it
+  HttpRequest second = credential->token_request("t-1", "https://vault.azure.net/.default");
+  BOOST_TEST(contains(std::string(second.body.view()), "&client_assertion=second.assertion.sig"));
+  BOOST_TEST(!contains(std::string(second.body.view()), "first"));
+  write("token", " \n");
+  Error empty = expect_error([&] { credential->token_request("t", "s/.default"); });
+  BOOST_TEST(empty.status() == COFFER_STATUS_INVALID_CONFIG);
+  BOOST_TEST(contains(empty.what(), file));
+  std::filesystem::remove(file);
+  Error missing = expect_error([&] { credential->token_request("t", "s/.default"); });
+  BOOST_TEST(contains(missing.what(), "No such file"));
+}
+
+BOOST_FIXTURE_TEST_CASE(client_secret_and_managed_identity_requests, Files) {
+  const std::string file = write("secret", "s3cr&t=v\n");
+  Config config = parse(R"({"vault_name": "abc", "credential": {"type": "client_secret",
+                            "client_secret_file": ")" +
+                        file + R"("}})");
+  coffer::provider::Host host(nullptr);
+  auto secret = make_credential(config, fake_environment({}), host);
+  HttpRequest request = secret->token_request("t-1", "https://vault.azure.cn/.default");
+  BOOST_TEST(contains(std::string(request.body.view()), "&client_secret=s3cr%26t%3Dv"));
+  BOOST_TEST(!contains(std::string(request.body.view()), "client_assertion"));
+
+  Config imds = parse(R"({"vault_name": "abc", "credential": {"type": "managed_identity",
+                          "client_id": "c-1"}})",
+                      {});
+  auto identity = make_credential(imds, fake_environment({}), host);
+  HttpRequest metadata = identity->token_request("ignored", "https://vault.azure.net/.default");
+  BOOST_TEST(metadata.method == "GET");
+  BOOST_TEST(metadata.url.endpoint.origin() == "http://169.254.169.254");
+  BOOST_TEST(metadata.url.target() ==
+             "/metadata/identity/oauth2/token?api-version=2018-02-01&resource="
+             "https%3A%2F%2Fvault.azure.net&client_id=c-1");
+  bool has_metadata_header = false;
+  for (const auto &[name, value] : metadata.headers)
+    if (name == "Metadata" && value == "true") has_metadata_header = true;
+  BOOST_TEST(has_metadata_header);
+  BOOST_TEST(identity->tenant().empty());
+  BOOST_TEST(identity->retryable(410));
+  BOOST_TEST(!secret->retryable(410));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
