@@ -19,8 +19,10 @@ namespace {
 
 namespace json = boost::json;
 
-const std::vector<std::string> kTopFields = {"coffer", "plugin_dirs", "catalogs", "providers",
-                                             "routes", "keys",        "cache",    "timeout_ms"};
+const std::vector<std::string> kTopFields = {"coffer",    "plugin_dirs", "catalogs",
+                                             "providers", "routes",      "keys",
+                                             "cache",     "timeout_ms",  "audit"};
+const std::vector<std::string> kAuditFields = {"file", "max_bytes", "keep"};
 const std::vector<std::string> kProviderFields = {"plugin", "config", "sha256"};
 const std::vector<std::string> kRouteFields = {"providers", "on", "allow", "deny"};
 const std::vector<std::string> kKeyFields = {"providers", "on"};
@@ -59,6 +61,7 @@ class Parser {
     if (const auto *cache = root->if_contains("cache")) parse_cache(*cache);
     if (const auto *timeout = root->if_contains("timeout_ms"))
       policy_.timeout = std::chrono::milliseconds(positive(*timeout, {"timeout_ms"}, false));
+    if (const auto *audit = root->if_contains("audit")) parse_audit(*audit);
   }
 
  private:
@@ -287,6 +290,26 @@ class Parser {
         doc_.fail(path, "'" + key + "' is not a canonical key (Category.Name)");
       policy_.keys[key] = chain(m.value(), path, false);
     }
+  }
+
+  void parse_audit(const json::value &value) {
+    const auto *object = value.if_object();
+    if (object == nullptr) doc_.fail({"audit"}, "expected an object {\"file\": path}");
+    check_fields(*object, {"audit"}, kAuditFields);
+    AuditOptions audit;
+    const auto *file = object->if_contains("file");
+    if (file == nullptr || !file->is_string() || file->as_string().empty())
+      doc_.fail({"audit"}, "expected \"file\": the audit log's path");
+    std::filesystem::path path{std::string(file->as_string())};
+    audit.file = path.is_absolute() ? path : policy_.base_directory / path;
+    if (const auto *max = object->if_contains("max_bytes"))
+      audit.max_bytes = static_cast<std::uint64_t>(positive(*max, {"audit", "max_bytes"}, true));
+    if (const auto *keep = object->if_contains("keep")) {
+      auto n = positive(*keep, {"audit", "keep"}, true);
+      if (n > 1000) doc_.fail({"audit", "keep"}, "expected at most 1000 rotated files");
+      audit.keep = static_cast<unsigned>(n);
+    }
+    policy_.audit = std::move(audit);
   }
 
   void parse_cache(const json::value &value) {

@@ -4,6 +4,7 @@
 #ifndef COFFER_CORE_POLICY_HPP
 #define COFFER_CORE_POLICY_HPP
 
+#include <coffer/audit.hpp>
 #include <coffer/error.hpp>
 
 #include <array>
@@ -63,6 +64,7 @@ struct Policy {
   std::map<std::string, Chain> keys;    // canonical key overrides
   CacheSettings cache;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  std::optional<AuditOptions> audit;  // the audit log, when the policy asks for one
 
   [[nodiscard]] const ProviderSpec *provider(const std::string &name) const;
 };

@@ -19,7 +19,10 @@ struct ProviderInstance::HostContext {
   coffer_host table{};
   Logger logger;
   std::string prefix;
-  HostContext(const Logger &l, std::string p) : logger(l), prefix(std::move(p)) {}
+  std::string provider;
+  Metrics *metrics;
+  HostContext(const Logger &l, std::string name, Metrics &m)
+      : logger(l), prefix("provider '" + name + "': "), provider(std::move(name)), metrics(&m) {}
 };
 
 namespace {
@@ -41,6 +44,15 @@ void host_log(void *context, int32_t level, const char *message) {
   auto *host = static_cast<ProviderInstance::HostContext *>(context);
   if (message == nullptr) return;
   host->logger.log(level_of(level), host->prefix + message);
+}
+
+void host_count(void *context, const char *counter, uint64_t delta) {
+  auto *host = static_cast<ProviderInstance::HostContext *>(context);
+  if (counter == nullptr || delta == 0) return;
+  try {
+    host->metrics->count(host->provider, counter, delta);
+  } catch (...) {  // out of memory: a lost count must not break the plugin
+  }
 }
 
 int64_t host_now(void *) {
@@ -74,14 +86,14 @@ std::string ProviderInstance::identity_of(const ProviderSpec &spec,
 std::shared_ptr<ProviderInstance> ProviderInstance::open(
     std::shared_ptr<PluginLibrary> library, const ProviderSpec &spec,
     const std::filesystem::path &base_directory, const Logger &logger, Worker &worker,
-    Tracker &tracker) {
+    Tracker &tracker, Metrics &metrics) {
   std::unique_ptr<ProviderInstance> self(new ProviderInstance());
   self->library_ = std::move(library);
   self->name_ = spec.name;
   self->plugin_ = spec.plugin;
   self->identity_ = identity_of(spec, self->library_->file());
   self->tracker_ = &tracker;
-  self->host_ = std::make_unique<HostContext>(logger, "provider '" + spec.name + "': ");
+  self->host_ = std::make_unique<HostContext>(logger, spec.name, metrics);
   coffer_host &host = self->host_->table;
   host.struct_size = sizeof(coffer_host);
   host.abi_version = COFFER_ABI_VERSION;
@@ -89,6 +101,7 @@ std::shared_ptr<ProviderInstance> ProviderInstance::open(
   host.log = &host_log;
   host.log_level = static_cast<int32_t>(logger.level());
   host.now_unix_ms = &host_now;
+  host.count = &host_count;
   if (RAND_bytes(self->fingerprint_key_, sizeof self->fingerprint_key_) != 1)
     throw Error(Code::internal, "cannot draw random bytes");
 

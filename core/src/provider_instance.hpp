@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "logger.hpp"
+#include "metrics.hpp"
 #include "plugin_library.hpp"
 #include "policy.hpp"
 #include "tracker.hpp"
@@ -32,13 +33,13 @@ class ProviderInstance {
   using ListDone =
       std::function<void(Code, std::vector<ListEntry> entries, const std::string &message)>;
 
-  // Opens an instance; throws Error naming the provider. `worker` and
-  // `tracker` must outlive the instance.
+  // Opens an instance; throws Error naming the provider. `worker`,
+  // `tracker` and `metrics` must outlive the instance.
   static std::shared_ptr<ProviderInstance> open(std::shared_ptr<PluginLibrary> library,
                                                 const ProviderSpec &spec,
                                                 const std::filesystem::path &base_directory,
                                                 const Logger &logger, Worker &worker,
-                                                Tracker &tracker);
+                                                Tracker &tracker, Metrics &metrics);
   ~ProviderInstance();
   ProviderInstance(const ProviderInstance &) = delete;
   ProviderInstance &operator=(const ProviderInstance &) = delete;

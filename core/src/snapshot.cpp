@@ -72,6 +72,26 @@ Resolution Snapshot::resolve(const std::string &key) const {
   return r;
 }
 
+namespace {
+// The policy's audit log: the previous snapshot's when its settings did not
+// change, so that a reload neither reopens nor rotates it.
+std::shared_ptr<AuditLog> audit_log(const AuditOptions &options, const SnapshotContext &context,
+                                    const Snapshot *previous) {
+  if (previous != nullptr && previous->audit) {
+    const AuditOptions &old = previous->audit->options();
+    if (old.file == options.file && old.max_bytes == options.max_bytes && old.keep == options.keep)
+      return previous->audit;
+  }
+  Metrics *metrics = &context.metrics;
+  return std::make_shared<AuditLog>(
+      options,
+      [logger = context.logger](LogLevel level, std::string_view line) {
+        logger.log(level, std::string(line));
+      },
+      [metrics] { metrics->audit_write_failure(); });
+}
+}  // namespace
+
 std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &context,
                                          const Snapshot *previous, std::uint64_t generation) {
   auto snapshot = std::make_shared<Snapshot>();
@@ -112,7 +132,7 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
         context.libraries[library_key] = library;
       }
       instance = ProviderInstance::open(library, spec, policy.base_directory, context.logger,
-                                        context.worker, context.tracker);
+                                        context.worker, context.tracker, context.metrics);
       context.logger.debug("opened provider '" + spec.name + "' (plugin " + spec.plugin + ", " +
                            file.string() + ")");
     }
@@ -120,10 +140,14 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
     snapshot->by_name[spec.name] = instance.get();
     snapshot->instances.push_back(std::move(instance));
   }
+  if (policy.audit) snapshot->audit = audit_log(*policy.audit, context, previous);
   snapshot->policy = std::move(policy);
   for (const auto &entry : snapshot->catalog.entries()) {
     Resolution r = snapshot->resolve(entry.key);
-    for (ProviderInstance *p : r.chain) r.entries.push_back(p->cache().entry(entry.key));
+    for (ProviderInstance *p : r.chain) {
+      r.entries.push_back(p->cache().entry(entry.key));
+      r.hits.push_back(context.metrics.hits(p->name(), entry.category));
+    }
     snapshot->resolved.emplace(entry.key, std::move(r));
   }
   return snapshot;

@@ -4,6 +4,7 @@
 #ifndef COFFER_CORE_SNAPSHOT_HPP
 #define COFFER_CORE_SNAPSHOT_HPP
 
+#include <coffer/audit.hpp>
 #include <coffer/catalog.hpp>
 #include <coffer/store.hpp>
 
@@ -15,6 +16,7 @@
 
 #include "cache.hpp"
 #include "logger.hpp"
+#include "metrics.hpp"
 #include "plugin_library.hpp"
 #include "policy.hpp"
 #include "provider_instance.hpp"
@@ -35,6 +37,7 @@ struct Resolution {
   std::string message;   // why, when code is not ok
   std::vector<ProviderInstance *> chain;
   std::vector<Cache::Entry *> entries;  // each chain provider's cache entry (catalog keys)
+  std::vector<Metrics::Hits *> hits;    // each chain provider's hit counter (catalog keys)
   const Chain *spec = nullptr;
   std::string rule;  // keys.K, routes.C or routes.*
 };
@@ -49,6 +52,7 @@ struct Snapshot {
   std::unordered_map<std::string, Resolution, StringHash, std::equal_to<>>
       resolved;  // catalog keys
   bool allow_unknown_keys = false;
+  std::shared_ptr<AuditLog> audit;  // the policy's audit log, if any
 
   [[nodiscard]] ProviderInstance *instance(std::string_view name) const;
   // The resolution of `key` (precomputed for catalog keys).
@@ -62,6 +66,7 @@ struct SnapshotContext {
   const Logger &logger;
   Worker &worker;
   Tracker &tracker;
+  Metrics &metrics;
   // Loaded libraries by file, shared across snapshots; guarded by the caller.
   std::map<std::string, std::shared_ptr<PluginLibrary>> &libraries;
 };

@@ -38,14 +38,19 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   std::size_t step = 0;
   std::string trail;             // what earlier providers said
   Code worst = Code::not_found;  // the first failure other than not_found
+  std::string blamed;            // the provider whose failure decides the outcome
   Clock::time_point start;
   std::function<void(Result)> handler;
 
   void finish(Result result, bool hit, bool stale) {
-    store->report_access(key, result.provider, "get", result.code, result.message, start, hit,
-                         stale, caller);
-    if (result.ok() && version.empty() && !store->subscriptions_->empty())
-      store->subscriptions_->observe(key, result.provider, result.secret.version());
+    store->report_access(snapshot.get(), key, result.provider.empty() ? blamed : result.provider,
+                         "get", result.code, result.message, start, hit, stale, caller);
+    if (version.empty() && !store->subscriptions_->empty()) {
+      if (result.ok())
+        store->subscriptions_->observe(key, result.provider, result.secret);
+      else if (result.code == Code::not_found)
+        store->subscriptions_->observe_gone(key);
+    }
     auto h = std::move(handler);
     h(std::move(result));
   }
@@ -86,8 +91,12 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
     }
     std::string said = provider_message(*provider, a.code, a.message);
     trail += (trail.empty() ? "" : "; ") + said;
-    if (worst == Code::not_found) worst = a.code;
+    if (worst == Code::not_found) {
+      worst = a.code;
+      blamed = provider->name();
+    }
     if (resolution.spec->action(a.code) == detail::OnFailure::next) {
+      store->metrics_.fallback(provider->name(), category_of(key), a.code);
       ++step;
       run();
       return;
@@ -167,7 +176,7 @@ void Store::Impl::load() {
     detail::Policy policy =
         file_ ? detail::read_policy(*file_) : detail::parse_policy(source, text_, base_directory_);
     auto previous = current();
-    detail::SnapshotContext context{options_, logger_, *worker_, tracker_, libraries_};
+    detail::SnapshotContext context{options_, logger_, *worker_, tracker_, metrics_, libraries_};
     auto fresh = detail::build_snapshot(std::move(policy), context, previous.get(), next);
     // Probe the providers: one that says its configuration is wrong fails
     // the load; one that is merely unreachable is reported and kept.
@@ -204,39 +213,46 @@ void Store::Impl::load() {
     }
     if (next > 1)
       logger_.info("policy " + source + " loaded (generation " + std::to_string(next) + ")");
-    if (options_.observer) {
-      PolicyEvent event;
-      event.loaded = true;
-      event.source = source;
-      event.generation = next;
-      options_.observer->on_policy(event);
-    }
+    metrics_.policy_load(true);
+    PolicyEvent event;
+    event.loaded = true;
+    event.source = source;
+    event.generation = next;
+    report_policy(fresh.get(), event);
   } catch (const Error &e) {
     auto current = generation_.load();
     if (current > 0)
       logger_.error("policy reload failed, keeping generation " + std::to_string(current) + ": " +
                     e.what());
-    if (options_.observer) {
-      PolicyEvent event;
-      event.loaded = false;
-      event.source = source;
-      event.message = e.what();
-      event.generation = current;
-      options_.observer->on_policy(event);
-    }
+    metrics_.policy_load(false);
+    PolicyEvent event;
+    event.loaded = false;
+    event.source = source;
+    event.message = e.what();
+    event.generation = current;
+    report_policy(this->current().get(), event);
     throw;
   }
   if (!subscriptions_->empty()) worker_->post([this] { refresh_subscribed(); });
 }
 
-void Store::Impl::report_access(std::string_view key, const std::string &provider,
-                                const char *operation, Code outcome, const std::string &message,
-                                Clock::time_point start, bool hit, bool stale,
-                                std::string_view caller) {
+void Store::Impl::report_policy(const Snapshot *snapshot, const PolicyEvent &event) {
+  if (snapshot != nullptr && snapshot->audit) snapshot->audit->on_policy(event);
+  if (options_.observer) options_.observer->on_policy(event);
+}
+
+void Store::Impl::report_access(const Snapshot *snapshot, std::string_view key,
+                                const std::string &provider, const char *operation, Code outcome,
+                                const std::string &message, Clock::time_point start, bool hit,
+                                bool stale, std::string_view caller, bool counted) {
   if (outcome != Code::ok && outcome != Code::not_found)
     logger_.debug(std::string(operation) + " " + std::string(key) + ": " +
                   std::string(to_string(outcome)) + ": " + message);
-  if (!options_.observer) return;
+  auto latency = Clock::now() - start;
+  if (!counted)
+    metrics_.record(provider, category_of(key), operation, outcome, latency, hit, stale);
+  AuditLog *audit = snapshot != nullptr ? snapshot->audit.get() : nullptr;
+  if (!options_.observer && audit == nullptr) return;
   AccessEvent event;
   event.key = key;
   event.category = category_of(key);
@@ -244,16 +260,16 @@ void Store::Impl::report_access(std::string_view key, const std::string &provide
   event.operation = operation;
   event.outcome = outcome;
   event.message = message;
-  event.latency = Clock::now() - start;
+  event.latency = latency;
   event.cache_hit = hit;
   event.stale = stale;
   event.caller = caller.empty() ? std::string_view(options_.caller) : caller;
-  options_.observer->on_access(event);
+  if (audit != nullptr) audit->on_access(event);
+  if (options_.observer) options_.observer->on_access(event);
 }
 
 std::optional<Result> Store::Impl::get_cached(std::string_view key, const GetOptions &options) {
   if (options.bypass_cache || !options.version.empty()) return std::nullopt;
-  auto start = options_.observer ? Clock::now() : Clock::time_point{};
   auto guard = readers_.enter();
   const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
   if (snap == nullptr) return std::nullopt;
@@ -266,14 +282,15 @@ std::optional<Result> Store::Impl::get_cached(std::string_view key, const GetOpt
     if (value) {
       if (refresh) return std::nullopt;  // let the slow path start the refresh
       ProviderInstance *provider = resolution->chain[step];
+      resolution->hits[step]->count.add();
       Result r;
       r.code = Code::ok;
       r.secret = std::move(*value);
       r.provider = provider->name();
-      if (options_.observer)
-        report_access(key, r.provider, "get", Code::ok, {}, start, true, false, options.caller);
-      if (!subscriptions_->empty())
-        subscriptions_->observe(std::string(key), r.provider, r.secret.version());
+      if (options_.observer || snap->audit)
+        report_access(snap, key, r.provider, "get", Code::ok, {}, Clock::now(), true, false,
+                      options.caller, true);
+      if (!subscriptions_->empty()) subscriptions_->observe(std::string(key), r.provider, r.secret);
       return r;
     }
     if (!negative || resolution->spec->action(Code::not_found) != detail::OnFailure::next)
@@ -491,7 +508,8 @@ std::string Store::put(std::string_view key, const Secret &value, std::string_vi
   auto [code, rest] = wait_done(
       [&](ProviderInstance::Done done) { provider->put(k, value.bytes(), std::move(done)); });
   for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
-  impl_->report_access(k, provider->name(), "put", code, rest.second, start, false, false, caller);
+  impl_->report_access(snap.get(), k, provider->name(), "put", code, rest.second, start, false,
+                       false, caller);
   if (code != Code::ok)
     throw Error(code, k + ": " + provider_message(*provider, code, rest.second));
   return rest.first;
@@ -506,8 +524,8 @@ void Store::remove(std::string_view key, std::string_view caller) {
   auto [code, rest] =
       wait_done([&](ProviderInstance::Done done) { provider->remove(k, std::move(done)); });
   for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
-  impl_->report_access(k, provider->name(), "remove", code, rest.second, start, false, false,
-                       caller);
+  impl_->report_access(snap.get(), k, provider->name(), "remove", code, rest.second, start, false,
+                       false, caller);
   if (code != Code::ok)
     throw Error(code, k + ": " + provider_message(*provider, code, rest.second));
 }
@@ -524,6 +542,52 @@ ProviderInstance *named(const Snapshot &snap, std::string_view name) {
   return p;
 }
 }  // namespace
+
+Result Store::get_from(std::string_view provider, std::string_view key, const GetOptions &options) {
+  auto snap = impl_->snapshot();
+  ProviderInstance *p = named(*snap, provider);
+  std::string k(key);
+  auto start = Clock::now();
+  Result result;
+  if (!is_canonical_key(k)) {
+    result.code = Code::invalid_argument;
+    result.message = "'" + k + "' is not a key name: expected Category.Name";
+    return result;
+  }
+  auto timeout = options.timeout.count() > 0 ? options.timeout : snap->policy.timeout;
+  auto waiter = std::make_shared<Waiter<Result>>();
+  p->get(k, std::string(options.version), static_cast<uint32_t>(timeout.count()),
+         [waiter](Code c, const std::string &m, Secret v) {
+           Result r;
+           r.code = c;
+           r.message = m;
+           r.secret = std::move(v);
+           waiter->promise.set_value(std::move(r));
+         });
+  result = waiter->future.get();
+  result.provider = p->name();
+  if (!result.ok()) result.message = k + ": " + provider_message(*p, result.code, result.message);
+  impl_->report_access(snap.get(), k, p->name(), "get", result.code, result.message, start, false,
+                       false, options.caller);
+  return result;
+}
+
+std::string Store::put_to(std::string_view provider, std::string_view key, const Secret &value,
+                          std::string_view caller) {
+  auto snap = impl_->snapshot();
+  ProviderInstance *p = named(*snap, provider);
+  std::string k(key);
+  if (!is_canonical_key(k))
+    throw Error(Code::invalid_argument, "'" + k + "' is not a key name: expected Category.Name");
+  auto start = Clock::now();
+  auto [code, rest] =
+      wait_done([&](ProviderInstance::Done done) { p->put(k, value.bytes(), std::move(done)); });
+  p->cache().invalidate(k);
+  impl_->report_access(snap.get(), k, p->name(), "put", code, rest.second, start, false, false,
+                       caller);
+  if (code != Code::ok) throw Error(code, k + ": " + provider_message(*p, code, rest.second));
+  return rest.first;
+}
 
 std::vector<ListEntry> Store::list(std::string_view provider) {
   auto snap = impl_->snapshot();
@@ -559,6 +623,10 @@ void Store::reload() {
 
 std::uint64_t Store::generation() const {
   return impl_->generation_.load();
+}
+
+std::string Store::metrics() const {
+  return impl_->metrics_.exposition(impl_->generation_.load());
 }
 
 Subscription Store::subscribe(std::string key_or_category,

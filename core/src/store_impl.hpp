@@ -12,6 +12,7 @@
 
 #include "file_watcher.hpp"
 #include "logger.hpp"
+#include "metrics.hpp"
 #include "read_domain.hpp"
 #include "snapshot.hpp"
 #include "subscriptions.hpp"
@@ -38,16 +39,20 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   // A cache hit served without any asynchronous machinery, or nullopt.
   std::optional<Result> get_cached(std::string_view key, const GetOptions &options);
 
-  void report_access(std::string_view key, const std::string &provider, const char *operation,
-                     Code outcome, const std::string &message,
-                     std::chrono::steady_clock::time_point start, bool hit, bool stale,
-                     std::string_view caller);
+  // Records one access in the metrics, the policy's audit log and the
+  // host's observer. `counted`: the metrics already have it (fast-path hit).
+  void report_access(const detail::Snapshot *snapshot, std::string_view key,
+                     const std::string &provider, const char *operation, Code outcome,
+                     const std::string &message, std::chrono::steady_clock::time_point start,
+                     bool hit, bool stale, std::string_view caller, bool counted = false);
+  void report_policy(const detail::Snapshot *snapshot, const PolicyEvent &event);
   void schedule_refresh();
   void refresh_subscribed();
   void watch_tick();
 
   StoreOptions options_;
   detail::Logger logger_;
+  detail::Metrics metrics_;  // outlives every provider instance (they count into it)
   std::optional<std::filesystem::path> file_;
   std::string text_;
   std::filesystem::path base_directory_;

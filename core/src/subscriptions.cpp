@@ -2,9 +2,32 @@
 
 #include <coffer/catalog.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include <algorithm>
 
+#include "secure_memory.hpp"
+
 namespace coffer::detail {
+
+Subscriptions::Subscriptions(Worker &worker) : worker_(worker) {
+  if (RAND_bytes(digest_key_, sizeof digest_key_) != 1)
+    throw Error(Code::internal, "cannot draw random bytes");
+}
+
+Subscriptions::~Subscriptions() {
+  wipe(digest_key_, sizeof digest_key_);
+}
+
+Subscriptions::Digest Subscriptions::digest_of(const Secret &value) const {
+  Digest out{};
+  auto bytes = value.bytes();
+  std::size_t size = 0;
+  EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, digest_key_, sizeof digest_key_,
+            bytes.data(), bytes.size(), out.data(), out.size(), &size);
+  return out;
+}
 
 Subscription Subscriptions::add(std::string target,
                                 std::function<void(const ChangeEvent &)> on_change) {
@@ -40,23 +63,43 @@ Subscription Subscriptions::add(std::string target,
 }
 
 void Subscriptions::observe(const std::string &key, const std::string &provider,
-                            const std::string &version) {
+                            const Secret &value) {
+  std::vector<std::shared_ptr<Entry>> matches;
+  ChangeEvent event;
+  const std::string &version = value.version();
+  {
+    std::lock_guard lock(mutex_);
+    auto &last = seen_[key];
+    bool first = last.provider.empty() && last.version.empty();
+    if (!first && last.provider == provider && last.version == version) return;
+    Digest digest = digest_of(value);
+    bool same_value = digest == last.digest;
+    event.key = key;
+    event.provider = provider;
+    event.old_provider = last.provider;
+    event.old_version = last.version;
+    event.new_version = version;
+    bool moved = last.provider != provider;
+    last = {provider, version, digest};
+    if (first || (moved && same_value)) return;
+    std::string category(category_of(key));
+    for (const auto &e : entries_)
+      if (e->target == key || e->target == category || e->target == "*") matches.push_back(e);
+  }
+  for (auto &e : matches) worker_.post([this, e, event] { deliver(e, event); });
+}
+
+void Subscriptions::observe_gone(const std::string &key) {
   std::vector<std::shared_ptr<Entry>> matches;
   ChangeEvent event;
   {
     std::lock_guard lock(mutex_);
-    auto &last = seen_[key];
-    bool first = last.second.empty() && last.first.empty();
-    if (!first && last.second == version) {
-      last.first = provider;
-      return;
-    }
+    auto it = seen_.find(key);
+    if (it == seen_.end()) return;
     event.key = key;
-    event.provider = provider;
-    event.old_version = last.second;
-    event.new_version = version;
-    last = {provider, version};
-    if (first) return;
+    event.old_provider = it->second.provider;
+    event.old_version = it->second.version;
+    seen_.erase(it);
     std::string category(category_of(key));
     for (const auto &e : entries_)
       if (e->target == key || e->target == category || e->target == "*") matches.push_back(e);

@@ -3,8 +3,10 @@
 #ifndef COFFER_CORE_SUBSCRIPTIONS_HPP
 #define COFFER_CORE_SUBSCRIPTIONS_HPP
 
+#include <coffer/secret.hpp>
 #include <coffer/store.hpp>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -20,12 +22,19 @@ namespace coffer::detail {
 
 class Subscriptions : public std::enable_shared_from_this<Subscriptions> {
  public:
-  explicit Subscriptions(Worker &worker) : worker_(worker) {}
+  explicit Subscriptions(Worker &worker);
+  ~Subscriptions();
 
   Subscription add(std::string target, std::function<void(const ChangeEvent &)> on_change);
-  // Records the version served for `key` by `provider`; when it differs from
-  // the last one seen, posts a ChangeEvent to the matching subscribers.
-  void observe(const std::string &key, const std::string &provider, const std::string &version);
+  // Records the value served for `key` by `provider`. Posts a ChangeEvent to
+  // the matching subscribers when the same provider now has another version,
+  // or when another provider now serves it with a different value (told
+  // apart by a keyed digest; a switch to a provider holding the same value is
+  // no change).
+  void observe(const std::string &key, const std::string &provider, const Secret &value);
+  // Records that no provider has `key` any more; a ChangeEvent with an empty
+  // new version goes to the subscribers when it was seen before.
+  void observe_gone(const std::string &key);
   // The subscribed targets (keys or categories).
   [[nodiscard]] std::vector<std::string> targets() const;
   [[nodiscard]] bool empty() const { return count_.load(std::memory_order_relaxed) == 0; }
@@ -44,7 +53,15 @@ class Subscriptions : public std::enable_shared_from_this<Subscriptions> {
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Entry>> entries_;
   std::atomic<std::size_t> count_{0};
-  std::map<std::string, std::pair<std::string, std::string>> seen_;  // key -> provider, version
+  using Digest = std::array<unsigned char, 32>;
+  struct Seen {
+    std::string provider;
+    std::string version;
+    Digest digest{};
+  };
+  Digest digest_of(const Secret &value) const;
+  std::map<std::string, Seen> seen_;
+  unsigned char digest_key_[32] = {};  // random per Store
 };
 
 }  // namespace coffer::detail

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -49,6 +50,12 @@ struct LogCapture {
   std::mutex mutex;
   std::vector<std::pair<int32_t, std::string>> lines;
   int32_t level = COFFER_LOG_DEBUG;
+  std::map<std::string, uint64_t> counters;  // what the plugin counted through host.count
+  uint64_t counter(const std::string &name) {
+    std::lock_guard lock(mutex);
+    auto it = counters.find(name);
+    return it == counters.end() ? 0 : it->second;
+  }
 };
 
 class Plugin {
@@ -89,6 +96,11 @@ class Instance {
       logs->lines.emplace_back(level, message);
     };
     host_.log_level = COFFER_LOG_DEBUG;
+    host_.count = [](void *context, const char *counter, uint64_t delta) {
+      auto *logs = static_cast<LogCapture *>(context);
+      std::lock_guard lock(logs->mutex);
+      logs->counters[counter] += delta;
+    };
     host_.now_unix_ms = [](void *) -> int64_t {
       return std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())

@@ -75,12 +75,14 @@ class Observer {
 };
 
 // A change of a key's value, seen after a refresh or a policy switch. Carries
-// version identifiers, never values.
+// version identifiers, never values. A key that no provider has any more
+// gives an event with empty `provider` and `new_version`.
 struct ChangeEvent {
   std::string key;
-  std::string provider;     // the provider now serving the key
-  std::string old_version;  // empty when the key was unknown before
-  std::string new_version;  // empty when the key disappeared
+  std::string provider;      // the provider now serving the key; empty when gone
+  std::string old_provider;  // the provider that served it before (differs after a switch)
+  std::string old_version;   // the version served before
+  std::string new_version;   // empty when the key disappeared
 };
 
 // Keeps a subscription alive; destroying it (or cancel()) ends it. After
@@ -219,6 +221,14 @@ class Store {
   std::string put(std::string_view key, const Secret &value, std::string_view caller = {});
   // Removes the key from the first provider of its route.
   void remove(std::string_view key, std::string_view caller = {});
+  // Provider-level access for administration (`coffer migrate`): asks the
+  // named provider directly, with no route, no allow/deny lists and no cache
+  // (put_to invalidates the key in that provider's cache). `key` must have the
+  // canonical form but need not be in a catalog. Failures: get_from reports
+  // them in the Result, put_to throws Error.
+  Result get_from(std::string_view provider, std::string_view key, const GetOptions &options = {});
+  std::string put_to(std::string_view provider, std::string_view key, const Secret &value,
+                     std::string_view caller = {});
   // Lists what a provider holds (by the policy's provider name).
   std::vector<ListEntry> list(std::string_view provider);
   // Runs a provider's administrative command; returns its JSON result.
@@ -230,6 +240,14 @@ class Store {
   void reload();
   // Increases by one with every successful load.
   [[nodiscard]] std::uint64_t generation() const;
+
+  // The Store's counters and latency histograms, in the Prometheus text
+  // exposition format (version 0.0.4), for a host to serve on its /metrics
+  // endpoint: requests by provider, category, operation and outcome; cache
+  // hits; latency of the accesses the cache did not answer; the providers'
+  // retries and token exchanges; policy reloads; lost audit lines. Labels
+  // never carry key names or values. See docs/operations.md.
+  [[nodiscard]] std::string metrics() const;
 
   // Calls `on_change` when the version of `key_or_category` (a canonical key
   // or a category name) changes. Runs on a Store thread.

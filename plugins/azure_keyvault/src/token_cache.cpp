@@ -76,6 +76,7 @@ asio::awaitable<std::shared_ptr<const AccessToken>> TokenCache::get(const TokenK
 
 asio::awaitable<void> TokenCache::refresh(TokenKey key, Deadline deadline) {
   ++fetches_;
+  log_.count("token_exchanges");
   std::shared_ptr<const AccessToken> fresh;
   std::optional<Error> failure;
   try {

@@ -242,6 +242,7 @@ asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> VaultClient::exec
                 last_failure + "); retrying in " + std::to_string(delay->count()) + " ms" +
                 (hint ? " as the server asked" : "") + " (attempt " + std::to_string(attempt + 1) +
                 " of " + std::to_string(config_.retry.max_attempts) + ")");
+    log_.count("retries");
     const bool resumed = co_await pause(*delay);
     if (!resumed) throw closing();
   }
@@ -298,6 +299,7 @@ asio::awaitable<AccessToken> VaultClient::fetch_token(const TokenKey &key, Deadl
     }
     log_.info("token request to " + request.url.endpoint.origin() + " failed (" + last_failure +
               "); retrying in " + std::to_string(delay->count()) + " ms");
+    log_.count("retries");
     const bool resumed = co_await pause(*delay);
     if (!resumed) throw closing();
   }

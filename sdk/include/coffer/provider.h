@@ -39,7 +39,7 @@ extern "C" {
 /* Versions                                                                  */
 
 #define COFFER_ABI_VERSION_MAJOR 1u
-#define COFFER_ABI_VERSION_MINOR 0u
+#define COFFER_ABI_VERSION_MINOR 1u
 #define COFFER_ABI_VERSION ((COFFER_ABI_VERSION_MAJOR << 16) | COFFER_ABI_VERSION_MINOR)
 #define COFFER_ABI_MAJOR(version) ((uint32_t)(version) >> 16)
 #define COFFER_ABI_MINOR(version) ((uint32_t)(version)&0xFFFFu)
@@ -122,7 +122,22 @@ typedef struct coffer_host {
   /* Wall-clock time in milliseconds since the Unix epoch. Plugins should use
    * it for expiry decisions so that tests can control time. Never NULL. */
   int64_t (*now_unix_ms)(void *context);
+  /* Since ABI 1.1: absent from a core whose host->struct_size does not reach
+   * past it (use COFFER_HOST_HAS_COUNT).
+   * Adds `delta` to this instance's counter `counter`, which the host's
+   * metrics export as coffer_provider_<counter>_total{provider="<instance>"}.
+   * `counter` is a NUL-terminated lower_snake_case name owned by the caller.
+   * Names the core documents: "retries" (a request sent again after a
+   * failure), "token_exchanges" (a credential exchanged for an access token),
+   * "reconnects" (a connection to the backend re-established). Callable from
+   * any thread, like log(). Never NULL when present. */
+  void (*count)(void *context, const char *counter, uint64_t delta);
 } coffer_host;
+
+/* Whether the host table `host` has the count() operation. */
+#define COFFER_HOST_HAS_COUNT(host)                                                \
+  ((host)->struct_size >= offsetof(coffer_host, count) + sizeof(void (*)(void)) && \
+   (host)->count != NULL)
 
 /* ------------------------------------------------------------------------ */
 /* Values crossing the boundary                                              */

@@ -140,6 +140,13 @@ class Host {
       return host_->now_unix_ms(host_->context);
     return 0;
   }
+  // Adds to one of this instance's counters in the host's metrics ("retries",
+  // "token_exchanges", "reconnects", ...). Does nothing on a core older than
+  // ABI 1.1.
+  void count(const char *counter, uint64_t delta = 1) const {
+    if (host_ != nullptr && COFFER_HOST_HAS_COUNT(host_))
+      host_->count(host_->context, counter, delta);
+  }
 
  private:
   [[nodiscard]] bool has(std::size_t offset) const { return offset < host_->struct_size; }

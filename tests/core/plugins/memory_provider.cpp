@@ -3,7 +3,8 @@
 // With delay_ms > 0 it answers from its own thread after the delay (an
 // asynchronous provider); otherwise before get() returns.
 // Admin commands: "stats" -> {"gets": N, "puts": N}; "fail" {"key", "status"}
-// makes a key fail with a status ("ok" clears it); "delay" {"ms"}.
+// makes a key fail with a status ("ok" clears it); "delay" {"ms"}; "count"
+// {"counter", "delta"} adds to a counter through the host table.
 #include <coffer/provider.hpp>
 
 #include <boost/json.hpp>
@@ -161,6 +162,10 @@ class MemoryProvider final : public Provider {
         result = "{}";
       } else if (command == "delay") {
         delay_ms_ = static_cast<int>(args.at("ms").to_number<int64_t>());
+        result = "{}";
+      } else if (command == "count") {
+        host_.count(std::string(args.at("counter").as_string()).c_str(),
+                    static_cast<uint64_t>(args.at("delta").to_number<int64_t>()));
         result = "{}";
       }
     }

@@ -1,0 +1,92 @@
+// Counters and latency histograms per provider and category, kept for the
+// life of a Store (across reloads) and rendered in the Prometheus text
+// exposition format by Store::metrics().
+//
+// Cache hits are counted on the hot path with striped relaxed atomics (no
+// lock, no shared cache line between threads); everything else takes a mutex,
+// which is cheap next to a call into a provider.
+#ifndef COFFER_CORE_METRICS_HPP
+#define COFFER_CORE_METRICS_HPP
+
+#include <coffer/error.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace coffer::detail {
+
+// A counter bumped by many threads, each on its own cache line.
+class StripedCounter {
+ public:
+  void add(std::uint64_t delta = 1) noexcept;
+  [[nodiscard]] std::uint64_t total() const noexcept;
+
+ private:
+  static constexpr std::size_t kStripes = 8;
+  struct alignas(64) Stripe {
+    std::atomic<std::uint64_t> value{0};
+  };
+  std::array<Stripe, kStripes> stripes_{};
+};
+
+class Metrics {
+ public:
+  // What the cache-hit path needs: one per (provider, category), stable for
+  // the life of the Metrics.
+  struct Hits {
+    StripedCounter count;
+  };
+  Hits *hits(std::string_view provider, std::string_view category);
+
+  // One access that did not end as a fast-path cache hit. `provider` is the
+  // one that answered, or whose failure decided the outcome; empty when none
+  // was asked. `stale`: answered from the cache past its TTL.
+  void record(std::string_view provider, std::string_view category, std::string_view operation,
+              Code outcome, std::chrono::nanoseconds latency, bool cache_hit, bool stale);
+  // A provider in a chain failed and the chain went on to the next one.
+  void fallback(std::string_view provider, std::string_view category, Code outcome);
+  // A provider's own counter (the host table's count(): retries, token_exchanges, ...).
+  void count(std::string_view provider, std::string_view counter, std::uint64_t delta);
+  void policy_load(bool ok);
+  void audit_write_failure();
+
+  // The exposition text; `generation` is the policy generation in force.
+  [[nodiscard]] std::string exposition(std::uint64_t generation) const;
+
+  // Histogram bucket upper bounds, in seconds.
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+ private:
+  struct Histogram {
+    std::array<std::uint64_t, kBuckets.size()> buckets{};  // not cumulative
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  using Series = std::tuple<std::string, std::string, std::string>;  // provider, category, op
+
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<Hits>> hits_;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::uint64_t>
+      requests_;  // provider, category, operation, outcome
+  std::map<std::pair<std::string, std::string>, std::uint64_t> slow_hits_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> stale_;
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> fallbacks_;
+  std::map<Series, Histogram> latency_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> provider_counters_;
+  std::uint64_t loads_ok_ = 0;
+  std::uint64_t loads_failed_ = 0;
+  std::uint64_t audit_failures_ = 0;
+};
+
+}  // namespace coffer::detail
+
+#endif  // COFFER_CORE_METRICS_HPP

@@ -1,0 +1,324 @@
+// Metrics (Prometheus text), the audit log, and change notification across a
+// policy switch, over the in-memory test provider.
+#include <coffer/audit.hpp>
+#include <coffer/store.hpp>
+
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <condition_variable>
+#include <fstream>
+#include <sstream>
+
+#include "test_policy.hpp"
+
+using coffer::Code;
+using coffer::Store;
+
+namespace {
+
+const std::string kValue = "s3cr3t-VALUE-8b1e";  // must never appear in an audit line
+const std::string kOther = "0ther-VALUE-77c2";
+
+std::string policy(const std::string &extra = "") {
+  return "{\"coffer\": 1, " + coffer::test::plugin_dirs_json() +
+         ",\n \"providers\": {\"p\": {\"plugin\": \"memory\", \"config\": {\"values\": "
+         "{\"Email.SMTPPassword\": \"" +
+         kValue + "\", \"VCS.GithubAdminPAT\": \"" + kOther +
+         "\"}, \"fail\": {\"CIAdmin.JenkinsConfigureAPIToken\": \"unavailable\"}}}},\n \"routes\": "
+         "{\"*\": "
+         "\"p\"}" +
+         extra + "}";
+}
+
+std::string read_file(const std::filesystem::path &file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The value of one sample line of the exposition, or -1 when absent.
+double sample(const std::string &text, const std::string &series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+struct LogLines {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  coffer::LogSink sink() {
+    return [this](coffer::LogLevel, std::string_view line) {
+      std::lock_guard lock(mutex);
+      lines.emplace_back(line);
+    };
+  }
+  std::size_t count_containing(const std::string &text) {
+    std::lock_guard lock(mutex);
+    std::size_t n = 0;
+    for (const auto &l : lines) n += l.find(text) != std::string::npos ? 1 : 0;
+    return n;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(metrics)
+
+BOOST_AUTO_TEST_CASE(requests_outcomes_hits_and_latency_are_counted_per_provider_and_category) {
+  Store store = Store::from_string(policy());
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);  // miss: asks p
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);  // hit
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);  // hit
+  BOOST_TEST((store.try_get("VCS.GitlabAdminPAT").code == Code::not_found));
+  BOOST_TEST((store.try_get("CIAdmin.JenkinsConfigureAPIToken").code == Code::unavailable));
+  store.put("VCS.GithubAdminPAT", coffer::Secret::copy_of(std::string_view("new")));
+  std::string text = store.metrics();
+  BOOST_TEST_MESSAGE(text);
+  BOOST_TEST(sample(text,
+                    "coffer_requests_total{provider=\"p\",category=\"Email\",operation="
+                    "\"get\",outcome=\"ok\"}") == 3);
+  BOOST_TEST(sample(text, "coffer_cache_hits_total{provider=\"p\",category=\"Email\"}") == 2);
+  BOOST_TEST(sample(text,
+                    "coffer_request_duration_seconds_count{provider=\"p\",category="
+                    "\"Email\",operation=\"get\"}") == 1);
+  BOOST_TEST(sample(text,
+                    "coffer_request_duration_seconds_bucket{provider=\"p\",category="
+                    "\"Email\",operation=\"get\",le=\"+Inf\"}") == 1);
+  BOOST_TEST(sample(text,
+                    "coffer_requests_total{provider=\"p\",category=\"VCS\",operation="
+                    "\"get\",outcome=\"not_found\"}") == 1);
+  // p failed and the chain went on (to nothing): a fallback.
+  BOOST_TEST(sample(text,
+                    "coffer_fallbacks_total{provider=\"p\",category=\"CIAdmin\",outcome="
+                    "\"unavailable\"}") == 1);
+  BOOST_TEST(sample(text,
+                    "coffer_requests_total{provider=\"p\",category=\"CIAdmin\",operation="
+                    "\"get\",outcome=\"unavailable\"}") == 1);
+  BOOST_TEST(sample(text,
+                    "coffer_requests_total{provider=\"p\",category=\"VCS\",operation="
+                    "\"put\",outcome=\"ok\"}") == 1);
+  BOOST_TEST(text.find("# TYPE coffer_request_duration_seconds histogram") != std::string::npos);
+  // Labels carry providers and categories only: never key names, never values.
+  BOOST_TEST(text.find("SMTPPassword") == std::string::npos);
+  BOOST_TEST(text.find(kValue) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(hits_from_many_threads_are_all_counted) {
+  Store store = Store::from_string(policy());
+  store.get("Email.SMTPPassword");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10000; ++i) store.get("Email.SMTPPassword");
+    });
+  for (auto &t : threads) t.join();
+  BOOST_TEST(sample(store.metrics(),
+                    "coffer_cache_hits_total{provider=\"p\",category=\"Email\"}") == 40000);
+}
+
+BOOST_AUTO_TEST_CASE(provider_counters_reloads_and_generation_are_exported) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json", policy());
+  coffer::StoreOptions options;
+  options.log = [](coffer::LogLevel, std::string_view) {};
+  Store store = Store::open(file, options);
+  store.admin("p", "count", R"({"counter": "retries", "delta": 3})");
+  store.admin("p", "count", R"({"counter": "token_exchanges", "delta": 1})");
+  store.admin("p", "count", R"({"counter": "Odd Name!", "delta": 2})");
+  dir.write("coffer.json", policy(", \"timeout_ms\": 5000"));
+  store.reload();
+  dir.write("coffer.json", "{ broken");
+  BOOST_CHECK_THROW(store.reload(), coffer::Error);
+  std::string text = store.metrics();
+  BOOST_TEST(sample(text, "coffer_provider_retries_total{provider=\"p\"}") == 3);
+  BOOST_TEST(sample(text, "coffer_provider_token_exchanges_total{provider=\"p\"}") == 1);
+  BOOST_TEST(sample(text, "coffer_provider_odd_name__total{provider=\"p\"}") == 2);
+  BOOST_TEST(sample(text, "coffer_policy_reloads_total{result=\"success\"}") == 1);
+  BOOST_TEST(sample(text, "coffer_policy_reloads_total{result=\"failure\"}") == 1);
+  BOOST_TEST(sample(text, "coffer_policy_generation") == 2);
+  BOOST_TEST(sample(text, "coffer_audit_write_failures_total") == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(audit)
+
+BOOST_AUTO_TEST_CASE(every_access_is_a_json_line_without_the_value_in_a_private_file) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json",
+                        policy(",\n \"audit\": {\"file\": \"audit.log\", \"max_bytes\": 0}"));
+  coffer::StoreOptions options;
+  options.caller = "billing-service";
+  {
+    Store store = Store::open(file, options);
+    store.get("Email.SMTPPassword");
+    store.get("Email.SMTPPassword");
+    coffer::GetOptions as_batch;
+    as_batch.caller = "nightly-batch";
+    store.try_get("CIAdmin.JenkinsConfigureAPIToken", as_batch);
+    store.put("VCS.GithubAdminPAT", coffer::Secret::copy_of(std::string_view(kOther + "2")));
+  }
+  auto log = dir.path() / "audit.log";
+  struct stat st {};
+  BOOST_REQUIRE(::stat(log.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  std::string text = read_file(log);
+  BOOST_TEST(text.find(kValue) == std::string::npos);
+  BOOST_TEST(text.find(kOther) == std::string::npos);
+  std::vector<boost::json::object> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(boost::json::parse(line).as_object());
+  BOOST_REQUIRE(lines.size() == 5u);  // the load, two gets, a failed get, a put
+  BOOST_TEST(lines[0].at("operation").as_string() == "policy_load");
+  const auto &miss = lines[1];
+  BOOST_TEST(miss.at("key").as_string() == "Email.SMTPPassword");
+  BOOST_TEST(miss.at("category").as_string() == "Email");
+  BOOST_TEST(miss.at("provider").as_string() == "p");
+  BOOST_TEST(miss.at("operation").as_string() == "get");
+  BOOST_TEST(miss.at("outcome").as_string() == "ok");
+  BOOST_TEST(miss.at("cache_hit").as_bool() == false);
+  BOOST_TEST(miss.at("caller").as_string() == "billing-service");
+  BOOST_TEST(miss.contains("latency_us"));
+  BOOST_TEST(miss.at("time").as_string().size() == 24u);  // 2026-11-28T08:40:00.123Z
+  BOOST_TEST(lines[2].at("cache_hit").as_bool() == true);
+  BOOST_TEST(lines[3].at("outcome").as_string() == "unavailable");
+  BOOST_TEST(lines[3].at("caller").as_string() == "nightly-batch");
+  BOOST_TEST(lines[4].at("operation").as_string() == "put");
+}
+
+BOOST_AUTO_TEST_CASE(the_log_rotates_by_size_and_keeps_the_configured_number_of_files) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json",
+                        policy(",\n \"audit\": {\"file\": \"audit.log\", \"max_bytes\": 1000, "
+                               "\"keep\": 2}"));
+  Store store = Store::open(file);
+  for (int i = 0; i < 60; ++i) store.get("Email.SMTPPassword");
+  auto base = dir.path() / "audit.log";
+  for (const auto &f : {base, dir.path() / "audit.log.1", dir.path() / "audit.log.2"}) {
+    BOOST_REQUIRE_MESSAGE(std::filesystem::exists(f), f);
+    BOOST_TEST(std::filesystem::file_size(f) <= 1000u);
+    struct stat st {};
+    ::stat(f.c_str(), &st);
+    BOOST_TEST((st.st_mode & 0777) == 0600u);
+    std::string text = read_file(f);
+    BOOST_TEST(text.find(kValue) == std::string::npos);
+    BOOST_TEST(text.back() == '\n');  // whole lines only
+  }
+  BOOST_TEST(!std::filesystem::exists(dir.path() / "audit.log.3"));
+}
+
+BOOST_AUTO_TEST_CASE(a_write_failure_is_reported_and_counted_and_gets_go_on) {
+  LogLines log;
+  coffer::StoreOptions options;
+  options.log = log.sink();
+  Store store = Store::from_string(policy(",\n \"audit\": {\"file\": \"/dev/full\"}"), options);
+  for (int i = 0; i < 5; ++i) BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);
+  // Reported once for the run of failures, counted for every line.
+  BOOST_TEST(log.count_containing("audit log /dev/full: cannot write") == 1u);
+  BOOST_TEST(sample(store.metrics(), "coffer_audit_write_failures_total") >= 5);
+}
+
+BOOST_AUTO_TEST_CASE(an_existing_file_readable_by_others_is_narrowed_to_0600) {
+  coffer::test::TempDir dir;
+  auto log = dir.write("audit.log", "");
+  std::filesystem::permissions(log, std::filesystem::perms(0644));
+  LogLines lines;
+  coffer::AuditLog audit({log}, lines.sink());
+  struct stat st {};
+  ::stat(log.c_str(), &st);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  BOOST_TEST(lines.count_containing("narrowed to 0600") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_audit_file_that_cannot_be_opened_fails_the_load_naming_it) {
+  try {
+    Store::from_string(policy(",\n \"audit\": {\"file\": \"/nonexistent-dir/audit.log\"}"));
+    BOOST_FAIL("expected the load to fail");
+  } catch (const coffer::Error &e) {
+    BOOST_TEST((e.code() == Code::invalid_config));
+    BOOST_TEST(std::string(e.what()).find("/nonexistent-dir/audit.log") != std::string::npos,
+               e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_audit_fields_are_named_with_line_and_column) {
+  try {
+    Store::from_string(policy(",\n \"audit\": {\"file\": \"a.log\", \"max_byte\": 10}"));
+    BOOST_FAIL("expected the load to fail");
+  } catch (const coffer::Error &e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("<string>:4:") != std::string::npos, what);
+    BOOST_TEST(what.find("max_bytes") != std::string::npos, what);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(change_notification)
+
+namespace {
+std::string two_providers(const std::string &q_value, const std::string &route) {
+  return "{\"coffer\": 1, " + coffer::test::plugin_dirs_json() +
+         ",\n \"providers\": {\"p\": {\"plugin\": \"memory\", \"config\": {\"values\": "
+         "{\"Email.SMTPPassword\": \"" +
+         kValue +
+         "\"}}},\n \"q\": {\"plugin\": \"memory\", \"config\": {\"values\": "
+         "{\"Email.SMTPPassword\": \"" +
+         q_value + "\"}}}},\n \"routes\": {\"*\": \"" + route + "\"}}";
+}
+
+struct Events {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<coffer::ChangeEvent> seen;
+  void add(const coffer::ChangeEvent &e) {
+    std::lock_guard lock(mutex);
+    seen.push_back(e);
+    changed.notify_all();
+  }
+  bool wait_for(std::size_t n, std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, limit, [&] { return seen.size() >= n; });
+  }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_switch_to_a_provider_with_another_value_is_a_change_and_same_value_is_not) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json", two_providers(kValue, "p"));
+  coffer::StoreOptions options;
+  options.subscription_refresh = std::chrono::milliseconds(100);
+  Store store = Store::open(file, options);
+  Events events;
+  auto subscription =
+      store.subscribe("Email", [&](const coffer::ChangeEvent &e) { events.add(e); });
+  store.get("Email.SMTPPassword");
+  // Same value in q: the switch is not a change.
+  dir.write("coffer.json", two_providers(kValue, "q"));
+  store.reload();
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);
+  BOOST_TEST(!events.wait_for(1, std::chrono::milliseconds(600)));
+  // Back to p, then to a q holding another value: one change, naming q.
+  dir.write("coffer.json", two_providers(kOther, "p"));
+  store.reload();
+  store.get("Email.SMTPPassword");
+  BOOST_TEST(!events.wait_for(1, std::chrono::milliseconds(400)));
+  dir.write("coffer.json", two_providers(kOther, "q"));
+  store.reload();
+  BOOST_REQUIRE(events.wait_for(1, std::chrono::seconds(10)));
+  std::lock_guard lock(events.mutex);
+  BOOST_TEST(events.seen.size() == 1u);
+  BOOST_TEST(events.seen[0].key == "Email.SMTPPassword");
+  BOOST_TEST(events.seen[0].provider == "q");
+  BOOST_TEST(events.seen[0].old_provider == "p");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
