@@ -69,6 +69,11 @@ std::optional<std::string> Arguments::value(std::string_view name) const {
   return it->second;
 }
 
+std::vector<std::string> Arguments::values(std::string_view name) const {
+  auto it = repeated.find(name);
+  return it == repeated.end() ? std::vector<std::string>{} : it->second;
+}
+
 const std::vector<OptionSpec> &global_options() {
   static const std::vector<OptionSpec> options = {
       {"--policy", "", "FILE", "the policy file (default: $COFFER_POLICY, else ./coffer.json)"},
@@ -188,10 +193,12 @@ CommandLine parse_command_line(const std::vector<std::string> &argv,
   }
   for (auto &option : pending) {
     // Options are checked against the subcommand that was finally chosen.
-    if (find_option(command->options, option.name) == nullptr)
+    const OptionSpec *spec = find_option(command->options, option.name);
+    if (spec == nullptr)
       throw UsageError(command->name,
                        "option " + option.name + " does not apply to '" + command->name + "'");
-    if (out.arguments.options.contains(option.name))
+    if (spec->repeatable) out.arguments.repeated[option.name].push_back(option.value.value_or(""));
+    if (out.arguments.options.contains(option.name) && !spec->repeatable)
       throw UsageError(command->name, "option " + option.name + " given twice");
     out.arguments.options[option.name] = option.value.value_or("");
   }

@@ -25,6 +25,7 @@ struct OptionSpec {
   std::string short_name;  // "-n", or empty
   std::string value_name;  // empty for a flag, else what the value is ("FILE")
   std::string help;
+  bool repeatable = false;  // may be given more than once (see Arguments::values)
 };
 
 // What a command was given after its name.
@@ -35,6 +36,9 @@ class Arguments {
 
   [[nodiscard]] bool has(std::string_view name) const { return options.contains(name); }
   [[nodiscard]] std::optional<std::string> value(std::string_view name) const;
+  // Every value of a repeatable option, in command-line order.
+  [[nodiscard]] std::vector<std::string> values(std::string_view name) const;
+  std::map<std::string, std::vector<std::string>, std::less<>> repeated;
 };
 
 using Handler = std::function<int(Invocation &, const Arguments &)>;

@@ -101,6 +101,45 @@ std::vector<CommandSpec> build() {
       run_plugins));
   table.push_back(command("version", "", 0, 0, {kJson}, "Show the coffer and provider ABI versions",
                           "", run_version));
+  table.push_back(command(
+      "migrate", "", 0, 0,
+      {{"--from", "", "PROVIDER", "the provider to copy from"},
+       {"--to", "", "PROVIDER", "the provider to copy to"},
+       {"--category", "", "CATEGORY", "only keys of this category (repeatable)", true},
+       {"--key", "", "KEY", "only this key (repeatable)", true},
+       {"--dry-run", "", "", "compare and report; write nothing"},
+       {"--update-policy", "", "",
+        "afterwards, route the migrated categories or keys to the target (a targeted edit of "
+        "the policy file)"},
+       kJson},
+      "Copy secrets from one provider to another, verified",
+      "Copies every key of the catalog and of what --from lists (or only the given\n"
+      "categories and keys) from provider --from to provider --to. Each key is read from\n"
+      "both; a key whose value is already equal in the target is skipped, any other is\n"
+      "written and read back. Values are compared as HMAC-SHA-256 digests under a key\n"
+      "drawn at random for the run; they are never printed, logged or written anywhere\n"
+      "but the target. A run that was interrupted (even by SIGKILL) is completed by\n"
+      "running it again; a run with nothing left to do changes nothing.\n"
+      "Statuses: copied, skipped (already equal), would_copy (--dry-run), absent (not in\n"
+      "the source), failed. A progress bar is shown on a terminal. --update-policy then\n"
+      "edits the policy file in place (comments and layout kept) so that the migrated\n"
+      "categories or keys route to the target, after checking that the edited policy\n"
+      "loads; where it cannot, it changes nothing and prints the edit to make by hand.\n"
+      "Exit status: 0 when every key is copied, equal or absent (and the policy was\n"
+      "updated if asked); 1 when any key failed or the policy could not be updated.\n",
+      run_migrate));
+  table.push_back(
+      command("watch", "KEY|CATEGORY...", 1, 64,
+              {{"--interval", "", "SECONDS",
+                "how often the watched keys are re-read (default: the policy's cache TTL)"},
+               {"--json", "", "", "print one JSON object per line"}},
+              "Print a line whenever a watched key's value changes, never the value",
+              "Watches keys or whole categories and prints, for each change, the time, the key,\n"
+              "the provider now serving it and the old and new version ids. A change is a new\n"
+              "version in the same provider, or a policy switch to a provider holding a\n"
+              "different value. The policy is reloaded when its file changes and on SIGHUP;\n"
+              "reloads are reported on standard error. Runs until SIGINT or SIGTERM.\n",
+              run_watch));
   CommandSpec db = command("db", "", 0, 0, {}, "Administer the database provider",
                            "Runs the database provider's administrative commands. The provider is\n"
                            "the policy's provider with \"plugin\": \"database\", or --provider.\n",

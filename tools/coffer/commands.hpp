@@ -30,6 +30,11 @@ int run_check(Invocation &invocation, const Arguments &arguments);
 int run_plugins(Invocation &invocation, const Arguments &arguments);
 int run_version(Invocation &invocation, const Arguments &arguments);
 
+// migrate.cpp: copies secrets between providers, verified.
+int run_migrate(Invocation &invocation, const Arguments &arguments);
+// watch.cpp: prints version changes until interrupted.
+int run_watch(Invocation &invocation, const Arguments &arguments);
+
 // db.cpp: administration of the database provider.
 int run_db(Invocation &invocation, const Arguments &arguments, std::string_view command);
 

@@ -19,13 +19,17 @@ StoreOptions Invocation::store_options() const {
 }
 
 Store Invocation::open_store() const {
+  return open_store(store_options());
+}
+
+Store Invocation::open_store(StoreOptions options) const {
   PolicyLocation where = policy_location();
   std::error_code ec;
   if (!std::filesystem::exists(where.file, ec))
     throw Error(Code::invalid_config,
                 "no policy file " + where.file.string() + " (" + where.origin +
                     "); give one with --policy FILE or the COFFER_POLICY environment variable");
-  return Store::open(where.file, store_options());
+  return Store::open(where.file, std::move(options));
 }
 
 }  // namespace coffer::cli

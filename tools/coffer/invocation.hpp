@@ -27,6 +27,7 @@ struct Invocation {
   // Opens the Store of the policy. Throws coffer::Error (invalid_config when
   // the policy file is missing, with the rule that chose it).
   [[nodiscard]] Store open_store() const;
+  [[nodiscard]] Store open_store(StoreOptions options) const;
   [[nodiscard]] StoreOptions store_options() const;
 };
 

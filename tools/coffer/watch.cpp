@@ -1,0 +1,129 @@
+// watch: prints a line whenever the value of a watched key changes (its
+// version, never the value), until interrupted. Reloads the policy when the
+// file changes and on SIGHUP.
+#include <signal.h>
+
+#include <coffer/catalog.hpp>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+#include "commands.hpp"
+#include "exit_status.hpp"
+#include "output.hpp"
+
+namespace coffer::cli {
+namespace json = boost::json;
+
+namespace {
+
+std::string utc_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string or_dash(const std::string &text) {
+  return text.empty() ? std::string("-") : text;
+}
+
+// Reports policy loads on stderr: what SIGHUP or an edit of the file did.
+class ReloadReporter : public Observer {
+ public:
+  void on_policy(const PolicyEvent &event) noexcept override {
+    if (event.loaded && event.generation <= 1) return;  // the first load is not news
+    std::lock_guard lock(mutex_);
+    if (event.loaded)
+      std::fprintf(stderr, "coffer: policy %s loaded (generation %llu)\n", event.source.c_str(),
+                   static_cast<unsigned long long>(event.generation));
+    else
+      std::fprintf(stderr, "coffer: policy reload failed, still using generation %llu: %s\n",
+                   static_cast<unsigned long long>(event.generation), event.message.c_str());
+    std::fflush(stderr);
+  }
+
+ private:
+  std::mutex mutex_;
+};
+
+}  // namespace
+
+int run_watch(Invocation &invocation, const Arguments &arguments) {
+  // Signals are taken by sigwait below, so block them before the Store
+  // starts its threads (which inherit the mask).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  StoreOptions options = invocation.store_options();
+  options.watch_policy = true;
+  options.observer = std::make_shared<ReloadReporter>();
+  if (auto interval = arguments.value("--interval")) {
+    double seconds = -1;
+    try {
+      std::size_t used = 0;
+      seconds = std::stod(*interval, &used);
+      if (used != interval->size()) seconds = -1;
+    } catch (const std::exception &) {
+      seconds = -1;
+    }
+    if (!(seconds > 0 && seconds <= 86400))
+      throw UsageError("watch", "--interval " + *interval + ": expected seconds, up to 86400");
+    options.subscription_refresh =
+        std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+  }
+  Store store = invocation.open_store(options);
+
+  bool as_json = arguments.has("--json");
+  std::mutex output;
+  std::vector<Subscription> subscriptions;
+  for (const auto &target : arguments.positionals) {
+    if (target.find('.') != std::string::npos) require_known_key(store, target);
+    subscriptions.push_back(store.subscribe(target, [&, as_json](const ChangeEvent &event) {
+      std::lock_guard lock(output);
+      std::string line;
+      if (as_json) {
+        line = json::serialize(json::object{{"time", utc_now()},
+                                            {"key", event.key},
+                                            {"provider", event.provider},
+                                            {"old_provider", event.old_provider},
+                                            {"old_version", event.old_version},
+                                            {"new_version", event.new_version}});
+      } else {
+        line = utc_now() + "  " + event.key + "  " + or_dash(event.old_provider) + ":" +
+               or_dash(event.old_version) + " -> " + event.provider + ":" +
+               or_dash(event.new_version);
+      }
+      line += '\n';
+      try {
+        write_stdout(line);
+      } catch (const Error &) {  // stdout closed: the next signal ends the command
+      }
+    }));
+  }
+  print_note("watching " + std::to_string(arguments.positionals.size()) +
+                 " target(s); a line per change; SIGHUP reloads the policy, Ctrl-C stops",
+             invocation.globals.quiet);
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal != SIGHUP) break;
+    try {
+      store.reload();
+    } catch (const Error &) {  // reported by the observer; the old policy stays
+    }
+  }
+  subscriptions.clear();
+  return exit_success;
+}
+
+}  // namespace coffer::cli
