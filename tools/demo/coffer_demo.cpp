@@ -2,13 +2,21 @@
 // each, the route that chose its providers, the provider-side name, and the
 // outcome. Never a value: only its length and version id.
 //
-// Usage: coffer-demo POLICY_FILE
+// Usage: coffer-demo [--during-switch] POLICY_FILE
+//
+// With --during-switch it first reads every key from four threads in a loop,
+// with the policy file watched, until the policy changes (an operator
+// switching a backend) and a moment after; it reports how many reads there
+// were and how many failed, then prints the table under the new policy.
 #include <coffer/store.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -17,19 +25,43 @@ std::string pad(const std::string &text, std::size_t width) {
   return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
 }
 
-}  // namespace
+// Reads `keys` from four threads until the policy generation moves past
+// `from`, then half a second more. Returns the number of failed reads.
+long read_through_a_switch(coffer::Store &store, const std::vector<std::string> &keys) {
+  const std::uint64_t from = store.generation();
+  std::atomic<bool> running{true};
+  std::atomic<long> reads{0};
+  std::atomic<long> failed{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t)
+    readers.emplace_back([&] {
+      while (running)
+        for (const auto &key : keys) {
+          coffer::Result r = store.try_get(key);
+          ++reads;
+          if (!r.ok()) ++failed;
+        }
+    });
+  auto limit = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (store.generation() == from && std::chrono::steady_clock::now() < limit)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  running = false;
+  for (auto &t : readers) t.join();
+  std::cout << "during the switch: " << reads.load() << " reads from 4 threads, " << failed.load()
+            << " failed; policy generation " << from << " -> " << store.generation() << "\n\n";
+  return failed.load();
+}
 
-int main(int argc, char **argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s POLICY_FILE\n", argv[0]);
-    return 2;
-  }
-  try {
+int run(const char *policy, bool during_switch) {
+  {
     coffer::StoreOptions options;
     options.caller = "coffer-demo";
-    coffer::Store store = coffer::Store::open(argv[1], options);
+    options.watch_policy = during_switch;
+    coffer::Store store = coffer::Store::open(policy, options);
     std::vector<std::string> keys;
     for (const auto &entry : store.catalog().entries()) keys.push_back(entry.key);
+    long failed_during_switch = during_switch ? read_through_a_switch(store, keys) : 0;
 
     // Resolve all keys concurrently, as a host would at start-up.
     std::vector<coffer::Result> results = store.get_many(keys);
@@ -72,7 +104,20 @@ int main(int argc, char **argv) {
       std::cout << pad(row.key, w[0]) << pad(row.rule, w[1]) << pad(row.provider, w[2])
                 << pad(row.name, w[3]) << row.outcome << "\n";
     std::cout << resolved << " of " << keys.size() << " keys resolved\n";
-    return resolved == keys.size() ? 0 : 1;
+    return resolved == keys.size() && failed_during_switch == 0 ? 0 : 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  bool during_switch = argc == 3 && std::string(argv[1]) == "--during-switch";
+  if (argc != 2 && !during_switch) {
+    std::fprintf(stderr, "usage: %s [--during-switch] POLICY_FILE\n", argv[0]);
+    return 2;
+  }
+  try {
+    return run(argv[argc - 1], during_switch);
   } catch (const coffer::Error &e) {
     std::fprintf(stderr, "coffer-demo: %s\n", e.what());
     return 2;
