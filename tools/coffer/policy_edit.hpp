@@ -5,10 +5,12 @@
 #ifndef COFFER_CLI_POLICY_EDIT_HPP
 #define COFFER_CLI_POLICY_EDIT_HPP
 
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
+
+// Callers write the edited text back with replace_file_atomically.
+#include "atomic_file.hpp"
 
 namespace coffer::cli {
 
@@ -46,17 +48,6 @@ struct PolicyEdit {
 // problems in the text or the changes (std::bad_alloc aside).
 PolicyEdit edit_routes(std::string_view source_name, std::string_view text,
                        const std::vector<RouteChange> &changes);
-
-// Replaces the regular file `path` with `text` so that a reader sees the old
-// content or the new, never a mix: a temporary file in the same directory
-// (created O_CREAT|O_EXCL) gets the permission bits of `path` and, when the
-// process may, its owner and group; it is written, fsynced and renamed over
-// `path`, then the directory is fsynced. Blocks on the file system. Throws
-// std::runtime_error naming the file when `path` is a symbolic link (e.g. a
-// Kubernetes ConfigMap mount, where the edit belongs in the ConfigMap), is not
-// a regular file, or any step fails; the temporary file is removed then and
-// `path` is left as it was.
-void replace_file_atomically(const std::filesystem::path &path, std::string_view text);
 
 }  // namespace coffer::cli
 
