@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 namespace coffer::detail {
 
 struct Cache::Flight {
@@ -10,6 +12,7 @@ struct Cache::Flight {
 
 struct Cache::Entry {
   Shard *shard = nullptr;
+  std::atomic<Published *> published{nullptr};  // owned; read by lock-free hits
   Secret value;
   bool has_value = false;
   Clock::time_point fresh_until{};
@@ -36,7 +39,25 @@ Cache::Cache() {
   for (auto &shard : shards_) shard = std::make_unique<Shard>();
 }
 
-Cache::~Cache() = default;
+// No reader can be inside this cache any more (its instance is closing), so
+// what is still published goes at once.
+Cache::~Cache() {
+  for (auto &shard : shards_)
+    for (auto &[key, entry] : shard->entries) delete entry.published.exchange(nullptr);
+}
+
+void Cache::enable_lock_free_hits(Reclaim reclaim) {
+  reclaim_ = std::move(reclaim);
+}
+
+std::unique_ptr<Cache::Published> Cache::publish(Entry &entry, std::unique_ptr<Published> value) {
+  return std::unique_ptr<Published>(entry.published.exchange(value.release()));
+}
+
+void Cache::reclaim(std::vector<std::unique_ptr<Published>> retired) {
+  retired.erase(std::remove(retired.begin(), retired.end(), nullptr), retired.end());
+  if (!retired.empty() && reclaim_) reclaim_(std::move(retired));
+}
 
 void Cache::configure(const CacheSettings &settings) {
   ttl_ms_ = settings.ttl.count();
@@ -70,13 +91,18 @@ Cache::Entry *Cache::entry(std::string_view key) {
   Shard &shard = shard_of(key);
   std::unique_lock lock(shard.mutex);
   auto it = shard.entries.find(key);
-  if (it == shard.entries.end()) it = shard.entries.emplace(std::string(key), Entry{}).first;
+  if (it == shard.entries.end()) it = shard.entries.try_emplace(std::string(key)).first;
   if (it->second.shard == nullptr) it->second.shard = &shard;
   return &it->second;
 }
 
 std::optional<Secret> Cache::peek(Entry *entry, bool *negative, bool *refresh) {
   auto now = coarse_now();
+  // The common case: a published value, not yet due for refresh. No lock,
+  // no write to memory other threads read.
+  if (const Published *p = entry->published.load(std::memory_order_acquire);
+      p != nullptr && now < p->refresh_at)
+    return p->value.clone();
   std::shared_lock lock(entry->shard->mutex);
   Entry &e = *entry;
   if (e.has_value && now < e.fresh_until) {
@@ -146,6 +172,7 @@ void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &
   std::vector<Answer> waiters;
   bool stale = false;
   Secret served;
+  std::vector<std::unique_ptr<Published>> retired;
   {
     std::unique_lock lock(shard.mutex);
     Entry &e = shard.entries[cache_key];
@@ -162,8 +189,12 @@ void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &
                          ? e.fresh_until - std::chrono::milliseconds(refresh_ahead_ms_.load())
                          : Clock::time_point::min();
       e.stale_until = now + ttl + std::chrono::milliseconds(stale_ms_.load());
+      std::unique_ptr<Published> fresh;
+      if (reclaim_ && ttl.count() > 0) fresh.reset(new Published{value.clone(), e.refresh_at});
+      retired.push_back(publish(e, std::move(fresh)));
       served = std::move(value);
     } else if (code == Code::not_found) {
+      retired.push_back(publish(e, nullptr));
       e.value.clear();
       e.has_value = false;
       e.negative = negative_ms_.load() > 0;
@@ -173,6 +204,7 @@ void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &
       served = e.value.clone();
     }
   }
+  reclaim(std::move(retired));
   for (std::size_t i = 0; i < waiters.size(); ++i) {
     CacheAnswer a;
     a.shared = i > 0;
@@ -191,28 +223,34 @@ void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &
 
 void Cache::invalidate(const std::string &key) {
   // Entries are reset, never erased: snapshots hold pointers to them.
+  std::vector<std::unique_ptr<Published>> retired;
   for (auto &shard : shards_) {
     std::unique_lock lock(shard->mutex);
     for (auto &[k, e] : shard->entries) {
       bool match = k == key || (k.size() > key.size() && k.compare(0, key.size(), key) == 0 &&
                                 k[key.size()] == '\n');
       if (!match) continue;
+      retired.push_back(publish(e, nullptr));
       e.has_value = false;
       e.value.clear();
       e.negative = false;
     }
   }
+  reclaim(std::move(retired));
 }
 
 void Cache::clear() {
+  std::vector<std::unique_ptr<Published>> retired;
   for (auto &shard : shards_) {
     std::unique_lock lock(shard->mutex);
     for (auto &[k, e] : shard->entries) {
+      retired.push_back(publish(e, nullptr));
       e.has_value = false;
       e.value.clear();
       e.negative = false;
     }
   }
+  reclaim(std::move(retired));
 }
 
 }  // namespace coffer::detail

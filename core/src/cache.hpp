@@ -47,6 +47,16 @@ class Cache {
   Cache();
   ~Cache();
 
+  // A value published for lock-free hits: immutable once published.
+  struct Published {
+    Secret value;
+    Clock::time_point refresh_at;  // served lock-free only before this
+  };
+  // Frees published values that were replaced, once no lock-free reader can
+  // still see them. Without one, hits always take the shard's lock.
+  using Reclaim = std::function<void(std::vector<std::unique_ptr<Published>>)>;
+  void enable_lock_free_hits(Reclaim reclaim);
+
   void configure(const CacheSettings &settings);
 
   // Serves `key` from the cache or through `fetch`. `version` non-empty
@@ -63,7 +73,9 @@ class Cache {
 
   // A fresh value, without fetching; nullopt when there is none. Sets
   // *negative when a recent not-found is remembered. Sets *refresh when the
-  // caller should start a background refresh (get with bypass).
+  // caller should start a background refresh (get with bypass). With
+  // lock-free hits enabled, the caller must be inside a read section of the
+  // domain whose synchronize() the Reclaim function waits for.
   static std::optional<Secret> peek(Entry *entry, bool *negative, bool *refresh);
 
   // Forgets a key (all its versions), e.g. after a put.
@@ -80,6 +92,12 @@ class Cache {
   void finish(const std::string &cache_key, const std::shared_ptr<Flight> &flight, Code code,
               const std::string &message, Secret value);
 
+  // Publishes `value` (or nothing) for lock-free hits; returns the value it
+  // replaces, to be reclaimed. Under the entry's shard lock.
+  std::unique_ptr<Published> publish(Entry &entry, std::unique_ptr<Published> value);
+  void reclaim(std::vector<std::unique_ptr<Published>> retired);
+
+  Reclaim reclaim_;
   std::array<std::unique_ptr<Shard>, 16> shards_;
   std::atomic<std::int64_t> ttl_ms_{300000};
   std::atomic<std::int64_t> refresh_ahead_ms_{30000};

@@ -11,7 +11,9 @@ namespace {
 // The stripe a thread bumps: threads spread over the stripes, and a thread
 // keeps its stripe so that its counter line stays in its own cache.
 std::size_t stripe_of_this_thread(std::size_t stripes) {
-  thread_local const std::size_t index = std::hash<std::thread::id>{}(std::this_thread::get_id());
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t index __attribute__((tls_model("initial-exec"))) =
+      next.fetch_add(1, std::memory_order_relaxed);
   return index % stripes;
 }
 

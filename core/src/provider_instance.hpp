@@ -19,6 +19,7 @@
 #include "metrics.hpp"
 #include "plugin_library.hpp"
 #include "policy.hpp"
+#include "read_domain.hpp"
 #include "tracker.hpp"
 #include "worker.hpp"
 
@@ -34,12 +35,14 @@ class ProviderInstance {
       std::function<void(Code, std::vector<ListEntry> entries, const std::string &message)>;
 
   // Opens an instance; throws Error naming the provider. `worker`,
-  // `tracker` and `metrics` must outlive the instance.
+  // `tracker`, `metrics` and `readers` must outlive the instance. Cache hits
+  // are served lock-free inside read sections of `readers`.
   static std::shared_ptr<ProviderInstance> open(std::shared_ptr<PluginLibrary> library,
                                                 const ProviderSpec &spec,
                                                 const std::filesystem::path &base_directory,
                                                 const Logger &logger, Worker &worker,
-                                                Tracker &tracker, Metrics &metrics);
+                                                Tracker &tracker, Metrics &metrics,
+                                                ReadDomain &readers);
   ~ProviderInstance();
   ProviderInstance(const ProviderInstance &) = delete;
   ProviderInstance &operator=(const ProviderInstance &) = delete;

@@ -131,8 +131,9 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
         }
         context.libraries[library_key] = library;
       }
-      instance = ProviderInstance::open(library, spec, policy.base_directory, context.logger,
-                                        context.worker, context.tracker, context.metrics);
+      instance =
+          ProviderInstance::open(library, spec, policy.base_directory, context.logger,
+                                 context.worker, context.tracker, context.metrics, context.readers);
       context.logger.debug("opened provider '" + spec.name + "' (plugin " + spec.plugin + ", " +
                            file.string() + ")");
     }

@@ -20,6 +20,7 @@
 #include "plugin_library.hpp"
 #include "policy.hpp"
 #include "provider_instance.hpp"
+#include "read_domain.hpp"
 
 namespace coffer::detail {
 
@@ -67,6 +68,7 @@ struct SnapshotContext {
   Worker &worker;
   Tracker &tracker;
   Metrics &metrics;
+  ReadDomain &readers;
   // Loaded libraries by file, shared across snapshots; guarded by the caller.
   std::map<std::string, std::shared_ptr<PluginLibrary>> &libraries;
 };

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <future>
 #include <sstream>
 
@@ -176,30 +177,10 @@ void Store::Impl::load() {
     detail::Policy policy =
         file_ ? detail::read_policy(*file_) : detail::parse_policy(source, text_, base_directory_);
     auto previous = current();
-    detail::SnapshotContext context{options_, logger_, *worker_, tracker_, metrics_, libraries_};
+    detail::SnapshotContext context{options_, logger_,  *worker_,  tracker_,
+                                    metrics_, readers_, libraries_};
     auto fresh = detail::build_snapshot(std::move(policy), context, previous.get(), next);
-    // Probe the providers: one that says its configuration is wrong fails
-    // the load; one that is merely unreachable is reported and kept.
-    for (const auto &instance : fresh->instances) {
-      bool reused = false;
-      if (previous)
-        for (const auto &old : previous->instances) reused = reused || old == instance;
-      if (reused || !instance->can(COFFER_CAP_HEALTH)) continue;
-      auto waiter = std::make_shared<Waiter<std::pair<Code, std::string>>>();
-      instance->health([waiter](Code c, const std::string &, const std::string &m) {
-        waiter->promise.set_value({c, m});
-      });
-      if (waiter->future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-        logger_.warning("provider '" + instance->name() + "' did not answer its health check");
-        continue;
-      }
-      auto [code, message] = waiter->future.get();
-      if (code == Code::invalid_config)
-        throw Error(code, "provider '" + instance->name() + "': " + message);
-      if (code != Code::ok)
-        logger_.warning("provider '" + instance->name() + "' health: " +
-                        std::string(to_string(code)) + (message.empty() ? "" : ": " + message));
-    }
+    probe_health(*fresh, previous.get());
     set_current(fresh);
     fast_.store(fresh.get(), std::memory_order_seq_cst);
     readers_.synchronize();  // no cache-hit reader still looks at `previous`
@@ -234,6 +215,48 @@ void Store::Impl::load() {
     throw;
   }
   if (!subscriptions_->empty()) worker_->post([this] { refresh_subscribed(); });
+}
+
+// Asks every newly opened provider for its health, all at once, and waits a
+// short while: a provider that quickly says its configuration is wrong fails
+// the load; an answer that takes longer (a backend that is slow or
+// unreachable) is only logged when it comes, so that opening a Store never
+// waits on the network.
+void Store::Impl::probe_health(const Snapshot &fresh, const Snapshot *previous) {
+  struct Probes {
+    std::mutex mutex;
+    std::condition_variable answered;
+    std::size_t pending = 0;
+    bool waiting = true;
+    std::optional<Error> failure;
+  };
+  auto probes = std::make_shared<Probes>();
+  std::vector<ProviderInstance *> asked;
+  for (const auto &instance : fresh.instances) {
+    bool reused = false;
+    if (previous != nullptr)
+      for (const auto &old : previous->instances) reused = reused || old == instance;
+    if (!reused && instance->can(COFFER_CAP_HEALTH)) asked.push_back(instance.get());
+  }
+  probes->pending = asked.size();
+  for (ProviderInstance *instance : asked) {
+    std::string name = instance->name();
+    instance->health([this, probes, name](Code code, const std::string &, const std::string &m) {
+      std::lock_guard lock(probes->mutex);
+      --probes->pending;
+      if (code == Code::invalid_config && probes->waiting && !probes->failure)
+        probes->failure = Error(code, "provider '" + name + "': " + m);
+      else if (code != Code::ok)
+        logger_.log(code == Code::invalid_config ? LogLevel::error : LogLevel::warning,
+                    "provider '" + name + "' health: " + std::string(to_string(code)) +
+                        (m.empty() ? "" : ": " + m));
+      probes->answered.notify_all();
+    });
+  }
+  std::unique_lock lock(probes->mutex);
+  probes->answered.wait_for(lock, kHealthProbeWait, [&] { return probes->pending == 0; });
+  probes->waiting = false;
+  if (probes->failure) throw *probes->failure;
 }
 
 void Store::Impl::report_policy(const Snapshot *snapshot, const PolicyEvent &event) {
@@ -305,6 +328,13 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
   op->start = Clock::now();
   op->store = this;
   op->snapshot = current();
+  if (!op->snapshot) {  // the Store is shutting down
+    Result r;
+    r.code = Code::unavailable;
+    r.message = "the Store is closing";
+    handler(std::move(r));
+    return;
+  }
   op->resolution = op->snapshot->resolve(key);
   op->key = key;
   op->version = std::string(options.version);
@@ -324,6 +354,9 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
 }
 
 void Store::Impl::refresh_subscribed() {
+  // Held before closing_ is read: shutdown() sets closing_ and then waits for
+  // every hold, so either it waits for this refresh or the refresh sees it.
+  auto hold = tracker_.hold();
   if (closing_) return;
   auto snap = current();
   if (!snap) return;
@@ -361,6 +394,7 @@ void Store::Impl::schedule_refresh() {
 }
 
 void Store::Impl::watch_tick() {
+  auto hold = tracker_.hold();  // see refresh_subscribed()
   if (closing_ || !file_) return;
   auto now = stamp_of(*file_);
   if (!now) return;  // between an editor's delete and create: wait for the next event

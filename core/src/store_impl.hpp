@@ -32,6 +32,9 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
 
   // Loads the policy and swaps it in; throws and keeps the old one on failure.
   void load();
+  // How long a load waits for the health of the providers it opened.
+  static constexpr std::chrono::milliseconds kHealthProbeWait{10};
+  void probe_health(const detail::Snapshot &fresh, const detail::Snapshot *previous);
   std::shared_ptr<detail::Snapshot> snapshot() const;
 
   void get_async(const std::string &key, std::function<void(Result)> handler,

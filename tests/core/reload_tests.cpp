@@ -4,6 +4,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "test_policy.hpp"
@@ -196,6 +198,54 @@ BOOST_AUTO_TEST_CASE(a_configmap_style_symlink_swap_is_seen) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   BOOST_TEST(store.generation() == 2u);
   BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "second");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(health_at_load)
+
+namespace {
+std::string with_health(const std::string &health, int delay_ms) {
+  return "{\"coffer\": 1, " + coffer::test::plugin_dirs_json() +
+         ", \"providers\": {\"p\": {\"plugin\": \"memory\", \"config\": {\"values\": "
+         "{\"Email.SMTPPassword\": \"v\"}, \"health\": \"" +
+         health + "\", \"health_delay_ms\": " + std::to_string(delay_ms) +
+         "}}}, \"routes\": {\"*\": \"p\"}}";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_provider_that_promptly_reports_a_configuration_error_fails_the_load) {
+  try {
+    Store::from_string(with_health("invalid_config", 0));
+    BOOST_FAIL("expected the load to fail");
+  } catch (const coffer::Error &e) {
+    BOOST_TEST((e.code() == Code::invalid_config));
+    BOOST_TEST(std::string(e.what()).find("provider 'p'") != std::string::npos, e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_health_check_does_not_hold_up_the_load_and_is_logged_when_it_answers) {
+  std::mutex mutex;
+  std::condition_variable logged;
+  std::vector<std::string> lines;
+  coffer::StoreOptions options;
+  options.log = [&](coffer::LogLevel, std::string_view line) {
+    std::lock_guard lock(mutex);
+    lines.emplace_back(line);
+    logged.notify_all();
+  };
+  // The provider answers its health check 3 s late; the Store is open and
+  // serving long before.
+  Store store = Store::from_string(with_health("unavailable", 3000), options);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "v");
+  {
+    std::lock_guard lock(mutex);
+    BOOST_TEST(lines.empty());
+  }
+  std::unique_lock lock(mutex);
+  BOOST_TEST(logged.wait_for(lock, std::chrono::seconds(30), [&] { return !lines.empty(); }));
+  BOOST_TEST(lines.front().find("provider 'p' health: unavailable") != std::string::npos,
+             lines.front());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,6 @@
 // A provider that keeps secrets in memory, for the core's tests and benchmarks.
-// Config: {"values": {KEY: VALUE}, "delay_ms": N, "fail": {KEY: STATUS}}
+// Config: {"values": {KEY: VALUE}, "delay_ms": N, "fail": {KEY: STATUS},
+//          "health": STATUS, "health_delay_ms": N}
 // With delay_ms > 0 it answers from its own thread after the delay (an
 // asynchronous provider); otherwise before get() returns.
 // Admin commands: "stats" -> {"gets": N, "puts": N}; "fail" {"key", "status"}
@@ -55,6 +56,10 @@ class MemoryProvider final : public Provider {
       } else if (field == "fail") {
         for (const auto &v : member.value().as_object())
           failures_[std::string(v.key())] = status_named(std::string(v.value().as_string()));
+      } else if (field == "health") {
+        health_ = status_named(std::string(member.value().as_string()));
+      } else if (field == "health_delay_ms") {
+        health_delay_ms_ = static_cast<int>(member.value().to_number<int64_t>());
       } else if (field == "refuse_open") {
         throw Error(COFFER_STATUS_INVALID_CONFIG, "config.refuse_open: refusing as asked");
       } else {
@@ -111,6 +116,17 @@ class MemoryProvider final : public Provider {
     }
     auto shared = std::make_shared<GetCompletion>(std::move(done));
     enqueue(std::chrono::steady_clock::now() + std::chrono::milliseconds(delay),
+            [answer, shared]() mutable { answer(*shared); });
+  }
+
+  void health(DoneCompletion &&done) override {
+    auto answer = [status = health_](DoneCompletion &d) {
+      if (status == COFFER_STATUS_OK) return d.succeed();
+      d.fail(status, "unhealthy as configured");
+    };
+    if (health_delay_ms_ <= 0) return answer(done);
+    auto shared = std::make_shared<DoneCompletion>(std::move(done));
+    enqueue(std::chrono::steady_clock::now() + std::chrono::milliseconds(health_delay_ms_),
             [answer, shared]() mutable { answer(*shared); });
   }
 
@@ -218,6 +234,8 @@ class MemoryProvider final : public Provider {
   std::map<std::string, std::vector<Version>> values_;
   std::map<std::string, coffer_status> failures_;
   int delay_ms_ = 0;
+  coffer_status health_ = COFFER_STATUS_OK;
+  int health_delay_ms_ = 0;
   int64_t gets_ = 0;
   int64_t puts_ = 0;
   int64_t counter_ = 0;
