@@ -228,7 +228,10 @@ class HttpClient::Impl {
     SSL_CTX *context = tls_.native_handle();
     SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
     tls_.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-    SSL_CTX_set_cert_store(context, make_trust_store(options_.ca_file));  // takes ownership
+    // The trust store (the system bundle: a hundred and more certificates to
+    // parse) is built before the first connection, not here, so that opening
+    // a provider stays cheap; a bad ca_file is still refused at once.
+    if (!options_.ca_file.empty()) check_ca_file(options_.ca_file);
     SSL_CTX_set_session_cache_mode(context,
                                    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(context, &SessionSlot::keep);
@@ -237,8 +240,17 @@ class HttpClient::Impl {
 
   ~Impl() { shutdown(); }
 
+ private:
+  bool trust_loaded_ = false;
+
+ public:
   asio::awaitable<HttpResult> send(const HttpRequest &request, Deadline deadline) {
     if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
+    if (!trust_loaded_) {  // on the io_context's one thread: no race
+      SSL_CTX_set_cert_store(tls_.native_handle(),
+                             make_trust_store(options_.ca_file));  // takes ownership
+      trust_loaded_ = true;
+    }
     auto verb = verb_for(request.method);
     if (!verb) co_return failure(TransportError::protocol, "unknown method " + request.method);
     const Endpoint &endpoint = request.url.endpoint;

@@ -102,4 +102,17 @@ X509_STORE *make_trust_store(const std::string &ca_file) {
   return store;
 }
 
+void check_ca_file(const std::string &ca_file) {
+  X509_STORE *store = X509_STORE_new();
+  if (store == nullptr) throw coffer::provider::Error(COFFER_STATUS_INTERNAL, "out of memory");
+  if (X509_STORE_load_file(store, ca_file.c_str()) != 1) {
+    std::string reason = openssl_error();
+    X509_STORE_free(store);
+    throw coffer::provider::Error(
+        COFFER_STATUS_INVALID_CONFIG,
+        "field 'ca_file': cannot load '" + ca_file + "' as PEM certificates: " + reason);
+  }
+  X509_STORE_free(store);
+}
+
 }  // namespace coffer::azure

@@ -18,6 +18,10 @@ namespace coffer::azure {
 // (COFFER_STATUS_INVALID_CONFIG) when `ca_file` cannot be loaded.
 X509_STORE *make_trust_store(const std::string &ca_file);
 
+// Throws Error(INVALID_CONFIG) naming `ca_file` when it cannot be loaded as
+// PEM certificates; reads nothing else (cheap, for open()).
+void check_ca_file(const std::string &ca_file);
+
 }  // namespace coffer::azure
 
 #endif  // COFFER_AZURE_TRUST_STORE_HPP
