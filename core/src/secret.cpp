@@ -23,27 +23,6 @@ Secret Secret::copy_of(std::span<const unsigned char> bytes, std::string version
   return secret;
 }
 
-Secret::Secret(Secret &&other) noexcept
-    : data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)),
-      capacity_(std::exchange(other.capacity_, 0)),
-      version_(std::move(other.version_)) {}
-
-Secret &Secret::operator=(Secret &&other) noexcept {
-  if (this != &other) {
-    clear();
-    data_ = std::exchange(other.data_, nullptr);
-    size_ = std::exchange(other.size_, 0);
-    capacity_ = std::exchange(other.capacity_, 0);
-    version_ = std::move(other.version_);
-  }
-  return *this;
-}
-
-Secret::~Secret() {
-  clear();
-}
-
 Secret Secret::clone() const {
   return copy_of(bytes(), version_);
 }

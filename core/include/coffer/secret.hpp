@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace coffer {
 
@@ -27,11 +28,28 @@ class Secret {
   static Secret copy_of(std::string_view bytes, std::string version = {});
   static Secret copy_of(std::span<const unsigned char> bytes, std::string version = {});
 
-  Secret(Secret &&other) noexcept;
-  Secret &operator=(Secret &&other) noexcept;
+  // Moves hand over the protected block; the source is left empty. Inline,
+  // as they sit on every cache hit.
+  Secret(Secret &&other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)),
+        version_(std::move(other.version_)) {}
+  Secret &operator=(Secret &&other) noexcept {
+    if (this != &other) {
+      if (data_ != nullptr) clear();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      capacity_ = std::exchange(other.capacity_, 0);
+      version_ = std::move(other.version_);
+    }
+    return *this;
+  }
   Secret(const Secret &) = delete;
   Secret &operator=(const Secret &) = delete;
-  ~Secret();
+  ~Secret() {
+    if (data_ != nullptr) clear();
+  }
 
   // An explicit copy, into new protected memory.
   [[nodiscard]] Secret clone() const;
