@@ -83,6 +83,19 @@ double best_of(int threads, long n, Op op) {
   return best;
 }
 
+// The floor and ours in alternating rounds, so that both see the same
+// machine; the best round of each.
+template <class Floor, class Ours>
+std::pair<double, double> best_alternating(int threads, long n, Floor floor, Ours ours) {
+  double best_floor = 1e18;
+  double best_ours = 1e18;
+  for (int round = 0; round < 7; ++round) {
+    best_floor = std::min(best_floor, measure(threads, n, floor));
+    best_ours = std::min(best_ours, measure(threads, n, ours));
+  }
+  return {best_floor, best_ours};
+}
+
 void row(const char *what, double ours, double floor, const char *target) {
   std::printf("%-44s %10.1f ns/op %12.0f ops/s | floor %8.1f ns/op | ratio %5.2fx | %s\n", what,
               ours, 1e9 / ours, floor, ours / floor, target);
@@ -109,16 +122,18 @@ void bench_cached_get() {
   for (const auto &k : keys()) (void)store.get(k);  // warm the cache
   const long n = iterations(2'000'000);
   for (int threads : {1, 2}) {
-    double floor = best_of(threads, n, [&](long i) {
-      const std::string &k = keys()[static_cast<std::size_t>(i) % keys().size()];
-      std::string copy = map.find(k)->second;
-      asm volatile("" : : "r"(copy.data()) : "memory");
-    });
-    double ours = best_of(threads, n, [&](long i) {
-      const std::string &k = keys()[static_cast<std::size_t>(i) % keys().size()];
-      coffer::Secret s = store.get(k);
-      asm volatile("" : : "r"(s.reveal().data()) : "memory");
-    });
+    auto [floor, ours] = best_alternating(
+        threads, n,
+        [&](long i) {
+          const std::string &k = keys()[static_cast<std::size_t>(i) % keys().size()];
+          std::string copy = map.find(k)->second;
+          asm volatile("" : : "r"(copy.data()) : "memory");
+        },
+        [&](long i) {
+          const std::string &k = keys()[static_cast<std::size_t>(i) % keys().size()];
+          coffer::Secret s = store.get(k);
+          asm volatile("" : : "r"(s.reveal().data()) : "memory");
+        });
     std::string label =
         "cached get, " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "");
     row(label.c_str(), ours, floor, "target <= 3.00x");
