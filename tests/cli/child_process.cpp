@@ -74,7 +74,8 @@ ChildProcess::ChildProcess(const std::string &program, const SpawnOptions &optio
     // Only async-signal-safe calls between fork and exec.
     if (options.detach_from_terminal) ::setsid();
     if (!options.directory.empty() && ::chdir(options.directory.c_str()) != 0) ::_exit(126);
-    if (::dup2(input, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) ::_exit(126);
+    int error_output = options.stderr_fd ? *options.stderr_fd : err[1];
+    if (::dup2(input, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(error_output, 2) < 0) ::_exit(126);
     ::signal(SIGPIPE, SIG_DFL);
     ::execve(program.c_str(), argv.data(), envp.data());
     ::_exit(127);
@@ -85,6 +86,8 @@ ChildProcess::ChildProcess(const std::string &program, const SpawnOptions &optio
   stdin_ = in[1];
   stdout_ = out[0];
   stderr_ = err[0];
+  // With standard error elsewhere, the pipe's write end is closed: reading
+  // it ends at once.
 }
 
 ChildProcess::~ChildProcess() {

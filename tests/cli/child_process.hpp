@@ -19,6 +19,7 @@ struct SpawnOptions {
   std::map<std::string, std::optional<std::string>> environment;
   std::string directory;              // the working directory; empty: the current one
   std::optional<int> stdin_fd;        // a descriptor to use as standard input instead of a pipe
+  std::optional<int> stderr_fd;       // a descriptor to use as standard error instead of a pipe
   bool detach_from_terminal = false;  // setsid() in the child: no controlling terminal
 };
 

@@ -1,12 +1,16 @@
 // `coffer migrate` killed with SIGKILL at random points, then run again: a
 // complete, verified copy every time, in both Key Vault layouts, and nothing
 // half-written in the vault in between.
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "switch_fixture.hpp"
@@ -152,4 +156,59 @@ BOOST_AUTO_TEST_CASE(a_key_the_target_cannot_take_fails_with_a_non_zero_exit) {
   BOOST_TEST(summary.at("keys").as_array()[0].at("status").as_string() == "failed");
   BOOST_TEST(!summary.at("policy").at("updated").as_bool());
   BOOST_TEST(run.out.find("VAL-") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_terminal_gets_a_progress_bar_and_json_output_none) {
+  SwitchWorld world;
+  world.seed_database({{"VCS.GithubAdminPAT", secret_value_for("VCS.GithubAdminPAT")},
+                       {"Email.SMTPPassword", secret_value_for("Email.SMTPPassword")}});
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  BOOST_TEST_REQUIRE(master >= 0);
+  BOOST_TEST_REQUIRE(::grantpt(master) == 0);
+  BOOST_TEST_REQUIRE(::unlockpt(master) == 0);
+  int terminal = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+  BOOST_TEST_REQUIRE(terminal >= 0);
+  auto spawn = world.spawn_options({"migrate", "--from", "db", "--to", "vault"});
+  spawn.stderr_fd = terminal;
+  coffer::test::ProcessResult result;
+  {
+    coffer::test::ChildProcess child(coffer::test::cli_program(), spawn);
+    ::close(terminal);
+    result = child.finish();
+  }
+  ::fcntl(master, F_SETFL, O_NONBLOCK);
+  std::string screen;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(master, buffer, sizeof buffer)) > 0;)
+    screen.append(buffer, static_cast<std::size_t>(n));
+  ::close(master);
+  BOOST_TEST(result.status == 0, result.out);
+  // keys done / total and the category being copied, redrawn in place.
+  BOOST_TEST(screen.find("migrate [") != std::string::npos, screen);
+  BOOST_TEST(screen.find("VCS") != std::string::npos, screen);
+  BOOST_TEST(screen.find("] 30/30") != std::string::npos, screen);  // the 30 catalog keys
+  BOOST_TEST(screen.find("VAL-") == std::string::npos);
+  // Not on a terminal (a pipe): no bar.
+  auto piped = world.run({"migrate", "--from", "db", "--to", "vault"});
+  BOOST_TEST(piped.err.find("migrate [") == std::string::npos, piped.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_policy_that_cannot_be_edited_is_left_alone_and_the_edit_is_printed) {
+  SwitchWorld world;
+  world.seed_database({{"VCS.GithubAdminPAT", secret_value_for("VCS.GithubAdminPAT")}});
+  // A ConfigMap-style mount: the policy file is a symbolic link.
+  auto real = world.dir() / "real-policy.json";
+  std::filesystem::rename(world.policy_file(), real);
+  std::filesystem::create_symlink(real, world.policy_file());
+  std::string before = coffer::test::slurp(real);
+  auto run = world.run(
+      {"migrate", "--from", "db", "--to", "vault", "--category", "VCS", "--update-policy"});
+  BOOST_TEST(run.status == 1, run.err);
+  BOOST_TEST(run.err.find("the policy was not changed") != std::string::npos, run.err);
+  BOOST_TEST(run.err.find("Make this change by hand") != std::string::npos, run.err);
+  BOOST_TEST(run.err.find("vault") != std::string::npos, run.err);
+  BOOST_TEST(coffer::test::slurp(real) == before);
+  BOOST_TEST(std::filesystem::is_symlink(world.policy_file()));
+  // The copy itself was made and verified.
+  BOOST_TEST(std::regex_search(run.out, std::regex("\nVCS\\.GithubAdminPAT +copied")), run.out);
 }
