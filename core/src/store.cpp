@@ -200,6 +200,9 @@ void Store::Impl::load() {
     event.source = source;
     event.generation = next;
     report_policy(fresh.get(), event);
+    // A policy that drops or moves the audit log is recorded in the old one too.
+    if (previous && previous->audit && previous->audit != fresh->audit)
+      previous->audit->on_policy(event);
   } catch (const Error &e) {
     auto current = generation_.load();
     if (current > 0)

@@ -322,3 +322,25 @@ BOOST_AUTO_TEST_CASE(a_switch_to_a_provider_with_another_value_is_a_change_and_s
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(audit_reload)
+
+BOOST_AUTO_TEST_CASE(a_reload_that_drops_the_audit_log_is_recorded_in_it) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json", policy(",\n \"audit\": {\"file\": \"audit.log\"}"));
+  Store store = Store::open(file);
+  store.get("Email.SMTPPassword");
+  dir.write("coffer.json", policy());
+  store.reload();
+  store.get("Email.SMTPPassword");
+  std::string text = read_file(dir.path() / "audit.log");
+  std::vector<boost::json::object> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(boost::json::parse(line).as_object());
+  BOOST_REQUIRE(lines.size() == 3u);  // load, get, the reload that turned it off
+  BOOST_TEST(lines[2].at("operation").as_string() == "policy_load");
+  BOOST_TEST(lines[2].at("generation").as_int64() == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -88,8 +88,12 @@ void replace_file_atomically(const std::filesystem::path &path, std::string_view
     ::unlink(name.c_str());
     throw;
   }
-  // Without this the rename itself might not survive a crash.
-  if (::fsync(directory_fd.get()) != 0) fail(path, "sync its directory", errno);
+  // Without this the rename itself might not survive a crash. The file is
+  // replaced by now, so a failure here is reported, not thrown: saying the
+  // file was left alone would be wrong.
+  if (::fsync(directory_fd.get()) != 0)
+    std::fprintf(stderr, "coffer: warning: replaced '%s' but could not sync its directory: %s\n",
+                 path.c_str(), std::generic_category().message(errno).c_str());
 }
 
 }  // namespace coffer::cli
