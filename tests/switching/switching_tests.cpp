@@ -234,3 +234,25 @@ BOOST_AUTO_TEST_CASE(coffer_watch_prints_changes_and_reloads_on_sighup) {
   BOOST_TEST(result.out.find("-> vault:" + version) != std::string::npos, result.out);
   BOOST_TEST(result.out.find("VAL-") == std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(the_vault_provider_reports_its_token_exchanges_and_retries_in_the_metrics) {
+  SwitchWorld world(boost::json::value("per_key"), R"("*": "vault")");
+  auto &vault = world.kv().emulator();
+  vault.set_secret("VCS-GithubAdminPAT", secret_value_for("VCS.GithubAdminPAT"));
+  coffer::StoreOptions options;
+  options.log_level = coffer::LogLevel::error;
+  coffer::Store store = coffer::Store::open(world.policy_file(), options);
+  vault.inject("get", "503", 2);  // two failures, then the get goes through
+  BOOST_TEST(store.get("VCS.GithubAdminPAT").reveal() == secret_value_for("VCS.GithubAdminPAT"));
+  std::string text = store.metrics();
+  auto sample = [&](const std::string &series) -> double {
+    auto at = text.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
+  };
+  BOOST_TEST(sample("coffer_provider_token_exchanges_total{provider=\"vault\"}") >= 1, text);
+  BOOST_TEST(sample("coffer_provider_retries_total{provider=\"vault\"}") >= 2, text);
+  BOOST_TEST(sample("coffer_requests_total{provider=\"vault\",category=\"VCS\",operation=\"get\","
+                    "outcome=\"ok\"}") == 1,
+             text);
+  BOOST_TEST(text.find("VAL-") == std::string::npos);
+}
