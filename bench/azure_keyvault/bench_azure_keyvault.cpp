@@ -5,6 +5,7 @@
 // start, and 1,000 distinct secrets; sequentially, 16 at a time and all at
 // once. Reports wall time, throughput and CPU time per secret side by side
 // (medians of several rounds) with the ratios.
+#include "catalog_keys.hpp"
 #include "emulator_process.hpp"
 
 #include <coffer/provider.h>
@@ -30,37 +31,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-const char *const kCatalog[] = {"VCS.BitbucketProjectAdminPAT",
-                                "VCS.BitbucketAdminPassword",
-                                "VCS.GitlabGroupOwnerPAT",
-                                "VCS.GitlabAdminPAT",
-                                "VCS.GithubOrgOwnerPAT",
-                                "VCS.GithubAdminPAT",
-                                "VCS.GithubEnterpriseClientSecret",
-                                "VCS.AzureDevOpsOrgAdminPAT",
-                                "VCS.AzureAuthSecret",
-                                "BuildPackage.FileBasicAuthPassword",
-                                "BuildPackage.AwsSecretAccessKey",
-                                "RuntimeBaseImage.PrivateRegistryPassword",
-                                "RuntimeBaseImage.S3CompatibleAccessKey",
-                                "MDAStorage.FileBasicAuthPassword",
-                                "MDAStorage.AwsSecretAccessKey",
-                                "OCIRegistry.PrivateRegistryPassword",
-                                "OCIRegistry.S3CompatibleAccessKey",
-                                "BuildCluster.KubernetesConfigureToken",
-                                "CIAdmin.JenkinsConfigureAPIToken",
-                                "CIAdmin.JenkinsTriggerAuthToken",
-                                "CIAdmin.AzureOrgAdminPAT",
-                                "CIAdmin.AzureBlobStorageToken",
-                                "CIAdmin.AzureAwsS3SK",
-                                "ClusterManager.KubernetesApiToken",
-                                "ClusterSettings.KubernetesAdminPassword",
-                                "ClusterSettings.GrafanaAPIKey",
-                                "ClusterSettings.MDAAWSS3AccessKey",
-                                "ClusterSettings.OCIRegistryPassword",
-                                "Marketplace.ImportCDNPassword",
-                                "Email.SMTPPassword"};
+using kvtest::kCatalog;
 
 struct Step {
   std::string scenario, mode;

@@ -37,6 +37,20 @@ long elapsed_ms(Clock::time_point start) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
 }
 
+// Runs `test` with the emulator, an instance (`overrides` in its
+// configuration) and the key of one seeded secret, once a first get has
+// learnt the token and the challenge: the faults the test injects then meet
+// a warm instance.
+template <class Test>
+void with_warm_vault(const boost::json::object &overrides, Test test) {
+  World world;
+  auto &akv = world.emulator();
+  const std::string key = seed(akv, 1)[0];
+  Instance vault(plugin(), world.config(overrides));
+  BOOST_TEST_REQUIRE(vault.get(key).ok());
+  test(akv, vault, key);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_thousand_cold_gets_make_one_token_request) {
@@ -92,109 +106,88 @@ BOOST_AUTO_TEST_CASE(no_failed_get_under_thirty_percent_transient_faults) {
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_in_seconds_is_obeyed) {
-  World world;
-  auto &akv = world.emulator();
-  auto keys = seed(akv, 1);
-  Instance vault(plugin(), world.config());
-  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
-  akv.reset_stats();
-  akv.inject_rule(boost::json::object{
-      {"route", "get"}, {"fault", "429-retry-after"}, {"count", 1}, {"retry_after", "1"}});
-  const auto start = Clock::now();
-  Outcome got = vault.get(keys[0]);
-  BOOST_TEST_REQUIRE(got.ok(), got.message);
-  BOOST_TEST(elapsed_ms(start) >= 1000);  // the configured backoff alone is at most 40 ms
-  BOOST_TEST(akv.requests("get") == 2u);
+  with_warm_vault({}, [](auto &akv, auto &vault, const auto &key) {
+    akv.reset_stats();
+    akv.inject_rule(boost::json::object{
+        {"route", "get"}, {"fault", "429-retry-after"}, {"count", 1}, {"retry_after", "1"}});
+    const auto start = Clock::now();
+    Outcome got = vault.get(key);
+    BOOST_TEST_REQUIRE(got.ok(), got.message);
+    BOOST_TEST(elapsed_ms(start) >= 1000);  // the configured backoff alone is at most 40 ms
+    BOOST_TEST(akv.requests("get") == 2u);
+  });
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_as_an_http_date_is_obeyed) {
-  World world;
-  auto &akv = world.emulator();
-  auto keys = seed(akv, 1);
-  Instance vault(plugin(), world.config());
-  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
-  std::time_t when = std::time(nullptr) + 3;  // 2 to 3 s ahead, at a second's granularity
-  std::tm parts{};
-  ::gmtime_r(&when, &parts);
-  char date[64];
-  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &parts);
-  akv.inject_rule(boost::json::object{
-      {"route", "get"}, {"fault", "429-retry-after"}, {"count", 1}, {"retry_after", date}});
-  const auto start = Clock::now();
-  Outcome got = vault.get(keys[0]);
-  BOOST_TEST_REQUIRE(got.ok(), got.message);
-  BOOST_TEST(elapsed_ms(start) >= 1000);
+  with_warm_vault({}, [](auto &akv, auto &vault, const auto &key) {
+    std::time_t when = std::time(nullptr) + 3;  // 2 to 3 s ahead, at a second's granularity
+    std::tm parts{};
+    ::gmtime_r(&when, &parts);
+    char date[64];
+    std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &parts);
+    akv.inject_rule(boost::json::object{
+        {"route", "get"}, {"fault", "429-retry-after"}, {"count", 1}, {"retry_after", date}});
+    const auto start = Clock::now();
+    Outcome got = vault.get(key);
+    BOOST_TEST_REQUIRE(got.ok(), got.message);
+    BOOST_TEST(elapsed_ms(start) >= 1000);
+  });
 }
 
 BOOST_AUTO_TEST_CASE(a_429_without_retry_after_is_retried_anyway) {
-  World world;
-  auto &akv = world.emulator();
-  auto keys = seed(akv, 1);
-  Instance vault(plugin(), world.config());
-  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
-  akv.reset_stats();
-  akv.inject("get", "429", 2);
-  Outcome got = vault.get(keys[0]);
-  BOOST_TEST_REQUIRE(got.ok(), got.message);
-  BOOST_TEST(akv.requests("get") == 3u);
+  with_warm_vault({}, [](auto &akv, auto &vault, const auto &key) {
+    akv.reset_stats();
+    akv.inject("get", "429", 2);
+    Outcome got = vault.get(key);
+    BOOST_TEST_REQUIRE(got.ok(), got.message);
+    BOOST_TEST(akv.requests("get") == 3u);
+  });
 }
 
 BOOST_AUTO_TEST_CASE(attempts_are_bounded_then_unavailable) {
-  World world;
-  auto &akv = world.emulator();
-  auto keys = seed(akv, 1);
-  Instance vault(plugin(), world.config({{"max_attempts", 3}}));
-  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
-  akv.reset_stats();
-  akv.inject("get", "503", 10);
-  Outcome failed = vault.get(keys[0]);
-  BOOST_TEST(failed.status == COFFER_STATUS_UNAVAILABLE);
-  BOOST_TEST(contains(failed.message, "after 3 attempts"), failed.message);
-  BOOST_TEST(contains(failed.message, "503"));
-  BOOST_TEST(akv.requests("get") == 3u);
+  with_warm_vault({{"max_attempts", 3}}, [](auto &akv, auto &vault, const auto &key) {
+    akv.reset_stats();
+    akv.inject("get", "503", 10);
+    Outcome failed = vault.get(key);
+    BOOST_TEST(failed.status == COFFER_STATUS_UNAVAILABLE);
+    BOOST_TEST(contains(failed.message, "after 3 attempts"), failed.message);
+    BOOST_TEST(contains(failed.message, "503"));
+    BOOST_TEST(akv.requests("get") == 3u);
+  });
 }
 
 BOOST_AUTO_TEST_CASE(a_retry_after_beyond_the_deadline_gives_up_at_once) {
-  World world;
-  auto &akv = world.emulator();
-  auto keys = seed(akv, 1);
-  Instance vault(plugin(), world.config({{"operation_timeout_ms", 2000}}));
-  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
-  akv.inject_rule(boost::json::object{
-      {"route", "get"}, {"fault", "429-retry-after"}, {"count", 1}, {"retry_after", "30"}});
-  akv.reset_stats();
-  Outcome failed = vault.get(keys[0]);
-  BOOST_TEST(failed.status == COFFER_STATUS_UNAVAILABLE);
-  BOOST_TEST(contains(failed.message, "after 1 attempt "), failed.message);
-  BOOST_TEST(akv.requests("get") == 1u);  // no wait was started that would end past the deadline
+  with_warm_vault({{"operation_timeout_ms", 2000}}, [](auto &akv, auto &vault, const auto &key) {
+    akv.inject_rule(boost::json::object{
+        {"route", "get"}, {"fault", "429-retry-after"}, {"count", 1}, {"retry_after", "30"}});
+    akv.reset_stats();
+    Outcome failed = vault.get(key);
+    BOOST_TEST(failed.status == COFFER_STATUS_UNAVAILABLE);
+    BOOST_TEST(contains(failed.message, "after 1 attempt "), failed.message);
+    BOOST_TEST(akv.requests("get") == 1u);  // no wait was started that would end past the deadline
+  });
 }
 
 BOOST_AUTO_TEST_CASE(the_callers_deadline_bounds_a_stalled_request) {
-  World world;
-  auto &akv = world.emulator();
-  auto keys = seed(akv, 1);
-  Instance vault(plugin(), world.config());
-  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
-  akv.inject_rule(
-      boost::json::object{{"route", "get"}, {"fault", "stall"}, {"count", 5}, {"stall_ms", 20000}});
-  Outcome late = vault.get(keys[0], nullptr, 300);
-  BOOST_TEST(late.status == COFFER_STATUS_TIMEOUT, late.message);
+  with_warm_vault({}, [](auto &akv, auto &vault, const auto &key) {
+    akv.inject_rule(boost::json::object{
+        {"route", "get"}, {"fault", "stall"}, {"count", 5}, {"stall_ms", 20000}});
+    Outcome late = vault.get(key, nullptr, 300);
+    BOOST_TEST(late.status == COFFER_STATUS_TIMEOUT, late.message);
+  });
 }
 
 BOOST_AUTO_TEST_CASE(garbled_answers_are_retried) {
-  World world;
-  auto &akv = world.emulator();
-  auto keys = seed(akv, 1);
-  Instance vault(plugin(), world.config());
-  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
-  akv.reset_stats();
-  akv.inject("get", "truncate", 1);
-  akv.inject("get", "malformed-json", 1);
-  akv.inject("get", "500", 1);
-  Outcome got = vault.get(keys[0]);
-  BOOST_TEST_REQUIRE(got.ok(), got.message);
-  BOOST_TEST(got.value == "value-0");
-  BOOST_TEST(akv.requests("get") == 4u);
+  with_warm_vault({}, [](auto &akv, auto &vault, const auto &key) {
+    akv.reset_stats();
+    akv.inject("get", "truncate", 1);
+    akv.inject("get", "malformed-json", 1);
+    akv.inject("get", "500", 1);
+    Outcome got = vault.get(key);
+    BOOST_TEST_REQUIRE(got.ok(), got.message);
+    BOOST_TEST(got.value == "value-0");
+    BOOST_TEST(akv.requests("get") == 4u);
+  });
 }
 
 BOOST_AUTO_TEST_CASE(transient_token_endpoint_failures_are_retried) {
@@ -209,17 +202,14 @@ BOOST_AUTO_TEST_CASE(transient_token_endpoint_failures_are_retried) {
 }
 
 BOOST_AUTO_TEST_CASE(an_expired_token_is_replaced_once) {
-  World world;
-  auto &akv = world.emulator();
-  auto keys = seed(akv, 1);
-  Instance vault(plugin(), world.config());
-  BOOST_TEST_REQUIRE(vault.get(keys[0]).ok());
-  akv.inject("get", "expired-token", 1);
-  BOOST_TEST(vault.get(keys[0]).ok());
-  BOOST_TEST(akv.requests("token") == 2u);
-  akv.inject("get", "expired-token", 5);  // refused again after a fresh token: denied
-  Outcome refused = vault.get(keys[0]);
-  BOOST_TEST(refused.status == COFFER_STATUS_DENIED);
-  BOOST_TEST(contains(refused.message, "fresh access token"), refused.message);
-  BOOST_TEST(akv.requests("token") == 3u);
+  with_warm_vault({}, [](auto &akv, auto &vault, const auto &key) {
+    akv.inject("get", "expired-token", 1);
+    BOOST_TEST(vault.get(key).ok());
+    BOOST_TEST(akv.requests("token") == 2u);
+    akv.inject("get", "expired-token", 5);  // refused again after a fresh token: denied
+    Outcome refused = vault.get(key);
+    BOOST_TEST(refused.status == COFFER_STATUS_DENIED);
+    BOOST_TEST(contains(refused.message, "fresh access token"), refused.message);
+    BOOST_TEST(akv.requests("token") == 3u);
+  });
 }

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE azure_keyvault_unit
 #include <boost/test/unit_test.hpp>
 
+#include "catalog_keys.hpp"
 #include "challenge.hpp"
 #include "config.hpp"
 #include "credential.hpp"
@@ -26,6 +27,7 @@
 
 using coffer::provider::Error;
 using coffer::provider::SecretBytes;
+using kvtest::kCatalog;
 using namespace coffer::azure;
 using namespace std::chrono_literals;
 
@@ -66,37 +68,6 @@ Config parse(const std::string &json,
              const std::string &base = "/etc/coffer") {
   return parse_config(json, base, fake_environment(std::move(environment)));
 }
-
-const char *const kCatalog[] = {"VCS.BitbucketProjectAdminPAT",
-                                "VCS.BitbucketAdminPassword",
-                                "VCS.GitlabGroupOwnerPAT",
-                                "VCS.GitlabAdminPAT",
-                                "VCS.GithubOrgOwnerPAT",
-                                "VCS.GithubAdminPAT",
-                                "VCS.GithubEnterpriseClientSecret",
-                                "VCS.AzureDevOpsOrgAdminPAT",
-                                "VCS.AzureAuthSecret",
-                                "BuildPackage.FileBasicAuthPassword",
-                                "BuildPackage.AwsSecretAccessKey",
-                                "RuntimeBaseImage.PrivateRegistryPassword",
-                                "RuntimeBaseImage.S3CompatibleAccessKey",
-                                "MDAStorage.FileBasicAuthPassword",
-                                "MDAStorage.AwsSecretAccessKey",
-                                "OCIRegistry.PrivateRegistryPassword",
-                                "OCIRegistry.S3CompatibleAccessKey",
-                                "BuildCluster.KubernetesConfigureToken",
-                                "CIAdmin.JenkinsConfigureAPIToken",
-                                "CIAdmin.JenkinsTriggerAuthToken",
-                                "CIAdmin.AzureOrgAdminPAT",
-                                "CIAdmin.AzureBlobStorageToken",
-                                "CIAdmin.AzureAwsS3SK",
-                                "ClusterManager.KubernetesApiToken",
-                                "ClusterSettings.KubernetesAdminPassword",
-                                "ClusterSettings.GrafanaAPIKey",
-                                "ClusterSettings.MDAAWSS3AccessKey",
-                                "ClusterSettings.OCIRegistryPassword",
-                                "Marketplace.ImportCDNPassword",
-                                "Email.SMTPPassword"};
 
 }  // namespace
 

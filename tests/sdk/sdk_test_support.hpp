@@ -90,6 +90,14 @@ inline Store open_test_plugin(const std::string &plugin, const std::string &conf
                             test_options(log));
 }
 
+// A get past the Store's cache, so that every call reaches the provider (for
+// the suites of the SDK's wrappers).
+inline Result get(Store &store, const std::string &key) {
+  GetOptions options;
+  options.bypass_cache = true;
+  return store.try_get(key, options);
+}
+
 // What Store::open / from_string threw, or "" when it did not throw.
 struct Failure {
   bool thrown = false;

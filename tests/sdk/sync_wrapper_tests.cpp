@@ -11,16 +11,6 @@
 using namespace coffer;
 using namespace coffer::sdk_test;
 
-namespace {
-
-Result get(Store &store, const std::string &key) {
-  GetOptions options;
-  options.bypass_cache = true;
-  return store.try_get(key, options);
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(synchronous_provider)
 
 BOOST_AUTO_TEST_CASE(a_value_reaches_the_host) {
