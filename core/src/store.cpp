@@ -294,7 +294,8 @@ void Store::Impl::report_access(const Snapshot *snapshot, std::string_view key,
   if (options_.observer) options_.observer->on_access(event);
 }
 
-std::optional<Result> Store::Impl::get_cached(std::string_view key, const GetOptions &options) {
+std::optional<Secret> Store::Impl::get_cached(std::string_view key, const GetOptions &options,
+                                              std::string *provider_name) {
   if (options.bypass_cache || !options.version.empty()) return std::nullopt;
   auto guard = readers_.enter();
   const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
@@ -307,22 +308,33 @@ std::optional<Result> Store::Impl::get_cached(std::string_view key, const GetOpt
     auto value = detail::Cache::peek(resolution->entries[step], &negative, &refresh);
     if (value) {
       if (refresh) return std::nullopt;  // let the slow path start the refresh
-      ProviderInstance *provider = resolution->chain[step];
+      const std::string &provider = resolution->chain[step]->name();
       resolution->hits[step]->count.add();
-      Result r;
-      r.code = Code::ok;
-      r.secret = std::move(*value);
-      r.provider = provider->name();
       if (options_.observer || snap->audit)
-        report_access(snap, key, r.provider, "get", Code::ok, {}, Clock::now(), true, false,
+        report_access(snap, key, provider, "get", Code::ok, {}, Clock::now(), true, false,
                       options.caller, true);
-      if (!subscriptions_->empty()) subscriptions_->observe(std::string(key), r.provider, r.secret);
-      return r;
+      if (!subscriptions_->empty()) subscriptions_->observe(std::string(key), provider, *value);
+      // Copied inside the read section: after it, a reload may close the
+      // instance that owns the name.
+      if (provider_name != nullptr) *provider_name = provider;
+      return value;
     }
     if (!negative || resolution->spec->action(Code::not_found) != detail::OnFailure::next)
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+std::optional<Result> Store::Impl::get_cached_result(std::string_view key,
+                                                     const GetOptions &options) {
+  std::string provider;
+  std::optional<Secret> value = get_cached(key, options, &provider);
+  if (!value) return std::nullopt;
+  Result r;
+  r.code = Code::ok;
+  r.secret = std::move(*value);
+  r.provider = std::move(provider);
+  return r;
 }
 
 void Store::Impl::get_async(const std::string &key, std::function<void(Result)> handler,
@@ -470,7 +482,7 @@ Store Store::from_string(std::string_view policy_json, StoreOptions options,
 }
 
 Result Store::try_get(std::string_view key, const GetOptions &options) {
-  if (auto hit = impl_->get_cached(key, options)) return std::move(*hit);
+  if (auto hit = impl_->get_cached_result(key, options)) return std::move(*hit);
   std::string k(key);
   auto waiter = std::make_shared<Waiter<Result>>();
   impl_->get_async(
@@ -479,6 +491,7 @@ Result Store::try_get(std::string_view key, const GetOptions &options) {
 }
 
 Secret Store::get(std::string_view key, const GetOptions &options) {
+  if (auto hit = impl_->get_cached(key, options, nullptr)) return std::move(*hit);
   Result r = try_get(key, options);
   if (!r.ok()) throw Error(r.code, r.message);
   return std::move(r.secret);
@@ -486,7 +499,7 @@ Secret Store::get(std::string_view key, const GetOptions &options) {
 
 void Store::get_async(std::string_view key, std::function<void(Result)> handler,
                       const GetOptions &options) {
-  if (auto hit = impl_->get_cached(key, options)) {
+  if (auto hit = impl_->get_cached_result(key, options)) {
     handler(std::move(*hit));
     return;
   }

@@ -39,8 +39,11 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
 
   void get_async(const std::string &key, std::function<void(Result)> handler,
                  const GetOptions &options);
-  // A cache hit served without any asynchronous machinery, or nullopt.
-  std::optional<Result> get_cached(std::string_view key, const GetOptions &options);
+  // A cache hit served without any asynchronous machinery, or nullopt; the
+  // answering provider's name goes to *provider_name when it is not null.
+  std::optional<Secret> get_cached(std::string_view key, const GetOptions &options,
+                                   std::string *provider_name);
+  std::optional<Result> get_cached_result(std::string_view key, const GetOptions &options);
 
   // Records one access in the metrics, the policy's audit log and the
   // host's observer. `counted`: the metrics already have it (fast-path hit).
