@@ -197,6 +197,16 @@ BOOST_AUTO_TEST_CASE(usage_errors_are_2) {
   BOOST_TEST(contains(option.err, "usage: coffer [OPTIONS] catalog"), option.err);
 }
 
+BOOST_AUTO_TEST_CASE(a_required_option_left_out_is_2_and_named) {
+  auto missing = run_policy({"migrate", "--from", "local"});
+  BOOST_TEST(missing.status == 2, describe(missing));
+  BOOST_TEST(contains(missing.err, "'migrate' needs --to PROVIDER"), missing.err);
+  BOOST_TEST(
+      contains(missing.err, "usage: coffer [OPTIONS] migrate --from PROVIDER --to PROVIDER ["),
+      missing.err);
+  BOOST_TEST(run_policy({"watch"}).status == 2);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_keys_are_2_with_the_nearest_name) {
   auto r = run_policy({"get", "VCS.GithubAdminPA"});
   BOOST_TEST(r.status == 2, describe(r));

@@ -203,6 +203,10 @@ CommandLine parse_command_line(const std::vector<std::string> &argv,
     out.arguments.options[option.name] = option.value.value_or("");
   }
   if (command != nullptr) {
+    for (const auto &option : command->options)
+      if (option.required && !out.arguments.has(option.name))
+        throw UsageError(command->name,
+                         "'" + command->name + "' needs " + option.name + " " + option.value_name);
     const auto &positionals = out.arguments.positionals;
     if (positionals.size() < command->min_positionals)
       throw UsageError(command->name, "'" + command->name + "' needs " + command->arguments);
@@ -266,9 +270,10 @@ std::string usage_line(const CommandSpec &command) {
   std::string line = "usage: coffer [OPTIONS] " + command.name;
   if (!command.subcommands.empty()) return line + " COMMAND [ARGS]";
   for (const auto &option : command.options) {
-    line += " [" + (option.short_name.empty() ? option.name : option.short_name);
+    line += option.required ? " " : " [";
+    line += option.short_name.empty() ? option.name : option.short_name;
     if (!option.value_name.empty()) line += " " + option.value_name;
-    line += "]";
+    if (!option.required) line += "]";
   }
   if (!command.arguments.empty()) line += " " + command.arguments;
   return line;

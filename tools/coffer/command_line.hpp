@@ -26,6 +26,7 @@ struct OptionSpec {
   std::string value_name;  // empty for a flag, else what the value is ("FILE")
   std::string help;
   bool repeatable = false;  // may be given more than once (see Arguments::values)
+  bool required = false;    // shown without brackets; the parser refuses its absence
 };
 
 // What a command was given after its name.

@@ -103,8 +103,8 @@ std::vector<CommandSpec> build() {
                           "", run_version));
   table.push_back(command(
       "migrate", "", 0, 0,
-      {{"--from", "", "PROVIDER", "the provider to copy from"},
-       {"--to", "", "PROVIDER", "the provider to copy to"},
+      {{"--from", "", "PROVIDER", "the provider to copy from", false, true},
+       {"--to", "", "PROVIDER", "the provider to copy to", false, true},
        {"--category", "", "CATEGORY", "only keys of this category (repeatable)", true},
        {"--key", "", "KEY", "only this key (repeatable)", true},
        {"--dry-run", "", "", "compare and report; write nothing"},
