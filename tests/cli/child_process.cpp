@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,6 +145,32 @@ ProcessResult ChildProcess::finish() {
   result.out = std::move(out);
   result.err = err_;
   return result;
+}
+
+PseudoTerminal open_pseudo_terminal() {
+  PseudoTerminal pty;
+  pty.master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  if (pty.master < 0) throw system_error("posix_openpt");
+  if (::grantpt(pty.master) != 0 || ::unlockpt(pty.master) != 0) {
+    ::close(pty.master);
+    throw system_error("grantpt/unlockpt");
+  }
+  pty.terminal = ::open(::ptsname(pty.master), O_RDWR | O_NOCTTY);
+  if (pty.terminal < 0) {
+    ::close(pty.master);
+    throw system_error("open the terminal side");
+  }
+  return pty;
+}
+
+std::string drain_and_close(int fd) {
+  ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+    text.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  return text;
 }
 
 ProcessResult run_process(const std::string &program, const SpawnOptions &options,

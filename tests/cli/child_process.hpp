@@ -55,6 +55,17 @@ class ChildProcess {
   bool finished_ = false;
 };
 
+// A pseudo-terminal: give `terminal` to a child as a standard stream (then
+// close it here); what the child writes, and what the terminal echoes, is
+// read from `master`. Throws std::runtime_error when it cannot be opened.
+struct PseudoTerminal {
+  int master = -1;
+  int terminal = -1;
+};
+PseudoTerminal open_pseudo_terminal();
+// Reads what is available on `fd` without waiting, then closes it.
+std::string drain_and_close(int fd);
+
 // Runs `program` to completion with `input` on standard input.
 ProcessResult run_process(const std::string &program, const SpawnOptions &options,
                           std::string_view input = {});

@@ -537,11 +537,8 @@ BOOST_AUTO_TEST_CASE(no_command_but_get_prints_a_stored_value) {
 BOOST_AUTO_TEST_CASE(core_dumps_are_off_and_the_prompt_does_not_echo) {
   // A pseudo-terminal as standard input: what the terminal echoes shows up
   // on its master side.
-  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  auto [master, terminal] = coffer::test::open_pseudo_terminal();
   BOOST_TEST_REQUIRE(master >= 0);
-  BOOST_TEST_REQUIRE(::grantpt(master) == 0);
-  BOOST_TEST_REQUIRE(::unlockpt(master) == 0);
-  int terminal = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
   BOOST_TEST_REQUIRE(terminal >= 0);
   auto spawn = options({"--policy", "coffer.json", "put", "Marketplace.ImportCDNPassword"});
   spawn.stdin_fd = terminal;
@@ -564,12 +561,7 @@ BOOST_AUTO_TEST_CASE(core_dumps_are_off_and_the_prompt_does_not_echo) {
     BOOST_TEST(::write(master, typed.data(), typed.size()) == static_cast<ssize_t>(typed.size()));
     result = child.finish();
   }
-  ::fcntl(master, F_SETFL, O_NONBLOCK);
-  std::string echoed;
-  char buffer[256];
-  for (ssize_t n; (n = ::read(master, buffer, sizeof buffer)) > 0;)
-    echoed.append(buffer, static_cast<std::size_t>(n));
-  ::close(master);
+  std::string echoed = coffer::test::drain_and_close(master);
   BOOST_TEST(result.status == 0, describe(result));
   BOOST_TEST(!contains(echoed, "Typed-At"), echoed);
   BOOST_TEST(!contains(result.out + result.err, "Typed-At"));
@@ -579,11 +571,8 @@ BOOST_AUTO_TEST_CASE(core_dumps_are_off_and_the_prompt_does_not_echo) {
 }
 
 BOOST_AUTO_TEST_CASE(two_different_entries_at_the_prompt_store_nothing) {
-  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  auto [master, terminal] = coffer::test::open_pseudo_terminal();
   BOOST_TEST_REQUIRE(master >= 0);
-  BOOST_TEST_REQUIRE(::grantpt(master) == 0);
-  BOOST_TEST_REQUIRE(::unlockpt(master) == 0);
-  int terminal = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
   BOOST_TEST_REQUIRE(terminal >= 0);
   auto spawn = options({"--policy", "coffer.json", "put", "VCS.GithubAdminPAT"});
   spawn.stdin_fd = terminal;

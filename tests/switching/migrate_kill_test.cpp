@@ -162,11 +162,8 @@ BOOST_AUTO_TEST_CASE(a_terminal_gets_a_progress_bar_and_json_output_none) {
   SwitchWorld world;
   world.seed_database({{"VCS.GithubAdminPAT", secret_value_for("VCS.GithubAdminPAT")},
                        {"Email.SMTPPassword", secret_value_for("Email.SMTPPassword")}});
-  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  auto [master, terminal] = coffer::test::open_pseudo_terminal();
   BOOST_TEST_REQUIRE(master >= 0);
-  BOOST_TEST_REQUIRE(::grantpt(master) == 0);
-  BOOST_TEST_REQUIRE(::unlockpt(master) == 0);
-  int terminal = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
   BOOST_TEST_REQUIRE(terminal >= 0);
   auto spawn = world.spawn_options({"migrate", "--from", "db", "--to", "vault"});
   spawn.stderr_fd = terminal;
@@ -176,12 +173,7 @@ BOOST_AUTO_TEST_CASE(a_terminal_gets_a_progress_bar_and_json_output_none) {
     ::close(terminal);
     result = child.finish();
   }
-  ::fcntl(master, F_SETFL, O_NONBLOCK);
-  std::string screen;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(master, buffer, sizeof buffer)) > 0;)
-    screen.append(buffer, static_cast<std::size_t>(n));
-  ::close(master);
+  std::string screen = coffer::test::drain_and_close(master);
   BOOST_TEST(result.status == 0, result.out);
   // keys done / total and the category being copied, redrawn in place.
   BOOST_TEST(screen.find("migrate [") != std::string::npos, screen);

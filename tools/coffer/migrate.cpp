@@ -215,6 +215,18 @@ struct PolicyUpdate {
   std::string instructions;
 };
 
+// An edit that was possible but could not be applied: the change to make by
+// hand is the edit's own lines.
+PolicyUpdate refused(std::string why, const PolicyEdit &edit) {
+  PolicyUpdate update;
+  update.attempted = true;
+  update.refusal = std::move(why);
+  update.instructions = edit.instructions;
+  for (const auto &line : edit.done)
+    update.instructions += (update.instructions.empty() ? "" : "\n") + line;
+  return update;
+}
+
 // Routes what was migrated to the target by a targeted edit of the policy
 // file, validated by loading the edited policy before it replaces the file.
 PolicyUpdate update_policy(const Invocation &invocation, const Plan &plan,
@@ -255,24 +267,12 @@ PolicyUpdate update_policy(const Invocation &invocation, const Plan &plan,
     Store check =
         Store::from_string(edit.text, options, std::filesystem::absolute(file).parent_path());
   } catch (const Error &e) {
-    update.refusal = std::string("the edited policy does not load: ") + e.what();
-    update.instructions = "route " + plan.to + " by hand; the edit would have been:\n  " + [&] {
-      std::string lines;
-      for (const auto &d : edit.done) lines += d + "\n  ";
-      return lines;
-    }();
-    update.done.clear();
-    return update;
+    return refused(std::string("the edited policy does not load: ") + e.what(), edit);
   }
   try {
     replace_file_atomically(file, edit.text);
   } catch (const std::exception &e) {
-    update.refusal = e.what();
-    update.instructions = edit.instructions;
-    for (const auto &d : edit.done)
-      update.instructions += (update.instructions.empty() ? "" : "\n") + d;
-    update.done.clear();
-    return update;
+    return refused(e.what(), edit);
   }
   update.updated = true;
   return update;
