@@ -102,7 +102,8 @@ size_t coffer_secret_size(const coffer_secret *secret) {
 }
 
 const char *coffer_secret_version(const coffer_secret *secret) {
-  return secret != nullptr ? secret->secret.version().c_str() : "";
+  if (secret == nullptr || secret->secret.version().empty()) return "";
+  return secret->secret.version().data();  // followed by a NUL
 }
 
 void coffer_secret_free(coffer_secret *secret) {

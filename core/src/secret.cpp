@@ -9,22 +9,36 @@
 
 namespace coffer {
 
-Secret Secret::copy_of(std::string_view bytes, std::string version) {
+Secret Secret::copy_of(std::string_view bytes, std::string_view version) {
   return copy_of(std::span(reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size()),
-                 std::move(version));
+                 version);
 }
 
-Secret Secret::copy_of(std::span<const unsigned char> bytes, std::string version) {
+// One block: the value, then the version and its NUL (when there is one).
+Secret Secret::copy_of(std::span<const unsigned char> bytes, std::string_view version) {
   Secret secret;
-  secret.data_ = detail::secure_allocate(bytes.size(), &secret.capacity_);
-  if (!bytes.empty()) std::memcpy(secret.data_, bytes.data(), bytes.size());
+  std::size_t need = bytes.size() + (version.empty() ? 0 : version.size() + 1);
+  secret.data_ = detail::secure_allocate(need, &secret.capacity_);
+  auto *out = static_cast<unsigned char *>(secret.data_);
+  if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+  if (!version.empty()) {
+    std::memcpy(out + bytes.size(), version.data(), version.size());
+    out[bytes.size() + version.size()] = 0;
+  }
   secret.size_ = bytes.size();
-  secret.version_ = std::move(version);
+  secret.version_size_ = version.size();
   return secret;
 }
 
+// The used part of the block in one copy.
 Secret Secret::clone() const {
-  return copy_of(bytes(), version_);
+  Secret copy;
+  std::size_t used = size_ + (version_size_ == 0 ? 0 : version_size_ + 1);
+  copy.data_ = detail::secure_allocate(used, &copy.capacity_);
+  if (used != 0) std::memcpy(copy.data_, data_, used);
+  copy.size_ = size_;
+  copy.version_size_ = version_size_;
+  return copy;
 }
 
 bool Secret::equals(const Secret &other) const noexcept {
@@ -42,7 +56,7 @@ void Secret::clear() noexcept {
   data_ = nullptr;
   size_ = 0;
   capacity_ = 0;
-  version_.clear();
+  version_size_ = 0;
 }
 
 }  // namespace coffer

@@ -1,22 +1,24 @@
 #include "secure_memory.hpp"
 
-#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
-#include <bit>
 #include <mutex>
 #include <new>
 
 namespace coffer::detail {
+
+__thread SecureThreadBlocks secure_thread_blocks __attribute__((tls_model("initial-exec"))) = {};
+
 namespace {
 
-constexpr std::size_t kSmallest = 32;
-constexpr std::size_t kLargest = 4096;
-constexpr std::size_t kClasses = 8;  // 32 .. 4096
 constexpr std::size_t kChunk = 64 * 1024;
+// Blocks a thread takes from the shared lists at once: one lock for several
+// allocations, and each thread's blocks sit together, away from other
+// threads' (no false sharing between threads copying values).
+constexpr unsigned kBatch = 8;
 
 std::atomic<bool> g_locked{true};
 
@@ -31,31 +33,28 @@ void *map_protected(std::size_t bytes) {
   return p;
 }
 
-std::size_t class_of(std::size_t size) {
-  std::size_t rounded = std::bit_ceil(size < kSmallest ? kSmallest : size);
-  return static_cast<std::size_t>(std::countr_zero(rounded) - std::countr_zero(kSmallest));
-}
-
-struct FreeBlock {
-  FreeBlock *next;
-};
-
 // One free list per size class. Chunks are never returned to the system: the
 // peak amount of secret memory a process holds is small and bounded.
 class Pool {
  public:
-  void *take(std::size_t cls) {
+  // Moves up to `count` blocks onto `*head`; returns how many.
+  unsigned take(std::size_t cls, SecureFreeBlock **head, unsigned count) {
     auto &list = lists_[cls];
     std::lock_guard lock(list.mutex);
-    if (list.head == nullptr) refill(list, kSmallest << cls);
-    FreeBlock *block = list.head;
-    list.head = block->next;
-    block->next = nullptr;
-    return block;
+    if (list.head == nullptr) refill(list, kSecureSmallest << cls);
+    unsigned moved = 0;
+    while (moved < count && list.head != nullptr) {
+      SecureFreeBlock *block = list.head;
+      list.head = block->next;
+      block->next = *head;
+      *head = block;
+      ++moved;
+    }
+    return moved;
   }
   void give(void *p, std::size_t cls) noexcept {
     auto &list = lists_[cls];
-    auto *block = static_cast<FreeBlock *>(p);
+    auto *block = static_cast<SecureFreeBlock *>(p);
     std::lock_guard lock(list.mutex);
     block->next = list.head;
     list.head = block;
@@ -64,17 +63,19 @@ class Pool {
  private:
   struct List {
     std::mutex mutex;
-    FreeBlock *head = nullptr;
+    SecureFreeBlock *head = nullptr;
   };
   static void refill(List &list, std::size_t block_size) {
     auto *chunk = static_cast<unsigned char *>(map_protected(kChunk));
-    for (std::size_t offset = 0; offset + block_size <= kChunk; offset += block_size) {
-      auto *block = reinterpret_cast<FreeBlock *>(chunk + offset);
+    // Pushed from the end, so that blocks are handed out in address order.
+    for (std::size_t offset = kChunk / block_size * block_size; offset >= block_size;) {
+      offset -= block_size;
+      auto *block = reinterpret_cast<SecureFreeBlock *>(chunk + offset);
       block->next = list.head;
       list.head = block;
     }
   }
-  std::array<List, kClasses> lists_;
+  std::array<List, kSecureClasses> lists_;
 };
 
 Pool &pool() {
@@ -84,47 +85,36 @@ Pool &pool() {
   return *instance;
 }
 
-// A few free blocks per size class kept by each thread, so that a cache hit
-// takes no lock to allocate its Secret.
-class ThreadCache {
- public:
-  static constexpr unsigned kKeep = 32;
-  ~ThreadCache() {
-    for (std::size_t cls = 0; cls < kClasses; ++cls)
-      while (FreeBlock *block = heads_[cls]) {
-        heads_[cls] = block->next;
+// Hands a thread's free blocks back to the shared lists when it exits; frees
+// after that (other thread_local destructors) go straight to the lists.
+struct ThreadExit {
+  ThreadExit() = default;
+  ThreadExit(const ThreadExit &) = delete;
+  ThreadExit &operator=(const ThreadExit &) = delete;
+  ~ThreadExit() {
+    SecureThreadBlocks &mine = secure_thread_blocks;
+    mine.registered = false;
+    mine.exited = true;
+    for (std::size_t cls = 0; cls < kSecureClasses; ++cls) {
+      while (SecureFreeBlock *block = mine.heads[cls]) {
+        mine.heads[cls] = block->next;
         pool().give(block, cls);
       }
-  }
-  void *take(std::size_t cls) {
-    FreeBlock *block = heads_[cls];
-    if (block == nullptr) return pool().take(cls);
-    heads_[cls] = block->next;
-    --counts_[cls];
-    block->next = nullptr;
-    return block;
-  }
-  void give(void *p, std::size_t cls) {
-    if (counts_[cls] >= kKeep) {
-      pool().give(p, cls);
-      return;
+      mine.counts[cls] = 0;
     }
-    auto *block = static_cast<FreeBlock *>(p);
-    block->next = heads_[cls];
-    heads_[cls] = block;
-    ++counts_[cls];
   }
-
- private:
-  std::array<FreeBlock *, kClasses> heads_{};
-  std::array<unsigned, kClasses> counts_{};
 };
 
-ThreadCache &thread_cache() {
-  // libcoffer is linked, never dlopen'ed: the initial-exec model avoids a
-  // __tls_get_addr call per allocation.
-  thread_local ThreadCache cache __attribute__((tls_model("initial-exec")));
-  return cache;
+// Whether this thread may keep blocks of its own (arming the hand-back at
+// exit on first use).
+bool keeps_blocks() noexcept {
+  SecureThreadBlocks &mine = secure_thread_blocks;
+  if (mine.registered) return true;
+  if (mine.exited) return false;
+  thread_local ThreadExit at_exit;
+  (void)at_exit;
+  mine.registered = true;
+  return true;
 }
 
 std::size_t page_round(std::size_t size) {
@@ -134,36 +124,50 @@ std::size_t page_round(std::size_t size) {
 
 }  // namespace
 
-// explicit_bzero: a memset the compiler may not remove, at memset's speed
-// (OPENSSL_cleanse calls memset through a volatile pointer, several times
-// slower on the small blocks every cache hit frees).
-void wipe(void *data, std::size_t size) noexcept {
-  if (data != nullptr && size != 0) explicit_bzero(data, size);
-}
-
-void *secure_allocate(std::size_t size, std::size_t *capacity) {
+void *secure_allocate_slow(std::size_t size, std::size_t *capacity) {
   if (size == 0) {
     *capacity = 0;
     return nullptr;
   }
-  if (size <= kLargest) {
-    std::size_t cls = class_of(size);
-    *capacity = kSmallest << cls;
-    return thread_cache().take(cls);
+  if (size > kSecureLargest) {
+    *capacity = page_round(size);
+    return map_protected(*capacity);
   }
-  *capacity = page_round(size);
-  return map_protected(*capacity);
+  std::size_t cls = secure_class_of(size);
+  *capacity = kSecureSmallest << cls;
+  if (!keeps_blocks()) {
+    SecureFreeBlock *one = nullptr;
+    pool().take(cls, &one, 1);
+    one->next = nullptr;
+    return one;
+  }
+  // The thread's list is empty here (else the inline path had served).
+  SecureThreadBlocks &mine = secure_thread_blocks;
+  mine.counts[cls] += pool().take(cls, &mine.heads[cls], kBatch);
+  SecureFreeBlock *block = mine.heads[cls];
+  mine.heads[cls] = block->next;
+  --mine.counts[cls];
+  block->next = nullptr;
+  return block;
 }
 
-void secure_free(void *block, std::size_t capacity) noexcept {
-  if (block == nullptr || capacity == 0) return;
-  wipe(block, capacity);
-  if (capacity <= kLargest) {
-    thread_cache().give(block, class_of(capacity));
+// The block is already wiped.
+void secure_free_slow(void *block, std::size_t capacity) noexcept {
+  if (capacity > kSecureLargest) {
+    munlock(block, capacity);
+    munmap(block, capacity);
     return;
   }
-  munlock(block, capacity);
-  munmap(block, capacity);
+  std::size_t cls = secure_class_of(capacity);
+  SecureThreadBlocks &mine = secure_thread_blocks;
+  if (keeps_blocks() && mine.counts[cls] < kSecureKeepPerThread) {
+    auto *free_block = static_cast<SecureFreeBlock *>(block);
+    free_block->next = mine.heads[cls];
+    mine.heads[cls] = free_block;
+    ++mine.counts[cls];
+    return;
+  }
+  pool().give(block, cls);
 }
 
 bool secure_memory_locked() noexcept {

@@ -66,7 +66,7 @@ void Subscriptions::observe(const std::string &key, const std::string &provider,
                             const Secret &value) {
   std::vector<std::shared_ptr<Entry>> matches;
   ChangeEvent event;
-  const std::string &version = value.version();
+  const std::string_view version = value.version();
   {
     std::lock_guard lock(mutex_);
     auto &last = seen_[key];
@@ -80,7 +80,7 @@ void Subscriptions::observe(const std::string &key, const std::string &provider,
     event.old_version = last.version;
     event.new_version = version;
     bool moved = last.provider != provider;
-    last = {provider, version, digest};
+    last = {provider, std::string(version), digest};
     if (first || (moved && same_value)) return;
     std::string category(category_of(key));
     for (const auto &e : entries_)

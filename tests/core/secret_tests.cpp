@@ -5,6 +5,7 @@
 #include <concepts>
 #include <cstring>
 #include <ostream>
+#include <string>
 #include <type_traits>
 
 #include "secure_memory.hpp"
@@ -30,6 +31,37 @@ BOOST_AUTO_TEST_CASE(holds_bytes_and_version) {
   BOOST_TEST(s.reveal() == std::string_view("p@ss\0word", 9));
   BOOST_TEST(s.version() == "v3");
   BOOST_TEST(s.redacted() == "<redacted: 9 bytes>");
+}
+
+BOOST_AUTO_TEST_CASE(the_version_lives_with_the_value_and_travels_with_it) {
+  // Value and version share one block; the version is a C string.
+  auto s = coffer::Secret::copy_of("hunter2", "0123456789abcdef0123456789abcdef");
+  BOOST_TEST(s.version() == "0123456789abcdef0123456789abcdef");
+  BOOST_TEST(s.version().data()[s.version().size()] == '\0');
+  BOOST_TEST(s.reveal() == "hunter2");
+  auto c = s.clone();
+  BOOST_TEST(c.version() == s.version());
+  BOOST_TEST(c.reveal() == "hunter2");
+  BOOST_TEST(static_cast<const void *>(c.version().data()) !=
+             static_cast<const void *>(s.version().data()));
+  coffer::Secret moved = std::move(c);
+  BOOST_TEST(moved.version() == "0123456789abcdef0123456789abcdef");
+  BOOST_TEST(c.version().empty());  // NOLINT(bugprone-use-after-move): the moved-from state
+  // An empty value can still carry a version, and a large one too.
+  auto empty = coffer::Secret::copy_of("", "v9");
+  BOOST_TEST(empty.empty());
+  BOOST_TEST(empty.version() == "v9");
+  BOOST_TEST(empty.clone().version() == "v9");
+  std::string big(10000, 'b');
+  auto large = coffer::Secret::copy_of(big, "v10");
+  BOOST_TEST(large.reveal() == big);
+  BOOST_TEST(large.clone().version() == "v10");
+  // No version: nothing but the value in the block.
+  auto plain = coffer::Secret::copy_of("x");
+  BOOST_TEST(plain.version().empty());
+  s.clear();
+  BOOST_TEST(s.version().empty());
+  BOOST_TEST(s.empty());
 }
 
 BOOST_AUTO_TEST_CASE(move_leaves_the_source_empty) {
@@ -80,6 +112,22 @@ BOOST_AUTO_TEST_CASE(secret_destruction_wipes_its_block) {
   BOOST_TEST(again == static_cast<const void *>(where));
   const auto *bytes = static_cast<const unsigned char *>(again);
   for (std::size_t i = sizeof(void *); i < 100; ++i) BOOST_TEST_REQUIRE(bytes[i] == 0);
+  coffer::detail::secure_free(again, capacity);
+}
+
+BOOST_AUTO_TEST_CASE(destruction_wipes_the_version_too) {
+  const unsigned char *where = nullptr;
+  std::size_t used = 0;
+  {
+    auto s = coffer::Secret::copy_of(std::string(20, 'X'), std::string(30, 'V'));
+    where = s.bytes().data();
+    used = 20 + 30 + 1;
+  }
+  std::size_t capacity = 0;
+  void *again = coffer::detail::secure_allocate(used, &capacity);
+  BOOST_TEST(again == static_cast<const void *>(where));
+  const auto *bytes = static_cast<const unsigned char *>(again);
+  for (std::size_t i = sizeof(void *); i < used; ++i) BOOST_TEST_REQUIRE(bytes[i] == 0);
   coffer::detail::secure_free(again, capacity);
 }
 

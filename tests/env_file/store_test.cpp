@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(a_subscriber_hears_of_a_rotation_made_in_the_file) {
     events.push_back(event);
     changed.notify_all();
   });
-  const std::string first = store.get("VCS.GithubAdminPAT").version();
+  const std::string first(store.get("VCS.GithubAdminPAT").version());
 
   // An operator rotates the token with an editor that renames a new file in.
   fs::path staged = deployment.directory / ".credentials.env.swp";

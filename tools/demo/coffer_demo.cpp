@@ -84,8 +84,9 @@ int run(const char *policy, bool during_switch) {
           row.name = step.name;
       if (r.ok()) {
         ++resolved;
-        row.outcome = "resolved (" + std::to_string(r.secret.size()) + " bytes, version " +
-                      (r.secret.version().empty() ? "-" : r.secret.version()) + ")";
+        row.outcome =
+            "resolved (" + std::to_string(r.secret.size()) + " bytes, version " +
+            (r.secret.version().empty() ? std::string("-") : std::string(r.secret.version())) + ")";
       } else {
         row.outcome = std::string(coffer::to_string(r.code));
       }

@@ -4,7 +4,8 @@
 // the operating system allows, excluded from core dumps, and wiped when the
 // Secret is destroyed or assigned over. It cannot be streamed or formatted:
 // reveal() is the one, explicit, way to the bytes. A Secret also carries the
-// provider's identifier of the value's version, which is not secret.
+// provider's identifier of the value's version, which is not secret; it is
+// kept in the same block as the value, so that a Secret is one allocation.
 //
 // Threading: a Secret is a value; distinct Secrets may be used from distinct
 // threads without synchronisation.
@@ -25,8 +26,8 @@ class Secret {
   // An empty secret.
   Secret() noexcept = default;
   // Copies `bytes` into protected memory. The caller wipes its own copy.
-  static Secret copy_of(std::string_view bytes, std::string version = {});
-  static Secret copy_of(std::span<const unsigned char> bytes, std::string version = {});
+  static Secret copy_of(std::string_view bytes, std::string_view version = {});
+  static Secret copy_of(std::span<const unsigned char> bytes, std::string_view version = {});
 
   // Moves hand over the protected block; the source is left empty. Inline,
   // as they sit on every cache hit.
@@ -34,14 +35,14 @@ class Secret {
       : data_(std::exchange(other.data_, nullptr)),
         size_(std::exchange(other.size_, 0)),
         capacity_(std::exchange(other.capacity_, 0)),
-        version_(std::move(other.version_)) {}
+        version_size_(std::exchange(other.version_size_, 0)) {}
   Secret &operator=(Secret &&other) noexcept {
     if (this != &other) {
       if (data_ != nullptr) clear();
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
       capacity_ = std::exchange(other.capacity_, 0);
-      version_ = std::move(other.version_);
+      version_size_ = std::exchange(other.version_size_, 0);
     }
     return *this;
   }
@@ -65,7 +66,11 @@ class Secret {
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
   // The provider's version identifier of this value; empty when it has none.
-  [[nodiscard]] const std::string &version() const noexcept { return version_; }
+  // Valid while this Secret lives and is not modified; a non-empty version is
+  // followed by a NUL (version().data() is a C string).
+  [[nodiscard]] std::string_view version() const noexcept {
+    return {static_cast<const char *>(data_) + size_, version_size_};
+  }
 
   // Compares the bytes in time that depends only on the lengths.
   [[nodiscard]] bool equals(const Secret &other) const noexcept;
@@ -77,10 +82,10 @@ class Secret {
   void clear() noexcept;
 
  private:
-  void *data_ = nullptr;
-  std::size_t size_ = 0;
+  void *data_ = nullptr;  // the value, then the version and a NUL
+  std::size_t size_ = 0;  // of the value
   std::size_t capacity_ = 0;
-  std::string version_;
+  std::size_t version_size_ = 0;
 };
 
 // Printing a Secret is a compile-time error; use redacted() or reveal().
