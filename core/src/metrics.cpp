@@ -8,15 +8,6 @@
 namespace coffer::detail {
 namespace {
 
-// The stripe a thread bumps: threads spread over the stripes, and a thread
-// keeps its stripe so that its counter line stays in its own cache.
-std::size_t stripe_of_this_thread(std::size_t stripes) {
-  static std::atomic<std::size_t> next{0};
-  thread_local const std::size_t index __attribute__((tls_model("initial-exec"))) =
-      next.fetch_add(1, std::memory_order_relaxed);
-  return index % stripes;
-}
-
 // Label values are escaped as the exposition format requires.
 std::string label(std::string_view value) {
   std::string out;
@@ -60,10 +51,6 @@ std::string number(double value) {
 }
 
 }  // namespace
-
-void StripedCounter::add(std::uint64_t delta) noexcept {
-  stripes_[stripe_of_this_thread(kStripes)].value.fetch_add(delta, std::memory_order_relaxed);
-}
 
 std::uint64_t StripedCounter::total() const noexcept {
   std::uint64_t sum = 0;

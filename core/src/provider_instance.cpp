@@ -86,7 +86,7 @@ std::string ProviderInstance::identity_of(const ProviderSpec &spec,
 std::shared_ptr<ProviderInstance> ProviderInstance::open(
     std::shared_ptr<PluginLibrary> library, const ProviderSpec &spec,
     const std::filesystem::path &base_directory, const Logger &logger, Worker &worker,
-    Tracker &tracker, Metrics &metrics, ReadDomain &readers) {
+    Tracker &tracker, Metrics &metrics) {
   std::unique_ptr<ProviderInstance> self(new ProviderInstance());
   self->library_ = std::move(library);
   self->name_ = spec.name;
@@ -124,14 +124,13 @@ std::shared_ptr<ProviderInstance> ProviderInstance::open(
   }
   self->cache_ = std::make_unique<Cache>();
   Worker *closer = &worker;
-  ReadDomain *domain = &readers;
   // Replaced values go once no reader can still be copying them.
   self->cache_->enable_lock_free_hits(
-      [closer, domain](std::vector<std::unique_ptr<Cache::Published>> retired) {
+      [closer](std::vector<std::unique_ptr<Cache::Published>> retired) {
         auto batch =
             std::make_shared<std::vector<std::unique_ptr<Cache::Published>>>(std::move(retired));
-        closer->post([domain, batch] {
-          domain->synchronize();
+        closer->post([batch] {
+          ReadDomain::synchronize();
           batch->clear();
         });
       });

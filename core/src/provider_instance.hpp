@@ -35,14 +35,13 @@ class ProviderInstance {
       std::function<void(Code, std::vector<ListEntry> entries, const std::string &message)>;
 
   // Opens an instance; throws Error naming the provider. `worker`,
-  // `tracker`, `metrics` and `readers` must outlive the instance. Cache hits
-  // are served lock-free inside read sections of `readers`.
+  // `tracker` and `metrics` must outlive the instance. Cache hits are served
+  // lock-free inside ReadDomain sections.
   static std::shared_ptr<ProviderInstance> open(std::shared_ptr<PluginLibrary> library,
                                                 const ProviderSpec &spec,
                                                 const std::filesystem::path &base_directory,
                                                 const Logger &logger, Worker &worker,
-                                                Tracker &tracker, Metrics &metrics,
-                                                ReadDomain &readers);
+                                                Tracker &tracker, Metrics &metrics);
   ~ProviderInstance();
   ProviderInstance(const ProviderInstance &) = delete;
   ProviderInstance &operator=(const ProviderInstance &) = delete;

@@ -1,60 +1,90 @@
-// Lets many threads read a shared pointer without writing to a shared cache
-// line, and a writer wait until every reader that might still see an old
-// value has finished (a sleepable read-copy-update in miniature). Readers
-// count themselves on one of several padded stripes, under the parity of the
-// current epoch; synchronize() flips the epoch and waits for the old parity's
-// counters to drain. Read sections must be short and must not block.
+// Lets many threads read shared pointers without a locked instruction or a
+// write to memory another thread writes, and a writer wait until every reader
+// that might still see an old value has finished: a sleepable read-copy-update
+// in miniature, the "memb" flavour of liburcu.
+//
+// Each thread owns a slot (one cache line pair of its own, reused after the
+// thread exits). Entering a read section stores the current epoch into the
+// slot with a plain store; leaving stores zero. synchronize() advances the
+// epoch, makes every thread's earlier stores visible with one
+// membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) system call, and waits for
+// every slot that holds an older epoch. Where membarrier is unavailable
+// (old kernel, seccomp), readers add a full fence instead.
+//
+// Read sections nest, must be short and must not block; synchronize() must
+// not be called from inside one. One process-wide domain: a writer waits for
+// the readers of every Store, which costs nothing as sections are short.
 #ifndef COFFER_CORE_READ_DOMAIN_HPP
 #define COFFER_CORE_READ_DOMAIN_HPP
 
-#include <array>
 #include <atomic>
-#include <thread>
+#include <cstdint>
 
 namespace coffer::detail {
 
-class ReadDomain {
-  struct alignas(64) Counter {
-    std::atomic<long> readers{0};
-  };
-  static constexpr unsigned kStripes = 16;
+struct alignas(128) ReaderSlot {
+  std::atomic<std::uint64_t> epoch{0};  // 0: outside any section
+  std::atomic<bool> in_use{false};      // owned by a live thread
+  unsigned index = 0;                   // unique among slots, so among live threads
+  ReaderSlot *next = nullptr;           // the registry, a list that only grows
+};
 
+// A thread's own state, plain zero-initialised data (no guard, no wrapper call).
+struct ReaderThread {
+  ReaderSlot *slot;
+  unsigned depth;
+  bool exited;  // past the thread's exit hand-back: slots are borrowed per section
+};
+extern __thread ReaderThread reader_thread __attribute__((tls_model("initial-exec")));
+
+class ReadDomain {
  public:
   class Guard {
    public:
-    Guard(Guard &&) = delete;
-    Guard &operator=(Guard &&) = delete;
-    ~Guard() { counter_->readers.fetch_sub(1, std::memory_order_seq_cst); }
+    Guard(const Guard &) = delete;
+    Guard &operator=(const Guard &) = delete;
+    ~Guard() {
+      ReaderThread &me = reader_thread;
+      if (--me.depth == 0) {
+        // Release: the section's reads are done before a writer sees zero.
+        me.slot->epoch.store(0, std::memory_order_release);
+        if (me.exited) [[unlikely]]
+          give_back_borrowed();
+      }
+    }
+    // This thread's slot index, unique among live threads while the section
+    // lasts (for per-thread counter stripes).
+    [[nodiscard]] unsigned thread_index() const noexcept { return reader_thread.slot->index; }
 
    private:
     friend class ReadDomain;
-    explicit Guard(Counter *counter) : counter_(counter) {}
-    Counter *counter_;
+    Guard() = default;
   };
 
-  [[nodiscard]] Guard enter() {
-    unsigned parity = epoch_.load(std::memory_order_seq_cst) & 1u;
-    Counter *counter = &counters_[parity][stripe()];
-    counter->readers.fetch_add(1, std::memory_order_seq_cst);
-    return Guard(counter);
+  [[nodiscard]] static Guard enter() {
+    ReaderThread &me = reader_thread;
+    if (me.depth++ == 0) {
+      if (me.slot == nullptr) [[unlikely]]
+        take_slot();
+      me.slot->epoch.store(epoch_.load(std::memory_order_acquire), std::memory_order_relaxed);
+      if (readers_fence_.load(std::memory_order_relaxed)) [[unlikely]]
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+      else
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
+    return Guard();
   }
 
   // Returns once every read section that began before the call has ended.
-  void synchronize() {
-    unsigned old = epoch_.fetch_add(1, std::memory_order_seq_cst) & 1u;
-    for (auto &counter : counters_[old])
-      while (counter.readers.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
-  }
+  static void synchronize();
+  // Registers for membarrier; run once at library load.
+  static void start();
 
  private:
-  static unsigned stripe() {
-    static std::atomic<unsigned> next{0};
-    thread_local unsigned mine __attribute__((tls_model("initial-exec"))) =
-        next.fetch_add(1, std::memory_order_relaxed) % kStripes;
-    return mine;
-  }
-  std::atomic<unsigned> epoch_{0};
-  std::array<std::array<Counter, kStripes>, 2> counters_{};
+  static void take_slot();
+  static void give_back_borrowed() noexcept;
+  static std::atomic<std::uint64_t> epoch_;  // starts at 1: 0 means "outside"
+  static std::atomic<bool> readers_fence_;   // no membarrier: readers fence
 };
 
 }  // namespace coffer::detail

@@ -12,11 +12,6 @@ ProviderInstance *Snapshot::instance(std::string_view name) const {
   return it == by_name.end() ? nullptr : it->second;
 }
 
-const Resolution *Snapshot::find(std::string_view key) const {
-  auto it = resolved.find(key);
-  return it == resolved.end() ? nullptr : &it->second;
-}
-
 Resolution Snapshot::resolve(const std::string &key) const {
   if (const Resolution *known = find(key)) return *known;
   Resolution r;
@@ -131,9 +126,8 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
         }
         context.libraries[library_key] = library;
       }
-      instance =
-          ProviderInstance::open(library, spec, policy.base_directory, context.logger,
-                                 context.worker, context.tracker, context.metrics, context.readers);
+      instance = ProviderInstance::open(library, spec, policy.base_directory, context.logger,
+                                        context.worker, context.tracker, context.metrics);
       context.logger.debug("opened provider '" + spec.name + "' (plugin " + spec.plugin + ", " +
                            file.string() + ")");
     }
@@ -151,6 +145,10 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
     }
     snapshot->resolved.emplace(entry.key, std::move(r));
   }
+  std::vector<std::pair<std::string_view, const Resolution *>> index;
+  index.reserve(snapshot->resolved.size());
+  for (const auto &[key, r] : snapshot->resolved) index.emplace_back(key, &r);
+  snapshot->fast_index = KeyIndex<Resolution>(index);
   return snapshot;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cache.hpp"
+#include "key_index.hpp"
 #include "logger.hpp"
 #include "metrics.hpp"
 #include "plugin_library.hpp"
@@ -51,14 +52,15 @@ struct Snapshot {
   std::vector<std::shared_ptr<ProviderInstance>> instances;  // policy order
   std::unordered_map<std::string, ProviderInstance *> by_name;
   std::unordered_map<std::string, Resolution, StringHash, std::equal_to<>>
-      resolved;  // catalog keys
+      resolved;                     // catalog keys
+  KeyIndex<Resolution> fast_index;  // the same, for the cache-hit path
   bool allow_unknown_keys = false;
   std::shared_ptr<AuditLog> audit;  // the policy's audit log, if any
 
   [[nodiscard]] ProviderInstance *instance(std::string_view name) const;
   // The resolution of `key` (precomputed for catalog keys).
   [[nodiscard]] Resolution resolve(const std::string &key) const;
-  [[nodiscard]] const Resolution *find(std::string_view key) const;
+  [[nodiscard]] const Resolution *find(std::string_view key) const { return fast_index.find(key); }
 };
 
 // What building a snapshot needs from the Store.
@@ -68,7 +70,6 @@ struct SnapshotContext {
   Worker &worker;
   Tracker &tracker;
   Metrics &metrics;
-  ReadDomain &readers;
   // Loaded libraries by file, shared across snapshots; guarded by the caller.
   std::map<std::string, std::shared_ptr<PluginLibrary>> &libraries;
 };

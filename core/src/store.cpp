@@ -158,7 +158,7 @@ void Store::Impl::shutdown() {
   watcher_.reset();
   tracker_.wait_idle();  // every call into a plugin has completed
   fast_.store(nullptr);
-  readers_.synchronize();
+  detail::ReadDomain::synchronize();
   set_current(nullptr);  // instances no longer used post their close to the worker
   worker_.reset();       // runs those closes and the tasks due, then stops
   subscriptions_.reset();
@@ -177,13 +177,12 @@ void Store::Impl::load() {
     detail::Policy policy =
         file_ ? detail::read_policy(*file_) : detail::parse_policy(source, text_, base_directory_);
     auto previous = current();
-    detail::SnapshotContext context{options_, logger_,  *worker_,  tracker_,
-                                    metrics_, readers_, libraries_};
+    detail::SnapshotContext context{options_, logger_, *worker_, tracker_, metrics_, libraries_};
     auto fresh = detail::build_snapshot(std::move(policy), context, previous.get(), next);
     probe_health(*fresh, previous.get());
     set_current(fresh);
     fast_.store(fresh.get(), std::memory_order_seq_cst);
-    readers_.synchronize();  // no cache-hit reader still looks at `previous`
+    detail::ReadDomain::synchronize();  // no cache-hit reader still looks at `previous`
     generation_ = next;
     if (file_) {
       if (auto stamp = stamp_of(*file_)) {
@@ -297,7 +296,7 @@ void Store::Impl::report_access(const Snapshot *snapshot, std::string_view key,
 std::optional<Secret> Store::Impl::get_cached(std::string_view key, const GetOptions &options,
                                               std::string *provider_name) {
   if (options.bypass_cache || !options.version.empty()) return std::nullopt;
-  auto guard = readers_.enter();
+  auto guard = detail::ReadDomain::enter();
   const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
   if (snap == nullptr) return std::nullopt;
   const detail::Resolution *resolution = snap->find(key);
@@ -309,7 +308,7 @@ std::optional<Secret> Store::Impl::get_cached(std::string_view key, const GetOpt
     if (value) {
       if (refresh) return std::nullopt;  // let the slow path start the refresh
       const std::string &provider = resolution->chain[step]->name();
-      resolution->hits[step]->count.add();
+      resolution->hits[step]->count.add_from(guard.thread_index());
       if (options_.observer || snap->audit)
         report_access(snap, key, provider, "get", Code::ok, {}, Clock::now(), true, false,
                       options.caller, true);

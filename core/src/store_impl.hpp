@@ -80,10 +80,9 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   mutable std::mutex current_mutex_;
   std::shared_ptr<detail::Snapshot> current_;
   // The same snapshot for the cache-hit path, read without reference
-  // counting under `readers_`; a load synchronizes before the old snapshot
-  // may go.
+  // counting inside a ReadDomain section; a load synchronizes before the old
+  // snapshot may go.
   std::atomic<detail::Snapshot *> fast_{nullptr};
-  detail::ReadDomain readers_;
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> closing_{false};
   std::atomic<bool> refresh_scheduled_{false};
