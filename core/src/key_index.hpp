@@ -31,22 +31,34 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t w) noexcept {
 }  // namespace key_index_detail
 
 // Not a keyed hash: the names come from the policy and the catalogs, not
-// from callers who could pick colliding ones.
+// from callers who could pick colliding ones. The first, second, second-last
+// and last eight bytes are mixed independently (names up to 32 bytes are
+// covered whole, in a few cycles), longer names' middles one word at a time.
 inline std::uint64_t key_hash(std::string_view key) noexcept {
   using namespace key_index_detail;
   const char *p = key.data();
-  std::size_t n = key.size();
-  std::uint64_t h = mix(0x243F6A8885A308D3ULL, n);
+  const std::size_t n = key.size();
+  std::uint64_t a;
+  std::uint64_t b;
   if (n >= 8) {
-    for (; n > 8; p += 8, n -= 8) h = mix(h, word(p));
-    h = mix(h, word(p + n - 8));  // the last eight bytes, overlapping
+    a = (word(p) ^ 0x243F6A8885A308D3ULL) * 0x9E3779B97F4A7C15ULL;
+    b = (word(p + n - 8) ^ 0x13198A2E03707344ULL) * 0xC2B2AE3D27D4EB4FULL;
+    if (n > 16) {
+      std::uint64_t c = (word(p + 8) ^ 0xA4093822299F31D0ULL) * 0x165667B19E3779F9ULL;
+      std::uint64_t d = (word(p + n - 16) ^ 0x082EFA98EC4E6C89ULL) * 0xFF51AFD7ED558CCDULL;
+      for (std::size_t i = 16; i + 16 < n; i += 8) c = mix(c, word(p + i));
+      a ^= c >> 31 | c << 33;
+      b ^= d >> 17 | d << 47;
+    }
   } else {
     std::uint64_t w = 0;
     for (std::size_t i = 0; i < n; ++i)
       w |= std::uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
-    h = mix(h, w);
+    a = (w ^ 0x243F6A8885A308D3ULL) * 0x9E3779B97F4A7C15ULL;
+    b = 0;
   }
-  return h ^ (h >> 32);
+  std::uint64_t h = (a ^ (b >> 32 | b << 32) ^ n) * 0x9E3779B97F4A7C15ULL;
+  return h ^ (h >> 29);
 }
 
 template <class T>
