@@ -63,15 +63,16 @@ class ReadDomain {
 
   [[nodiscard]] static Guard enter() {
     ReaderThread &me = reader_thread;
-    if (me.depth++ == 0) {
+    if (me.depth == 0) {
       if (me.slot == nullptr) [[unlikely]]
-        take_slot();
+        take_slot();  // may throw bad_alloc; nothing has changed then
       me.slot->epoch.store(epoch_.load(std::memory_order_acquire), std::memory_order_relaxed);
       if (readers_fence_.load(std::memory_order_relaxed)) [[unlikely]]
         std::atomic_thread_fence(std::memory_order_seq_cst);
       else
         std::atomic_signal_fence(std::memory_order_seq_cst);
     }
+    ++me.depth;
     return Guard();
   }
 

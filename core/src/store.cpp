@@ -44,8 +44,9 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   std::function<void(Result)> handler;
 
   void finish(Result result, bool hit, bool stale) {
-    store->report_access(snapshot.get(), key, result.provider.empty() ? blamed : result.provider,
-                         "get", result.code, result.message, start, hit, stale, caller);
+    store->report_access(snapshot ? snapshot->audit.get() : nullptr, key,
+                         result.provider.empty() ? blamed : result.provider, "get", result.code,
+                         result.message, start, hit, stale, caller);
     if (version.empty() && !store->subscriptions_->empty()) {
       if (result.ok())
         store->subscriptions_->observe(key, result.provider, result.secret);
@@ -266,17 +267,16 @@ void Store::Impl::report_policy(const Snapshot *snapshot, const PolicyEvent &eve
   if (options_.observer) options_.observer->on_policy(event);
 }
 
-void Store::Impl::report_access(const Snapshot *snapshot, std::string_view key,
-                                const std::string &provider, const char *operation, Code outcome,
-                                const std::string &message, Clock::time_point start, bool hit,
-                                bool stale, std::string_view caller, bool counted) {
+void Store::Impl::report_access(AuditLog *audit, std::string_view key, const std::string &provider,
+                                const char *operation, Code outcome, const std::string &message,
+                                Clock::time_point start, bool hit, bool stale,
+                                std::string_view caller, bool counted) {
   if (outcome != Code::ok && outcome != Code::not_found)
     logger_.debug(std::string(operation) + " " + std::string(key) + ": " +
                   std::string(to_string(outcome)) + ": " + message);
   auto latency = Clock::now() - start;
   if (!counted)
     metrics_.record(provider, category_of(key), operation, outcome, latency, hit, stale);
-  AuditLog *audit = snapshot != nullptr ? snapshot->audit.get() : nullptr;
   if (!options_.observer && audit == nullptr) return;
   AccessEvent event;
   event.key = key;
@@ -296,32 +296,44 @@ void Store::Impl::report_access(const Snapshot *snapshot, std::string_view key,
 std::optional<Secret> Store::Impl::get_cached(std::string_view key, const GetOptions &options,
                                               std::string *provider_name) {
   if (options.bypass_cache || !options.version.empty()) return std::nullopt;
-  auto guard = detail::ReadDomain::enter();
-  const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
-  if (snap == nullptr) return std::nullopt;
-  const detail::Resolution *resolution = snap->find(key);
-  if (resolution == nullptr || resolution->code != Code::ok) return std::nullopt;
-  for (std::size_t step = 0; step < resolution->chain.size(); ++step) {
-    bool negative = false;
-    bool refresh = false;
-    auto value = detail::Cache::peek(resolution->entries[step], &negative, &refresh);
-    if (value) {
-      if (refresh) return std::nullopt;  // let the slow path start the refresh
-      const std::string &provider = resolution->chain[step]->name();
-      resolution->hits[step]->count.add_from(guard.thread_index());
-      if (options_.observer || snap->audit)
-        report_access(snap, key, provider, "get", Code::ok, {}, Clock::now(), true, false,
-                      options.caller, true);
-      if (!subscriptions_->empty()) subscriptions_->observe(std::string(key), provider, *value);
-      // Copied inside the read section: after it, a reload may close the
-      // instance that owns the name.
-      if (provider_name != nullptr) *provider_name = provider;
-      return value;
+  std::optional<Secret> value;
+  // What reporting the hit needs, copied out of the snapshot: observers, the
+  // audit log and subscribers run after the read section, which must stay
+  // short (a writer of any Store may be waiting for it).
+  std::string provider;
+  std::shared_ptr<AuditLog> audit;
+  bool observed = false;
+  {
+    auto guard = detail::ReadDomain::enter();
+    const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
+    if (snap == nullptr) return std::nullopt;
+    const detail::Resolution *resolution = snap->find(key);
+    if (resolution == nullptr || resolution->code != Code::ok) return std::nullopt;
+    for (std::size_t step = 0; step < resolution->chain.size() && !value; ++step) {
+      bool negative = false;
+      bool refresh = false;
+      value = detail::Cache::peek(resolution->entries[step], &negative, &refresh);
+      if (value) {
+        if (refresh) return std::nullopt;  // let the slow path start the refresh
+        resolution->hits[step]->count.add_from(guard.thread_index());
+        observed = options_.observer || snap->audit || !subscriptions_->empty();
+        if (observed || provider_name != nullptr) provider = resolution->chain[step]->name();
+        if (snap->audit) audit = snap->audit;
+      } else if (!negative ||
+                 resolution->spec->action(Code::not_found) != detail::OnFailure::next) {
+        return std::nullopt;
+      }
     }
-    if (!negative || resolution->spec->action(Code::not_found) != detail::OnFailure::next)
-      return std::nullopt;
+    if (!value) return std::nullopt;
   }
-  return std::nullopt;
+  if (observed) {
+    if (options_.observer || audit)
+      report_access(audit.get(), key, provider, "get", Code::ok, {}, Clock::now(), true, false,
+                    options.caller, true);
+    if (!subscriptions_->empty()) subscriptions_->observe(std::string(key), provider, *value);
+  }
+  if (provider_name != nullptr) *provider_name = std::move(provider);
+  return value;
 }
 
 std::optional<Result> Store::Impl::get_cached_result(std::string_view key,
@@ -557,8 +569,8 @@ std::string Store::put(std::string_view key, const Secret &value, std::string_vi
   auto [code, rest] = wait_done(
       [&](ProviderInstance::Done done) { provider->put(k, value.bytes(), std::move(done)); });
   for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
-  impl_->report_access(snap.get(), k, provider->name(), "put", code, rest.second, start, false,
-                       false, caller);
+  impl_->report_access(snap ? snap->audit.get() : nullptr, k, provider->name(), "put", code,
+                       rest.second, start, false, false, caller);
   if (code != Code::ok)
     throw Error(code, k + ": " + provider_message(*provider, code, rest.second));
   return rest.first;
@@ -573,8 +585,8 @@ void Store::remove(std::string_view key, std::string_view caller) {
   auto [code, rest] =
       wait_done([&](ProviderInstance::Done done) { provider->remove(k, std::move(done)); });
   for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
-  impl_->report_access(snap.get(), k, provider->name(), "remove", code, rest.second, start, false,
-                       false, caller);
+  impl_->report_access(snap ? snap->audit.get() : nullptr, k, provider->name(), "remove", code,
+                       rest.second, start, false, false, caller);
   if (code != Code::ok)
     throw Error(code, k + ": " + provider_message(*provider, code, rest.second));
 }
@@ -616,8 +628,8 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
   result = waiter->future.get();
   result.provider = p->name();
   if (!result.ok()) result.message = k + ": " + provider_message(*p, result.code, result.message);
-  impl_->report_access(snap.get(), k, p->name(), "get", result.code, result.message, start, false,
-                       false, options.caller);
+  impl_->report_access(snap ? snap->audit.get() : nullptr, k, p->name(), "get", result.code,
+                       result.message, start, false, false, options.caller);
   return result;
 }
 
@@ -632,8 +644,8 @@ std::string Store::put_to(std::string_view provider, std::string_view key, const
   auto [code, rest] =
       wait_done([&](ProviderInstance::Done done) { p->put(k, value.bytes(), std::move(done)); });
   p->cache().invalidate(k);
-  impl_->report_access(snap.get(), k, p->name(), "put", code, rest.second, start, false, false,
-                       caller);
+  impl_->report_access(snap ? snap->audit.get() : nullptr, k, p->name(), "put", code, rest.second,
+                       start, false, false, caller);
   if (code != Code::ok) throw Error(code, k + ": " + provider_message(*p, code, rest.second));
   return rest.first;
 }

@@ -45,12 +45,13 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
                                    std::string *provider_name);
   std::optional<Result> get_cached_result(std::string_view key, const GetOptions &options);
 
-  // Records one access in the metrics, the policy's audit log and the
-  // host's observer. `counted`: the metrics already have it (fast-path hit).
-  void report_access(const detail::Snapshot *snapshot, std::string_view key,
-                     const std::string &provider, const char *operation, Code outcome,
-                     const std::string &message, std::chrono::steady_clock::time_point start,
-                     bool hit, bool stale, std::string_view caller, bool counted = false);
+  // Records one access in the metrics, the policy's audit log (`audit`, may
+  // be null) and the host's observer. `counted`: the metrics already have it
+  // (fast-path hit).
+  void report_access(AuditLog *audit, std::string_view key, const std::string &provider,
+                     const char *operation, Code outcome, const std::string &message,
+                     std::chrono::steady_clock::time_point start, bool hit, bool stale,
+                     std::string_view caller, bool counted = false);
   void report_policy(const detail::Snapshot *snapshot, const PolicyEvent &event);
   void schedule_refresh();
   void refresh_subscribed();

@@ -123,6 +123,48 @@ BOOST_AUTO_TEST_CASE(hits_from_many_threads_are_all_counted) {
                     "coffer_cache_hits_total{provider=\"p\",category=\"Email\"}") == 40000);
 }
 
+BOOST_AUTO_TEST_CASE(an_observer_that_blocks_on_a_cache_hit_does_not_hold_up_a_reload) {
+  // Observers run after the hit's read section: a reload (which waits for
+  // every read section open before it) completes while an observer blocks.
+  struct Blocking : coffer::Observer {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool blocking = false;
+    bool reloaded = false;
+    bool armed = false;
+    bool gave_up = false;  // the reload did not complete while this blocked
+    void on_access(const coffer::AccessEvent &event) noexcept override {
+      if (!event.cache_hit) return;
+      std::unique_lock lock(mutex);
+      if (!armed) return;
+      armed = false;
+      blocking = true;
+      changed.notify_all();
+      gave_up = !changed.wait_for(lock, std::chrono::seconds(5), [&] { return reloaded; });
+    }
+  };
+  auto observer = std::make_shared<Blocking>();
+  coffer::StoreOptions options;
+  options.observer = observer;
+  Store store = Store::from_string(policy(), options);
+  store.get("Email.SMTPPassword");  // cached
+  observer->armed = true;
+  std::thread hit([&] { store.get("Email.SMTPPassword"); });
+  {
+    std::unique_lock lock(observer->mutex);
+    observer->changed.wait(lock, [&] { return observer->blocking; });
+  }
+  store.reload();  // would wait for the observer if it ran inside the section
+  {
+    std::lock_guard lock(observer->mutex);
+    observer->reloaded = true;
+  }
+  observer->changed.notify_all();
+  hit.join();
+  BOOST_TEST(!observer->gave_up);
+  BOOST_TEST(store.generation() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(provider_counters_reloads_and_generation_are_exported) {
   coffer::test::TempDir dir;
   auto file = dir.write("coffer.json", policy());
