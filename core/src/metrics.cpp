@@ -171,8 +171,8 @@ std::string Metrics::exposition(std::uint64_t generation) const {
     out << "coffer_request_duration_seconds_count{" << labels << "} " << h.count << '\n';
   }
 
-  // Provider counters: retries and token exchanges always, others as reported.
-  std::set<std::string> names = {"retries", "token_exchanges"};
+  // Provider counters: the documented names always, others as reported.
+  std::set<std::string> names = {"reconnects", "retries", "token_exchanges"};
   for (const auto &[s, n] : provider_counters_) names.insert(s.second);
   for (const auto &name : names) {
     out << "# HELP coffer_provider_" << name << "_total The providers' " << name

@@ -63,7 +63,8 @@ class DatabaseProvider final : public Provider {
             [host] {
               int64_t now = host.now_unix_ms();
               return now != 0 ? now : system_now_ms();
-            })),
+            },
+            [host](const char *counter, uint64_t delta) { host.count(counter, delta); })),
         executor_(config_.backend == Config::Backend::postgres ? config_.pool_size : 0) {
     check_master_key_source(config_.master_key);
   }

@@ -182,6 +182,11 @@ BOOST_AUTO_TEST_CASE(provider_counters_reloads_and_generation_are_exported) {
   BOOST_TEST(sample(text, "coffer_provider_retries_total{provider=\"p\"}") == 3);
   BOOST_TEST(sample(text, "coffer_provider_token_exchanges_total{provider=\"p\"}") == 1);
   BOOST_TEST(sample(text, "coffer_provider_odd_name__total{provider=\"p\"}") == 2);
+  // The documented counters are declared even before anything reports them.
+  for (const char *name : {"retries", "reconnects", "token_exchanges"})
+    BOOST_TEST(text.find(std::string("# TYPE coffer_provider_") + name + "_total counter") !=
+                   std::string::npos,
+               name);
   BOOST_TEST(sample(text, "coffer_policy_reloads_total{result=\"success\"}") == 1);
   BOOST_TEST(sample(text, "coffer_policy_reloads_total{result=\"failure\"}") == 1);
   BOOST_TEST(sample(text, "coffer_policy_generation") == 2);

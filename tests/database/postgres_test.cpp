@@ -133,6 +133,8 @@ BOOST_AUTO_TEST_CASE(a_restart_in_the_middle_of_reads_is_unavailable_then_recove
     return condition();
   };
   BOOST_REQUIRE(wait_for([&] { return ok > 50; }));
+  // New connections before anything broke are not reconnects.
+  BOOST_TEST(db->logs().counter("reconnects") == 0u);
   server.halt();
   store.close_raw();
   BOOST_REQUIRE(wait_for([&] { return unavailable > 3; }));
@@ -149,6 +151,9 @@ BOOST_AUTO_TEST_CASE(a_restart_in_the_middle_of_reads_is_unavailable_then_recove
   reader.join();
   BOOST_TEST(wrong == 0, unexpected);
   BOOST_TEST_MESSAGE(ok << " reads served, " << unavailable << " unavailable during the outage");
+  // The host's metrics hear of it: connections replaced, operations retried.
+  BOOST_TEST(db->logs().counter("reconnects") >= 1u);
+  BOOST_TEST(db->logs().counter("retries") >= 1u);
 
   // Nothing lost; writing works again.
   for (int i = 0; i < keys; ++i)
@@ -175,6 +180,8 @@ BOOST_AUTO_TEST_CASE(idempotent_operations_are_retried_across_a_restart) {
   // The get waited out the restart: reconnected and retried with backoff.
   BOOST_TEST(during.ok(), during.message);
   BOOST_TEST(during.value == "smtp");
+  BOOST_TEST(db->logs().counter("retries") >= 1u);
+  BOOST_TEST(db->logs().counter("reconnects") >= 1u);
   std::lock_guard lock(db->logs().mutex);
   bool retried = false;
   for (const auto &[level, line] : db->logs().lines)

@@ -66,11 +66,13 @@ class ConnectionPool {
     }
   }
 
-  // Closes the idle connections (the next acquire() makes new ones).
-  void drop_idle() {
+  // Closes the idle connections (the next acquire() makes new ones); returns
+  // how many.
+  std::size_t drop_idle() {
     std::vector<std::unique_ptr<Connection>> dropped;
     std::lock_guard lock(mutex_);
     dropped.swap(idle_);
+    return dropped.size();
   }
 
  private:

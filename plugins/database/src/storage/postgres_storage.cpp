@@ -254,12 +254,20 @@ void insert_data_key(PgConnection &connection, const DataKeyRow &key) {
 }  // namespace
 
 PostgresStorage::PostgresStorage(PostgresSettings settings, std::size_t pool_size,
-                                 uint32_t retry_timeout_ms, Log log)
+                                 uint32_t retry_timeout_ms, Log log, Count count)
     : settings_(std::move(settings)),
       retry_timeout_ms_(retry_timeout_ms),
       log_(std::move(log)),
-      pool_(pool_size,
-            [this] { return std::make_unique<PgConnection>(settings_, settings_.description); }) {}
+      count_(std::move(count)),
+      pool_(pool_size, [this] {
+        auto connection = std::make_unique<PgConnection>(settings_, settings_.description);
+        // A replacement for a lost connection is a reconnect.
+        std::size_t lost = lost_.load();
+        while (lost > 0 && !lost_.compare_exchange_weak(lost, lost - 1)) {
+        }
+        if (lost > 0 && count_) count_("reconnects", 1);
+        return connection;
+      }) {}
 
 PostgresStorage::~PostgresStorage() = default;
 
@@ -297,7 +305,7 @@ auto PostgresStorage::once(Body &&body) {
     if (failure.kind() == PgFailure::Kind::connection || lease->broken()) {
       lease.discard();
       // The others were most likely cut by the same restart or failover.
-      pool_.drop_idle();
+      lost_ += 1 + pool_.drop_idle();
     }
     throw;
   }
@@ -315,6 +323,7 @@ auto PostgresStorage::with_retries(Body &&body) {
       auto now = Clock::now();
       if (!failure.retryable() || now >= until) raise(failure);
       if (log_) log_(COFFER_LOG_DEBUG, std::string("retrying after: ") + failure.what());
+      if (count_) count_("retries", 1);
       // The first retry is immediate: a pooled connection may simply have gone stale.
       if (attempt > 0) {
         auto pause = backoff / 2 + std::chrono::milliseconds(jitter() % (backoff.count() / 2 + 1));

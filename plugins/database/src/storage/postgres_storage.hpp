@@ -16,6 +16,7 @@
 #ifndef COFFER_DATABASE_STORAGE_POSTGRES_STORAGE_HPP
 #define COFFER_DATABASE_STORAGE_POSTGRES_STORAGE_HPP
 
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
@@ -28,8 +29,10 @@ namespace coffer::database {
 
 class PostgresStorage final : public Storage {
  public:
+  // `count` receives "retries" (an operation tried again after a retryable
+  // failure) and "reconnects" (a connection made to replace one that broke).
   PostgresStorage(PostgresSettings settings, std::size_t pool_size, uint32_t retry_timeout_ms,
-                  Log log);
+                  Log log, Count count = {});
   ~PostgresStorage() override;
 
   [[nodiscard]] std::string location() const override;
@@ -82,6 +85,10 @@ class PostgresStorage final : public Storage {
   PostgresSettings settings_;
   uint32_t retry_timeout_ms_;
   Log log_;
+  Count count_;
+  // Connections lost (broken or dropped with them) not yet replaced: the next
+  // that many new connections are reconnects.
+  std::atomic<std::size_t> lost_{0};
   ConnectionPool<PgConnection> pool_;
   std::mutex heads_mutex_;
   std::unordered_map<std::string, uint64_t> heads_;

@@ -126,6 +126,9 @@ struct PutOutcome {
 // Where a storage implementation reports what an operator should know
 // (levels as COFFER_LOG_*). Never given secret material.
 using Log = std::function<void(int32_t level, const std::string &message)>;
+// Where a storage implementation counts events for the host's metrics (the
+// ABI's count(): "retries", "reconnects").
+using Count = std::function<void(const char *counter, uint64_t delta)>;
 
 struct RekeyStart {
   int64_t data_key_id = 0;

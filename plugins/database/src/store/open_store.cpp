@@ -7,17 +7,17 @@
 
 namespace coffer::database {
 
-std::unique_ptr<Storage> open_storage(const Config &config, Log log) {
+std::unique_ptr<Storage> open_storage(const Config &config, Log log, Count count) {
   if (config.backend == Config::Backend::sqlite)
     return std::make_unique<SqliteStorage>(config.sqlite_path, config.pool_size,
                                            config.busy_timeout_ms, std::move(log));
-  return std::make_unique<PostgresStorage>(config.postgres, config.pool_size,
-                                           config.retry_timeout_ms, std::move(log));
+  return std::make_unique<PostgresStorage>(
+      config.postgres, config.pool_size, config.retry_timeout_ms, std::move(log), std::move(count));
 }
 
 std::unique_ptr<CredentialStore> open_credential_store(const Config &config, Log log,
-                                                       CredentialStore::Clock clock) {
-  auto storage = open_storage(config, log);
+                                                       CredentialStore::Clock clock, Count count) {
+  auto storage = open_storage(config, log, std::move(count));
   return std::make_unique<CredentialStore>(config, std::move(storage), std::move(log),
                                            std::move(clock));
 }

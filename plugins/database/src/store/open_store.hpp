@@ -10,9 +10,12 @@
 
 namespace coffer::database {
 
-[[nodiscard]] std::unique_ptr<Storage> open_storage(const Config &config, Log log);
+// `count` receives the backend's counters (PostgreSQL: "retries", "reconnects").
+[[nodiscard]] std::unique_ptr<Storage> open_storage(const Config &config, Log log,
+                                                    Count count = {});
 [[nodiscard]] std::unique_ptr<CredentialStore> open_credential_store(const Config &config, Log log,
-                                                                     CredentialStore::Clock clock);
+                                                                     CredentialStore::Clock clock,
+                                                                     Count count = {});
 // The system clock in Unix milliseconds.
 [[nodiscard]] int64_t system_now_ms();
 
