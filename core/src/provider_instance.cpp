@@ -237,6 +237,11 @@ void ProviderInstance::health(Done done) {
   library_->table().health(instance_, &done_trampoline, call);
 }
 
+void ProviderInstance::cancel() {
+  if (cancelled_.exchange(true)) return;
+  if (library_->table().cancel != nullptr) library_->table().cancel(instance_);
+}
+
 void ProviderInstance::admin(const std::string &command, const std::string &arguments, Done done) {
   if (!can(COFFER_CAP_ADMIN)) {
     done(Code::unsupported, {}, "its plugin (" + plugin_ + ") has no administrative commands");

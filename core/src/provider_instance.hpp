@@ -9,6 +9,7 @@
 #include <coffer/secret.hpp>
 #include <coffer/store.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <span>
@@ -61,6 +62,9 @@ class ProviderInstance {
   void health(Done done);
   void list(ListDone done);
   void admin(const std::string &command, const std::string &arguments, Done done);
+  // Asks the plugin to finish its operations in flight promptly (the Store is
+  // shutting down; ABI 1.2 cancel). Once; a no-op for a plugin without it.
+  void cancel();
   // The provider's name for a key; Code::ok or the failure with a message.
   std::pair<Code, std::string> key_name(const std::string &key);
 
@@ -79,6 +83,7 @@ class ProviderInstance {
   std::unique_ptr<Cache> cache_;
   Tracker *tracker_ = nullptr;
   std::weak_ptr<ProviderInstance> self_;
+  std::atomic<bool> cancelled_{false};
   unsigned char fingerprint_key_[32] = {};
 };
 

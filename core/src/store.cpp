@@ -157,6 +157,16 @@ Store::Impl::~Impl() {
 void Store::Impl::shutdown() {
   if (closing_.exchange(true)) return;
   watcher_.reset();
+  // Operations in flight (a health probe retrying an unreachable vault, say)
+  // finish promptly where the plugin can cancel them.
+  std::vector<std::shared_ptr<detail::ProviderInstance>> running;
+  {
+    std::lock_guard lock(load_mutex_);
+    for (const auto &weak : opened_)
+      if (auto instance = weak.lock()) running.push_back(std::move(instance));
+  }
+  for (const auto &instance : running) instance->cancel();
+  running.clear();
   tracker_.wait_idle();  // every call into a plugin has completed
   fast_.store(nullptr);
   detail::ReadDomain::synchronize();
@@ -180,6 +190,12 @@ void Store::Impl::load() {
     auto previous = current();
     detail::SnapshotContext context{options_, logger_, *worker_, tracker_, metrics_, libraries_};
     auto fresh = detail::build_snapshot(std::move(policy), context, previous.get(), next);
+    std::erase_if(opened_, [](const auto &weak) { return weak.expired(); });
+    for (const auto &instance : fresh->instances) {
+      bool known = std::any_of(opened_.begin(), opened_.end(),
+                               [&](const auto &weak) { return weak.lock() == instance; });
+      if (!known) opened_.push_back(instance);
+    }
     probe_health(*fresh, previous.get());
     set_current(fresh);
     fast_.store(fresh.get(), std::memory_order_seq_cst);
@@ -250,7 +266,10 @@ void Store::Impl::probe_health(const Snapshot &fresh, const Snapshot *previous) 
       if (code == Code::invalid_config && probes->waiting && !probes->failure)
         probes->failure = Error(code, "provider '" + name + "': " + m);
       else if (code != Code::ok)
-        logger_.log(code == Code::invalid_config ? LogLevel::error : LogLevel::warning,
+        // A probe the Store's shutdown cut short says nothing about the backend.
+        logger_.log(closing_                       ? LogLevel::debug
+                    : code == Code::invalid_config ? LogLevel::error
+                                                   : LogLevel::warning,
                     "provider '" + name + "' health: " + std::string(to_string(code)) +
                         (m.empty() ? "" : ": " + m));
       probes->answered.notify_all();

@@ -67,8 +67,11 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   detail::Tracker tracker_;
   std::unique_ptr<detail::Worker> worker_;
   std::shared_ptr<detail::Subscriptions> subscriptions_;
-  std::mutex load_mutex_;  // one load at a time; guards libraries_
+  std::mutex load_mutex_;  // one load at a time; guards libraries_ and opened_
   std::map<std::string, std::shared_ptr<detail::PluginLibrary>> libraries_;
+  // Every instance a load opened and that may still be running operations
+  // (also those a later policy dropped): shutdown cancels them.
+  std::vector<std::weak_ptr<detail::ProviderInstance>> opened_;
   // The current snapshot for the slow path (copied under the mutex).
   std::shared_ptr<detail::Snapshot> current() const {
     std::lock_guard lock(current_mutex_);

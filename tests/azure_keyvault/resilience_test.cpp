@@ -8,6 +8,7 @@
 #include "kv_fixture.hpp"
 
 #include <ctime>
+#include <thread>
 
 using coffer::test::Instance;
 using coffer::test::Outcome;
@@ -174,6 +175,30 @@ BOOST_AUTO_TEST_CASE(the_callers_deadline_bounds_a_stalled_request) {
         {"route", "get"}, {"fault", "stall"}, {"count", 5}, {"stall_ms", 20000}});
     Outcome late = vault.get(key, nullptr, 300);
     BOOST_TEST(late.status == COFFER_STATUS_TIMEOUT, late.message);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(cancel_ends_a_stalled_request_at_once_and_refuses_later_ones) {
+  // What the core calls when a Store closes: a request the vault would keep
+  // for 20 s (and then retry) ends now, as unavailable.
+  with_warm_vault({}, [](auto &akv, auto &vault, const auto &key) {
+    akv.reset_stats();
+    akv.inject_rule(boost::json::object{
+        {"route", "get"}, {"fault", "stall"}, {"count", 5}, {"stall_ms", 20000}});
+    Outcome stalled;
+    std::thread getter([&] { stalled = vault.get(key); });
+    auto give_up = Clock::now() + std::chrono::seconds(10);
+    while (akv.requests("get") == 0 && Clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    BOOST_TEST_REQUIRE(akv.requests("get") >= 1u);  // the vault holds the request
+    BOOST_REQUIRE(vault.table()->cancel != nullptr);
+    vault.table()->cancel(vault.raw());
+    getter.join();
+    BOOST_TEST(stalled.status == COFFER_STATUS_UNAVAILABLE, stalled.message);
+    BOOST_TEST(contains(stalled.message, "closing"), stalled.message);
+    Outcome later = vault.get(key);
+    BOOST_TEST(later.status == COFFER_STATUS_UNAVAILABLE);
+    BOOST_TEST(contains(later.message, "closing"), later.message);
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -310,6 +311,42 @@ BOOST_AUTO_TEST_CASE(stores_answered_from_provider_threads_close_every_instance)
     Store store = open(R"("providers": {"p": {"plugin": "memory", "config": {"delay_ms": 1,
                           "values": {"Email.SMTPPassword": "x"}}}}, "routes": {"*": "p"})");
     BOOST_TEST_REQUIRE(store.get("Email.SMTPPassword").reveal() == "x");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(closing_a_store_cancels_what_its_providers_are_still_doing) {
+  // A health probe and a get that the provider would answer in 30 s: closing
+  // the Store asks the provider to finish them now (ABI 1.2 cancel), and the
+  // get's handler hears "unavailable" instead of a value half a minute later.
+  // An instance dropped by a reload, with a get still in flight, is cancelled
+  // too.
+  std::promise<coffer::Result> current;
+  std::promise<coffer::Result> dropped;
+  {
+    coffer::test::TempDir dir;
+    auto slow = [](const std::string &name) {
+      return "\"" + name +
+             "\": {\"plugin\": \"memory\", \"config\": {\"delay_ms\": 30000, "
+             "\"health_delay_ms\": 30000, \"values\": {\"Email.SMTPPassword\": \"x\"}}}";
+    };
+    auto file =
+        dir.write("coffer.json", "{\"coffer\": 1, " + plugin_dirs_json() + ", \"providers\": {" +
+                                     slow("old") + "}, \"routes\": {\"*\": \"old\"}}");
+    coffer::StoreOptions options;
+    options.log = [](coffer::LogLevel, std::string_view) {};
+    Store store = Store::open(file, options);
+    store.get_async("Email.SMTPPassword",
+                    [&](coffer::Result r) { dropped.set_value(std::move(r)); });
+    dir.write("coffer.json", "{\"coffer\": 1, " + plugin_dirs_json() + ", \"providers\": {" +
+                                 slow("new") + "}, \"routes\": {\"*\": \"new\"}}");
+    store.reload();
+    store.get_async("Email.SMTPPassword",
+                    [&](coffer::Result r) { current.set_value(std::move(r)); });
+  }
+  for (auto *promise : {&current, &dropped}) {
+    coffer::Result r = promise->get_future().get();
+    BOOST_TEST((r.code == Code::unavailable));
+    BOOST_TEST(r.message.find("the instance is closing") != std::string::npos, r.message);
   }
 }
 

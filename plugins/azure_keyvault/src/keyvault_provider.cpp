@@ -80,14 +80,20 @@ struct KeyVaultProvider::State {
   }
 
   ~State() {
-    closing = true;
+    cancel();
+    work.reset();
+    if (thread.joinable()) thread.join();
+  }
+
+  // Fails what is running (waits, token exchanges, requests) with
+  // UNAVAILABLE "the instance is closing", and everything started later.
+  void cancel() {
+    if (closing.exchange(true)) return;
     asio::post(io, [this] {
       if (bundle) bundle->shutdown();
       vault->shutdown();
       http->shutdown();
     });
-    work.reset();
-    if (thread.joinable()) thread.join();
   }
 
   [[nodiscard]] int64_t now() const {
@@ -214,6 +220,10 @@ KeyVaultProvider::KeyVaultProvider(const coffer::provider::Host &host,
 }
 
 KeyVaultProvider::~KeyVaultProvider() = default;
+
+void KeyVaultProvider::cancel() {
+  state_->cancel();
+}
 
 std::string KeyVaultProvider::key_name(const std::string &key) {
   return secret_name_for_key(key);

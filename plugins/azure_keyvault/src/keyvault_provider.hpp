@@ -39,6 +39,9 @@ class KeyVaultProvider final : public coffer::provider::Provider {
   void list(coffer::provider::ListCompletion &&done) override;
   void health(coffer::provider::DoneCompletion &&done) override;
   std::string key_name(const std::string &key) override;
+  // The host is closing: fails what is running, and what comes later, with
+  // COFFER_STATUS_UNAVAILABLE, without waiting for the network.
+  void cancel() override;
 
  private:
   struct State;

@@ -39,7 +39,7 @@ extern "C" {
 /* Versions                                                                  */
 
 #define COFFER_ABI_VERSION_MAJOR 1u
-#define COFFER_ABI_VERSION_MINOR 1u
+#define COFFER_ABI_VERSION_MINOR 2u
 #define COFFER_ABI_VERSION ((COFFER_ABI_VERSION_MAJOR << 16) | COFFER_ABI_VERSION_MINOR)
 #define COFFER_ABI_MAJOR(version) ((uint32_t)(version) >> 16)
 #define COFFER_ABI_MINOR(version) ((uint32_t)(version)&0xFFFFu)
@@ -351,6 +351,17 @@ typedef struct coffer_provider {
    * run for a long time; calls `done` exactly once. */
   void (*admin)(coffer_instance *instance, const char *command, const char *arguments_json,
                 coffer_admin_callback done, void *context);
+
+  /* Since ABI 1.2. Asks the instance to finish every operation in flight
+   * promptly, without waiting for the backend: each still calls its callback
+   * exactly once (usually with COFFER_STATUS_UNAVAILABLE, "the instance is
+   * closing"), soon, from any thread. Operations started afterwards may fail
+   * the same way. Returns without waiting. The core calls it at most once,
+   * when the Store shuts down, from any thread and possibly while operations
+   * run; close() follows once they have all completed. NULL (or a shorter
+   * table): the core waits for operations to end on their own, retries
+   * included. Optional. */
+  void (*cancel)(coffer_instance *instance);
 } coffer_provider;
 
 /*

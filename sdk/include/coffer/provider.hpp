@@ -345,6 +345,14 @@ class Provider {
   // The provider's name for a canonical key; throws Error
   // (COFFER_STATUS_INVALID_ARGUMENT) for a key it cannot represent.
   virtual std::string key_name(const std::string &key) { return key; }
+  // The host is shutting down (coffer_provider.cancel): finish every
+  // operation in flight promptly, without waiting for the backend, each
+  // answered once as usual (usually COFFER_STATUS_UNAVAILABLE); operations
+  // started afterwards may fail the same way. Must not wait. Called at most
+  // once, from any thread, possibly while operations run; the destructor
+  // follows once every operation has answered. The default does nothing: the
+  // host then waits for operations to end on their own.
+  virtual void cancel() {}
 };
 
 // A provider whose operations finish before they return (files, local
@@ -531,6 +539,13 @@ struct Thunks {
     });
   }
 
+  static void cancel(coffer_instance *handle) noexcept {
+    try {
+      instance(handle)->provider->cancel();
+    } catch (...) {  // nothing to report to: the host is closing
+    }
+  }
+
   static coffer_status key_name(coffer_instance *handle, const char *key, char *name,
                                 std::size_t capacity, std::size_t *size, char *error,
                                 std::size_t error_capacity) noexcept {
@@ -576,6 +591,7 @@ constexpr coffer_provider make_table(const char *name, const char *version,
       (capabilities & COFFER_CAP_HEALTH) != 0 ? &Thunks<Impl>::health : nullptr,
       &Thunks<Impl>::key_name,
       (capabilities & COFFER_CAP_ADMIN) != 0 ? &Thunks<Impl>::admin : nullptr,
+      &Thunks<Impl>::cancel,
   };
 }
 

@@ -2,7 +2,8 @@
 // Config: {"values": {KEY: VALUE}, "delay_ms": N, "fail": {KEY: STATUS},
 //          "health": STATUS, "health_delay_ms": N}
 // With delay_ms > 0 it answers from its own thread after the delay (an
-// asynchronous provider); otherwise before get() returns.
+// asynchronous provider); otherwise before get() returns. cancel() answers
+// every delayed operation at once with UNAVAILABLE "the instance is closing".
 // Admin commands: "stats" -> {"gets": N, "puts": N}; "fail" {"key", "status"}
 // makes a key fail with a status ("ok" clears it); "delay" {"ms"}; "count"
 // {"counter", "delta"} adds to a counter through the host table.
@@ -116,7 +117,10 @@ class MemoryProvider final : public Provider {
     }
     auto shared = std::make_shared<GetCompletion>(std::move(done));
     enqueue(std::chrono::steady_clock::now() + std::chrono::milliseconds(delay),
-            [answer, shared]() mutable { answer(*shared); });
+            [answer, shared](bool cancelled) mutable {
+              if (cancelled) return shared->fail(COFFER_STATUS_UNAVAILABLE, kClosing);
+              answer(*shared);
+            });
   }
 
   void health(DoneCompletion &&done) override {
@@ -127,7 +131,18 @@ class MemoryProvider final : public Provider {
     if (health_delay_ms_ <= 0) return answer(done);
     auto shared = std::make_shared<DoneCompletion>(std::move(done));
     enqueue(std::chrono::steady_clock::now() + std::chrono::milliseconds(health_delay_ms_),
-            [answer, shared]() mutable { answer(*shared); });
+            [answer, shared](bool cancelled) mutable {
+              if (cancelled) return shared->fail(COFFER_STATUS_UNAVAILABLE, kClosing);
+              answer(*shared);
+            });
+  }
+
+  void cancel() override {
+    {
+      std::lock_guard lock(queue_mutex_);
+      cancelled_ = true;
+    }
+    wake_.notify_all();
   }
 
   void put(const std::string &key, const SecretBytes &value, DoneCompletion &&done) override {
@@ -204,7 +219,9 @@ class MemoryProvider final : public Provider {
     return version;
   }
 
-  void enqueue(std::chrono::steady_clock::time_point when, std::function<void()> task) {
+  static constexpr const char *kClosing = "the instance is closing";
+
+  void enqueue(std::chrono::steady_clock::time_point when, std::function<void(bool)> task) {
     {
       std::lock_guard lock(queue_mutex_);
       queue_.emplace_back(when, std::move(task));
@@ -220,11 +237,13 @@ class MemoryProvider final : public Provider {
         wake_.wait(lock);
         continue;
       }
-      auto [when, task] = std::move(queue_.front());
+      auto when = queue_.front().first;
+      wake_.wait_until(lock, when, [&] { return cancelled_; });
+      auto task = std::move(queue_.front().second);
       queue_.pop_front();
+      bool cancelled = cancelled_;
       lock.unlock();
-      std::this_thread::sleep_until(when);
-      task();
+      task(cancelled);
       lock.lock();
     }
   }
@@ -241,8 +260,9 @@ class MemoryProvider final : public Provider {
   int64_t counter_ = 0;
   std::mutex queue_mutex_;
   std::condition_variable wake_;
-  std::deque<std::pair<std::chrono::steady_clock::time_point, std::function<void()>>> queue_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::function<void(bool)>>> queue_;
   bool stopping_ = false;
+  bool cancelled_ = false;
   std::thread thread_;
 };
 

@@ -30,7 +30,8 @@ OFFSET(coffer_provider, list, 80);
 OFFSET(coffer_provider, health, 88);
 OFFSET(coffer_provider, key_name, 96);
 OFFSET(coffer_provider, admin, 104);
-_Static_assert(sizeof(coffer_provider) >= 112, "coffer_provider shrank");
+OFFSET(coffer_provider, cancel, 112);
+_Static_assert(sizeof(coffer_provider) >= 120, "coffer_provider shrank");
 
 OFFSET(coffer_host, struct_size, 0);
 OFFSET(coffer_host, abi_version, 4);
