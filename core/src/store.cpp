@@ -312,46 +312,50 @@ void Store::Impl::report_access(AuditLog *audit, std::string_view key, const std
   if (options_.observer) options_.observer->on_access(event);
 }
 
+// The read section of a cache hit: finds the value and copies it, with what
+// reporting the hit needs when anyone listens (observers, the audit log and
+// subscribers are told after the section, which must stay short: a writer of
+// any Store may be waiting for it).
+std::optional<Secret> Store::Impl::find_cached(std::string_view key, std::string *provider_name,
+                                               std::optional<ObservedHit> &observed) {
+  auto guard = detail::ReadDomain::enter();
+  const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
+  if (snap == nullptr) return std::nullopt;
+  const detail::Resolution *resolution = snap->find(key);
+  if (resolution == nullptr || resolution->code != Code::ok) return std::nullopt;
+  for (std::size_t step = 0; step < resolution->chain.size(); ++step) {
+    bool negative = false;
+    bool refresh = false;
+    auto value = detail::Cache::peek(resolution->entries[step], &negative, &refresh);
+    if (value) {
+      if (refresh) return std::nullopt;  // let the slow path start the refresh
+      resolution->hits[step]->count.add_from(guard.thread_index());
+      // Names are copied inside the section: after it, a reload may close the
+      // instance that owns them.
+      const std::string &provider = resolution->chain[step]->name();
+      if (provider_name != nullptr) *provider_name = provider;
+      if (options_.observer || snap->audit || !subscriptions_->empty())
+        observed.emplace(ObservedHit{provider, snap->audit});
+      return value;
+    }
+    if (!negative || resolution->spec->action(Code::not_found) != detail::OnFailure::next)
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 std::optional<Secret> Store::Impl::get_cached(std::string_view key, const GetOptions &options,
                                               std::string *provider_name) {
   if (options.bypass_cache || !options.version.empty()) return std::nullopt;
-  std::optional<Secret> value;
-  // What reporting the hit needs, copied out of the snapshot: observers, the
-  // audit log and subscribers run after the read section, which must stay
-  // short (a writer of any Store may be waiting for it).
-  std::string provider;
-  std::shared_ptr<AuditLog> audit;
-  bool observed = false;
-  {
-    auto guard = detail::ReadDomain::enter();
-    const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
-    if (snap == nullptr) return std::nullopt;
-    const detail::Resolution *resolution = snap->find(key);
-    if (resolution == nullptr || resolution->code != Code::ok) return std::nullopt;
-    for (std::size_t step = 0; step < resolution->chain.size() && !value; ++step) {
-      bool negative = false;
-      bool refresh = false;
-      value = detail::Cache::peek(resolution->entries[step], &negative, &refresh);
-      if (value) {
-        if (refresh) return std::nullopt;  // let the slow path start the refresh
-        resolution->hits[step]->count.add_from(guard.thread_index());
-        observed = options_.observer || snap->audit || !subscriptions_->empty();
-        if (observed || provider_name != nullptr) provider = resolution->chain[step]->name();
-        if (snap->audit) audit = snap->audit;
-      } else if (!negative ||
-                 resolution->spec->action(Code::not_found) != detail::OnFailure::next) {
-        return std::nullopt;
-      }
-    }
-    if (!value) return std::nullopt;
+  std::optional<ObservedHit> observed;
+  std::optional<Secret> value = find_cached(key, provider_name, observed);
+  if (value && observed) {
+    if (options_.observer || observed->audit)
+      report_access(observed->audit.get(), key, observed->provider, "get", Code::ok, {},
+                    Clock::now(), true, false, options.caller, true);
+    if (!subscriptions_->empty())
+      subscriptions_->observe(std::string(key), observed->provider, *value);
   }
-  if (observed) {
-    if (options_.observer || audit)
-      report_access(audit.get(), key, provider, "get", Code::ok, {}, Clock::now(), true, false,
-                    options.caller, true);
-    if (!subscriptions_->empty()) subscriptions_->observe(std::string(key), provider, *value);
-  }
-  if (provider_name != nullptr) *provider_name = std::move(provider);
   return value;
 }
 

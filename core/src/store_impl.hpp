@@ -41,6 +41,13 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
                  const GetOptions &options);
   // A cache hit served without any asynchronous machinery, or nullopt; the
   // answering provider's name goes to *provider_name when it is not null.
+  // What reporting a cache hit needs, copied out of the read section.
+  struct ObservedHit {
+    std::string provider;
+    std::shared_ptr<AuditLog> audit;
+  };
+  std::optional<Secret> find_cached(std::string_view key, std::string *provider_name,
+                                    std::optional<ObservedHit> &observed);
   std::optional<Secret> get_cached(std::string_view key, const GetOptions &options,
                                    std::string *provider_name);
   std::optional<Result> get_cached_result(std::string_view key, const GetOptions &options);
