@@ -53,15 +53,27 @@ SystemPaths system_paths() {
   return paths;
 }
 
-// The system bundle file, parsed once per process; read-only afterwards.
+// The system bundle file, parsed once while the plugin is loaded; read-only
+// afterwards. Freed when the plugin is unloaded (a host that opens and closes
+// Stores loads it again each time): instances' stores hold their own
+// references to the certificates.
+struct SharedBundle {
+  std::once_flag once;
+  X509_STORE *store = nullptr;
+  SharedBundle() = default;
+  SharedBundle(const SharedBundle &) = delete;
+  SharedBundle &operator=(const SharedBundle &) = delete;
+  ~SharedBundle() { X509_STORE_free(store); }
+};
+
 const X509_STORE *shared_bundle(const std::string &file) {
-  static std::once_flag once;
-  static X509_STORE *bundle = nullptr;
-  std::call_once(once, [&file] {
-    bundle = X509_STORE_new();
-    if (bundle != nullptr && X509_STORE_load_file(bundle, file.c_str()) != 1) ERR_clear_error();
+  static SharedBundle bundle;
+  std::call_once(bundle.once, [&file] {
+    bundle.store = X509_STORE_new();
+    if (bundle.store != nullptr && X509_STORE_load_file(bundle.store, file.c_str()) != 1)
+      ERR_clear_error();
   });
-  return bundle;
+  return bundle.store;
 }
 
 std::string openssl_error() {
