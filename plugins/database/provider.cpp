@@ -69,6 +69,9 @@ class DatabaseProvider final : public Provider {
     check_master_key_source(config_.master_key);
   }
 
+  // The Store is closing: PostgreSQL retries stop and their waits end now.
+  void cancel() override { store_->storage().cancel(); }
+
   void get(const GetRequest &request, GetCompletion &&done) override {
     // Inline, the request outlives the call; on a worker it is copied.
     if (executor_.is_inline()) {

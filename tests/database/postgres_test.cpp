@@ -189,6 +189,29 @@ BOOST_AUTO_TEST_CASE(idempotent_operations_are_retried_across_a_restart) {
   BOOST_TEST(retried);
 }
 
+BOOST_AUTO_TEST_CASE(cancel_stops_the_retries_of_a_get_while_the_server_is_down) {
+  // What a closing Store calls: a get that would retry for 30 s against a
+  // stopped server ends now, as unavailable, saying why.
+  PrivateServer server;
+  TestStore store(Backend::postgres, server.state());
+  auto db = open_initialised(store.file_config(", \"retry_timeout_ms\": 30000"));
+  require_put(*db, "Email.SMTPPassword", "smtp");
+  server.halt();
+  store.close_raw();
+  Outcome during;
+  std::thread reader([&] { during = db->get("Email.SMTPPassword"); });
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (db->logs().counter("retries") == 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  BOOST_TEST_REQUIRE(db->logs().counter("retries") >= 1u);  // inside the retry loop
+  BOOST_REQUIRE(db->table()->cancel != nullptr);
+  db->table()->cancel(db->raw());
+  reader.join();
+  server.resume();
+  BOOST_TEST(during.status == COFFER_STATUS_UNAVAILABLE, during.message);
+  BOOST_TEST(contains(during.message, "the instance is closing"), during.message);
+}
+
 BOOST_AUTO_TEST_CASE(a_get_with_its_own_timeout_stops_retrying_at_it) {
   PrivateServer server;
   TestStore store(Backend::postgres, server.state());

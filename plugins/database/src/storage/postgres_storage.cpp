@@ -281,7 +281,23 @@ Clock::time_point PostgresStorage::deadline() const {
   return deadline;
 }
 
+void PostgresStorage::cancel() {
+  {
+    std::lock_guard lock(cancel_mutex_);
+    cancelled_ = true;
+  }
+  cancel_wake_.notify_all();
+}
+
+void PostgresStorage::pause_for(std::chrono::milliseconds pause) {
+  std::unique_lock lock(cancel_mutex_);
+  cancel_wake_.wait_for(lock, pause, [&] { return cancelled_.load(); });
+}
+
 void PostgresStorage::raise(const PgFailure &failure) const {
+  if (cancelled_ && failure.retryable())
+    throw Error(COFFER_STATUS_UNAVAILABLE,
+                "the instance is closing; last failure: " + std::string(failure.what()));
   switch (failure.kind()) {
     case PgFailure::Kind::connection:
     case PgFailure::Kind::transient:
@@ -321,14 +337,14 @@ auto PostgresStorage::with_retries(Body &&body) {
       return once(body);
     } catch (const PgFailure &failure) {
       auto now = Clock::now();
-      if (!failure.retryable() || now >= until) raise(failure);
+      if (!failure.retryable() || now >= until || cancelled_) raise(failure);
       if (log_) log_(COFFER_LOG_DEBUG, std::string("retrying after: ") + failure.what());
       if (count_) count_("retries", 1);
       // The first retry is immediate: a pooled connection may simply have gone stale.
       if (attempt > 0) {
         auto pause = backoff / 2 + std::chrono::milliseconds(jitter() % (backoff.count() / 2 + 1));
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
-        std::this_thread::sleep_for(std::min(pause, left));
+        pause_for(std::min(pause, left));
         backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
       }
     }
@@ -564,7 +580,7 @@ PutOutcome PostgresStorage::put(const std::string &key, uint32_t history, int64_
         active = read_store().value_or(StoreRow{}).active_data_key;
         continue;
       }
-      if (!failure.retryable() || Clock::now() >= until) raise(failure);
+      if (!failure.retryable() || Clock::now() >= until || cancelled_) raise(failure);
       // The outcome is unknown if the connection broke: our nonce in place of
       // the version we wrote means it committed.
       auto landed = read_version(key, outcome.version);
@@ -594,9 +610,9 @@ bool PostgresStorage::remove(const std::string &key, int64_t now_ms) {
       // After a broken connection, "nothing to remove" means the first try did it.
       return removed || uncertain;
     } catch (const PgFailure &failure) {
-      if (!failure.retryable() || Clock::now() >= until) raise(failure);
+      if (!failure.retryable() || Clock::now() >= until || cancelled_) raise(failure);
       uncertain = uncertain || failure.kind() == PgFailure::Kind::connection;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      pause_for(std::chrono::milliseconds(50));
     }
   }
 }

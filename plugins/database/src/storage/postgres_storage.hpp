@@ -17,6 +17,8 @@
 #define COFFER_DATABASE_STORAGE_POSTGRES_STORAGE_HPP
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <unordered_map>
 
@@ -36,6 +38,7 @@ class PostgresStorage final : public Storage {
   ~PostgresStorage() override;
 
   [[nodiscard]] std::string location() const override;
+  void cancel() override;
   bool exists() override { return true; }
   void create() override {}
   int schema_version() override;
@@ -78,6 +81,8 @@ class PostgresStorage final : public Storage {
   auto once(Body &&body);
   [[nodiscard]] RetryBudget::Clock::time_point deadline() const;
   [[noreturn]] void raise(const PgFailure &failure) const;
+  // Sleeps between retries; cancel() ends it early.
+  void pause_for(std::chrono::milliseconds pause);
   void remember_head(const std::string &key, uint64_t version);
   std::optional<uint64_t> known_head(const std::string &key);
   void forget_head(const std::string &key);
@@ -89,6 +94,10 @@ class PostgresStorage final : public Storage {
   // Connections lost (broken or dropped with them) not yet replaced: the next
   // that many new connections are reconnects.
   std::atomic<std::size_t> lost_{0};
+  // Set by cancel(): retries stop, waits between them end.
+  std::atomic<bool> cancelled_{false};
+  std::mutex cancel_mutex_;
+  std::condition_variable cancel_wake_;
   ConnectionPool<PgConnection> pool_;
   std::mutex heads_mutex_;
   std::unordered_map<std::string, uint64_t> heads_;

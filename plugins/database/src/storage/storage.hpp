@@ -162,6 +162,9 @@ class Storage {
 
   // Where the store is, safe to show.
   [[nodiscard]] virtual std::string location() const = 0;
+  // The host is closing: stop retrying (waits between retries end now) and
+  // fail retryable work with UNAVAILABLE. Thread-safe; must not wait.
+  virtual void cancel() {}
 
   // Whether the store's database exists (an SQLite file; a PostgreSQL
   // database always does). Only init() creates one.
