@@ -3,7 +3,6 @@
 #include <functional>
 #include <set>
 #include <sstream>
-#include <thread>
 
 namespace coffer::detail {
 namespace {

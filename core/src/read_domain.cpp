@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "thread_exit.hpp"
+
 namespace coffer::detail {
 
 __thread ReaderThread reader_thread __attribute__((tls_model("initial-exec"))) = {};
@@ -87,29 +89,21 @@ void release_slot(ReaderSlot *slot) noexcept {
 }
 
 // Gives the thread's slot back when the thread exits.
-struct SlotAtExit {
-  SlotAtExit() = default;
-  SlotAtExit(const SlotAtExit &) = delete;
-  SlotAtExit &operator=(const SlotAtExit &) = delete;
-  ~SlotAtExit() {
-    ReaderThread &me = reader_thread;
-    me.exited = true;
-    if (me.slot != nullptr && me.depth == 0) {
-      release_slot(me.slot);
-      me.slot = nullptr;
-    }
+void give_back_at_exit() noexcept {
+  ReaderThread &me = reader_thread;
+  me.exited = true;
+  if (me.slot != nullptr && me.depth == 0) {
+    release_slot(me.slot);
+    me.slot = nullptr;
   }
-};
+}
 
 }  // namespace
 
 void ReadDomain::take_slot() {
   ReaderThread &me = reader_thread;
   me.slot = acquire_slot();
-  if (!me.exited) {
-    thread_local SlotAtExit at_exit;
-    (void)at_exit;
-  }
+  if (!me.exited) call_at_thread_exit<&give_back_at_exit>();
 }
 
 // After the thread's exit hand-back (a Store used from another thread_local's

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <new>
 
+#include "thread_exit.hpp"
+
 namespace coffer::detail {
 
 __thread SecureThreadBlocks secure_thread_blocks __attribute__((tls_model("initial-exec"))) = {};
@@ -87,23 +89,18 @@ Pool &pool() {
 
 // Hands a thread's free blocks back to the shared lists when it exits; frees
 // after that (other thread_local destructors) go straight to the lists.
-struct ThreadExit {
-  ThreadExit() = default;
-  ThreadExit(const ThreadExit &) = delete;
-  ThreadExit &operator=(const ThreadExit &) = delete;
-  ~ThreadExit() {
-    SecureThreadBlocks &mine = secure_thread_blocks;
-    mine.registered = false;
-    mine.exited = true;
-    for (std::size_t cls = 0; cls < kSecureClasses; ++cls) {
-      while (SecureFreeBlock *block = mine.heads[cls]) {
-        mine.heads[cls] = block->next;
-        pool().give(block, cls);
-      }
-      mine.counts[cls] = 0;
+void give_back_at_exit() noexcept {
+  SecureThreadBlocks &mine = secure_thread_blocks;
+  mine.registered = false;
+  mine.exited = true;
+  for (std::size_t cls = 0; cls < kSecureClasses; ++cls) {
+    while (SecureFreeBlock *block = mine.heads[cls]) {
+      mine.heads[cls] = block->next;
+      pool().give(block, cls);
     }
+    mine.counts[cls] = 0;
   }
-};
+}
 
 // Whether this thread may keep blocks of its own (arming the hand-back at
 // exit on first use).
@@ -111,8 +108,7 @@ bool keeps_blocks() noexcept {
   SecureThreadBlocks &mine = secure_thread_blocks;
   if (mine.registered) return true;
   if (mine.exited) return false;
-  thread_local ThreadExit at_exit;
-  (void)at_exit;
+  call_at_thread_exit<&give_back_at_exit>();
   mine.registered = true;
   return true;
 }

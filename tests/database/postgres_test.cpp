@@ -55,6 +55,24 @@ class PrivateServer {
   fs::path state_;
 };
 
+// A private server holding Email.SMTPPassword = "smtp", read once (so that
+// pooled connections exist), then stopped, its raw connection closed; `db`
+// retries for `retry_timeout_ms`.
+struct StoppedServer {
+  explicit StoppedServer(int retry_timeout_ms)
+      : store(Backend::postgres, server.state()),
+        db(open_initialised(
+            store.file_config(", \"retry_timeout_ms\": " + std::to_string(retry_timeout_ms)))) {
+    require_put(*db, "Email.SMTPPassword", "smtp");
+    BOOST_TEST(require_get(*db, "Email.SMTPPassword") == "smtp");
+    server.halt();
+    store.close_raw();
+  }
+  PrivateServer server;
+  TestStore store;
+  std::unique_ptr<Instance> db;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(verify_full_with_an_explicit_ca) {
@@ -164,14 +182,9 @@ BOOST_AUTO_TEST_CASE(a_restart_in_the_middle_of_reads_is_unavailable_then_recove
 }
 
 BOOST_AUTO_TEST_CASE(idempotent_operations_are_retried_across_a_restart) {
-  PrivateServer server;
-  TestStore store(Backend::postgres, server.state());
-  auto db = open_initialised(store.file_config(", \"retry_timeout_ms\": 30000"));
-  require_put(*db, "Email.SMTPPassword", "smtp");
-  BOOST_TEST(require_get(*db, "Email.SMTPPassword") == "smtp");  // pooled connections now exist
-
-  server.halt();
-  store.close_raw();
+  StoppedServer stopped(30000);
+  auto &server = stopped.server;
+  auto &db = stopped.db;
   Outcome during;
   std::thread reader([&] { during = db->get("Email.SMTPPassword"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
@@ -192,12 +205,8 @@ BOOST_AUTO_TEST_CASE(idempotent_operations_are_retried_across_a_restart) {
 BOOST_AUTO_TEST_CASE(cancel_stops_the_retries_of_a_get_while_the_server_is_down) {
   // What a closing Store calls: a get that would retry for 30 s against a
   // stopped server ends now, as unavailable, saying why.
-  PrivateServer server;
-  TestStore store(Backend::postgres, server.state());
-  auto db = open_initialised(store.file_config(", \"retry_timeout_ms\": 30000"));
-  require_put(*db, "Email.SMTPPassword", "smtp");
-  server.halt();
-  store.close_raw();
+  StoppedServer stopped(30000);
+  auto &db = stopped.db;
   Outcome during;
   std::thread reader([&] { during = db->get("Email.SMTPPassword"); });
   auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -207,18 +216,13 @@ BOOST_AUTO_TEST_CASE(cancel_stops_the_retries_of_a_get_while_the_server_is_down)
   BOOST_REQUIRE(db->table()->cancel != nullptr);
   db->table()->cancel(db->raw());
   reader.join();
-  server.resume();
+  stopped.server.resume();
   BOOST_TEST(during.status == COFFER_STATUS_UNAVAILABLE, during.message);
   BOOST_TEST(contains(during.message, "the instance is closing"), during.message);
 }
 
 BOOST_AUTO_TEST_CASE(a_get_with_its_own_timeout_stops_retrying_at_it) {
-  PrivateServer server;
-  TestStore store(Backend::postgres, server.state());
-  auto db = open_initialised(store.file_config(", \"retry_timeout_ms\": 600000"));
-  require_put(*db, "Email.SMTPPassword", "smtp");
-  server.halt();
-  store.close_raw();
-  Outcome got = db->get("Email.SMTPPassword", nullptr, 300);
+  StoppedServer stopped(600000);
+  Outcome got = stopped.db->get("Email.SMTPPassword", nullptr, 300);
   BOOST_TEST(got.status == COFFER_STATUS_UNAVAILABLE, got.message);
 }

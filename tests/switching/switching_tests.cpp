@@ -93,6 +93,13 @@ class Readers {
   std::vector<std::thread> threads_;
 };
 
+// Every key routed to the emulated vault, which holds VCS.GithubAdminPAT.
+struct VaultWorld {
+  VaultWorld() { vault.set_secret("VCS-GithubAdminPAT", secret_value_for("VCS.GithubAdminPAT")); }
+  SwitchWorld world{boost::json::value("per_key"), R"("*": "vault")"};
+  coffer::test::Emulator &vault = world.kv().emulator();
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_category_moves_from_the_database_to_key_vault_under_load_without_a_failure) {
@@ -185,9 +192,9 @@ BOOST_AUTO_TEST_CASE(a_category_moves_from_the_database_to_key_vault_under_load_
 }
 
 BOOST_AUTO_TEST_CASE(a_secret_rotated_in_the_vault_reaches_a_subscriber_within_one_refresh) {
-  SwitchWorld world(boost::json::value("per_key"), R"("*": "vault")");
-  auto &vault = world.kv().emulator();
-  vault.set_secret("VCS-GithubAdminPAT", secret_value_for("VCS.GithubAdminPAT"));
+  VaultWorld vault_world;
+  auto &world = vault_world.world;
+  auto &vault = vault_world.vault;
   coffer::StoreOptions options;
   options.log_level = coffer::LogLevel::error;
   const auto period = std::chrono::milliseconds(1000);
@@ -215,9 +222,9 @@ BOOST_AUTO_TEST_CASE(a_secret_rotated_in_the_vault_reaches_a_subscriber_within_o
 }
 
 BOOST_AUTO_TEST_CASE(coffer_watch_prints_changes_and_reloads_on_sighup) {
-  SwitchWorld world(boost::json::value("per_key"), R"("*": "vault")");
-  auto &vault = world.kv().emulator();
-  vault.set_secret("VCS-GithubAdminPAT", secret_value_for("VCS.GithubAdminPAT"));
+  VaultWorld vault_world;
+  auto &world = vault_world.world;
+  auto &vault = vault_world.vault;
   coffer::test::ChildProcess watch(coffer::test::cli_program(),
                                    world.spawn_options({"watch", "VCS", "--interval", "0.2"}));
   watch.read_stderr_until("watching");
@@ -236,9 +243,9 @@ BOOST_AUTO_TEST_CASE(coffer_watch_prints_changes_and_reloads_on_sighup) {
 }
 
 BOOST_AUTO_TEST_CASE(the_vault_provider_reports_its_token_exchanges_and_retries_in_the_metrics) {
-  SwitchWorld world(boost::json::value("per_key"), R"("*": "vault")");
-  auto &vault = world.kv().emulator();
-  vault.set_secret("VCS-GithubAdminPAT", secret_value_for("VCS.GithubAdminPAT"));
+  VaultWorld vault_world;
+  auto &world = vault_world.world;
+  auto &vault = vault_world.vault;
   coffer::StoreOptions options;
   options.log_level = coffer::LogLevel::error;
   coffer::Store store = coffer::Store::open(world.policy_file(), options);
