@@ -1,7 +1,9 @@
 #include "plugin_library.hpp"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,18 +15,14 @@
 #include <system_error>
 #include <utility>
 
+#include "trusted_file.hpp"
+
 namespace coffer::detail {
 namespace {
 
 std::string version_text(uint32_t version) {
   return std::to_string(COFFER_ABI_MAJOR(version)) + "." +
          std::to_string(COFFER_ABI_MINOR(version));
-}
-
-std::string mode_text(mode_t mode) {
-  char buffer[8];
-  std::snprintf(buffer, sizeof buffer, "%04o", static_cast<unsigned>(mode & 07777));
-  return buffer;
 }
 
 // Closes a descriptor on scope exit.
@@ -34,6 +32,55 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
+
+struct SegmentQuery {
+  ElfW(Addr) base;
+  const char *name;
+  std::uintptr_t address;
+  bool executable = false;
+};
+
+int find_segment(struct dl_phdr_info *info, std::size_t, void *data) {
+  auto *query = static_cast<SegmentQuery *>(data);
+  if (info->dlpi_addr != query->base || std::strcmp(info->dlpi_name, query->name) != 0) return 0;
+  for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &segment = info->dlpi_phdr[i];
+    std::uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+    if (segment.p_type == PT_LOAD && query->address >= start &&
+        query->address < start + segment.p_memsz)
+      query->executable = (segment.p_flags & PF_X) != 0;
+  }
+  return 1;
+}
+
+// Why the entry symbol of a loaded library cannot be called (empty: it can):
+// it must be a function defined by the library itself, in an executable
+// segment. Calling a data symbol, or one that a dependency defines, would
+// crash the process or run code nobody checked.
+std::string entry_problem(void *handle) {
+  void *address = ::dlsym(handle, COFFER_PROVIDER_ENTRY_SYMBOL);
+  struct link_map *library = nullptr;
+  if (address == nullptr || ::dlinfo(handle, RTLD_DI_LINKMAP, &library) != 0) return {};
+  Dl_info info{};
+  void *symbol_entry = nullptr;
+  void *owner = nullptr;
+  if (::dladdr1(address, &info, &symbol_entry, RTLD_DL_SYMENT) == 0 ||
+      ::dladdr1(address, &info, &owner, RTLD_DL_LINKMAP) == 0 || owner != library)
+    return std::string("its ") + COFFER_PROVIDER_ENTRY_SYMBOL +
+           " is not defined by the plugin itself";
+  const auto *symbol = static_cast<const ElfW(Sym) *>(symbol_entry);
+  // ELF32_ST_TYPE and ELF64_ST_TYPE are the same: the low four bits.
+  if (symbol == nullptr || ELF64_ST_TYPE(symbol->st_info) != STT_FUNC)
+    return std::string("it exports ") + COFFER_PROVIDER_ENTRY_SYMBOL +
+           " as data, not as a function (is it a coffer provider plugin built with the coffer "
+           "SDK?)";
+  SegmentQuery query{library->l_addr, library->l_name, reinterpret_cast<std::uintptr_t>(address)};
+  ::dl_iterate_phdr(find_segment, &query);
+  if (!query.executable)
+    return std::string("its ") + COFFER_PROVIDER_ENTRY_SYMBOL +
+           " does not lie in an executable segment";
+  return {};
+}
 
 }  // namespace
 
@@ -63,15 +110,7 @@ struct PluginLibrary::Handle {
 PluginLibrary::~PluginLibrary() = default;
 
 std::string unsafe_reason(const std::filesystem::path &path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return path.string() + ": " + std::strerror(errno);
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-    return path.string() + " is writable by group or others (mode " + mode_text(st.st_mode) +
-           "); run: chmod go-w " + path.string();
-  if (st.st_uid != 0 && st.st_uid != ::geteuid())
-    return path.string() + " belongs to uid " + std::to_string(st.st_uid) +
-           ", neither root nor the user running coffer";
-  return {};
+  return untrusted_directory_reason(path);
 }
 
 std::filesystem::path find_plugin(const std::string &name,
@@ -124,8 +163,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
   auto refuse = [&](const std::string &why) -> Error {
     return Error(Code::invalid_config, "plugin " + name + " refused: " + why);
   };
-  if (std::string why = unsafe_reason(file.parent_path().empty() ? "." : file.parent_path());
-      !why.empty())
+  if (std::string why = untrusted_location_reason(file); !why.empty())
     throw refuse("its directory is unsafe: " + why);
   Fd fd;
   fd.fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -133,12 +171,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
   struct stat st {};
   ::fstat(fd.fd, &st);
   if (!S_ISREG(st.st_mode)) throw refuse("not a regular file");
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-    throw refuse("it is writable by group or others (mode " + mode_text(st.st_mode) +
-                 "); run: chmod go-w " + name);
-  if (st.st_uid != 0 && st.st_uid != ::geteuid())
-    throw refuse("it belongs to uid " + std::to_string(st.st_uid) +
-                 ", neither root nor the user running coffer");
+  if (std::string why = untrusted_file_reason(st, file); !why.empty()) throw refuse(why);
   if (sha256) {
     std::string actual = sha256_of_fd(fd.fd);
     if (actual != *sha256)
@@ -169,6 +202,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
   if (!self->handle_->library.has(COFFER_PROVIDER_ENTRY_SYMBOL))
     throw refuse("it does not export " + std::string(COFFER_PROVIDER_ENTRY_SYMBOL) +
                  " (is it a coffer provider plugin built with the coffer SDK?)");
+  if (std::string why = entry_problem(self->handle_->library.native()); !why.empty())
+    throw refuse(why);
   auto entry =
       self->handle_->library.get<const coffer_provider *(uint32_t)>(COFFER_PROVIDER_ENTRY_SYMBOL);
   const coffer_provider *table = entry(COFFER_ABI_VERSION);

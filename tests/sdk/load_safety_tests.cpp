@@ -86,6 +86,67 @@ BOOST_AUTO_TEST_CASE(a_plugin_directory_writable_by_group_or_others_is_refused) 
   }
 }
 
+BOOST_AUTO_TEST_CASE(every_directory_above_a_plugin_is_checked) {
+  // plugins/ itself is private, but anyone may rename it away from the open
+  // directory above and put their own in its place.
+  TempDir dir;
+  fs::path open_dir = dir.path() / "open";
+  fs::path plugins = open_dir / "lib" / "plugins";
+  fs::create_directories(plugins);
+  fs::copy_file(plugin_file(kPlugin), plugins / (std::string("lib") + kPlugin + ".so"));
+  auto open = [&] {
+    return Store::from_string(one_provider_policy(plugins, kPlugin), test_options());
+  };
+  BOOST_TEST(open().get("Behaviour.Value").reveal() == "sync-value");
+  BOOST_REQUIRE(::chmod(open_dir.c_str(), 0777) == 0);
+  Failure f = failure_of([&] { (void)open(); });
+  BOOST_TEST_REQUIRE(f.thrown);
+  BOOST_TEST(contains(f.message, "directory is unsafe"), f.message);
+  BOOST_TEST(contains(f.message, open_dir.string() + " is writable by group or others"), f.message);
+  // A root-owned sticky directory above (like /tmp) is the usual exception.
+  if (::geteuid() == 0) {
+    BOOST_REQUIRE(::chmod(open_dir.c_str(), 01777) == 0);
+    BOOST_TEST(open().get("Behaviour.Value").reveal() == "sync-value");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_plugin_reached_through_a_link_in_an_open_directory_is_refused) {
+  PluginCopy copy;
+  TempDir links;
+  fs::path open_dir = links.path() / "open";
+  fs::create_directory(open_dir);
+  fs::create_directory_symlink(copy.dir.path(), open_dir / "plugins");
+  BOOST_REQUIRE(::chmod(open_dir.c_str(), 0777) == 0);
+  Failure f = failure_of([&] {
+    (void)Store::from_string(one_provider_policy(open_dir / "plugins", kPlugin), test_options());
+  });
+  BOOST_TEST_REQUIRE(f.thrown);
+  BOOST_TEST(contains(f.message, open_dir.string() + " is writable by group or others"), f.message);
+}
+
+BOOST_AUTO_TEST_CASE(an_entry_symbol_that_is_not_a_function_in_executable_code_is_refused) {
+  // Calling either would crash the host; both are refused before the call.
+  const std::pair<const char *, const char *> cases[] = {
+      {"entry_as_data", "as data, not as a function"},
+      {"entry_not_executable", "does not lie in an executable segment"}};
+  for (const auto &[name, why] : cases) {
+    BOOST_TEST_CONTEXT(name) {
+      TempDir dir;
+      dir.copy(plugin_file(name), std::string("lib") + name + ".so");
+      Failure f = failure_of(
+          [&] { (void)Store::from_string(one_provider_policy(dir.path(), name), test_options()); });
+      BOOST_TEST_REQUIRE(f.thrown);
+      BOOST_TEST((f.code == Code::invalid_config));
+      BOOST_TEST(contains(f.message, "coffer_provider_entry"), f.message);
+      BOOST_TEST(contains(f.message, why), f.message);
+      auto listed = scan_plugins({dir.path()});
+      BOOST_TEST_REQUIRE(listed.size() == 1u);
+      BOOST_TEST(!listed.front().loadable);
+      BOOST_TEST(contains(listed.front().refusal, why), listed.front().refusal);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_plugin_owned_by_another_user_is_refused) {
   // Only root can give a file away; as another user this case cannot be set up.
   if (::geteuid() != 0) return;
