@@ -53,8 +53,15 @@ AuditLog::~AuditLog() {
 }
 
 void AuditLog::open_file() {
+  // O_NONBLOCK: a FIFO without a reader fails here instead of blocking the
+  // load; anything but a regular file is refused below.
   int fd =
-      ::open(options_.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      ::open(options_.file.c_str(),
+             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+  if (fd < 0 && errno == ENXIO)
+    throw Error(Code::invalid_config, "audit log " + options_.file.string() +
+                                          " is not a regular file (a FIFO or device); give the "
+                                          "path of a file");
   if (fd < 0)
     throw Error(Code::invalid_config,
                 "audit log " + options_.file.string() + ": cannot open: " + errno_text(errno));
@@ -65,7 +72,12 @@ void AuditLog::open_file() {
     throw Error(Code::invalid_config,
                 "audit log " + options_.file.string() + ": cannot stat: " + errno_text(error));
   }
-  if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(Code::invalid_config, "audit log " + options_.file.string() +
+                                          " is not a regular file; give the path of a file");
+  }
+  if ((st.st_mode & 077) != 0) {
     if (::fchmod(fd, 0600) != 0) {
       int error = errno;
       ::close(fd);
@@ -79,7 +91,7 @@ void AuditLog::open_file() {
   }
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
-  size_ = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+  size_ = static_cast<std::uint64_t>(st.st_size);
 }
 
 // FILE.keep-1 -> FILE.keep, ..., FILE -> FILE.1, then a new FILE. When the

@@ -4,11 +4,10 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "json_text.hpp"
 #include "nearest.hpp"
+#include "trusted_file.hpp"
 
 namespace coffer {
 namespace detail {
@@ -89,11 +88,9 @@ Catalog Catalog::builtin() {
 }
 
 void Catalog::add_file(const std::filesystem::path &file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(Code::invalid_config, file.string() + ": cannot read the catalog file");
-  std::stringstream text;
-  text << in.rdbuf();
-  detail::JsonDocument doc(file.string(), text.str());
+  constexpr std::size_t max_bytes = 4 << 20;
+  detail::JsonDocument doc(file.string(),
+                           detail::read_trusted_file(file, {"catalog file", max_bytes}));
   load_into(*this, doc, file.string());
 }
 

@@ -30,7 +30,9 @@ TextPosition position_of(std::string_view text, std::size_t offset);
 class JsonDocument {
  public:
   // Parses `text`; throws Error(invalid_config) "SOURCE:LINE:COLUMN: ..." on a
-  // syntax error. `source` names the document in messages (a file name).
+  // syntax error, a member name repeated in one object (naming both places)
+  // or a string holding a NUL character. `source` names the document in
+  // messages (a file name).
   JsonDocument(std::string source, std::string text);
 
   [[nodiscard]] const boost::json::value &root() const { return root_; }
@@ -38,14 +40,17 @@ class JsonDocument {
   [[nodiscard]] const std::string &text() const { return text_; }
 
   // Where the member or element at `path` starts (the member's name for an
-  // object member). Falls back to the nearest enclosing value found.
-  [[nodiscard]] TextPosition locate(const JsonPath &path) const;
+  // object member); `occurrence` 1 finds a repeated member's second place.
+  // Falls back to the nearest enclosing value found.
+  [[nodiscard]] TextPosition locate(const JsonPath &path, std::size_t occurrence = 0) const;
   // "SOURCE:LINE:COLUMN: " for the value at `path`.
   [[nodiscard]] std::string where(const JsonPath &path) const;
   // Throws Error(invalid_config) "SOURCE:LINE:COLUMN: <path>: <message>".
   [[noreturn]] void fail(const JsonPath &path, const std::string &message) const;
 
  private:
+  void check_members() const;
+
   std::string source_;
   std::string text_;
   boost::json::value root_;

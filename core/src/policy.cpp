@@ -6,22 +6,21 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "json_text.hpp"
 #include "nearest.hpp"
+#include "trusted_file.hpp"
 
 namespace coffer::detail {
 namespace {
 
 namespace json = boost::json;
 
-const std::vector<std::string> kTopFields = {"coffer",    "plugin_dirs", "catalogs",
-                                             "providers", "routes",      "keys",
-                                             "cache",     "timeout_ms",  "audit"};
+const std::vector<std::string> kTopFields = {
+    "coffer", "plugin_dirs", "catalogs", "builtin_catalog", "providers",
+    "routes", "keys",        "cache",    "timeout_ms",      "audit"};
 const std::vector<std::string> kAuditFields = {"file", "max_bytes", "keep"};
 const std::vector<std::string> kProviderFields = {"plugin", "config", "sha256"};
 const std::vector<std::string> kRouteFields = {"providers", "on", "allow", "deny"};
@@ -31,6 +30,24 @@ const std::vector<std::string> kCacheFields = {"ttl_s", "refresh_ahead_s", "stal
 const std::vector<std::string> kStatusNames = {"not_found",        "denied",         "unavailable",
                                                "invalid_argument", "unsupported",    "timeout",
                                                "internal",         "invalid_config", "data_error"};
+
+// The ranges numbers must lie in (docs/policy.md, "Limits"). A number is
+// checked before it is converted, so a huge one is an error, never a wrapped
+// or undefined value.
+struct Range {
+  std::int64_t min;
+  std::int64_t max;
+  const char *unit;
+};
+constexpr std::int64_t kDay = 24 * 3600;
+constexpr Range kTimeoutMs{1, 3600 * 1000, "milliseconds"};
+constexpr Range kAuditBytes{0, std::int64_t(1) << 40, "bytes"};
+constexpr Range kAuditKeep{0, 1000, "rotated files"};
+// Seconds in the cache settings may have a fractional part (milliseconds).
+constexpr Range kTtlSeconds{0, 30 * kDay, "seconds"};
+constexpr Range kStaleSeconds{0, 30 * kDay, "seconds"};
+constexpr Range kNegativeTtlSeconds{0, kDay, "seconds"};
+constexpr std::size_t kPolicyMaxBytes = 1 << 20;
 
 class Parser {
  public:
@@ -50,6 +67,10 @@ class Parser {
       for (auto &p : paths(*dirs, {"plugin_dirs"})) policy_.plugin_dirs.push_back(p);
     if (const auto *cats = root->if_contains("catalogs"))
       for (auto &p : paths(*cats, {"catalogs"})) policy_.catalogs.push_back(p);
+    if (const auto *builtin = root->if_contains("builtin_catalog")) {
+      if (!builtin->is_bool()) doc_.fail({"builtin_catalog"}, "expected true or false");
+      policy_.builtin_catalog = builtin->as_bool();
+    }
     const auto *providers = root->if_contains("providers");
     if (providers == nullptr || !providers->is_object() || providers->as_object().empty())
       doc_.fail({}, "expected \"providers\": an object with at least one provider");
@@ -60,7 +81,7 @@ class Parser {
       doc_.fail({}, "expected \"routes\" (at least \"*\") or \"keys\": nothing would be served");
     if (const auto *cache = root->if_contains("cache")) parse_cache(*cache);
     if (const auto *timeout = root->if_contains("timeout_ms"))
-      policy_.timeout = std::chrono::milliseconds(positive(*timeout, {"timeout_ms"}, false));
+      policy_.timeout = std::chrono::milliseconds(whole(*timeout, {"timeout_ms"}, kTimeoutMs));
     if (const auto *audit = root->if_contains("audit")) parse_audit(*audit);
   }
 
@@ -95,20 +116,43 @@ class Parser {
     return out;
   }
 
-  std::int64_t positive(const json::value &value, const JsonPath &path, bool allow_zero) {
-    std::int64_t n = 0;
+  [[noreturn]] void out_of_range(const JsonPath &path, const Range &range, const char *kind) {
+    if (range.min == 0)
+      doc_.fail(path, std::string("expected ") + kind + ", zero or more and at most " +
+                          std::to_string(range.max) + " (" + range.unit + ")");
+    doc_.fail(path, std::string("expected ") + kind + " from " + std::to_string(range.min) +
+                        " to " + std::to_string(range.max) + " (" + range.unit + ")");
+  }
+
+  // A whole number within `range`; 5.0 counts as whole, 5.5 and 1e300 do not.
+  std::int64_t whole(const json::value &value, const JsonPath &path, const Range &range) {
+    if (value.is_int64() && value.as_int64() >= range.min && value.as_int64() <= range.max)
+      return value.as_int64();
+    if (value.is_double()) {
+      double d = value.as_double();
+      if (d >= static_cast<double>(range.min) && d <= static_cast<double>(range.max) &&
+          d == static_cast<double>(static_cast<std::int64_t>(d)))
+        return static_cast<std::int64_t>(d);
+    }
+    out_of_range(path, range, "a whole number");
+  }
+
+  // A number of seconds within `range`, to the millisecond.
+  std::chrono::milliseconds seconds(const json::value &value, const JsonPath &path,
+                                    const Range &range) {
+    double s = -1;
     if (value.is_int64())
-      n = value.as_int64();
+      s = static_cast<double>(value.as_int64());
     else if (value.is_uint64())
-      n = static_cast<std::int64_t>(value.as_uint64());
-    else if (value.is_double() &&
-             value.as_double() == static_cast<double>(static_cast<std::int64_t>(value.as_double())))
-      n = static_cast<std::int64_t>(value.as_double());
+      s = static_cast<double>(value.as_uint64());
+    else if (value.is_double())
+      s = value.as_double();
     else
-      doc_.fail(path, "expected a whole number");
-    if (n < 0 || (n == 0 && !allow_zero))
-      doc_.fail(path, allow_zero ? "expected zero or more" : "expected a positive number");
-    return n;
+      doc_.fail(path, "expected a number of seconds");
+    // NaN fails both comparisons.
+    if (!(s >= static_cast<double>(range.min) && s <= static_cast<double>(range.max)))
+      out_of_range(path, range, "a number");
+    return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
   }
 
   void parse_provider(const json::key_value_pair &member) {
@@ -303,12 +347,10 @@ class Parser {
     std::filesystem::path path{std::string(file->as_string())};
     audit.file = path.is_absolute() ? path : policy_.base_directory / path;
     if (const auto *max = object->if_contains("max_bytes"))
-      audit.max_bytes = static_cast<std::uint64_t>(positive(*max, {"audit", "max_bytes"}, true));
-    if (const auto *keep = object->if_contains("keep")) {
-      auto n = positive(*keep, {"audit", "keep"}, true);
-      if (n > 1000) doc_.fail({"audit", "keep"}, "expected at most 1000 rotated files");
-      audit.keep = static_cast<unsigned>(n);
-    }
+      audit.max_bytes =
+          static_cast<std::uint64_t>(whole(*max, {"audit", "max_bytes"}, kAuditBytes));
+    if (const auto *keep = object->if_contains("keep"))
+      audit.keep = static_cast<unsigned>(whole(*keep, {"audit", "keep"}, kAuditKeep));
     policy_.audit = std::move(audit);
   }
 
@@ -316,27 +358,20 @@ class Parser {
     const auto *object = value.if_object();
     if (object == nullptr) doc_.fail({"cache"}, "expected an object");
     check_fields(*object, {"cache"}, kCacheFields);
-    auto seconds = [&](const char *field, std::chrono::milliseconds &out) {
-      if (const auto *v = object->if_contains(field)) {
-        JsonPath path{std::string("cache"), std::string(field)};
-        double s = 0;
-        if (v->is_int64())
-          s = static_cast<double>(v->as_int64());
-        else if (v->is_uint64())
-          s = static_cast<double>(v->as_uint64());
-        else if (v->is_double())
-          s = v->as_double();
-        else
-          doc_.fail(path, "expected a number of seconds");
-        if (s < 0) doc_.fail(path, "expected zero or more seconds");
-        out = std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
-      }
+    auto field = [&](const char *name, const Range &range, std::chrono::milliseconds &out) {
+      const auto *v = object->if_contains(name);
+      if (v != nullptr) out = seconds(*v, {std::string("cache"), std::string(name)}, range);
+      return v != nullptr;
     };
-    seconds("ttl_s", policy_.cache.ttl);
-    seconds("refresh_ahead_s", policy_.cache.refresh_ahead);
-    seconds("stale_if_error_s", policy_.cache.stale_if_error);
-    seconds("negative_ttl_s", policy_.cache.negative_ttl);
-    if (policy_.cache.refresh_ahead > policy_.cache.ttl)
+    CacheSettings &cache = policy_.cache;
+    field("ttl_s", kTtlSeconds, cache.ttl);
+    // Unset, the refresh window follows the TTL: a tenth of it, at most 30 s
+    // (300 s -> 30 s as before; 10 s -> 1 s; 0, no cache, -> 0).
+    if (!field("refresh_ahead_s", kTtlSeconds, cache.refresh_ahead))
+      cache.refresh_ahead = std::min(cache.refresh_ahead, cache.ttl / 10);
+    field("stale_if_error_s", kStaleSeconds, cache.stale_if_error);
+    field("negative_ttl_s", kNegativeTtlSeconds, cache.negative_ttl);
+    if (cache.refresh_ahead > cache.ttl)
       doc_.fail({"cache", "refresh_ahead_s"}, "must not exceed cache.ttl_s");
   }
 
@@ -384,14 +419,9 @@ Policy parse_policy(const std::string &source, const std::string &text,
 }
 
 Policy read_policy(const std::filesystem::path &file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in)
-    throw Error(Code::invalid_config,
-                file.string() + ": cannot read the policy file (" + std::strerror(errno) + ")");
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text = read_trusted_file(file, {"policy file", kPolicyMaxBytes});
   std::filesystem::path base = std::filesystem::absolute(file).parent_path();
-  return parse_policy(file.string(), text.str(), base);
+  return parse_policy(file.string(), text, base);
 }
 
 }  // namespace coffer::detail

@@ -59,6 +59,7 @@ struct Policy {
   std::filesystem::path base_directory;  // for relative paths
   std::vector<std::filesystem::path> plugin_dirs;
   std::vector<std::filesystem::path> catalogs;
+  bool builtin_catalog = true;          // "builtin_catalog": false leaves it out
   std::vector<ProviderSpec> providers;  // in file order
   std::map<std::string, Route> routes;  // category or "*"
   std::map<std::string, Chain> keys;    // canonical key overrides

@@ -92,7 +92,8 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
   snapshot->allow_unknown_keys = context.options.allow_unknown_keys;
-  if (context.options.builtin_catalog) snapshot->catalog = Catalog::builtin();
+  if (context.options.builtin_catalog && policy.builtin_catalog)
+    snapshot->catalog = Catalog::builtin();
   for (const auto &file : context.options.catalogs) snapshot->catalog.add_file(file);
   for (const auto &file : policy.catalogs) snapshot->catalog.add_file(file);
 

@@ -3,10 +3,13 @@
 #include <coffer/audit.hpp>
 #include <coffer/store.hpp>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <csignal>
 
 #include <condition_variable>
 #include <fstream>
@@ -262,14 +265,38 @@ BOOST_AUTO_TEST_CASE(the_log_rotates_by_size_and_keeps_the_configured_number_of_
   BOOST_TEST(!std::filesystem::exists(dir.path() / "audit.log.3"));
 }
 
+// While it lives, every write that would grow a regular file fails with EFBIG
+// (the audit log must be a regular file, so /dev/full cannot stand in for a
+// full disk).
+struct NoFileGrowth {
+  struct rlimit saved {};
+  void (*saved_handler)(int) = ::signal(SIGXFSZ, SIG_IGN);
+  NoFileGrowth() {
+    ::getrlimit(RLIMIT_FSIZE, &saved);
+    struct rlimit none = saved;
+    none.rlim_cur = 0;
+    BOOST_REQUIRE(::setrlimit(RLIMIT_FSIZE, &none) == 0);
+  }
+  ~NoFileGrowth() {
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    ::signal(SIGXFSZ, saved_handler);
+  }
+};
+
 BOOST_AUTO_TEST_CASE(a_write_failure_is_reported_and_counted_and_gets_go_on) {
   LogLines log;
   coffer::StoreOptions options;
   options.log = log.sink();
-  Store store = Store::from_string(policy(",\n \"audit\": {\"file\": \"/dev/full\"}"), options);
-  for (int i = 0; i < 5; ++i) BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);
+  coffer::test::TempDir dir;
+  auto file = dir.path() / "audit.log";
+  Store store =
+      Store::from_string(policy(",\n \"audit\": {\"file\": \"" + file.string() + "\"}"), options);
+  {
+    NoFileGrowth full_disk;
+    for (int i = 0; i < 5; ++i) BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);
+  }
   // Reported once for the run of failures, counted for every line.
-  BOOST_TEST(log.count_containing("audit log /dev/full: cannot write") == 1u);
+  BOOST_TEST(log.count_containing("audit log " + file.string() + ": cannot write") == 1u);
   BOOST_TEST(sample(store.metrics(), "coffer_audit_write_failures_total") >= 5);
 }
 

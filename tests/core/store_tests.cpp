@@ -142,6 +142,23 @@ BOOST_AUTO_TEST_CASE(unknown_keys_allowed_when_the_host_says_so) {
   BOOST_TEST(store.get("Billing.Key").reveal() == "k");
 }
 
+BOOST_AUTO_TEST_CASE(the_policy_can_turn_the_builtin_catalog_off) {
+  coffer::test::TempDir dir;
+  auto catalog = dir.write("catalog.json", R"({"keys": [{"key": "Billing.Key"}]})");
+  std::string providers =
+      R"("providers": {"p": {"plugin": "memory", "config": {"values": {"Billing.Key": "k", "VCS.GithubAdminPAT": "v"}}}}, "routes": {"*": "p"}, "catalogs": [")" +
+      catalog.string() + "\"]";
+  Store with_builtin = open(providers);
+  BOOST_TEST(with_builtin.get("VCS.GithubAdminPAT").reveal() == "v");
+  // Off: only the host's own keys are known (so `coffer check` covers them alone).
+  Store own_only = open(providers + R"(, "builtin_catalog": false)");
+  BOOST_TEST(own_only.get("Billing.Key").reveal() == "k");
+  BOOST_TEST(static_cast<int>(code_of_get(own_only, "VCS.GithubAdminPAT")) ==
+             static_cast<int>(Code::invalid_argument));
+  auto report = own_only.check();
+  BOOST_TEST(report.keys.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(category_without_route_is_a_configuration_error) {
   Store store = open(R"("providers": {"p": {"plugin": "memory"}}, "routes": {"VCS": "p"})");
   BOOST_TEST(static_cast<int>(code_of_get(store, "Email.SMTPPassword")) ==

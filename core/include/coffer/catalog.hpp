@@ -33,8 +33,11 @@ class Catalog {
   static Catalog builtin();
 
   // Adds the entries of a catalog file. Throws Error(invalid_config) naming
-  // the file, line and column of a syntax error, or the entry at fault (a
-  // malformed key, a duplicate with another description).
+  // the file, line and column of a syntax error, a member repeated in one
+  // object, or the entry at fault (a malformed key, a duplicate with another
+  // description); and naming the rule when the file is not a regular file of
+  // at most 4 MiB that only root or the running user can write
+  // (docs/security.md, "Files coffer trusts").
   void add_file(const std::filesystem::path &file);
   // Adds one entry; throws Error(invalid_argument) for a malformed key.
   void add(CatalogEntry entry);
