@@ -192,6 +192,25 @@ BOOST_AUTO_TEST_CASE(postgresql_urls_refuse_passwords_and_unverified_tls) {
   BOOST_TEST(!contains(message, "hunter2"), message);
 }
 
+BOOST_AUTO_TEST_CASE(a_missing_key_file_says_where_to_restore_it_or_how_to_create_it) {
+  TempDir dir;
+  const fs::path path = dir.path / "keys" / "master.key";
+  std::string no_directory = load_error(file_source(path));
+  BOOST_TEST(contains(no_directory, "'" + path.string() + "' does not exist"), no_directory);
+  BOOST_TEST(contains(no_directory, "nor does its directory '" + (dir.path / "keys").string()),
+             no_directory);
+  BOOST_TEST(contains(no_directory, "mkdir -m 700"), no_directory);
+  BOOST_TEST(contains(no_directory, "restore"), no_directory);
+  BOOST_TEST(contains(no_directory, "`coffer db init`"), no_directory);
+  fs::create_directory(dir.path / "keys");
+  std::string no_file = load_error(file_source(path));
+  BOOST_TEST(contains(no_file, "its directory '" + (dir.path / "keys").string() + "' exists"),
+             no_file);
+  BOOST_TEST(
+      contains(no_file, "restore this master key file from its backup to '" + path.string() + "'"),
+      no_file);
+}
+
 BOOST_AUTO_TEST_CASE(master_key_files_must_be_private_and_owned) {
   TempDir dir;
   const fs::path path = dir.path / "master.key";
