@@ -338,8 +338,8 @@ std::vector<MasterKeySlot> SqliteStorage::read_slots() {
     if (slot.passphrase) {
       slot.scrypt_salt = q.blob(2);
       slot.scrypt.n = static_cast<uint64_t>(q.integer(3));
-      slot.scrypt.r = static_cast<uint32_t>(q.integer(4));
-      slot.scrypt.p = static_cast<uint32_t>(q.integer(5));
+      slot.scrypt.r = stored_scrypt_factor(q.integer(4));
+      slot.scrypt.p = stored_scrypt_factor(q.integer(5));
     }
     slot.created_at = q.integer(6);
     slots.push_back(std::move(slot));
