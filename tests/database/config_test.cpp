@@ -250,13 +250,17 @@ BOOST_AUTO_TEST_CASE(scrypt_costs_are_bounded_without_overflow) {
   huge.n = uint64_t{1} << 63;
   huge.r = 1;
   BOOST_TEST(!check_master_key_params(huge).empty());
-  // Within the memory bound but 128 times the default work.
+  // Within the memory bound but 128 times the default work; 16 times is the most.
   ScryptParams slow;
   slow.n = uint64_t{1} << 20;
   slow.r = 8;
   slow.p = 16;
   BOOST_TEST(contains(check_master_key_params(slow), "work"), check_master_key_params(slow));
   BOOST_TEST(check_master_key_params(ScryptParams{}).empty());
+  slow.p = 4;
+  BOOST_TEST(!check_master_key_params(slow).empty());
+  slow.n = uint64_t{1} << 19;
+  BOOST_TEST(check_master_key_params(slow).empty());
   // Values read back from a tampered store do not wrap into range either.
   BOOST_TEST(stored_scrypt_factor((int64_t{1} << 32) + 8) == UINT32_MAX);
   BOOST_TEST(stored_scrypt_factor(-1) == UINT32_MAX);

@@ -53,7 +53,7 @@ std::string check_master_key_params(const ScryptParams &params) {
   if (params.memory_bytes() > maximum_scrypt_memory)
     return "scrypt parameters need more than 2 GiB of memory (128 * n * r)";
   if (params.work() > maximum_scrypt_work)
-    return "scrypt parameters need more work than 64 times the default (n * r * p above 2^26)";
+    return "scrypt parameters need more work than 16 times the default (n * r * p above 2^24)";
   return {};
 }
 

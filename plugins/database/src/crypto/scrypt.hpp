@@ -26,14 +26,15 @@ struct ScryptParams {
 };
 
 // The store refuses passphrase parameters weaker than this (N >= 2^15),
-// needing more memory than this (2 GiB), or more work than this: 64 times
-// the default n = 2^17, r = 8, p = 1 (a few seconds to a minute per unlock,
-// depending on the machine). The parameters come from the store as well as
-// from the policy, so both bounds also keep a tampered store from stalling
-// or exhausting the host.
+// needing more memory than this (2 GiB), or more work than this: 16 times
+// the default n = 2^17, r = 8, p = 1, as much as the largest derivation the
+// memory bound allows with p = 1 (about 30 s where the default takes 2 s).
+// The parameters come from the store as well as from the admin arguments,
+// so both bounds also keep a tampered store from stalling or exhausting the
+// host.
 inline constexpr uint64_t minimum_scrypt_n = uint64_t{1} << 15;
 inline constexpr uint64_t maximum_scrypt_memory = uint64_t{2} << 30;
-inline constexpr uint64_t maximum_scrypt_work = uint64_t{1} << 26;
+inline constexpr uint64_t maximum_scrypt_work = uint64_t{1} << 24;
 
 // r or p as read back from the store's integer column: a value that does not
 // fit becomes UINT32_MAX, which check_master_key_params refuses, instead of
