@@ -131,6 +131,7 @@ BOOST_AUTO_TEST_CASE(fields_are_checked) {
   const Case cases[] = {
       {config(""), "'path' is required"},
       {config(R"("path": 7)"), "'path' must be a string"},
+      {config(R"("path": "credentials.env\u0000.old")"), "'path' must not contain a NUL"},
       {config(R"("path": "credentials.env", "writable": "yes")"), "'writable' must be true or"},
       {config(R"("path": "credentials.env", "source": "vault")"), "'source' must be"},
       {config(R"("path": "credentials.env", "prefix": "9X")"), "'prefix' must be"},
