@@ -28,7 +28,7 @@ struct ScryptParams {
 // The store refuses passphrase parameters weaker than this (N >= 2^15),
 // needing more memory than this (2 GiB), or more work than this: 16 times
 // the default n = 2^17, r = 8, p = 1, as much as the largest derivation the
-// memory bound allows with p = 1 (about 30 s where the default takes 2 s).
+// memory bound allows with p = 1.
 // The parameters come from the store as well as from the admin arguments,
 // so both bounds also keep a tampered store from stalling or exhausting the
 // host.
