@@ -245,6 +245,22 @@ BOOST_AUTO_TEST_CASE(layouts_timeouts_and_connection_settings) {
       [] { parse(R"({"vault_name": "abc", "vault_url": "https://abc.vault.azure.net"})"); });
 }
 
+BOOST_AUTO_TEST_CASE(numbers_are_range_checked_and_strings_hold_no_nul) {
+  // 2^32 + 1 ms would be 1 ms if it were ever narrowed to 32 bits.
+  for (const char *number : {"4294967297", "18446744073709551615", "1e3", "1e400", "-1", "2.5"}) {
+    Error error = expect_error([&] {
+      parse(std::string(R"({"vault_name": "abc", "request_timeout_ms": )") + number + "}");
+    });
+    BOOST_TEST(contains(error.what(), "'request_timeout_ms'"), number << ": " << error.what());
+    BOOST_TEST(contains(error.what(), "between 1 and 600000"), number << ": " << error.what());
+  }
+  Error nul = expect_error([] {
+    parse(R"({"vault_name": "abc", "credential": {"token_file": "/var/run/token\u0000.x"}})");
+  });
+  BOOST_TEST(contains(nul.what(), "'credential.token_file'"), nul.what());
+  BOOST_TEST(contains(nul.what(), "NUL"), nul.what());
+}
+
 BOOST_AUTO_TEST_CASE(proxy_from_environment_or_config) {
   auto env = kWorkloadEnvironment;
   env["HTTPS_PROXY"] = "http://proxy.internal:3128";
@@ -543,6 +559,26 @@ BOOST_AUTO_TEST_CASE(flat_members_and_a_nested_value_error_naming_the_key) {
              COFFER_STATUS_DATA_ERROR);
   BOOST_TEST(expect_error([] { (void)JsonBundle::parse("B", "{oops"); }).status() ==
              COFFER_STATUS_DATA_ERROR);
+}
+
+BOOST_AUTO_TEST_CASE(a_member_defined_twice_is_an_error_naming_it) {
+  // Boost.JSON, like most readers, would keep the last definition silently.
+  Error twice = expect_error([] {
+    (void)JsonBundle::parse("PMP-Credentials",
+                            R"({"VCS-GithubAdminPAT":"old","Email-SMTPPassword":"s",
+                                "VCS-GithubAdminPAT":"new"})");
+  });
+  BOOST_TEST(twice.status() == COFFER_STATUS_DATA_ERROR);
+  BOOST_TEST(contains(twice.what(), "'PMP-Credentials'"), twice.what());
+  BOOST_TEST(contains(twice.what(), "member 'VCS-GithubAdminPAT' more than once"), twice.what());
+  BOOST_TEST(!contains(twice.what(), "old"), twice.what());
+  BOOST_TEST(!contains(twice.what(), "new"), twice.what());
+  Error nested = expect_error(
+      [] { (void)JsonBundle::parse("B", R"({"A-x":"1","B-nested":[{"k":1,"k":2}]})"); });
+  BOOST_TEST(contains(nested.what(), "member 'k' more than once"), nested.what());
+  // The same name in different objects is no duplicate.
+  JsonBundle fine = JsonBundle::parse("B", R"({"A-x":"1","B-n":{"A-x":"2"},"C-n":[{"A-x":3}]})");
+  BOOST_TEST(fine.value("A-x", "A.x").view() == "1");
 }
 
 BOOST_AUTO_TEST_CASE(rewrite_keeps_other_members) {

@@ -192,6 +192,103 @@ BOOST_AUTO_TEST_CASE(postgresql_urls_refuse_passwords_and_unverified_tls) {
   BOOST_TEST(!contains(message, "hunter2"), message);
 }
 
+BOOST_AUTO_TEST_CASE(cleartext_to_another_host_needs_allow_plaintext) {
+  auto config = [](const std::string &url, const std::string &extra = {}) {
+    return R"({"url": ")" + url + R"(", "master_key": {"env": "K"})" + extra + "}";
+  };
+  for (const char *url : {"host=db.example.com dbname=c sslmode=disable",
+                          "postgresql://coffer@10.0.0.5/secrets?sslmode=disable",
+                          "host=127.0.0.1,db2 dbname=c sslmode=disable",
+                          "host=localhost hostaddr=192.0.2.7 dbname=c sslmode=disable"}) {
+    auto [status, message] = config_error(config(url));
+    BOOST_TEST(status == COFFER_STATUS_INVALID_CONFIG, url);
+    BOOST_TEST(contains(message, "sslmode=disable"), message);
+    BOOST_TEST(contains(message, "\"allow_plaintext\": true"), message);
+    BOOST_TEST(contains(message, "verify-full"), message);
+    BOOST_TEST(config_error(config(url, R"(, "allow_plaintext": true)")).first == COFFER_STATUS_OK,
+               url);
+  }
+  // Servers on this host may be reached without TLS, as before.
+  for (const char *url : {"host=127.0.0.2 dbname=c sslmode=disable", "host=::1 dbname=c",
+                          "host=/var/run/postgresql dbname=c sslmode=disable",
+                          "host=localhost dbname=c sslmode=disable"})
+    BOOST_TEST(config_error(config(url)).first == COFFER_STATUS_OK, url);
+  auto [status, message] = config_error(
+      R"({"url": "sqlite:///x.db", "master_key": {"env": "K"}, "allow_plaintext": true})");
+  BOOST_TEST(status == COFFER_STATUS_INVALID_CONFIG);
+  BOOST_TEST(contains(message, "allow_plaintext: applies to a PostgreSQL url only"), message);
+}
+
+BOOST_AUTO_TEST_CASE(numbers_are_range_checked_and_strings_hold_no_nul) {
+  // 2^32 + 1 ms must not turn into 1 ms, nor 1e300 into anything.
+  for (const char *number : {"4294967297", "18446744073709551617", "1e300", "5e3", "-1"}) {
+    for (const char *field : {"busy_timeout_ms", "retry_timeout_ms", "history", "pool_size"}) {
+      auto [status, message] =
+          config_error(R"({"url": "sqlite:///x.db", "master_key": {"env": "K"}, ")" +
+                       std::string(field) + "\": " + number + "}");
+      BOOST_TEST(status == COFFER_STATUS_INVALID_CONFIG, field << "=" << number);
+      BOOST_TEST(contains(message, field), message);
+    }
+  }
+  for (const char *json :
+       {R"({"url": "sqlite:///x.db\u0000.evil", "master_key": {"env": "K"}})",
+        R"({"url": "sqlite:///x.db", "master_key": {"file": "/etc/master.key\u0000x"}})",
+        R"({"url": "sqlite:///x.db", "master_key": {"env": "K\u0000"}})"}) {
+    auto [status, message] = config_error(json);
+    BOOST_TEST(status == COFFER_STATUS_INVALID_CONFIG, json);
+    BOOST_TEST(contains(message, "must not contain a NUL character"), message);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(scrypt_costs_are_bounded_without_overflow) {
+  // 128 * r * (n + 2) wraps around to 16 KiB for these: refused all the same.
+  ScryptParams wrapping;
+  wrapping.n = uint64_t{1} << 58;
+  wrapping.r = 64;
+  BOOST_TEST(contains(check_master_key_params(wrapping), "2 GiB"));
+  ScryptParams huge;
+  huge.n = uint64_t{1} << 63;
+  huge.r = 1;
+  BOOST_TEST(!check_master_key_params(huge).empty());
+  // Within the memory bound but 128 times the default work; 16 times is the most.
+  ScryptParams slow;
+  slow.n = uint64_t{1} << 20;
+  slow.r = 8;
+  slow.p = 16;
+  BOOST_TEST(contains(check_master_key_params(slow), "work"), check_master_key_params(slow));
+  BOOST_TEST(check_master_key_params(ScryptParams{}).empty());
+  slow.p = 4;
+  BOOST_TEST(!check_master_key_params(slow).empty());
+  slow.n = uint64_t{1} << 19;
+  BOOST_TEST(check_master_key_params(slow).empty());
+  // Values read back from a tampered store do not wrap into range either.
+  BOOST_TEST(stored_scrypt_factor((int64_t{1} << 32) + 8) == UINT32_MAX);
+  BOOST_TEST(stored_scrypt_factor(-1) == UINT32_MAX);
+  BOOST_TEST(stored_scrypt_factor(8) == 8u);
+  auto [status, message] =
+      config_error(R"({"url": "sqlite:///x.db", "master_key": {"env": "K"}, "history": 10})");
+  BOOST_TEST(status == COFFER_STATUS_OK, message);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_key_file_says_where_to_restore_it_or_how_to_create_it) {
+  TempDir dir;
+  const fs::path path = dir.path / "keys" / "master.key";
+  std::string no_directory = load_error(file_source(path));
+  BOOST_TEST(contains(no_directory, "'" + path.string() + "' does not exist"), no_directory);
+  BOOST_TEST(contains(no_directory, "nor does its directory '" + (dir.path / "keys").string()),
+             no_directory);
+  BOOST_TEST(contains(no_directory, "mkdir -m 700"), no_directory);
+  BOOST_TEST(contains(no_directory, "restore"), no_directory);
+  BOOST_TEST(contains(no_directory, "`coffer db init`"), no_directory);
+  fs::create_directory(dir.path / "keys");
+  std::string no_file = load_error(file_source(path));
+  BOOST_TEST(contains(no_file, "its directory '" + (dir.path / "keys").string() + "' exists"),
+             no_file);
+  BOOST_TEST(
+      contains(no_file, "restore this master key file from its backup to '" + path.string() + "'"),
+      no_file);
+}
+
 BOOST_AUTO_TEST_CASE(master_key_files_must_be_private_and_owned) {
   TempDir dir;
   const fs::path path = dir.path / "master.key";

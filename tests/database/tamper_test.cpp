@@ -182,6 +182,123 @@ BOOST_AUTO_TEST_CASE(a_tampered_wrapped_data_key_is_detected) {
   BOOST_TEST(got.value.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_damaged_store_is_told_apart_from_a_wrong_master_key) {
+  TestStore store;
+  require_put(*open_initialised(store.file_config()), "Email.SMTPPassword", "smtp");
+  const std::string wrapped_hex =
+      store.query("SELECT " + store.hex_of("wrapped") + " FROM coffer_wrapped_keys")[0];
+  const std::string nonce_hex =
+      store.query("SELECT " + store.hex_of("nonce") + " FROM coffer_wrapped_keys")[0];
+  const std::string store_id_hex =
+      store.query("SELECT " + store.hex_of("store_id") + " FROM coffer_store")[0];
+  auto cut = [&](const std::string &hex, std::size_t bytes) {
+    Bytes all = *from_hex(hex);
+    all.resize(bytes);
+    return store.blob_literal(all);
+  };
+  auto whole = [&](const std::string &hex) { return store.blob_literal(*from_hex(hex)); };
+  auto expect = [&](const std::string &what, const std::string &expected) {
+    auto db = open_instance(store.file_config());
+    Outcome got = db->get("Email.SMTPPassword");
+    BOOST_TEST(got.status == COFFER_STATUS_DATA_ERROR, what);
+    BOOST_TEST(contains(got.message, expected), what << ": " << got.message);
+    const bool damaged = expected != "the master key does not match this store";
+    BOOST_TEST(contains(got.message, "the store is damaged") == damaged,
+               what << ": " << got.message);
+    BOOST_TEST(contains(got.message, "does not match") != damaged, what << ": " << got.message);
+    // verify still runs the database's own check and reports why it stopped.
+    Outcome verify = db->admin("verify");
+    BOOST_TEST(verify.status == COFFER_STATUS_DATA_ERROR, what);
+    BOOST_REQUIRE_MESSAGE(!verify.result.empty(), what << ": " << verify.message);
+    auto report = parse_object(verify.result);
+    BOOST_TEST(!report.at("ok").as_bool());
+    BOOST_TEST(!report.at("unlocked").as_bool());
+    BOOST_TEST(report.at("integrity_check").as_string() == "ok");
+    BOOST_TEST(
+        contains(std::string(report.at("bad").as_array().at(0).at("error").as_string()), expected));
+    BOOST_TEST(contains(verify.message, "integrity check reports: ok"), verify.message);
+  };
+
+  store.exec("UPDATE coffer_wrapped_keys SET wrapped = " + cut(wrapped_hex, 20));
+  expect("truncated wrap", "has 20 bytes, not 48");
+  store.exec("UPDATE coffer_wrapped_keys SET wrapped = " + whole(wrapped_hex) +
+             ", nonce = " + cut(nonce_hex, 4));
+  expect("truncated nonce", "has a nonce of 4 bytes, not 12");
+  store.exec("UPDATE coffer_wrapped_keys SET nonce = " + whole(nonce_hex));
+  store.exec("UPDATE coffer_store SET store_id = " + cut(store_id_hex, 8));
+  expect("truncated store id", "its store id has 8 bytes, not 16");
+  store.exec("UPDATE coffer_store SET store_id = " + whole(store_id_hex));
+  store.exec("UPDATE coffer_store SET active_data_key = active_data_key + 1");
+  expect("a missing wrap", "holds no wrap of the active data key 2");
+  store.exec("UPDATE coffer_store SET active_data_key = active_data_key - 1");
+  BOOST_TEST(require_get(*open_instance(store.file_config()), "Email.SMTPPassword") == "smtp");
+
+  // A whole store and another key: that is a wrong key, and nothing else.
+  {
+    std::ofstream(store.key_file("other.key")) << std::string(64, '1') << "\n";
+    fs::permissions(store.key_file("other.key"), fs::perms::owner_read | fs::perms::owner_write);
+  }
+  auto wrong = open_instance(store.file_config({}, "other.key"));
+  Outcome got = wrong->get("Email.SMTPPassword");
+  BOOST_TEST(got.status == COFFER_STATUS_DATA_ERROR);
+  BOOST_TEST(contains(got.message, "the master key does not match this store"), got.message);
+  BOOST_TEST(!contains(got.message, "damaged"), got.message);
+}
+
+namespace {
+boost::test_tools::assertion_result on_sqlite(boost::unit_test::test_unit_id) {
+  boost::test_tools::assertion_result result(backend() == Backend::sqlite);
+  result.message() << "SQLite's own integrity check; PostgreSQL has none to report";
+  return result;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(verify_reports_what_sqlites_integrity_check_finds,
+                     *boost::unit_test::precondition(on_sqlite)) {
+  TestStore store;
+  auto db = open_initialised(store.file_config());
+  require_put(*db, "Email.SMTPPassword", "smtp");
+  db.reset();
+  // The index now claims another column than the one its entries hold: only
+  // the full integrity check compares an index with its table.
+  store.exec("PRAGMA writable_schema = ON");
+  store.exec(
+      "UPDATE sqlite_master SET sql = 'CREATE INDEX coffer_records_by_data_key ON coffer_records "
+      "(created_at)' WHERE name = 'coffer_records_by_data_key'");
+  store.close_raw();
+  auto fresh = open_instance(store.file_config());
+  Outcome verify = fresh->admin("verify");
+  BOOST_TEST(verify.status == COFFER_STATUS_DATA_ERROR);
+  BOOST_REQUIRE_MESSAGE(!verify.result.empty(), verify.message);
+  auto report = parse_object(verify.result);
+  BOOST_TEST(!report.at("ok").as_bool());
+  BOOST_TEST(report.at("bad").as_array().empty());
+  const std::string findings(report.at("integrity_check").as_string());
+  BOOST_TEST(contains(findings, "coffer_records_by_data_key"), findings);
+  BOOST_TEST(contains(verify.message, "integrity check reports: "), verify.message);
+}
+
+BOOST_AUTO_TEST_CASE(a_truncated_record_is_reported_as_such) {
+  TestStore store;
+  auto db = open_initialised(store.file_config());
+  require_put(*db, "Email.SMTPPassword", "smtp");
+  auto record = store.record("Email.SMTPPassword", 1);
+  auto shortened = record;
+  shortened.ciphertext.resize(10);
+  store.write_record("Email.SMTPPassword", 1, shortened, 1);
+  Outcome got = db->get("Email.SMTPPassword");
+  BOOST_TEST(got.status == COFFER_STATUS_DATA_ERROR);
+  BOOST_TEST(contains(got.message, "version 1 is truncated: its ciphertext has 10 bytes"),
+             got.message);
+  shortened = record;
+  shortened.nonce.resize(11);
+  store.write_record("Email.SMTPPassword", 1, shortened, 1);
+  got = db->get("Email.SMTPPassword");
+  BOOST_TEST(contains(got.message, "version 1 is damaged: its nonce has 11 bytes, not 12"),
+             got.message);
+  BOOST_TEST(verify_reports(*db, "Email.SMTPPassword"));
+}
+
 BOOST_AUTO_TEST_CASE(store_files_never_hold_a_plaintext_or_the_master_key) {
   TestStore store;
   auto db = open_initialised(store.file_config(", \"history\": 2"));

@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wshadow"
 #include "plugin_harness.hpp"
 #pragma GCC diagnostic pop
+#include "other_owner.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -130,6 +131,7 @@ BOOST_AUTO_TEST_CASE(fields_are_checked) {
   const Case cases[] = {
       {config(""), "'path' is required"},
       {config(R"("path": 7)"), "'path' must be a string"},
+      {config(R"("path": "credentials.env\u0000.old")"), "'path' must not contain a NUL"},
       {config(R"("path": "credentials.env", "writable": "yes")"), "'writable' must be true or"},
       {config(R"("path": "credentials.env", "source": "vault")"), "'source' must be"},
       {config(R"("path": "credentials.env", "prefix": "9X")"), "'prefix' must be"},
@@ -497,6 +499,119 @@ BOOST_AUTO_TEST_CASE(concurrent_writers_lose_no_update) {
   BOOST_TEST(reader.list().entries.size() == 60u);
   BOOST_TEST(reader.get("Load.K3x14").value == "value 14");
   BOOST_TEST(mode(directory.file()) == 0600u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Whoever can write the env file's directory, or owns the file or a link to
+// it, must not be able to capture a value that this process puts, or turn
+// the write into one of another file.
+BOOST_AUTO_TEST_SUITE(ownership_rules)
+
+using coffer::test::give_to_other_user;
+using coffer::test::running_as_root;
+
+const char *const kWritable = R"("path": "credentials.env", "writable": true)";
+
+// A put refused as DENIED with a message naming `culprit` and containing `rule`.
+void expect_refused(Instance &instance, const fs::path &culprit, const std::string &rule) {
+  Outcome put = instance.put("VCS.GithubAdminPAT", "captured?");
+  BOOST_TEST(put.status == COFFER_STATUS_DENIED);
+  BOOST_TEST(contains(put.message, "'" + culprit.string() + "'"), put.message);
+  BOOST_TEST(contains(put.message, rule), put.message);
+  BOOST_TEST(!contains(put.message, "captured?"), put.message);
+}
+
+BOOST_AUTO_TEST_CASE(a_link_at_the_file_owned_by_another_user_is_not_followed,
+                     *boost::unit_test::precondition(running_as_root)) {
+  Directory directory;
+  const fs::path elsewhere = directory.path / "elsewhere.env";
+  write_file(elsewhere, "A=1\n");
+  fs::create_symlink(elsewhere, directory.file());
+  give_to_other_user(directory.file());
+  Instance instance(plugin(), config(kWritable), directory.path.string());
+  BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
+  expect_refused(instance, directory.file(), "is a symbolic link owned by uid 65534");
+  BOOST_TEST(read_file(elsewhere) == "A=1\n");
+  BOOST_TEST(fs::read_symlink(directory.file()) == elsewhere);
+}
+
+BOOST_AUTO_TEST_CASE(a_link_owned_by_this_user_is_written_through_and_stays) {
+  Directory directory;
+  fs::create_directory(directory.path / "real");
+  ::chmod((directory.path / "real").c_str(), 0700);
+  const fs::path real = directory.path / "real" / "app.env";
+  write_file(real, "A=1\n");
+  fs::create_symlink("real/app.env", directory.file());
+  Instance instance(plugin(), config(kWritable), directory.path.string());
+  BOOST_REQUIRE(instance.put("VCS.GithubAdminPAT", "v").ok());
+  BOOST_TEST(fs::is_symlink(directory.file()));
+  BOOST_TEST(read_file(real) == "A=1\nVCS__GithubAdminPAT=\"v\"\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_file_owned_by_another_user_is_not_written_nor_handed_back,
+                     *boost::unit_test::precondition(running_as_root)) {
+  Directory directory;
+  write_file(directory.file(), "A=1\n");
+  give_to_other_user(directory.file());
+  Instance instance(plugin(), config(kWritable), directory.path.string());
+  BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
+  expect_refused(instance, directory.file(), "is owned by uid 65534");
+  BOOST_TEST(read_file(directory.file()) == "A=1\n");
+  struct stat info {};
+  BOOST_REQUIRE(::stat(directory.file().c_str(), &info) == 0);
+  BOOST_TEST(info.st_uid == coffer::test::kOtherUser);
+  BOOST_TEST(instance.remove("VCS.GithubAdminPAT").status == COFFER_STATUS_DENIED);
+}
+
+BOOST_AUTO_TEST_CASE(a_file_others_may_write_is_not_written) {
+  Directory directory;
+  write_file(directory.file(), "A=1\n", 0620);
+  Instance instance(plugin(), config(kWritable), directory.path.string());
+  expect_refused(instance, directory.file(), "writable by its group (mode 0620)");
+  BOOST_TEST(read_file(directory.file()) == "A=1\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_directory_its_group_or_others_may_write_is_not_written_into) {
+  for (mode_t open_mode : {0770, 0707, 0777, 01777}) {
+    Directory directory;
+    write_file(directory.file(), "A=1\n");
+    ::chmod(directory.path.c_str(), open_mode);
+    Instance instance(plugin(), config(kWritable), directory.path.string());
+    BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
+    expect_refused(instance, directory.path, "is writable by");
+    BOOST_TEST(read_file(directory.file()) == "A=1\n");
+    BOOST_TEST(std::distance(fs::directory_iterator(directory.path), {}) == 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_directory_owned_by_another_user_is_not_written_into,
+                     *boost::unit_test::precondition(running_as_root)) {
+  Directory directory;
+  write_file(directory.file(), "A=1\n");
+  give_to_other_user(directory.path);
+  Instance instance(plugin(), config(kWritable), directory.path.string());
+  BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
+  expect_refused(instance, directory.path, "is owned by uid 65534");
+  BOOST_TEST(read_file(directory.file()) == "A=1\n");
+  BOOST_TEST(std::distance(fs::directory_iterator(directory.path), {}) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(every_directory_on_the_way_is_checked_but_a_sticky_root_one_passes) {
+  // The suite's directories lie in the sticky, world-writable temporary
+  // directory: that one passes. An open directory further down does not.
+  Directory directory;
+  const fs::path open = directory.path / "open";
+  fs::create_directories(open / "private");
+  ::chmod(open.c_str(), 0777);
+  ::chmod((open / "private").c_str(), 0700);
+  write_file(open / "private" / "credentials.env", "A=1\n");
+  Instance instance(plugin(), config(R"("path": "open/private/credentials.env", "writable": true)"),
+                    directory.path.string());
+  BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
+  expect_refused(instance, open, "is writable by its group and others (mode 0777)");
+  ::chmod(open.c_str(), 0755);
+  BOOST_TEST(instance.put("VCS.GithubAdminPAT", "v").ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

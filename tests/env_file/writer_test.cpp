@@ -196,7 +196,9 @@ class WatchedFileSystem : public coffer::env_file::PosixFileSystem {
   std::string old_content, new_content;
 
  protected:
-  void rename_into_place(const fs::path &from, const fs::path &target, int directory) override {
+  void rename_into_place(const StagedFile &file) override {
+    const fs::path &from = file.temporary;
+    const fs::path &target = file.target;
     temporary = from;
     struct stat now {};
     BOOST_REQUIRE(::stat(target.c_str(), &now) == 0);
@@ -209,7 +211,7 @@ class WatchedFileSystem : public coffer::env_file::PosixFileSystem {
     BOOST_TEST(read_file(from) == new_content);
     checked = true;
     if (fail_rename) throw coffer::provider::Error(COFFER_STATUS_UNAVAILABLE, "rename refused");
-    PosixFileSystem::rename_into_place(from, target, directory);
+    PosixFileSystem::rename_into_place(file);
   }
 };
 
@@ -258,6 +260,64 @@ BOOST_AUTO_TEST_CASE(a_failed_replacement_leaves_the_file_and_no_temporary) {
   BOOST_TEST(file_system.checked);
   BOOST_TEST(read_file(file) == "A=1\n");
   BOOST_TEST(directory.entries() == 1u);
+}
+
+// Puts a symbolic link to `victim` where the temporary file was, at the
+// moment before the rename, as someone who could write the directory would.
+class SwappingFileSystem : public coffer::env_file::PosixFileSystem {
+ public:
+  fs::path victim;
+
+ protected:
+  void rename_into_place(const StagedFile &staged) override {
+    BOOST_REQUIRE(::unlink(staged.temporary.c_str()) == 0);
+    BOOST_REQUIRE(::symlink(victim.c_str(), staged.temporary.c_str()) == 0);
+    PosixFileSystem::rename_into_place(staged);
+  }
+};
+
+BOOST_AUTO_TEST_CASE(a_link_swapped_in_for_the_temporary_file_is_never_renamed_into_place) {
+  TemporaryDirectory directory;
+  const fs::path file = directory.path / "credentials.env";
+  const fs::path victim = directory.path / "victim";
+  write_file(file, "A=1\n");
+  write_file(victim, "untouched\n");
+  SwappingFileSystem file_system;
+  file_system.victim = victim;
+  coffer::env_file::FileStatus previous;
+  BOOST_REQUIRE(file_system.status(file, previous) == 0);
+  try {
+    file_system.replace(file, "A=2\n", previous);
+    BOOST_FAIL("the swapped temporary file was renamed into place");
+  } catch (const coffer::provider::Error &error) {
+    BOOST_TEST(error.status() == COFFER_STATUS_DENIED);
+    BOOST_TEST(std::string(error.what()).find("was replaced before it could be renamed") !=
+                   std::string::npos,
+               error.what());
+  }
+  BOOST_TEST(!fs::is_symlink(file));
+  BOOST_TEST(read_file(file) == "A=1\n");
+  BOOST_TEST(read_file(victim) == "untouched\n");
+  BOOST_TEST(directory.entries() == 2u);  // the link at the temporary name is gone too
+}
+
+BOOST_AUTO_TEST_CASE(the_new_file_belongs_to_the_writer_and_a_file_changed_since_the_read_is_kept) {
+  TemporaryDirectory directory;
+  const fs::path file = directory.path / "credentials.env";
+  write_file(file, "A=1\n");
+  coffer::env_file::PosixFileSystem file_system;
+  BOOST_TEST(file_system.resolve_for_writing(file) == file);
+  coffer::env_file::FileStatus previous;
+  BOOST_REQUIRE(file_system.status(file, previous) == 0);
+  file_system.replace(file, "A=2\n", previous);
+  struct stat after {};
+  BOOST_REQUIRE(::lstat(file.c_str(), &after) == 0);
+  BOOST_TEST(after.st_uid == ::geteuid());
+  BOOST_TEST((after.st_mode & 07777) == 0600u);
+  BOOST_TEST(read_file(file) == "A=2\n");
+  // The version read is no longer there: nothing is written over the new one.
+  BOOST_CHECK_THROW(file_system.replace(file, "A=3\n", previous), coffer::provider::Error);
+  BOOST_TEST(read_file(file) == "A=2\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -90,6 +90,9 @@ class Fields {
     const boost::json::value *value = object_.if_contains(name);
     if (value == nullptr) return std::nullopt;
     if (!value->is_string()) fail("field '" + path(name) + "' must be a string");
+    // A NUL would cut the text short where it becomes a path, a URL or a name.
+    if (value->as_string().find('\0') != boost::json::string::npos)
+      fail("field '" + path(name) + "' must not contain a NUL character (\\u0000)");
     return std::string(value->as_string());
   }
 
@@ -103,13 +106,15 @@ class Fields {
   std::optional<int64_t> integer(std::string_view name, int64_t low, int64_t high) const {
     const boost::json::value *value = object_.if_contains(name);
     if (value == nullptr) return std::nullopt;
+    const std::string range = " between " + std::to_string(low) + " and " + std::to_string(high);
     int64_t number = 0;
     if (value->is_int64()) {
       number = value->as_int64();
-    } else if (value->is_uint64() && value->as_uint64() <= static_cast<uint64_t>(high)) {
-      number = static_cast<int64_t>(value->as_uint64());
+    } else if (value->is_uint64()) {
+      fail("field '" + path(name) + "' must be" + range);  // beyond INT64_MAX
     } else {
-      fail("field '" + path(name) + "' must be an integer");
+      // Doubles too: 1e3 is not taken for 1000, nor 1e300 cast into a range.
+      fail("field '" + path(name) + "' must be an integer" + range);
     }
     if (number < low || number > high)
       fail("field '" + path(name) + "' must be between " + std::to_string(low) + " and " +

@@ -2,8 +2,14 @@
 
 #include "secret_memory.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <vector>
 
 namespace coffer::azure {
 namespace {
@@ -28,6 +34,86 @@ const char *kind_name(const boost::json::value &value) {
   }
 }
 
+// Finds a member name that an object of the document defines twice (a
+// parsed boost::json::object keeps the last silently). Sees member names
+// only: values pass by without being copied.
+class DuplicateFinder {
+ public:
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+
+  std::optional<std::string> duplicate;
+
+  bool on_document_begin(boost::system::error_code &) { return true; }
+  bool on_document_end(boost::system::error_code &) { return true; }
+  bool on_array_begin(boost::system::error_code &) {
+    scopes_.emplace_back();
+    return true;
+  }
+  bool on_array_end(std::size_t, boost::system::error_code &) {
+    scopes_.pop_back();
+    return true;
+  }
+  bool on_object_begin(boost::system::error_code &) {
+    scopes_.emplace_back(std::set<std::string>());
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code &) {
+    scopes_.pop_back();
+    return true;
+  }
+  bool on_key_part(boost::json::string_view part, std::size_t, boost::system::error_code &) {
+    key_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(boost::json::string_view part, std::size_t, boost::system::error_code &error) {
+    key_.append(part.data(), part.size());
+    if (!scopes_.back()->insert(key_).second) {
+      duplicate = std::move(key_);
+      error = boost::json::error::extra_data;  // stop here: one is enough
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_string_part(boost::json::string_view, std::size_t, boost::system::error_code &) {
+    return true;
+  }
+  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code &) {
+    return true;
+  }
+  bool on_number_part(boost::json::string_view, boost::system::error_code &) { return true; }
+  bool on_int64(int64_t, boost::json::string_view, boost::system::error_code &) { return true; }
+  bool on_uint64(uint64_t, boost::json::string_view, boost::system::error_code &) { return true; }
+  bool on_double(double, boost::json::string_view, boost::system::error_code &) { return true; }
+  bool on_bool(bool, boost::system::error_code &) { return true; }
+  bool on_null(boost::system::error_code &) { return true; }
+  bool on_comment_part(boost::json::string_view, boost::system::error_code &) { return true; }
+  bool on_comment(boost::json::string_view, boost::system::error_code &) { return true; }
+
+ private:
+  std::vector<std::optional<std::set<std::string>>> scopes_;  // nothing for an array
+  std::string key_;
+};
+
+// A member name that is defined twice in one object of `json` (valid JSON).
+std::optional<std::string> duplicate_member(std::string_view json) {
+  boost::json::basic_parser<DuplicateFinder> parser{boost::json::parse_options()};
+  boost::system::error_code error;
+  parser.write_some(false, json.data(), json.size(), error);
+  return std::move(parser.handler().duplicate);
+}
+
+// `name` for a message, when it is printable ASCII.
+std::string shown_member(const std::string &name) {
+  const bool printable = std::all_of(name.begin(), name.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  return printable ? "'" + name + "'" : "(a name with control or non-ASCII characters)";
+}
+
 }  // namespace
 
 JsonBundle::JsonBundle(std::string bundle_name)
@@ -45,6 +131,12 @@ JsonBundle JsonBundle::parse(std::string bundle_name, std::string_view json) {
     throw Error(COFFER_STATUS_DATA_ERROR, "the JSON bundle secret '" + bundle.name_ + "' holds " +
                                               kind_name(document) +
                                               ", not a JSON object of names to string values");
+  if (auto twice = duplicate_member(json))
+    throw Error(COFFER_STATUS_DATA_ERROR,
+                "the JSON bundle secret '" + bundle.name_ + "' defines the member " +
+                    shown_member(*twice) +
+                    " more than once; which value applies would depend on the reader, so the "
+                    "bundle is refused: keep one definition (set the secret again)");
   bundle.object_ = std::move(document.as_object());
   return bundle;
 }

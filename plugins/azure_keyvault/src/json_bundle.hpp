@@ -20,8 +20,9 @@ class JsonBundle {
   explicit JsonBundle(std::string bundle_name);
 
   // Parses a bundle's value. Throws coffer::provider::Error
-  // (COFFER_STATUS_DATA_ERROR) when it is not a JSON object; nested members
-  // are kept and reported when read.
+  // (COFFER_STATUS_DATA_ERROR) when it is not a JSON object or an object in
+  // it defines a member twice (naming the member); nested members are kept
+  // and reported when read.
   static JsonBundle parse(std::string bundle_name, std::string_view json);
 
   // The member's value. Throws coffer::provider::Error: NOT_FOUND when absent,

@@ -54,6 +54,9 @@ const boost::json::string *text(const boost::json::object &config, std::string_v
   const boost::json::value *value = config.if_contains(field);
   if (value == nullptr) return nullptr;
   if (!value->is_string()) fail("'" + std::string(field) + "' must be a string");
+  // A NUL would cut the text short where it becomes a path.
+  if (value->get_string().find('\0') != boost::json::string::npos)
+    fail("'" + std::string(field) + "' must not contain a NUL character (\\u0000)");
   return &value->get_string();
 }
 

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <system_error>
 #include <utility>
 
 namespace coffer::env_file {
@@ -220,11 +219,9 @@ void FileSource::modify(Edit &&edit) {
                 "this instance serves " + file() +
                     " read-only: set \"writable\": true in its config to allow put and remove");
   std::lock_guard lock(mutex_);
-  std::error_code error;
-  // Write through a symbolic link to the file it names, keeping the link.
-  const std::filesystem::path target = std::filesystem::canonical(options_.path, error);
-  if (error)
-    throw Error(COFFER_STATUS_UNAVAILABLE, "cannot resolve " + file() + ": " + error.message());
+  // Through a symbolic link (which stays) only where the ownership rules let
+  // the write follow it.
+  const std::filesystem::path target = file_system_.resolve_for_writing(options_.path);
   auto held = file_system_.lock(target.parent_path());
 
   SecretBytes content;

@@ -2,19 +2,22 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <coffer/file_ownership.hpp>
 
 #include <cerrno>
 #include <system_error>
-#include <vector>
 
 namespace coffer::env_file {
 namespace {
 
 using coffer::provider::Error;
+using coffer::provider::FileDescriptor;
 using coffer::provider::SecretBytes;
+using coffer::provider::TrustedLocation;
 
 FileStatus from_stat(const struct stat &info) {
   FileStatus status;
@@ -28,25 +31,6 @@ FileStatus from_stat(const struct stat &info) {
   status.group = info.st_gid;
   return status;
 }
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor &) = delete;
-  FileDescriptor &operator=(const FileDescriptor &) = delete;
-  ~FileDescriptor() { reset(); }
-  [[nodiscard]] int get() const { return fd_; }
-  // Closes and reports close()'s errno (0 on success).
-  int reset() {
-    int error = 0;
-    if (fd_ >= 0 && ::close(fd_) != 0) error = errno;
-    fd_ = -1;
-    return error;
-  }
-
- private:
-  int fd_;
-};
 
 class DirectoryLock : public FileLock {
  public:
@@ -64,6 +48,55 @@ coffer_status status_for(int error) {
 [[noreturn]] void fail(int error, const std::string &what, const std::filesystem::path &path) {
   throw Error(status_for(error),
               "cannot " + what + " " + path.string() + ": " + FileSystem::describe(error));
+}
+
+// The location of `path` under the ownership rules, or an error that says
+// the write was refused and why.
+TrustedLocation open_for_writing(const std::filesystem::path &path) {
+  try {
+    return coffer::provider::open_trusted_location(path);
+  } catch (const Error &error) {
+    throw Error(error.status(), "refusing to write " + path.string() + ": " + error.what());
+  }
+}
+
+// Checks the file `name` in `location` without following a link there.
+struct stat checked_target(const TrustedLocation &location, const std::filesystem::path &shown) {
+  struct stat info {};
+  if (::fstatat(location.directory.get(), location.name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0)
+    fail(errno, "read", location.file_path());
+  if (std::string why = coffer::provider::untrusted_file_reason(info, location.file_path());
+      !why.empty())
+    throw Error(COFFER_STATUS_DENIED, "refusing to write " + shown.string() + ": " + why);
+  return info;
+}
+
+// A name for a temporary file beside `target`: ".NAME.coffer-" and twelve
+// random characters, so that it cannot be guessed in advance.
+std::string temporary_name(const std::string &target) {
+  static constexpr char kAlphabet[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  unsigned char random[12];
+  std::size_t got = 0;
+  while (got < sizeof random) {
+    ssize_t n = ::getrandom(random + got, sizeof random - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(errno, "get random bytes for a temporary file beside", target);
+    got += static_cast<std::size_t>(n);
+  }
+  std::string name = "." + target + ".coffer-";
+  for (unsigned char byte : random) name += kAlphabet[byte % (sizeof kAlphabet - 1)];
+  return name;
+}
+
+void write_all(int fd, std::string_view content, const std::filesystem::path &shown) {
+  std::size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(errno, "write", shown);
+    written += static_cast<std::size_t>(n);
+  }
 }
 
 }  // namespace
@@ -121,47 +154,70 @@ std::int64_t PosixFileSystem::now_ns() {
   return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
+std::filesystem::path PosixFileSystem::resolve_for_writing(const std::filesystem::path &path) {
+  TrustedLocation location = open_for_writing(path);
+  checked_target(location, path);
+  return location.file_path();
+}
+
 void PosixFileSystem::replace(const std::filesystem::path &path, std::string_view content,
                               const FileStatus &previous) {
-  const std::filesystem::path directory = path.parent_path();
-  FileDescriptor directory_fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (directory_fd.get() < 0) fail(errno, "open the directory", directory);
+  TrustedLocation location = open_for_writing(path);
+  const std::filesystem::path target = location.file_path();
+  const struct stat current = checked_target(location, path);
+  if (target != path || current.st_dev != previous.device || current.st_ino != previous.inode)
+    throw Error(COFFER_STATUS_UNAVAILABLE, path.string() +
+                                               " was replaced while it was being edited; nothing "
+                                               "was written: try again");
 
-  std::string name = (directory / ("." + path.filename().string() + ".coffer-XXXXXX")).string();
-  std::vector<char> pattern(name.begin(), name.end());
-  pattern.push_back('\0');
-  // mkostemp creates the file with mode 0600 and O_EXCL.
-  FileDescriptor fd(::mkostemp(pattern.data(), O_CLOEXEC));
-  if (fd.get() < 0) fail(errno, "create a temporary file in", directory);
-  const std::filesystem::path temporary(pattern.data());
+  const int directory = location.directory.get();
+  std::string name;
+  FileDescriptor fd;
+  for (int attempt = 0; attempt < 16 && !fd.valid(); ++attempt) {
+    name = temporary_name(location.name);
+    // O_EXCL | O_NOFOLLOW: a name that exists, as a link or anything else, is
+    // never opened.
+    fd = FileDescriptor(::openat(directory, name.c_str(),
+                                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                                 S_IRUSR | S_IWUSR));
+    if (!fd.valid() && errno != EEXIST)
+      fail(errno, "create a temporary file in", location.directory_path);
+  }
+  if (!fd.valid()) fail(EEXIST, "create a temporary file in", location.directory_path);
+  const std::filesystem::path temporary = location.directory_path / name;
   try {
     if (::fchmod(fd.get(), S_IRUSR | S_IWUSR) != 0) fail(errno, "set the mode of", temporary);
-    // Keep the owner when the process may (as root); otherwise the file
-    // becomes the writer's, which could write the directory anyway.
-    if ((previous.owner != ::geteuid() || previous.group != ::getegid()) &&
-        ::fchown(fd.get(), previous.owner, previous.group) != 0 && errno != EPERM)
-      fail(errno, "set the owner of", temporary);
-    std::size_t written = 0;
-    while (written < content.size()) {
-      ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail(errno, "write", temporary);
-      written += static_cast<std::size_t>(n);
-    }
+    write_all(fd.get(), content, temporary);
     if (::fsync(fd.get()) != 0) fail(errno, "fsync", temporary);
-    if (int error = fd.reset()) fail(error, "close", temporary);
-    rename_into_place(temporary, path, directory_fd.get());
+    struct stat created {};
+    if (::fstat(fd.get(), &created) != 0) fail(errno, "inspect", temporary);
+    // The descriptor stays open until after the rename (its data is synced
+    // already): the file's inode cannot be freed and given to something put
+    // in its place meanwhile.
+    rename_into_place(StagedFile{.temporary = temporary,
+                                 .target = target,
+                                 .directory_fd = directory,
+                                 .device = created.st_dev,
+                                 .inode = created.st_ino});
   } catch (...) {
-    ::unlink(temporary.c_str());
+    ::unlinkat(directory, name.c_str(), 0);
     throw;
   }
 }
 
-void PosixFileSystem::rename_into_place(const std::filesystem::path &temporary,
-                                        const std::filesystem::path &target, int directory_fd) {
-  if (::rename(temporary.c_str(), target.c_str()) != 0)
-    fail(errno, "rename a temporary file to", target);
-  if (::fsync(directory_fd) != 0) fail(errno, "fsync the directory of", target);
+void PosixFileSystem::rename_into_place(const StagedFile &staged) {
+  const std::string from = staged.temporary.filename().string();
+  const std::string to = staged.target.filename().string();
+  struct stat now {};
+  if (::fstatat(staged.directory_fd, from.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !S_ISREG(now.st_mode) || now.st_dev != staged.device || now.st_ino != staged.inode)
+    throw Error(COFFER_STATUS_DENIED,
+                "refusing to write " + staged.target.string() + ": the temporary file " +
+                    staged.temporary.string() +
+                    " was replaced before it could be renamed into place; nothing was written");
+  if (::renameat(staged.directory_fd, from.c_str(), staged.directory_fd, to.c_str()) != 0)
+    fail(errno, "rename a temporary file to", staged.target);
+  if (::fsync(staged.directory_fd) != 0) fail(errno, "fsync the directory of", staged.target);
 }
 
 std::unique_ptr<FileLock> PosixFileSystem::lock(const std::filesystem::path &directory) {

@@ -58,12 +58,22 @@ class FileSystem {
   // Wall-clock time, in the nanoseconds of FileStatus times.
   virtual std::int64_t now_ns() = 0;
 
-  // Replaces the file at `path` with `content` atomically: a temporary file in
-  // the same directory, created mode 0600 (owned like `previous` where the
-  // process may do that), written, fsynced, renamed over `path`, then the
-  // directory fsynced. A reader sees the old file or the new one, never a
-  // mixture. Throws coffer::provider::Error naming the file; the temporary
-  // file is removed on failure.
+  // The file that `path` names, resolved for a write under the ownership
+  // rules of <coffer/file_ownership.hpp>: every directory on the way, every
+  // symbolic link followed and the file itself are checked. Throws
+  // coffer::provider::Error naming the file, the rule it breaks and the fix
+  // (DENIED), or why it cannot be resolved.
+  virtual std::filesystem::path resolve_for_writing(const std::filesystem::path &path) = 0;
+
+  // Replaces the file at `path` (as resolve_for_writing returned it) with
+  // `content` atomically. The path is resolved and checked again, and the
+  // file there must still be `previous` (the version that was read); then a
+  // temporary file is created beside it relative to the directory's
+  // descriptor (O_EXCL | O_NOFOLLOW, mode 0600, owned by the process's
+  // user), written, fsynced, renamed over the file, and the directory is
+  // fsynced. A reader sees the old file or the new one, never a mixture.
+  // Throws coffer::provider::Error naming the file; the temporary file is
+  // removed on failure.
   virtual void replace(const std::filesystem::path &path, std::string_view content,
                        const FileStatus &previous) = 0;
 
@@ -86,15 +96,24 @@ class PosixFileSystem : public FileSystem {
   int read(const std::filesystem::path &path, coffer::provider::SecretBytes &content,
            FileStatus &status) override;
   std::int64_t now_ns() override;
+  std::filesystem::path resolve_for_writing(const std::filesystem::path &path) override;
   void replace(const std::filesystem::path &path, std::string_view content,
                const FileStatus &previous) override;
   std::unique_ptr<FileLock> lock(const std::filesystem::path &directory) override;
 
  protected:
-  // The last step of replace(): renames the complete, synced temporary file
-  // over `target` and fsyncs the directory `directory_fd`.
-  virtual void rename_into_place(const std::filesystem::path &temporary,
-                                 const std::filesystem::path &target, int directory_fd);
+  // A temporary file, complete and synced, about to take the target's place.
+  struct StagedFile {
+    std::filesystem::path temporary;  // in the target's directory
+    std::filesystem::path target;
+    int directory_fd = -1;  // the directory both are in
+    dev_t device = 0;       // the temporary file as it was created
+    ino_t inode = 0;
+  };
+  // The last step of replace(): checks that the temporary name still holds
+  // the file that was written (not a link or another file put in its place),
+  // renames it over the target and fsyncs the directory.
+  virtual void rename_into_place(const StagedFile &staged);
 };
 
 }  // namespace coffer::env_file

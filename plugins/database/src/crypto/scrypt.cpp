@@ -14,9 +14,34 @@ namespace coffer::database {
 
 using coffer::provider::Error;
 
+namespace {
+
+// a * b, or UINT64_MAX when it does not fit.
+uint64_t saturating_multiply(uint64_t a, uint64_t b) noexcept {
+  uint64_t product = 0;
+  return __builtin_mul_overflow(a, b, &product) ? UINT64_MAX : product;
+}
+
+uint64_t saturating_add(uint64_t a, uint64_t b) noexcept {
+  uint64_t sum = 0;
+  return __builtin_add_overflow(a, b, &sum) ? UINT64_MAX : sum;
+}
+
+}  // namespace
+
 uint64_t ScryptParams::memory_bytes() const noexcept {
   // OpenSSL: B = 128 r p bytes, V = 128 r (N + 2) bytes.
-  return 128ull * r * p + 128ull * r * (n + 2);
+  const uint64_t block = saturating_multiply(128, r);
+  return saturating_add(saturating_multiply(block, p),
+                        saturating_multiply(block, saturating_add(n, 2)));
+}
+
+uint64_t ScryptParams::work() const noexcept {
+  return saturating_multiply(saturating_multiply(n, r), p);
+}
+
+uint32_t stored_scrypt_factor(int64_t stored) noexcept {
+  return stored < 0 || stored > int64_t{UINT32_MAX} ? UINT32_MAX : static_cast<uint32_t>(stored);
 }
 
 std::string check_master_key_params(const ScryptParams &params) {
@@ -27,6 +52,8 @@ std::string check_master_key_params(const ScryptParams &params) {
   if (params.p < 1 || params.p > 16) return "scrypt p must be between 1 and 16";
   if (params.memory_bytes() > maximum_scrypt_memory)
     return "scrypt parameters need more than 2 GiB of memory (128 * n * r)";
+  if (params.work() > maximum_scrypt_work)
+    return "scrypt parameters need more work than 16 times the default (n * r * p above 2^24)";
   return {};
 }
 

@@ -86,6 +86,31 @@ std::optional<SecretBuffer> decode_base64_key(std::span<const unsigned char> tex
   return decoded;
 }
 
+// What to do about a key file that is not there, from what is there.
+std::string missing_key_file_advice(const std::filesystem::path &path) {
+  const std::filesystem::path directory = path.parent_path();
+  const std::string file = "'" + path.string() + "'";
+  const std::string folder = "'" + directory.string() + "'";
+  std::string where;
+  struct stat info {};
+  if (::stat(directory.c_str(), &info) != 0) {
+    int error = errno;
+    where = error == ENOENT ? "; nor does its directory " + folder + " (mkdir -m 700 " + folder +
+                                  " before restoring the file; `coffer db init` creates both)"
+                            : "; its directory " + folder + " cannot be read by uid " +
+                                  std::to_string(::geteuid()) + " (" + std::strerror(error) + ")";
+  } else if (!S_ISDIR(info.st_mode)) {
+    where = "; " + folder + " is not a directory";
+  } else {
+    where = " (its directory " + folder + " exists)";
+  }
+  return file + " does not exist" + where +
+         ". If the store holds credentials, restore this master key file from its backup to " +
+         file +
+         " (a new key cannot open them); for a new store, `coffer db init` creates a "
+         "new master key there";
+}
+
 }  // namespace
 
 std::optional<SecretBuffer> decode_master_key(std::span<const unsigned char> content,
@@ -119,11 +144,18 @@ SecretBuffer load_master_key(const MasterKeySource &source) {
     throw Error(COFFER_STATUS_INTERNAL, "load_master_key called for a passphrase");
 
   const std::string name = "'" + source.path.string() + "'";
+  struct stat link {};
+  if (::lstat(source.path.c_str(), &link) != 0 && (errno == ENOENT || errno == ENOTDIR))
+    invalid(source, missing_key_file_advice(source.path));
+  try {
+    check_private_files(source.path);
+  } catch (const Error &error) {
+    invalid(source, error.what());
+  }
   int fd = ::open(source.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     int error = errno;
-    if (error == ENOENT)
-      invalid(source, name + " does not exist (`coffer db init` creates a new master key there)");
+    if (error == ENOENT) invalid(source, missing_key_file_advice(source.path));
     invalid(source, "cannot open " + name + ": " + std::strerror(error));
   }
   struct Closer {

@@ -3,17 +3,18 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <coffer/file_ownership.hpp>
 #include <coffer/provider.hpp>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <utility>
 
 namespace coffer::database {
 
 using coffer::provider::Error;
+using coffer::provider::FileDescriptor;
 
 namespace {
 
@@ -27,23 +28,8 @@ std::string quoted(const std::filesystem::path &path) {
               "cannot " + what + " " + quoted(path) + ": " + std::strerror(error));
 }
 
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  Descriptor(const Descriptor &) = delete;
-  Descriptor &operator=(const Descriptor &) = delete;
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
 void fsync_directory(const std::filesystem::path &directory) {
-  Descriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) fail_errno("open the directory", directory, errno);
   if (::fsync(fd.get()) != 0) fail_errno("sync the directory", directory, errno);
 }
@@ -54,6 +40,26 @@ std::filesystem::path directory_of(const std::filesystem::path &path) {
 }
 
 }  // namespace
+
+void check_private_files(const std::filesystem::path &file,
+                         std::span<const std::string_view> companion_suffixes) {
+  const coffer::provider::TrustedLocation location = coffer::provider::open_trusted_location(file);
+  auto check = [&](const std::string &name, bool companion) {
+    struct stat info {};
+    if (::fstatat(location.directory.get(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return;
+      fail_errno("inspect", location.directory_path / name, errno);
+    }
+    const auto path = location.directory_path / name;
+    std::string why = coffer::provider::untrusted_file_reason(info, path);
+    if (why.empty()) return;
+    if (companion) why += " (it belongs with " + quoted(location.file_path()) + ")";
+    throw Error(COFFER_STATUS_DENIED, why);
+  };
+  check(location.name, false);
+  for (std::string_view suffix : companion_suffixes)
+    check(location.name + std::string(suffix), true);
+}
 
 void create_private_directories(const std::filesystem::path &directory) {
   if (directory.empty()) return;
@@ -67,8 +73,9 @@ void create_private_directories(const std::filesystem::path &directory) {
 bool create_private_file(const std::filesystem::path &path, ByteView content) {
   const auto directory = directory_of(path);
   create_private_directories(directory);
+  check_private_files(path);
   std::string temporary = (directory / ("." + path.filename().string() + ".XXXXXX")).string();
-  Descriptor fd(::mkostemp(temporary.data(), O_CLOEXEC));  // mkstemp creates mode 0600
+  FileDescriptor fd(::mkostemp(temporary.data(), O_CLOEXEC));  // mkstemp creates mode 0600
   if (fd.get() < 0) fail_errno("create a temporary file beside", path, errno);
   auto discard = [&] { ::unlink(temporary.c_str()); };
   if (::fchmod(fd.get(), 0600) != 0) {
@@ -87,10 +94,10 @@ bool create_private_file(const std::filesystem::path &path, ByteView content) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
-    int error = errno;
+  const int sync_error = ::fsync(fd.get()) != 0 ? errno : fd.reset();
+  if (sync_error != 0) {
     discard();
-    fail_errno("write", temporary, error);
+    fail_errno("write", temporary, sync_error);
   }
   // RENAME_NOREPLACE: a file that appeared meanwhile (another `init`) wins.
   if (::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
@@ -103,10 +110,13 @@ bool create_private_file(const std::filesystem::path &path, ByteView content) {
   return true;
 }
 
-bool create_empty_private_file(const std::filesystem::path &path) {
+bool create_empty_private_file(const std::filesystem::path &path,
+                               std::span<const std::string_view> companion_suffixes) {
   const auto directory = directory_of(path);
   create_private_directories(directory);
-  Descriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  check_private_files(path, companion_suffixes);
+  FileDescriptor fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd.get() < 0) {
     if (errno == EEXIST) return false;
     fail_errno("create", path, errno);

@@ -1,5 +1,6 @@
 #include "storage/postgres_settings.hpp"
 
+#include <arpa/inet.h>
 #include <libpq-fe.h>
 #include <coffer/provider.hpp>
 
@@ -30,9 +31,13 @@ std::vector<std::string> split_list(const std::string &list) {
   return items;
 }
 
+// A socket directory (or abstract socket), localhost, 127.0.0.0/8 or ::1.
 bool is_local_host(const std::string &host) {
-  return host.empty() || host.front() == '/' || host.front() == '@' || host == "localhost" ||
-         host == "127.0.0.1" || host == "::1";
+  if (host.empty() || host.front() == '/' || host.front() == '@' || host == "localhost" ||
+      host == "::1")
+    return true;
+  struct in_addr address {};
+  return ::inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
 bool mentions_password(std::string_view url) {
@@ -51,7 +56,7 @@ bool looks_like_postgres_url(std::string_view url) {
          (!url.starts_with("sqlite:") && url.find('=') != std::string_view::npos);
 }
 
-PostgresSettings parse_postgres_url(std::string_view url) {
+PostgresSettings parse_postgres_url(std::string_view url, const PostgresTransport &transport) {
   std::string text(url);
   char *error = nullptr;
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
@@ -89,18 +94,28 @@ PostgresSettings parse_postgres_url(std::string_view url) {
     settings.values.push_back(value);
   }
 
+  std::string hosts = !hostaddr.empty() ? hostaddr : host;
+  if (hosts.empty()) {
+    const char *environment_host = std::getenv("PGHOST");
+    hosts = environment_host != nullptr ? environment_host : "";
+  }
+  const auto list = split_list(hosts);
+  const auto remote = std::find_if_not(list.begin(), list.end(), is_local_host);
   if (sslmode.empty()) {
-    std::string hosts = !hostaddr.empty() ? hostaddr : host;
-    if (hosts.empty()) {
-      const char *environment_host = std::getenv("PGHOST");
-      hosts = environment_host != nullptr ? environment_host : "";
-    }
-    auto list = split_list(hosts);
-    sslmode = std::all_of(list.begin(), list.end(), is_local_host) ? "disable" : "verify-full";
+    sslmode = remote == list.end() ? "disable" : "verify-full";
   } else if (sslmode != "verify-full" && sslmode != "disable") {
     invalid("sslmode=" + sslmode +
-            " does not verify the server's certificate and host name; use sslmode=verify-full "
-            "with sslrootcert=CA_FILE (or sslmode=disable for a server on this host)");
+            " does not verify the server's certificate and host name (and allow or prefer fall "
+            "back to cleartext without a word); use sslmode=verify-full with "
+            "sslrootcert=CA_FILE (or sslmode=disable for a server on this host)");
+  } else if (sslmode == "disable" && remote != list.end() && !transport.allow_plaintext) {
+    invalid(
+        "sslmode=disable would send the login, every ciphertext and every key name in "
+        "cleartext to '" +
+        *remote +
+        "', which is not on this host; use sslmode=verify-full with sslrootcert=CA_FILE, or "
+        "set \"allow_plaintext\": true in the provider's config to accept that on a network "
+        "no one else can read");
   }
   settings.keywords.emplace_back("sslmode");
   settings.values.push_back(sslmode);

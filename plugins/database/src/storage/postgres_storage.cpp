@@ -413,8 +413,8 @@ std::vector<MasterKeySlot> PostgresStorage::read_slots() {
       if (slot.passphrase) {
         slot.scrypt_salt = result.bytes(row, 2);
         slot.scrypt.n = static_cast<uint64_t>(result.integer(row, 3));
-        slot.scrypt.r = static_cast<uint32_t>(result.integer(row, 4));
-        slot.scrypt.p = static_cast<uint32_t>(result.integer(row, 5));
+        slot.scrypt.r = stored_scrypt_factor(result.integer(row, 4));
+        slot.scrypt.p = stored_scrypt_factor(result.integer(row, 5));
       }
       slot.created_at = result.integer(row, 6);
       slots.push_back(std::move(slot));

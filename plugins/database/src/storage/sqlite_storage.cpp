@@ -5,7 +5,9 @@
 #include <coffer/provider.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <string_view>
 #include <unordered_map>
 
 #include "keys/private_files.hpp"
@@ -15,12 +17,30 @@ namespace coffer::database {
 
 using coffer::provider::Error;
 
+namespace {
+
+// The files SQLite opens beside the database, by name, as it finds them.
+constexpr std::array<std::string_view, 3> kCompanions = {"-wal", "-shm", "-journal"};
+
+// SQLite opens the store by path: first make sure that no other user can
+// swap, redirect or read any of its files.
+void check_store_files(const std::filesystem::path &path, const std::string &location) {
+  try {
+    check_private_files(path, kCompanions);
+  } catch (const Error &error) {
+    throw Error(error.status(), location + ": refusing to open the store: " + error.what());
+  }
+}
+
+}  // namespace
+
 // One SQLite connection with its prepared statements. Used by one thread at
 // a time (the pool hands it out), hence SQLITE_OPEN_NOMUTEX.
 class SqliteStorage::Connection {
  public:
   Connection(const std::filesystem::path &path, uint32_t busy_timeout_ms, std::string location)
       : location_(std::move(location)) {
+    check_store_files(path, location_);
     int rc =
         sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
@@ -229,6 +249,7 @@ std::string SqliteStorage::location() const {
 bool SqliteStorage::exists() {
   struct stat info {};
   if (::stat(path_.c_str(), &info) != 0) return false;
+  check_store_files(path_, location());
   if ((info.st_mode & 077) != 0 && !warned_about_mode_.exchange(true) && log_) {
     char octal[8];
     std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(info.st_mode & 07777));
@@ -241,7 +262,11 @@ bool SqliteStorage::exists() {
 }
 
 void SqliteStorage::create() {
-  create_empty_private_file(path_);
+  try {
+    create_empty_private_file(path_, kCompanions);
+  } catch (const Error &error) {
+    throw Error(error.status(), location() + ": cannot create the store: " + error.what());
+  }
   auto connection = pool_.acquire();  // opening it switches the file to WAL mode
 }
 
@@ -313,8 +338,8 @@ std::vector<MasterKeySlot> SqliteStorage::read_slots() {
     if (slot.passphrase) {
       slot.scrypt_salt = q.blob(2);
       slot.scrypt.n = static_cast<uint64_t>(q.integer(3));
-      slot.scrypt.r = static_cast<uint32_t>(q.integer(4));
-      slot.scrypt.p = static_cast<uint32_t>(q.integer(5));
+      slot.scrypt.r = stored_scrypt_factor(q.integer(4));
+      slot.scrypt.p = stored_scrypt_factor(q.integer(5));
     }
     slot.created_at = q.integer(6);
     slots.push_back(std::move(slot));
@@ -706,7 +731,9 @@ void SqliteStorage::compact() {
 
 std::string SqliteStorage::integrity_check() {
   auto connection = pool_.acquire();
-  Query q(*connection, "PRAGMA quick_check");
+  // The full check: quick_check would not see an index that disagrees with
+  // its table. At most 100 findings.
+  Query q(*connection, "PRAGMA integrity_check(100)");
   std::string findings;
   while (q.step()) {
     if (!findings.empty()) findings += "; ";

@@ -227,7 +227,8 @@ class Storage {
   // SQLite: checkpoint and truncate the WAL so that replaced ciphertexts and
   // wrapped keys leave it. PostgreSQL: nothing.
   virtual void compact() = 0;
-  // SQLite: PRAGMA quick_check ("ok" or its findings). PostgreSQL: "ok".
+  // SQLite: PRAGMA integrity_check ("ok" or its first 100 findings).
+  // PostgreSQL: "ok".
   virtual std::string integrity_check() = 0;
 };
 

@@ -104,7 +104,15 @@ std::string verify(CredentialStore &store, const boost::json::value &arguments) 
   out["keys"] = result.keys;
   out["data_keys"] = result.data_keys;
   out["integrity_check"] = result.integrity_check;
+  out["unlocked"] = result.unlock_error.empty();
   boost::json::array bad;
+  if (!result.unlock_error.empty()) {
+    boost::json::object entry;
+    entry["key"] = nullptr;
+    entry["version"] = nullptr;
+    entry["error"] = result.unlock_error;
+    bad.push_back(std::move(entry));
+  }
   for (const auto &problem : result.bad) {
     boost::json::object entry;
     entry["key"] =
@@ -120,7 +128,10 @@ std::string verify(CredentialStore &store, const boost::json::value &arguments) 
     std::string message = std::to_string(result.bad.size()) + " of " +
                           std::to_string(result.records) + " records failed verification in " +
                           store.storage().location();
-    if (result.integrity_check != "ok")
+    if (!result.unlock_error.empty())
+      message = "verification stopped: " + result.unlock_error +
+                "; the database's integrity check reports: " + result.integrity_check;
+    else if (result.integrity_check != "ok")
       message += "; the database's integrity check reports: " + result.integrity_check;
     throw AdminError(COFFER_STATUS_DATA_ERROR, message, json);
   }

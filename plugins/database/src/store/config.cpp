@@ -118,19 +118,23 @@ std::filesystem::path parse_sqlite_url(std::string_view url,
 Config parse_config(std::string_view json, const std::filesystem::path &base_directory) {
   boost::json::value value =
       parse_json_text(json, "the database provider's config", COFFER_STATUS_INVALID_CONFIG);
-  JsonFields fields(
-      value, "",
-      {"url", "master_key", "history", "pool_size", "busy_timeout_ms", "retry_timeout_ms"},
-      COFFER_STATUS_INVALID_CONFIG);
+  JsonFields fields(value, "",
+                    {"url", "master_key", "history", "pool_size", "busy_timeout_ms",
+                     "retry_timeout_ms", "allow_plaintext"},
+                    COFFER_STATUS_INVALID_CONFIG);
   Config config;
   auto url = fields.text("url");
   if (!url) fields.fail("url", "missing; e.g. \"sqlite:///var/lib/coffer/credentials.db\"");
+  const auto allow_plaintext = fields.boolean("allow_plaintext");
   if (url->starts_with("sqlite:")) {
     config.backend = Config::Backend::sqlite;
     config.sqlite_path = parse_sqlite_url(*url, base_directory);
+    if (allow_plaintext)
+      fields.fail("allow_plaintext", "applies to a PostgreSQL url only (an SQLite store is local)");
   } else if (looks_like_postgres_url(*url)) {
     config.backend = Config::Backend::postgres;
-    config.postgres = parse_postgres_url(*url);
+    config.postgres = parse_postgres_url(
+        *url, PostgresTransport{.allow_plaintext = allow_plaintext.value_or(false)});
   } else {
     fields.fail("url",
                 "expected sqlite:///PATH, postgresql://... or a libpq connection string "

@@ -9,6 +9,8 @@
 //   busy_timeout_ms   SQLite: how long to wait for another writer, default 5000.
 //   retry_timeout_ms  PostgreSQL: how long to retry an idempotent operation after a
 //                     dropped connection, default 5000 (a get's own timeout wins when shorter).
+//   allow_plaintext   PostgreSQL: allow sslmode=disable for a server on another host
+//                     (false by default).
 //
 // parse_config throws coffer::provider::Error(INVALID_CONFIG) naming the field.
 #ifndef COFFER_DATABASE_STORE_CONFIG_HPP

@@ -64,6 +64,44 @@ SecretBuffer CredentialStore::derive(const MasterKeySource &source,
   return scrypt(passphrase.bytes(), slot.scrypt_salt, slot.scrypt, master_key_size);
 }
 
+namespace {
+
+// Why the store's key metadata cannot be what coffer wrote (truncated, cut
+// short or rows missing), whatever the master key; empty when it looks whole.
+// A wrapped key of the right shape that fails authentication is another
+// matter: that is what a wrong master key looks like.
+std::string key_metadata_damage(const StoreRow &store, const std::vector<MasterKeySlot> &slots,
+                                const std::vector<std::vector<WrappedKey>> &wraps) {
+  if (store.store_id.size() != store_id_size)
+    return "its store id has " + std::to_string(store.store_id.size()) + " bytes, not " +
+           std::to_string(store_id_size);
+  if (slots.empty()) return "it has no master key slot";
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const std::string slot = "master key slot " + to_hex(slots[i].slot_id);
+    if (slots[i].slot_id.size() != slot_id_size)
+      return slot + " has an id of " + std::to_string(slots[i].slot_id.size()) + " bytes, not " +
+             std::to_string(slot_id_size);
+    bool wraps_active = false;
+    for (const auto &wrap : wraps[i]) {
+      const std::string which =
+          "the wrap of data key " + std::to_string(wrap.data_key_id) + " under " + slot;
+      if (wrap.nonce.size() != Aes256Gcm::nonce_size)
+        return which + " has a nonce of " + std::to_string(wrap.nonce.size()) + " bytes, not " +
+               std::to_string(Aes256Gcm::nonce_size);
+      if (wrap.wrapped.size() != data_key_size + Aes256Gcm::tag_size)
+        return which + " has " + std::to_string(wrap.wrapped.size()) + " bytes, not " +
+               std::to_string(data_key_size + Aes256Gcm::tag_size);
+      wraps_active |= wrap.data_key_id == store.active_data_key;
+    }
+    if (!wraps_active)
+      return slot + " holds no wrap of the active data key " +
+             std::to_string(store.active_data_key);
+  }
+  return {};
+}
+
+}  // namespace
+
 CredentialStore::Unlocked CredentialStore::unlock(const StoreRow &store) {
   const auto &source = config_.master_key;
   auto slots = storage_->read_slots();
@@ -114,6 +152,15 @@ CredentialStore::Unlocked CredentialStore::unlock(const StoreRow &store) {
     unlocked.master_key = std::move(master);
     return unlocked;
   }
+  // No slot opened: a store whose key metadata is cut short or missing rows
+  // fails that way whatever the key; only a whole one means a wrong key.
+  std::vector<std::vector<WrappedKey>> slot_wraps;
+  for (const auto &slot : slots) slot_wraps.push_back(storage_->read_wrapped_keys(slot.slot_id));
+  if (std::string damage = key_metadata_damage(store, slots, slot_wraps); !damage.empty())
+    throw Error(COFFER_STATUS_DATA_ERROR,
+                storage_->location() + ": the store is damaged: " + damage +
+                    ", whatever the master key; run `coffer db verify` for the database's own "
+                    "integrity check, and restore the store from a backup");
   std::string detail;
   if (same_kind == 0 && !slots.empty())
     detail = source.is_passphrase()
@@ -124,7 +171,9 @@ CredentialStore::Unlocked CredentialStore::unlock(const StoreRow &store) {
   throw Error(COFFER_STATUS_DATA_ERROR, "the master key does not match this store (" +
                                             storage_->location() + "): " + source.describe() +
                                             " from " + source.field_path() +
-                                            " opens none of its master key slots" + detail);
+                                            " opens none of its master key slots" + detail +
+                                            " (its key metadata is whole: if this is the right "
+                                            "key, the wrapped keys were altered)");
 }
 
 void CredentialStore::ensure_ready() {
@@ -186,6 +235,23 @@ Bytes CredentialStore::store_id() const {
   return unlocked_ ? unlocked_->store_id : Bytes();
 }
 
+namespace {
+
+// Why a record cannot be what coffer sealed, whatever the key; empty when
+// its shape is right.
+std::string record_damage(const RecordRow &row) {
+  if (row.nonce.size() != Aes256Gcm::nonce_size)
+    return "is damaged: its nonce has " + std::to_string(row.nonce.size()) + " bytes, not " +
+           std::to_string(Aes256Gcm::nonce_size);
+  if (row.ciphertext.size() < Aes256Gcm::tag_size)
+    return "is truncated: its ciphertext has " + std::to_string(row.ciphertext.size()) +
+           " bytes, fewer than its " + std::to_string(Aes256Gcm::tag_size) +
+           "-byte authentication tag";
+  return {};
+}
+
+}  // namespace
+
 std::optional<SecretBuffer> CredentialStore::try_open(const RecordRow &row, std::string &why) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     {
@@ -193,6 +259,10 @@ std::optional<SecretBuffer> CredentialStore::try_open(const RecordRow &row, std:
       if (!unlocked_) break;
       auto found = unlocked_->data_keys.find(row.data_key_id);
       if (found != unlocked_->data_keys.end()) {
+        if (std::string damage = record_damage(row); !damage.empty()) {
+          why = damage;
+          return std::nullopt;
+        }
         auto plain = open_record(*found->second,
                                  {unlocked_->store_id, row.key, row.version, row.data_key_id},
                                  row.nonce, row.ciphertext);

@@ -96,8 +96,11 @@ struct VerifyResult {
   std::size_t keys = 0;
   std::size_t data_keys = 0;
   std::string integrity_check;  // "ok" or the database's findings
+  std::string unlock_error;     // why the store could not be unlocked (nothing else was checked)
   std::vector<VerifyProblem> bad;
-  [[nodiscard]] bool ok() const { return bad.empty() && integrity_check == "ok"; }
+  [[nodiscard]] bool ok() const {
+    return bad.empty() && unlock_error.empty() && integrity_check == "ok";
+  }
 };
 
 class CredentialStore {

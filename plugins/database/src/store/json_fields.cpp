@@ -83,6 +83,9 @@ std::optional<std::string> JsonFields::text(std::string_view name) const {
   const auto *string = value->if_string();
   if (string == nullptr) fail(name, "expected a string");
   if (string->empty()) fail(name, "must not be empty");
+  // A NUL would cut the text short where it becomes a path or a name.
+  if (string->find('\0') != boost::json::string::npos)
+    fail(name, "must not contain a NUL character (\\u0000)");
   return std::string(*string);
 }
 

@@ -32,6 +32,7 @@ class JsonFields {
 
   [[nodiscard]] const boost::json::value *find(std::string_view name) const;
   [[nodiscard]] bool has(std::string_view name) const { return find(name) != nullptr; }
+  // A non-empty string without NUL characters.
   [[nodiscard]] std::optional<std::string> text(std::string_view name) const;
   [[nodiscard]] std::optional<uint64_t> integer(std::string_view name, uint64_t minimum,
                                                 uint64_t maximum) const;

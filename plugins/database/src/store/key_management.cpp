@@ -239,7 +239,15 @@ RekeyResult CredentialStore::rekey(std::size_t batch_size) {
 VerifyResult CredentialStore::verify() {
   VerifyResult result;
   result.integrity_check = storage_->integrity_check();
-  ensure_ready();
+  try {
+    ensure_ready();
+  } catch (const Error &error) {
+    // A store that does not unlock (damaged, or another master key) still
+    // gets the database's own verdict, which tells the two apart.
+    if (error.status() != COFFER_STATUS_DATA_ERROR) throw;
+    result.unlock_error = error.what();
+    return result;
+  }
   refresh_keys();
   auto data_keys = storage_->read_data_keys();
   result.data_keys = data_keys.size();
