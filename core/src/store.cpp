@@ -410,7 +410,7 @@ void Store::Impl::refresh_subscribed() {
   auto snap = current();
   if (!snap) return;
   auto targets = subscriptions_->targets();
-  for (const auto &entry : snap->catalog.entries()) {
+  for (const auto &entry : snap->catalog->entries()) {
     bool wanted = false;
     for (const auto &t : targets)
       wanted = wanted || t == entry.key || t == entry.category || t == "*";
@@ -716,9 +716,9 @@ std::string Store::metrics() const {
 Subscription Store::subscribe(std::string key_or_category,
                               std::function<void(const ChangeEvent &)> on_change) {
   auto snap = impl_->snapshot();
-  bool known = key_or_category == "*" || snap->catalog.contains(key_or_category);
+  bool known = key_or_category == "*" || snap->catalog->contains(key_or_category);
   if (!known) {
-    for (const auto &c : snap->catalog.categories()) known = known || c == key_or_category;
+    for (const auto &c : snap->catalog->categories()) known = known || c == key_or_category;
   }
   if (!known)
     throw Error(Code::invalid_argument, "cannot subscribe to '" + key_or_category +
@@ -737,7 +737,7 @@ Explanation Store::explain(std::string_view key) {
   Explanation out;
   out.key = k;
   out.category = std::string(category_of(k));
-  out.in_catalog = snap->catalog.contains(k);
+  out.in_catalog = snap->catalog->contains(k);
   detail::Resolution r = snap->resolve(k);
   out.rule = r.rule;
   if (r.code != Code::ok) {
@@ -805,7 +805,7 @@ CheckReport Store::check() {
     if (code != Code::ok) report.problems.push_back(provider_message(*instance, code, rest.second));
   }
   std::vector<std::string> keys;
-  for (const auto &entry : snap->catalog.entries()) keys.push_back(entry.key);
+  for (const auto &entry : snap->catalog->entries()) keys.push_back(entry.key);
   GetOptions options;
   options.caller = "coffer:check";
   auto results = get_many(keys, options);
@@ -820,7 +820,7 @@ CheckReport Store::check() {
   return report;
 }
 
-const Catalog &Store::catalog() const {
+std::shared_ptr<const Catalog> Store::catalog() const {
   return impl_->snapshot()->catalog;
 }
 

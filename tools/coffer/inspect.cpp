@@ -66,16 +66,11 @@ int run_catalog(Invocation &invocation, const Arguments &arguments) {
   // the Store uses (the built-in one plus the policy's catalog files).
   PolicyLocation where = invocation.policy_location();
   std::error_code ec;
-  std::optional<Store> store;
-  Catalog builtin;
-  const Catalog *catalog = nullptr;
-  if (!where.explicit_choice && !std::filesystem::exists(where.file, ec)) {
-    builtin = Catalog::builtin();
-    catalog = &builtin;
-  } else {
-    store.emplace(invocation.open_store());
-    catalog = &store->catalog();
-  }
+  std::shared_ptr<const Catalog> catalog;
+  if (!where.explicit_choice && !std::filesystem::exists(where.file, ec))
+    catalog = std::make_shared<const Catalog>(Catalog::builtin());
+  else
+    catalog = invocation.open_store().catalog();
   if (arguments.has("--json")) {
     json::array keys;
     for (const auto &entry : catalog->entries())

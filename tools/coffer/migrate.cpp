@@ -98,7 +98,8 @@ struct Plan {
 // the categories and keys asked for.
 std::vector<std::string> keys_to_migrate(Store &store, const Plan &plan, bool quiet) {
   std::set<std::string> candidates;
-  for (const auto &entry : store.catalog().entries()) candidates.insert(entry.key);
+  std::shared_ptr<const Catalog> catalog = store.catalog();
+  for (const auto &entry : catalog->entries()) candidates.insert(entry.key);
   try {
     for (const auto &entry : store.list(plan.from))
       if (!entry.key.empty()) candidates.insert(entry.key);

@@ -29,12 +29,12 @@ void write_all(std::string_view bytes) {
 }  // namespace
 
 void require_known_key(const Store &store, const std::string &key) {
-  const Catalog &catalog = store.catalog();
-  if (catalog.contains(key)) return;
+  std::shared_ptr<const Catalog> catalog = store.catalog();
+  if (catalog->contains(key)) return;
   std::string message = is_canonical_key(key)
                             ? "no catalog has the key '" + key + "'"
                             : "'" + key + "' is not a key name: expected Category.Name";
-  if (auto near = catalog.nearest(key)) message += "; did you mean '" + *near + "'?";
+  if (auto near = catalog->nearest(key)) message += "; did you mean '" + *near + "'?";
   message += " (run 'coffer catalog' for the known keys)";
   throw Error(Code::invalid_argument, message);
 }

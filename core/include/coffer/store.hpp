@@ -44,6 +44,8 @@ enum class LogLevel { debug = 0, info = 1, warning = 2, error = 3 };
 using LogSink = std::function<void(LogLevel level, std::string_view line)>;
 
 // One access to a secret, for audit and metrics. Never carries the value.
+// Every view points into the Store's own memory and is valid only while the
+// callback that receives the event runs: copy what you keep.
 struct AccessEvent {
   std::string_view key;
   std::string_view category;
@@ -259,7 +261,11 @@ class Store {
   [[nodiscard]] std::string key_name(std::string_view key, std::string_view provider);
   [[nodiscard]] CheckReport check();
 
-  [[nodiscard]] const Catalog &catalog() const;
+  // The catalog of the policy in force, immutable. The pointer keeps it alive
+  // across reloads (a reload builds a new one); hold it for as long as you
+  // read it, e.g. `auto catalog = store.catalog();` before iterating
+  // `catalog->entries()`.
+  [[nodiscard]] std::shared_ptr<const Catalog> catalog() const;
   // The policy's provider names, in policy order.
   [[nodiscard]] std::vector<std::string> providers() const;
   // The plugin a provider uses.
