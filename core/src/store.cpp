@@ -2,9 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <cxxabi.h>
+
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <sstream>
+#include <typeinfo>
 
 #include "cache.hpp"
 #include "policy.hpp"
@@ -54,7 +58,7 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
         store->subscriptions_->observe_gone(key);
     }
     auto h = std::move(handler);
-    h(std::move(result));
+    store->complete(h, std::move(result));
   }
 
   void run() {
@@ -381,7 +385,7 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
     Result r;
     r.code = Code::unavailable;
     r.message = "the Store is closing";
-    handler(std::move(r));
+    complete(handler, std::move(r));
     return;
   }
   op->resolution = op->snapshot->resolve(key);
@@ -400,6 +404,29 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
     return;
   }
   op->run();
+}
+
+namespace {
+// The type of the exception being handled, demangled ("std::runtime_error").
+std::string current_exception_type() {
+  const std::type_info *type = abi::__cxa_current_exception_type();
+  if (type == nullptr) return "an unknown type";
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> name(
+      abi::__cxa_demangle(type->name(), nullptr, nullptr, &status), &std::free);
+  return status == 0 && name ? name.get() : type->name();
+}
+}  // namespace
+
+void Store::Impl::complete(std::function<void(Result)> &handler, Result result) noexcept {
+  try {
+    handler(std::move(result));
+  } catch (...) {
+    // The message is not logged: the handler held the value and may quote it.
+    metrics_.handler_exception();
+    logger_.error("a get_async handler threw an exception of type " + current_exception_type() +
+                  "; the core caught it (handlers must not throw)");
+  }
 }
 
 void Store::Impl::refresh_subscribed() {
@@ -534,7 +561,7 @@ Secret Store::get(std::string_view key, const GetOptions &options) {
 void Store::get_async(std::string_view key, std::function<void(Result)> handler,
                       const GetOptions &options) {
   if (auto hit = impl_->get_cached_result(key, options)) {
-    handler(std::move(*hit));
+    impl_->complete(handler, std::move(*hit));
     return;
   }
   impl_->get_async(std::string(key), std::move(handler), options);

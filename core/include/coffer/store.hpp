@@ -212,6 +212,12 @@ class Store {
   Result try_get(std::string_view key, const GetOptions &options = {});
   // Non-blocking get. `handler` runs exactly once, on a Store or provider
   // thread, or on the calling thread before get_async returns (cache hit).
+  // It should not throw: an exception that escapes it is caught where the
+  // core calls it, whichever thread that is (it would otherwise unwind
+  // through a plugin's C frames), and is never propagated, not even to the
+  // caller of get_async; the core logs an error naming the exception's type
+  // (never its message, which may quote the value) and counts it in
+  // coffer_handler_exceptions_total. The Store stays usable.
   // For Asio completion tokens (use_awaitable, ...) see coffer/asio.hpp.
   void get_async(std::string_view key, std::function<void(Result)> handler,
                  const GetOptions &options = {});
