@@ -595,6 +595,79 @@ BOOST_AUTO_TEST_CASE(two_different_entries_at_the_prompt_store_nothing) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// `watch`: a line per change of a watched key, in the format docs/cli.md shows.
+struct WatchFixture : Fixture {
+  // Changes `key` until `watch` reports it: a line proves that the first read
+  // of every watched key (which only sets the baseline) is behind us.
+  void wait_for_the_baseline(ChildProcess &watch, const std::string &key) const {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      auto put = run_policy({"put", key}, "baseline-" + std::to_string(attempt) + "\n");
+      BOOST_TEST_REQUIRE(put.status == 0, describe(put));
+      std::string out =
+          watch.read_stdout_until("  " + key + "  p:", std::chrono::milliseconds(500));
+      if (contains(out, "  " + key + "  p:")) return;
+    }
+    BOOST_FAIL("watch never reported a change of " + key);
+  }
+};
+
+BOOST_FIXTURE_TEST_SUITE(watching, WatchFixture)
+
+BOOST_AUTO_TEST_CASE(watch_reports_a_key_that_appears_and_one_that_goes) {
+  // VCS.GitlabAdminPAT is in no provider when watch starts.
+  ChildProcess watch(cli,
+                     options({"--policy", "coffer.json", "watch", "--interval", "0.05", "VCS"}));
+  watch.read_stderr_until("watching");
+  wait_for_the_baseline(watch, "VCS.GithubAdminPAT");
+
+  auto added = run_policy({"put", "VCS.GitlabAdminPAT"}, "gitlab-Appearing-Value\n");
+  BOOST_TEST_REQUIRE(added.status == 0, describe(added));
+  std::string out =
+      watch.read_stdout_until("  VCS.GitlabAdminPAT  -:- -> p:", std::chrono::seconds(30));
+  std::regex appeared("\\S+Z  VCS\\.GitlabAdminPAT  -:- -> p:\\S+\n");
+  BOOST_TEST(std::regex_search(out, appeared), out);
+
+  auto removed = run_policy({"rm", "VCS.GitlabAdminPAT"});
+  BOOST_TEST_REQUIRE(removed.status == 0, describe(removed));
+  out = watch.read_stdout_until(" -> -:-\n", std::chrono::seconds(30));
+  std::regex gone("\\S+Z  VCS\\.GitlabAdminPAT  p:\\S+ -> -:-\n");
+  BOOST_TEST(std::regex_search(out, gone), out);
+
+  ::kill(watch.pid(), SIGTERM);
+  ProcessResult r = watch.finish();
+  BOOST_TEST(r.status == 0, describe(r));
+  BOOST_TEST(!contains(r.out + r.err, "Value"), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(watch_json_has_null_for_what_is_not_there) {
+  ChildProcess watch(cli, options({"--policy", "coffer.json", "watch", "--json", "--interval",
+                                   "0.05", "Email.SMTPPassword"}));
+  watch.read_stderr_until("watching");
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto put = run_policy({"put", "Email.SMTPPassword"}, "baseline-" + std::to_string(attempt));
+    BOOST_TEST_REQUIRE(put.status == 0, describe(put));
+    if (contains(watch.read_stdout_until("\n", std::chrono::milliseconds(500)), "\n")) break;
+  }
+  auto removed = run_policy({"rm", "Email.SMTPPassword"});
+  BOOST_TEST_REQUIRE(removed.status == 0, describe(removed));
+  std::string out = watch.read_stdout_until("\"provider\":null", std::chrono::seconds(30));
+  ::kill(watch.pid(), SIGTERM);
+  ProcessResult r = watch.finish();
+  BOOST_TEST(r.status == 0, describe(r));
+  std::istringstream lines(r.out);
+  std::vector<json::value> events;
+  for (std::string line; std::getline(lines, line);) events.push_back(json::parse(line));
+  BOOST_TEST_REQUIRE(events.size() >= 2u, r.out);
+  const json::value &gone = events.back();
+  BOOST_TEST(gone.at("key") == "Email.SMTPPassword");
+  BOOST_TEST(gone.at("provider").is_null(), r.out);
+  BOOST_TEST(gone.at("new_version").is_null(), r.out);
+  BOOST_TEST(gone.at("old_provider") == "p");
+  BOOST_TEST(gone.at("old_version").is_string());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_FIXTURE_TEST_SUITE(help, Fixture)
 
 BOOST_AUTO_TEST_CASE(every_command_has_help) {

@@ -33,6 +33,25 @@ std::string or_dash(const std::string &text) {
   return text.empty() ? std::string("-") : text;
 }
 
+boost::json::value text_or_null(const std::string &text) {
+  return text.empty() ? boost::json::value(nullptr) : boost::json::value(text);
+}
+
+// One line of output: "TIME  KEY  OLD_PROVIDER:OLD_VERSION -> PROVIDER:VERSION",
+// "-" standing for an empty part (a key that appeared, or disappeared).
+std::string change_line(const ChangeEvent &event, bool as_json) {
+  if (as_json)
+    return json::serialize(json::object{{"time", utc_now()},
+                                        {"key", event.key},
+                                        {"provider", text_or_null(event.provider)},
+                                        {"old_provider", text_or_null(event.old_provider)},
+                                        {"old_version", text_or_null(event.old_version)},
+                                        {"new_version", text_or_null(event.new_version)}});
+  return utc_now() + "  " + event.key + "  " + or_dash(event.old_provider) + ":" +
+         or_dash(event.old_version) + " -> " + or_dash(event.provider) + ":" +
+         or_dash(event.new_version);
+}
+
 // Reports policy loads on stderr: what SIGHUP or an edit of the file did.
 class ReloadReporter : public Observer {
  public:
@@ -90,20 +109,7 @@ int run_watch(Invocation &invocation, const Arguments &arguments) {
     if (target.find('.') != std::string::npos) require_known_key(store, target);
     subscriptions.push_back(store.subscribe(target, [&, as_json](const ChangeEvent &event) {
       std::lock_guard lock(output);
-      std::string line;
-      if (as_json) {
-        line = json::serialize(json::object{{"time", utc_now()},
-                                            {"key", event.key},
-                                            {"provider", event.provider},
-                                            {"old_provider", event.old_provider},
-                                            {"old_version", event.old_version},
-                                            {"new_version", event.new_version}});
-      } else {
-        line = utc_now() + "  " + event.key + "  " + or_dash(event.old_provider) + ":" +
-               or_dash(event.old_version) + " -> " + event.provider + ":" +
-               or_dash(event.new_version);
-      }
-      line += '\n';
+      std::string line = change_line(event, as_json) + '\n';
       try {
         write_stdout(line);
       } catch (const Error &) {  // stdout closed: the next signal ends the command

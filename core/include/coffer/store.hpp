@@ -78,7 +78,9 @@ class Observer {
 
 // A change of a key's value, seen after a refresh or a policy switch. Carries
 // version identifiers, never values. A key that no provider has any more
-// gives an event with empty `provider` and `new_version`.
+// gives an event with empty `provider` and `new_version`; a key that was
+// absent when first read and appears later, one with empty `old_provider`
+// and `old_version`.
 struct ChangeEvent {
   std::string key;
   std::string provider;      // the provider now serving the key; empty when gone
