@@ -493,6 +493,62 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(hygiene, Fixture)
 
+// Arguments come back in messages with their control characters escaped, and
+// not at all when they are not shaped like what was expected (a key name, a
+// command or option name, a provider of the policy): such an argument may be
+// a value pasted in the wrong place.
+BOOST_AUTO_TEST_CASE(arguments_are_echoed_escaped_or_not_at_all) {
+  const std::string value = "ghp-Pasted-Value-9c1e";
+  const std::string escape = "VCS.Github\x1b[31mAdminPAT";
+  const std::string newline = "VCS.Github\nAdminPAT";
+  std::vector<std::vector<std::string>> commands = {
+      {"get", value},
+      {"get", escape},
+      {"rm", newline},
+      {"explain", value},
+      {"keyname", escape},
+      {"keyname", "--provider", value, "VCS.GithubAdminPAT"},
+      {"list", value},
+      {"list", escape},
+      {"watch", value},
+      {"watch", "VCS", "Email", escape},
+      {"watch", "--interval", value, "VCS"},
+      {"migrate", "--from", "p", "--to", value},
+      {"migrate", "--from", value, "--to", "p"},
+      {"migrate", "--from", "p", "--to", "q", "--key", value},
+      {"migrate", "--from", "p", "--to", "q", "--category", escape},
+      {"db", "verify", "--provider", value},
+      {value},
+      {"\x1b]0;title\x07"},
+      {"db", value},
+      {"help", value},
+      {"catalog", "--" + value},
+      {"catalog", "--js\x1b[2Jon"},
+      {"--log-level", value, "version"},
+  };
+  for (const auto &command : commands) {
+    auto r = run_policy(command);
+    std::string shown;
+    for (const auto &a : command) shown += " [" + a + "]";
+    BOOST_TEST(r.status == 2, shown << "\n" << describe(r));
+    BOOST_TEST(!contains(r.out + r.err, value), shown << "\n" << r.err);
+    BOOST_TEST(!contains(r.out + r.err, "\x1b"), shown << "\n" << r.err);
+    BOOST_TEST(!contains(r.out + r.err, "\x07"), shown << "\n" << r.err);
+    BOOST_TEST(!contains(r.out + r.err, "[31m"), shown << "\n" << r.err);
+    BOOST_TEST(!contains(r.err, "Github\nAdmin"), shown << "\n" << r.err);
+  }
+  // What is repeated is escaped: a file name is always shown.
+  auto missing = run({"--policy", "no\x1b[2Jsuch\npolicy.json", "get", "VCS.GithubAdminPAT"});
+  BOOST_TEST(missing.status == 2, describe(missing));
+  BOOST_TEST(contains(missing.err, "no\\x1b[2Jsuch\\npolicy.json"), missing.err);
+  BOOST_TEST(!contains(missing.err, "\x1b"), missing.err);
+  BOOST_TEST(std::count(missing.err.begin(), missing.err.end(), '\n') == 1, missing.err);
+  // Shaped like a name, an unknown command or key is still named, to help.
+  BOOST_TEST(contains(run_policy({"lsit"}).err, "'lsit'"));
+  BOOST_TEST(contains(run_policy({"get", "VCS.GithubAdminPA"}).err, "'VCS.GithubAdminPA'"));
+  BOOST_TEST(contains(run_policy({"list", "q"}).err, "it has: p"));
+}
+
 BOOST_AUTO_TEST_CASE(no_command_but_get_prints_a_stored_value) {
   std::vector<std::vector<std::string>> commands = {
       {"list"},

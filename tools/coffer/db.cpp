@@ -16,6 +16,7 @@ namespace {
 std::string database_provider(const Store &store, const Arguments &arguments,
                               const std::string &command) {
   if (auto chosen = arguments.value("--provider")) {
+    require_known_provider(store, *chosen, "--provider");
     std::string plugin = store.plugin_of(*chosen);
     if (plugin != kDatabasePlugin)
       throw UsageError(command, "provider '" + *chosen + "' uses the plugin '" + plugin +

@@ -22,6 +22,7 @@ json::value text_or_null(const std::string &text) {
 int run_list(Invocation &invocation, const Arguments &arguments) {
   Store store = invocation.open_store();
   bool one = !arguments.positionals.empty();
+  if (one) require_known_provider(store, arguments.positionals.front(), "the argument of list");
   std::vector<std::string> providers = one ? arguments.positionals : store.providers();
   Table table({"PROVIDER", "KEY", "NAME", "VERSION"});
   json::array entries;
@@ -89,9 +90,11 @@ int run_catalog(Invocation &invocation, const Arguments &arguments) {
 }
 
 int run_keyname(Invocation &invocation, const Arguments &arguments) {
-  Store store = invocation.open_store();
   const std::string &key = arguments.positionals.at(0);
+  require_key_shape("keyname", key);
+  Store store = invocation.open_store();
   if (auto provider = arguments.value("--provider")) {
+    require_known_provider(store, *provider, "--provider");
     write_stdout(store.key_name(key, *provider) + "\n");
     return exit_success;
   }
@@ -111,8 +114,9 @@ int run_keyname(Invocation &invocation, const Arguments &arguments) {
 }
 
 int run_explain(Invocation &invocation, const Arguments &arguments) {
-  Store store = invocation.open_store();
   const std::string &key = arguments.positionals.at(0);
+  require_key_shape("explain", key);
+  Store store = invocation.open_store();
   require_known_key(store, key);
   Explanation e = store.explain(key);
   if (arguments.has("--json")) {
