@@ -489,6 +489,29 @@ BOOST_AUTO_TEST_CASE(plugins_works_when_the_policy_does_not_load) {
       r.out);
 }
 
+BOOST_AUTO_TEST_CASE(plugins_says_it_loads_and_where_it_looked_when_it_finds_nothing) {
+  std::filesystem::create_directory(directory / "empty");
+  std::filesystem::create_directory(directory / "also-empty");
+  write("coffer.json", R"({"coffer": 1, "plugin_dirs": ["empty"], "providers": {}, "routes": {}})");
+  auto r = run({"--policy", "coffer.json", "plugins"}, "",
+               {{"COFFER_PLUGIN_PATH", (directory / "also-empty").string()}});
+  BOOST_TEST(r.status == 0, describe(r));
+  BOOST_TEST(contains(r.err, "loading a library runs its initialisers"), r.err);
+  BOOST_TEST(contains(r.err, "no plugin file (*.so) found; directories searched:"), r.err);
+  BOOST_TEST(contains(r.err, "\n  " + (directory / "empty").string() + "\n"), r.err);
+  BOOST_TEST(contains(r.err, "\n  " + (directory / "also-empty").string() + "\n"), r.err);
+  auto as_json = run({"--policy", "coffer.json", "plugins", "--json"}, "",
+                     {{"COFFER_PLUGIN_PATH", (directory / "also-empty").string()}});
+  json::value listed = parse_json(as_json.out);
+  BOOST_TEST(listed.at("plugins").as_array().empty());
+  const auto &searched = listed.at("directories").as_array();
+  BOOST_TEST_REQUIRE(searched.size() >= 2u);
+  BOOST_TEST(searched.at(0) == json::value((directory / "empty").string()));
+  BOOST_TEST(searched.at(1) == json::value((directory / "also-empty").string()));
+  auto quiet = run({"--policy", "coffer.json", "--quiet", "plugins"});
+  BOOST_TEST(!contains(quiet.err, "initialisers"), quiet.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(hygiene, Fixture)
