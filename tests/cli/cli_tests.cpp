@@ -13,6 +13,7 @@
 
 #include <fstream>
 #include <regex>
+#include <span>
 #include <sstream>
 
 #include "cli_fixture.hpp"
@@ -743,6 +744,116 @@ BOOST_AUTO_TEST_CASE(watch_json_has_null_for_what_is_not_there) {
   BOOST_TEST(gone.at("new_version").is_null(), r.out);
   BOOST_TEST(gone.at("old_provider") == "p");
   BOOST_TEST(gone.at("old_version").is_string());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The examples of docs/cli.md are what the program prints, in a directory set
+// up as the examples assume (its path shown as /etc/pmp).
+struct DocsFixture : CliFixture {
+  // The lines docs/cli.md shows after "$ coffer ARGUMENTS", up to the next
+  // "$ " line or the end of the block.
+  static std::vector<std::string> example(const std::string &arguments) {
+    const char *source = std::getenv("COFFER_SOURCE_DIR");
+    BOOST_TEST_REQUIRE(source != nullptr);
+    std::ifstream in(std::filesystem::path(source) / "docs" / "cli.md");
+    BOOST_TEST_REQUIRE(in.good());
+    std::vector<std::string> lines;
+    bool block = false;
+    bool found = false;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("```", 0) == 0) {
+        if (found) return lines;
+        block = !block;
+      } else if (block && found) {
+        if (line.rfind("$ ", 0) == 0) return lines;
+        lines.push_back(line);
+      } else if (block && line == "$ coffer " + arguments) {
+        found = true;
+      }
+    }
+    BOOST_FAIL("docs/cli.md has no example of 'coffer " + arguments + "'");
+    return lines;
+  }
+
+  // Whether `printed` is what `shown` shows, a "..." line standing for any
+  // number of lines.
+  static bool shows(std::span<const std::string> shown, std::span<const std::string> printed) {
+    if (shown.empty()) return printed.empty();
+    if (shown.front() == "...")
+      for (std::size_t skip = 0; skip <= printed.size(); ++skip)
+        if (shows(shown.subspan(1), printed.subspan(skip))) return true;
+    return !printed.empty() && shown.front() == printed.front() &&
+           shows(shown.subspan(1), printed.subspan(1));
+  }
+
+  // Runs `coffer ARGUMENTS` with COFFER_POLICY naming `policy` and checks its
+  // standard output against the documented example.
+  void check_example(const std::string &arguments, const std::string &policy) const {
+    std::vector<std::string> words;
+    std::istringstream split(arguments);
+    for (std::string word; split >> word;) words.push_back(word);
+    auto r = run(words, "", {{"COFFER_POLICY", (directory / policy).string()}});
+    BOOST_TEST_REQUIRE(r.status == 0, describe(r));
+    std::string out = std::regex_replace(r.out, std::regex(directory.string()), "/etc/pmp");
+    std::vector<std::string> printed;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) printed.push_back(line);
+    std::vector<std::string> shown = example(arguments);
+    std::string expected;
+    for (const auto &line : shown) expected += line + "\n";
+    BOOST_TEST(shows(shown, printed), "coffer " << arguments << " prints:\n"
+                                                << out << "docs/cli.md shows:\n"
+                                                << expected);
+  }
+};
+
+BOOST_FIXTURE_TEST_SUITE(documented_examples, DocsFixture)
+
+BOOST_AUTO_TEST_CASE(version_and_the_abi_of_plugins) {
+  auto version = run({"version"});
+  std::string documented;
+  for (const auto &line : example("version")) documented += line + "\n";
+  BOOST_TEST(version.out == documented);
+  std::string abi = version.out.substr(version.out.rfind(' ') + 1);
+  abi.pop_back();
+  for (const auto &line : example("plugins")) {
+    std::smatch row;
+    if (std::regex_search(line, row, std::regex("^\\S+ +\\S+ +\\S+ +(\\S+) +\\S+ +ok$")))
+      BOOST_TEST(row[1].str() == abi, line);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(explain) {
+  write_env("overrides.env", {});
+  write_env("local.env", {{"VCS.GithubAdminPAT", "ghp-Documented-Value"}});
+  write("coffer.json", R"({"coffer": 1, "plugin_dirs": [)" + quoted(plugin_dir.string()) + R"(],
+    "providers": {"overrides": {"plugin": "env_file", "config": {"path": "overrides.env"}},
+                  "local": {"plugin": "env_file", "config": {"path": "local.env"}}},
+    "routes": {"VCS": {"providers": ["overrides", "local"], "deny": ["VCS.GitlabAdminPAT"]},
+               "*": "local"}})");
+  check_example("explain VCS.GithubAdminPAT", "coffer.json");
+  check_example("explain VCS.GitlabAdminPAT", "coffer.json");
+}
+
+BOOST_AUTO_TEST_CASE(migrate) {
+  std::map<std::string, std::string> in_db;
+  for (const char *name :
+       {"AzureDevOpsOrgAdminPAT", "BitbucketAdminPassword", "BitbucketProjectAdminPAT",
+        "GithubAdminPAT", "GithubEnterpriseClientSecret", "GithubOrgOwnerPAT",
+        "GitlabGroupOwnerPAT"})
+    in_db[std::string("VCS.") + name] = std::string("db-Value-") + name;
+  write_env("db.env", in_db);
+  write_env("vault.env", {{"VCS.GitlabGroupOwnerPAT", "an-Older-Value"}});
+  write("coffer.json", "{\n  \"coffer\": 1,\n  \"plugin_dirs\": [" + quoted(plugin_dir.string()) +
+                           "],\n  \"providers\": {\n"
+                           "    \"db\": {\"plugin\": \"env_file\", \"config\": "
+                           "{\"path\": \"db.env\", \"writable\": true}},\n"
+                           "    \"vault\": {\"plugin\": \"env_file\", \"config\": "
+                           "{\"path\": \"vault.env\", \"writable\": true}}\n"
+                           "  },\n  \"routes\": {\n    \"*\": \"db\"\n  }\n}\n");
+  check_example("migrate --from db --to vault --category VCS --dry-run", "coffer.json");
+  check_example("migrate --from db --to vault --category VCS --update-policy", "coffer.json");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
