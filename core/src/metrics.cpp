@@ -108,6 +108,11 @@ void Metrics::audit_write_failure() {
   ++audit_failures_;
 }
 
+void Metrics::handler_exception() {
+  std::lock_guard lock(mutex_);
+  ++handler_exceptions_;
+}
+
 std::string Metrics::exposition(std::uint64_t generation) const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
@@ -193,7 +198,11 @@ std::string Metrics::exposition(std::uint64_t generation) const {
       << "coffer_policy_generation " << generation << '\n'
       << "# HELP coffer_audit_write_failures_total Audit lines that could not be written.\n"
          "# TYPE coffer_audit_write_failures_total counter\n"
-      << "coffer_audit_write_failures_total " << audit_failures_ << '\n';
+      << "coffer_audit_write_failures_total " << audit_failures_ << '\n'
+      << "# HELP coffer_handler_exceptions_total Exceptions that escaped a host's get_async "
+         "handler, caught by the core.\n"
+         "# TYPE coffer_handler_exceptions_total counter\n"
+      << "coffer_handler_exceptions_total " << handler_exceptions_ << '\n';
   return out.str();
 }
 

@@ -69,6 +69,8 @@ class Metrics {
   void count(std::string_view provider, std::string_view counter, std::uint64_t delta);
   void policy_load(bool ok);
   void audit_write_failure();
+  // An exception escaped a host's get_async handler (the core caught it).
+  void handler_exception();
 
   // The exposition text; `generation` is the policy generation in force.
   [[nodiscard]] std::string exposition(std::uint64_t generation) const;
@@ -97,6 +99,7 @@ class Metrics {
   std::uint64_t loads_ok_ = 0;
   std::uint64_t loads_failed_ = 0;
   std::uint64_t audit_failures_ = 0;
+  std::uint64_t handler_exceptions_ = 0;
 };
 
 }  // namespace coffer::detail

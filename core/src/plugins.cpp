@@ -1,3 +1,4 @@
+#include <dlfcn.h>
 #include <sys/auxv.h>
 #include <coffer/error.hpp>
 #include <coffer/plugins.hpp>
@@ -17,6 +18,30 @@ const char *library_version() noexcept {
   return COFFER_VERSION;
 }
 
+namespace {
+
+// Any object of libcoffer, to ask the dynamic linker where the library is.
+const char kLibraryAnchor = 0;
+
+// The plugin directory of the installation this libcoffer belongs to, found
+// from the library's own file (COFFER_PLUGIN_DIR_FROM_LIBRARY is the plugin
+// directory relative to the library's directory), so that an installation
+// moved to another prefix finds its own plugins. Empty when it cannot tell.
+std::filesystem::path plugin_dir_beside_library() {
+  Dl_info info{};
+  if (::dladdr(&kLibraryAnchor, &info) == 0 || info.dli_fname == nullptr) return {};
+  std::filesystem::path library(info.dli_fname);
+  if (!library.is_absolute()) return {};
+  return (library.parent_path() / COFFER_PLUGIN_DIR_FROM_LIBRARY).lexically_normal();
+}
+
+void add_once(std::vector<std::filesystem::path> &dirs, std::filesystem::path dir) {
+  if (dir.empty()) return;
+  if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(std::move(dir));
+}
+
+}  // namespace
+
 std::vector<std::filesystem::path> default_plugin_dirs() {
   std::vector<std::filesystem::path> dirs;
   // A setuid or setgid process must not let its caller choose code to load.
@@ -33,7 +58,8 @@ std::vector<std::filesystem::path> default_plugin_dirs() {
       }
     }
   }
-  dirs.emplace_back(COFFER_INSTALLED_PLUGIN_DIR);
+  add_once(dirs, plugin_dir_beside_library());
+  add_once(dirs, std::filesystem::path(COFFER_INSTALLED_PLUGIN_DIR).lexically_normal());
   return dirs;
 }
 

@@ -18,14 +18,14 @@ Resolution Snapshot::resolve(const std::string &key) const {
   if (!is_canonical_key(key)) {
     r.code = Code::invalid_argument;
     r.message = "'" + key + "' is not a key name: expected Category.Name";
-    if (auto near = catalog.nearest(key)) r.message += " (did you mean '" + *near + "'?)";
+    if (auto near = catalog->nearest(key)) r.message += " (did you mean '" + *near + "'?)";
     return r;
   }
-  bool known = catalog.contains(key);
+  bool known = catalog->contains(key);
   if (!known && !allow_unknown_keys) {
     r.code = Code::invalid_argument;
     r.message = "no catalog has the key '" + key + "'";
-    if (auto near = catalog.nearest(key))
+    if (auto near = catalog->nearest(key))
       r.message += "; did you mean '" + *near + "'?";
     else
       r.message += "; add it to a catalog (see docs/policy.md, \"catalogs\")";
@@ -92,10 +92,11 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
   snapshot->allow_unknown_keys = context.options.allow_unknown_keys;
-  if (context.options.builtin_catalog && policy.builtin_catalog)
-    snapshot->catalog = Catalog::builtin();
-  for (const auto &file : context.options.catalogs) snapshot->catalog.add_file(file);
-  for (const auto &file : policy.catalogs) snapshot->catalog.add_file(file);
+  auto catalog = std::make_shared<Catalog>();
+  if (context.options.builtin_catalog && policy.builtin_catalog) *catalog = Catalog::builtin();
+  for (const auto &file : context.options.catalogs) catalog->add_file(file);
+  for (const auto &file : policy.catalogs) catalog->add_file(file);
+  snapshot->catalog = std::move(catalog);
 
   snapshot->plugin_dirs = context.options.plugin_dirs;
   for (const auto &dir : policy.plugin_dirs) snapshot->plugin_dirs.push_back(dir);
@@ -138,7 +139,7 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
   }
   if (policy.audit) snapshot->audit = audit_log(*policy.audit, context, previous);
   snapshot->policy = std::move(policy);
-  for (const auto &entry : snapshot->catalog.entries()) {
+  for (const auto &entry : snapshot->catalog->entries()) {
     Resolution r = snapshot->resolve(entry.key);
     for (ProviderInstance *p : r.chain) {
       r.entries.push_back(p->cache().entry(entry.key));

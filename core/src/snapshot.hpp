@@ -47,7 +47,7 @@ struct Resolution {
 struct Snapshot {
   Policy policy;
   std::uint64_t generation = 0;
-  Catalog catalog;
+  std::shared_ptr<const Catalog> catalog;  // never null; handed to hosts (Store::catalog)
   std::vector<std::filesystem::path> plugin_dirs;
   std::vector<std::shared_ptr<ProviderInstance>> instances;  // policy order
   std::unordered_map<std::string, ProviderInstance *> by_name;

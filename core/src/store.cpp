@@ -2,9 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <cxxabi.h>
+
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <sstream>
+#include <typeinfo>
 
 #include "cache.hpp"
 #include "policy.hpp"
@@ -54,7 +58,7 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
         store->subscriptions_->observe_gone(key);
     }
     auto h = std::move(handler);
-    h(std::move(result));
+    store->complete(h, std::move(result));
   }
 
   void run() {
@@ -381,7 +385,7 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
     Result r;
     r.code = Code::unavailable;
     r.message = "the Store is closing";
-    handler(std::move(r));
+    complete(handler, std::move(r));
     return;
   }
   op->resolution = op->snapshot->resolve(key);
@@ -402,6 +406,29 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
   op->run();
 }
 
+namespace {
+// The type of the exception being handled, demangled ("std::runtime_error").
+std::string current_exception_type() {
+  const std::type_info *type = abi::__cxa_current_exception_type();
+  if (type == nullptr) return "an unknown type";
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> name(
+      abi::__cxa_demangle(type->name(), nullptr, nullptr, &status), &std::free);
+  return status == 0 && name ? name.get() : type->name();
+}
+}  // namespace
+
+void Store::Impl::complete(std::function<void(Result)> &handler, Result result) noexcept {
+  try {
+    handler(std::move(result));
+  } catch (...) {
+    // The message is not logged: the handler held the value and may quote it.
+    metrics_.handler_exception();
+    logger_.error("a get_async handler threw an exception of type " + current_exception_type() +
+                  "; the core caught it (handlers must not throw)");
+  }
+}
+
 void Store::Impl::refresh_subscribed() {
   // Held before closing_ is read: shutdown() sets closing_ and then waits for
   // every hold, so either it waits for this refresh or the refresh sees it.
@@ -410,7 +437,7 @@ void Store::Impl::refresh_subscribed() {
   auto snap = current();
   if (!snap) return;
   auto targets = subscriptions_->targets();
-  for (const auto &entry : snap->catalog.entries()) {
+  for (const auto &entry : snap->catalog->entries()) {
     bool wanted = false;
     for (const auto &t : targets)
       wanted = wanted || t == entry.key || t == entry.category || t == "*";
@@ -534,7 +561,7 @@ Secret Store::get(std::string_view key, const GetOptions &options) {
 void Store::get_async(std::string_view key, std::function<void(Result)> handler,
                       const GetOptions &options) {
   if (auto hit = impl_->get_cached_result(key, options)) {
-    handler(std::move(*hit));
+    impl_->complete(handler, std::move(*hit));
     return;
   }
   impl_->get_async(std::string(key), std::move(handler), options);
@@ -716,9 +743,9 @@ std::string Store::metrics() const {
 Subscription Store::subscribe(std::string key_or_category,
                               std::function<void(const ChangeEvent &)> on_change) {
   auto snap = impl_->snapshot();
-  bool known = key_or_category == "*" || snap->catalog.contains(key_or_category);
+  bool known = key_or_category == "*" || snap->catalog->contains(key_or_category);
   if (!known) {
-    for (const auto &c : snap->catalog.categories()) known = known || c == key_or_category;
+    for (const auto &c : snap->catalog->categories()) known = known || c == key_or_category;
   }
   if (!known)
     throw Error(Code::invalid_argument, "cannot subscribe to '" + key_or_category +
@@ -737,7 +764,7 @@ Explanation Store::explain(std::string_view key) {
   Explanation out;
   out.key = k;
   out.category = std::string(category_of(k));
-  out.in_catalog = snap->catalog.contains(k);
+  out.in_catalog = snap->catalog->contains(k);
   detail::Resolution r = snap->resolve(k);
   out.rule = r.rule;
   if (r.code != Code::ok) {
@@ -805,7 +832,7 @@ CheckReport Store::check() {
     if (code != Code::ok) report.problems.push_back(provider_message(*instance, code, rest.second));
   }
   std::vector<std::string> keys;
-  for (const auto &entry : snap->catalog.entries()) keys.push_back(entry.key);
+  for (const auto &entry : snap->catalog->entries()) keys.push_back(entry.key);
   GetOptions options;
   options.caller = "coffer:check";
   auto results = get_many(keys, options);
@@ -820,7 +847,7 @@ CheckReport Store::check() {
   return report;
 }
 
-const Catalog &Store::catalog() const {
+std::shared_ptr<const Catalog> Store::catalog() const {
   return impl_->snapshot()->catalog;
 }
 

@@ -39,6 +39,10 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
 
   void get_async(const std::string &key, std::function<void(Result)> handler,
                  const GetOptions &options);
+  // Runs a host's get_async handler. An exception it throws ends here: it
+  // must not unwind through a provider's frames (C, or C++ that does not
+  // expect it), so it is logged by type and counted, never propagated.
+  void complete(std::function<void(Result)> &handler, Result result) noexcept;
   // A cache hit served without any asynchronous machinery, or nullopt; the
   // answering provider's name goes to *provider_name when it is not null.
   // What reporting a cache hit needs, copied out of the read section.

@@ -62,6 +62,15 @@ Subscription Subscriptions::add(std::string target,
   });
 }
 
+std::vector<std::shared_ptr<Subscriptions::Entry>> Subscriptions::subscribers_of(
+    const std::string &key) const {
+  std::vector<std::shared_ptr<Entry>> matches;
+  std::string_view category = category_of(key);
+  for (const auto &e : entries_)
+    if (e->target == key || e->target == category || e->target == "*") matches.push_back(e);
+  return matches;
+}
+
 void Subscriptions::observe(const std::string &key, const std::string &provider,
                             const Secret &value) {
   std::vector<std::shared_ptr<Entry>> matches;
@@ -69,22 +78,21 @@ void Subscriptions::observe(const std::string &key, const std::string &provider,
   const std::string_view version = value.version();
   {
     std::lock_guard lock(mutex_);
-    auto &last = seen_[key];
-    bool first = last.provider.empty() && last.version.empty();
-    if (!first && last.provider == provider && last.version == version) return;
+    auto found = seen_.find(key);
+    bool first = found == seen_.end();
+    Seen &last = first ? seen_[key] : found->second;
+    if (!first && !last.absent && last.provider == provider && last.version == version) return;
     Digest digest = digest_of(value);
-    bool same_value = digest == last.digest;
+    bool appeared = last.absent;
+    bool moved_same_value = !appeared && last.provider != provider && digest == last.digest;
     event.key = key;
     event.provider = provider;
     event.old_provider = last.provider;
     event.old_version = last.version;
     event.new_version = version;
-    bool moved = last.provider != provider;
-    last = {provider, std::string(version), digest};
-    if (first || (moved && same_value)) return;
-    std::string category(category_of(key));
-    for (const auto &e : entries_)
-      if (e->target == key || e->target == category || e->target == "*") matches.push_back(e);
+    last = {provider, std::string(version), digest, false};
+    if (first || moved_same_value) return;
+    matches = subscribers_of(key);
   }
   for (auto &e : matches) worker_.post([this, e, event] { deliver(e, event); });
 }
@@ -95,14 +103,19 @@ void Subscriptions::observe_gone(const std::string &key) {
   {
     std::lock_guard lock(mutex_);
     auto it = seen_.find(key);
-    if (it == seen_.end()) return;
+    if (it == seen_.end()) {
+      // The first read of a subscribed key found nothing: remember that, so
+      // that the key's appearance is a change (and not a first read).
+      if (!subscribers_of(key).empty()) seen_[key].absent = true;
+      return;
+    }
+    if (it->second.absent) return;
     event.key = key;
     event.old_provider = it->second.provider;
     event.old_version = it->second.version;
-    seen_.erase(it);
-    std::string category(category_of(key));
-    for (const auto &e : entries_)
-      if (e->target == key || e->target == category || e->target == "*") matches.push_back(e);
+    it->second = Seen();
+    it->second.absent = true;
+    matches = subscribers_of(key);
   }
   for (auto &e : matches) worker_.post([this, e, event] { deliver(e, event); });
 }

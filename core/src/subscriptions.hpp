@@ -32,8 +32,10 @@ class Subscriptions : public std::enable_shared_from_this<Subscriptions> {
   // apart by a keyed digest; a switch to a provider holding the same value is
   // no change).
   void observe(const std::string &key, const std::string &provider, const Secret &value);
-  // Records that no provider has `key` any more; a ChangeEvent with an empty
-  // new version goes to the subscribers when it was seen before.
+  // Records that no provider has `key` (any more); a ChangeEvent with an
+  // empty new version goes to the subscribers when it was seen before. A
+  // subscribed key that is absent at its first read is remembered as absent,
+  // so that its appearance later is a change too (with an empty old version).
   void observe_gone(const std::string &key);
   // The subscribed targets (keys or categories).
   [[nodiscard]] std::vector<std::string> targets() const;
@@ -48,6 +50,8 @@ class Subscriptions : public std::enable_shared_from_this<Subscriptions> {
     bool cancelled = false;
   };
   void deliver(const std::shared_ptr<Entry> &entry, const ChangeEvent &event);
+  // The subscriptions whose target covers `key`; the caller holds mutex_.
+  std::vector<std::shared_ptr<Entry>> subscribers_of(const std::string &key) const;
 
   Worker &worker_;
   mutable std::mutex mutex_;
@@ -58,6 +62,7 @@ class Subscriptions : public std::enable_shared_from_this<Subscriptions> {
     std::string provider;
     std::string version;
     Digest digest{};
+    bool absent = false;  // read, and no provider had it
   };
   Digest digest_of(const Secret &value) const;
   std::map<std::string, Seen> seen_;

@@ -120,10 +120,32 @@ std::string ChildProcess::read_stderr_until(std::string_view needle) {
   return err_;
 }
 
+std::string ChildProcess::read_stdout_until(std::string_view needle,
+                                            std::chrono::milliseconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (out_.find(needle) == std::string::npos && stdout_ >= 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    // Standard error is read too, so that a child writing much there does
+    // not block on a full pipe meanwhile.
+    pollfd fds[2] = {{stdout_, POLLIN, 0}, {stderr_, POLLIN, 0}};
+    int ready = ::poll(fds, 2, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) throw system_error("poll");
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !drain(stdout_, out_))
+      close_fd(stdout_);
+    if (stderr_ >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0 &&
+        !drain(stderr_, err_))
+      close_fd(stderr_);
+  }
+  return out_;
+}
+
 ProcessResult ChildProcess::finish() {
   ProcessResult result;
   close_stdin();
-  std::string out;
+  std::string out = std::move(out_);
   while (stdout_ >= 0 || stderr_ >= 0) {
     pollfd fds[2] = {{stdout_, POLLIN, 0}, {stderr_, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ class ChildProcess {
   // Reads standard error until it contains `needle` or ends; returns what
   // was read so far (kept for finish()).
   std::string read_stderr_until(std::string_view needle);
+  // Reads standard output until it contains `needle`, ends, or `deadline`
+  // passes; returns what was read so far (kept for finish()).
+  std::string read_stdout_until(std::string_view needle, std::chrono::milliseconds deadline);
   // Closes standard input, reads both outputs to their end and waits.
   ProcessResult finish();
 
@@ -51,6 +55,7 @@ class ChildProcess {
   int stdin_ = -1;
   int stdout_ = -1;
   int stderr_ = -1;
+  std::string out_;
   std::string err_;
   bool finished_ = false;
 };

@@ -13,6 +13,7 @@
 
 #include <fstream>
 #include <regex>
+#include <span>
 #include <sstream>
 
 #include "cli_fixture.hpp"
@@ -489,9 +490,88 @@ BOOST_AUTO_TEST_CASE(plugins_works_when_the_policy_does_not_load) {
       r.out);
 }
 
+BOOST_AUTO_TEST_CASE(plugins_says_it_loads_and_where_it_looked_when_it_finds_nothing) {
+  std::filesystem::create_directory(directory / "empty");
+  std::filesystem::create_directory(directory / "also-empty");
+  write("coffer.json", R"({"coffer": 1, "plugin_dirs": ["empty"], "providers": {}, "routes": {}})");
+  auto r = run({"--policy", "coffer.json", "plugins"}, "",
+               {{"COFFER_PLUGIN_PATH", (directory / "also-empty").string()}});
+  BOOST_TEST(r.status == 0, describe(r));
+  BOOST_TEST(contains(r.err, "loading a library runs its initialisers"), r.err);
+  BOOST_TEST(contains(r.err, "no plugin file (*.so) found; directories searched:"), r.err);
+  BOOST_TEST(contains(r.err, "\n  " + (directory / "empty").string() + "\n"), r.err);
+  BOOST_TEST(contains(r.err, "\n  " + (directory / "also-empty").string() + "\n"), r.err);
+  auto as_json = run({"--policy", "coffer.json", "plugins", "--json"}, "",
+                     {{"COFFER_PLUGIN_PATH", (directory / "also-empty").string()}});
+  json::value listed = parse_json(as_json.out);
+  BOOST_TEST(listed.at("plugins").as_array().empty());
+  const auto &searched = listed.at("directories").as_array();
+  BOOST_TEST_REQUIRE(searched.size() >= 2u);
+  BOOST_TEST(searched.at(0) == json::value((directory / "empty").string()));
+  BOOST_TEST(searched.at(1) == json::value((directory / "also-empty").string()));
+  auto quiet = run({"--policy", "coffer.json", "--quiet", "plugins"});
+  BOOST_TEST(!contains(quiet.err, "initialisers"), quiet.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(hygiene, Fixture)
+
+// Arguments come back in messages with their control characters escaped, and
+// not at all when they are not shaped like what was expected (a key name, a
+// command or option name, a provider of the policy): such an argument may be
+// a value pasted in the wrong place.
+BOOST_AUTO_TEST_CASE(arguments_are_echoed_escaped_or_not_at_all) {
+  const std::string value = "ghp-Pasted-Value-9c1e";
+  const std::string escape = "VCS.Github\x1b[31mAdminPAT";
+  const std::string newline = "VCS.Github\nAdminPAT";
+  std::vector<std::vector<std::string>> commands = {
+      {"get", value},
+      {"get", escape},
+      {"rm", newline},
+      {"explain", value},
+      {"keyname", escape},
+      {"keyname", "--provider", value, "VCS.GithubAdminPAT"},
+      {"list", value},
+      {"list", escape},
+      {"watch", value},
+      {"watch", "VCS", "Email", escape},
+      {"watch", "--interval", value, "VCS"},
+      {"migrate", "--from", "p", "--to", value},
+      {"migrate", "--from", value, "--to", "p"},
+      {"migrate", "--from", "p", "--to", "q", "--key", value},
+      {"migrate", "--from", "p", "--to", "q", "--category", escape},
+      {"db", "verify", "--provider", value},
+      {value},
+      {"\x1b]0;title\x07"},
+      {"db", value},
+      {"help", value},
+      {"catalog", "--" + value},
+      {"catalog", "--js\x1b[2Jon"},
+      {"--log-level", value, "version"},
+  };
+  for (const auto &command : commands) {
+    auto r = run_policy(command);
+    std::string shown;
+    for (const auto &a : command) shown += " [" + a + "]";
+    BOOST_TEST(r.status == 2, shown << "\n" << describe(r));
+    BOOST_TEST(!contains(r.out + r.err, value), shown << "\n" << r.err);
+    BOOST_TEST(!contains(r.out + r.err, "\x1b"), shown << "\n" << r.err);
+    BOOST_TEST(!contains(r.out + r.err, "\x07"), shown << "\n" << r.err);
+    BOOST_TEST(!contains(r.out + r.err, "[31m"), shown << "\n" << r.err);
+    BOOST_TEST(!contains(r.err, "Github\nAdmin"), shown << "\n" << r.err);
+  }
+  // What is repeated is escaped: a file name is always shown.
+  auto missing = run({"--policy", "no\x1b[2Jsuch\npolicy.json", "get", "VCS.GithubAdminPAT"});
+  BOOST_TEST(missing.status == 2, describe(missing));
+  BOOST_TEST(contains(missing.err, "no\\x1b[2Jsuch\\npolicy.json"), missing.err);
+  BOOST_TEST(!contains(missing.err, "\x1b"), missing.err);
+  BOOST_TEST(std::count(missing.err.begin(), missing.err.end(), '\n') == 1, missing.err);
+  // Shaped like a name, an unknown command or key is still named, to help.
+  BOOST_TEST(contains(run_policy({"lsit"}).err, "'lsit'"));
+  BOOST_TEST(contains(run_policy({"get", "VCS.GithubAdminPA"}).err, "'VCS.GithubAdminPA'"));
+  BOOST_TEST(contains(run_policy({"list", "q"}).err, "it has: p"));
+}
 
 BOOST_AUTO_TEST_CASE(no_command_but_get_prints_a_stored_value) {
   std::vector<std::vector<std::string>> commands = {
@@ -591,6 +671,189 @@ BOOST_AUTO_TEST_CASE(two_different_entries_at_the_prompt_store_nothing) {
   BOOST_TEST(result.status == 2, describe(result));
   BOOST_TEST(contains(result.err, "differ"), result.err);
   BOOST_TEST(run_policy({"get", "VCS.GithubAdminPAT"}).out == "ghp-Value-Alpha-7f3a9c\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// `watch`: a line per change of a watched key, in the format docs/cli.md shows.
+struct WatchFixture : Fixture {
+  // Changes `key` until `watch` reports it: a line proves that the first read
+  // of every watched key (which only sets the baseline) is behind us.
+  void wait_for_the_baseline(ChildProcess &watch, const std::string &key) const {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      auto put = run_policy({"put", key}, "baseline-" + std::to_string(attempt) + "\n");
+      BOOST_TEST_REQUIRE(put.status == 0, describe(put));
+      std::string out =
+          watch.read_stdout_until("  " + key + "  p:", std::chrono::milliseconds(500));
+      if (contains(out, "  " + key + "  p:")) return;
+    }
+    BOOST_FAIL("watch never reported a change of " + key);
+  }
+};
+
+BOOST_FIXTURE_TEST_SUITE(watching, WatchFixture)
+
+BOOST_AUTO_TEST_CASE(watch_reports_a_key_that_appears_and_one_that_goes) {
+  // VCS.GitlabAdminPAT is in no provider when watch starts.
+  ChildProcess watch(cli,
+                     options({"--policy", "coffer.json", "watch", "--interval", "0.05", "VCS"}));
+  watch.read_stderr_until("watching");
+  wait_for_the_baseline(watch, "VCS.GithubAdminPAT");
+
+  auto added = run_policy({"put", "VCS.GitlabAdminPAT"}, "gitlab-Appearing-Value\n");
+  BOOST_TEST_REQUIRE(added.status == 0, describe(added));
+  std::string out =
+      watch.read_stdout_until("  VCS.GitlabAdminPAT  -:- -> p:", std::chrono::seconds(30));
+  std::regex appeared("\\S+Z  VCS\\.GitlabAdminPAT  -:- -> p:\\S+\n");
+  BOOST_TEST(std::regex_search(out, appeared), out);
+
+  auto removed = run_policy({"rm", "VCS.GitlabAdminPAT"});
+  BOOST_TEST_REQUIRE(removed.status == 0, describe(removed));
+  out = watch.read_stdout_until(" -> -:-\n", std::chrono::seconds(30));
+  std::regex gone("\\S+Z  VCS\\.GitlabAdminPAT  p:\\S+ -> -:-\n");
+  BOOST_TEST(std::regex_search(out, gone), out);
+
+  ::kill(watch.pid(), SIGTERM);
+  ProcessResult r = watch.finish();
+  BOOST_TEST(r.status == 0, describe(r));
+  BOOST_TEST(!contains(r.out + r.err, "Value"), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(watch_json_has_null_for_what_is_not_there) {
+  ChildProcess watch(cli, options({"--policy", "coffer.json", "watch", "--json", "--interval",
+                                   "0.05", "Email.SMTPPassword"}));
+  watch.read_stderr_until("watching");
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto put = run_policy({"put", "Email.SMTPPassword"}, "baseline-" + std::to_string(attempt));
+    BOOST_TEST_REQUIRE(put.status == 0, describe(put));
+    if (contains(watch.read_stdout_until("\n", std::chrono::milliseconds(500)), "\n")) break;
+  }
+  auto removed = run_policy({"rm", "Email.SMTPPassword"});
+  BOOST_TEST_REQUIRE(removed.status == 0, describe(removed));
+  std::string out = watch.read_stdout_until("\"provider\":null", std::chrono::seconds(30));
+  ::kill(watch.pid(), SIGTERM);
+  ProcessResult r = watch.finish();
+  BOOST_TEST(r.status == 0, describe(r));
+  std::istringstream lines(r.out);
+  std::vector<json::value> events;
+  for (std::string line; std::getline(lines, line);) events.push_back(json::parse(line));
+  BOOST_TEST_REQUIRE(events.size() >= 2u, r.out);
+  const json::value &gone = events.back();
+  BOOST_TEST(gone.at("key") == "Email.SMTPPassword");
+  BOOST_TEST(gone.at("provider").is_null(), r.out);
+  BOOST_TEST(gone.at("new_version").is_null(), r.out);
+  BOOST_TEST(gone.at("old_provider") == "p");
+  BOOST_TEST(gone.at("old_version").is_string());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The examples of docs/cli.md are what the program prints, in a directory set
+// up as the examples assume (its path shown as /etc/pmp).
+struct DocsFixture : CliFixture {
+  // The lines docs/cli.md shows after "$ coffer ARGUMENTS", up to the next
+  // "$ " line or the end of the block.
+  static std::vector<std::string> example(const std::string &arguments) {
+    const char *source = std::getenv("COFFER_SOURCE_DIR");
+    BOOST_TEST_REQUIRE(source != nullptr);
+    std::ifstream in(std::filesystem::path(source) / "docs" / "cli.md");
+    BOOST_TEST_REQUIRE(in.good());
+    std::vector<std::string> lines;
+    bool block = false;
+    bool found = false;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("```", 0) == 0) {
+        if (found) return lines;
+        block = !block;
+      } else if (block && found) {
+        if (line.rfind("$ ", 0) == 0) return lines;
+        lines.push_back(line);
+      } else if (block && line == "$ coffer " + arguments) {
+        found = true;
+      }
+    }
+    BOOST_FAIL("docs/cli.md has no example of 'coffer " + arguments + "'");
+    return lines;
+  }
+
+  // Whether `printed` is what `shown` shows, a "..." line standing for any
+  // number of lines.
+  static bool shows(std::span<const std::string> shown, std::span<const std::string> printed) {
+    if (shown.empty()) return printed.empty();
+    if (shown.front() == "...")
+      for (std::size_t skip = 0; skip <= printed.size(); ++skip)
+        if (shows(shown.subspan(1), printed.subspan(skip))) return true;
+    return !printed.empty() && shown.front() == printed.front() &&
+           shows(shown.subspan(1), printed.subspan(1));
+  }
+
+  // Runs `coffer ARGUMENTS` with COFFER_POLICY naming `policy` and checks its
+  // standard output against the documented example.
+  void check_example(const std::string &arguments, const std::string &policy) const {
+    std::vector<std::string> words;
+    std::istringstream split(arguments);
+    for (std::string word; split >> word;) words.push_back(word);
+    auto r = run(words, "", {{"COFFER_POLICY", (directory / policy).string()}});
+    BOOST_TEST_REQUIRE(r.status == 0, describe(r));
+    std::string out = std::regex_replace(r.out, std::regex(directory.string()), "/etc/pmp");
+    std::vector<std::string> printed;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) printed.push_back(line);
+    std::vector<std::string> shown = example(arguments);
+    std::string expected;
+    for (const auto &line : shown) expected += line + "\n";
+    BOOST_TEST(shows(shown, printed), "coffer " << arguments << " prints:\n"
+                                                << out << "docs/cli.md shows:\n"
+                                                << expected);
+  }
+};
+
+BOOST_FIXTURE_TEST_SUITE(documented_examples, DocsFixture)
+
+BOOST_AUTO_TEST_CASE(version_and_the_abi_of_plugins) {
+  auto version = run({"version"});
+  std::string documented;
+  for (const auto &line : example("version")) documented += line + "\n";
+  BOOST_TEST(version.out == documented);
+  std::string abi = version.out.substr(version.out.rfind(' ') + 1);
+  abi.pop_back();
+  for (const auto &line : example("plugins")) {
+    std::smatch row;
+    if (std::regex_search(line, row, std::regex("^\\S+ +\\S+ +\\S+ +(\\S+) +\\S+ +ok$")))
+      BOOST_TEST(row[1].str() == abi, line);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(explain) {
+  write_env("overrides.env", {});
+  write_env("local.env", {{"VCS.GithubAdminPAT", "ghp-Documented-Value"}});
+  write("coffer.json", R"({"coffer": 1, "plugin_dirs": [)" + quoted(plugin_dir.string()) + R"(],
+    "providers": {"overrides": {"plugin": "env_file", "config": {"path": "overrides.env"}},
+                  "local": {"plugin": "env_file", "config": {"path": "local.env"}}},
+    "routes": {"VCS": {"providers": ["overrides", "local"], "deny": ["VCS.GitlabAdminPAT"]},
+               "*": "local"}})");
+  check_example("explain VCS.GithubAdminPAT", "coffer.json");
+  check_example("explain VCS.GitlabAdminPAT", "coffer.json");
+}
+
+BOOST_AUTO_TEST_CASE(migrate) {
+  std::map<std::string, std::string> in_db;
+  for (const char *name :
+       {"AzureDevOpsOrgAdminPAT", "BitbucketAdminPassword", "BitbucketProjectAdminPAT",
+        "GithubAdminPAT", "GithubEnterpriseClientSecret", "GithubOrgOwnerPAT",
+        "GitlabGroupOwnerPAT"})
+    in_db[std::string("VCS.") + name] = std::string("db-Value-") + name;
+  write_env("db.env", in_db);
+  write_env("vault.env", {{"VCS.GitlabGroupOwnerPAT", "an-Older-Value"}});
+  write("coffer.json", "{\n  \"coffer\": 1,\n  \"plugin_dirs\": [" + quoted(plugin_dir.string()) +
+                           "],\n  \"providers\": {\n"
+                           "    \"db\": {\"plugin\": \"env_file\", \"config\": "
+                           "{\"path\": \"db.env\", \"writable\": true}},\n"
+                           "    \"vault\": {\"plugin\": \"env_file\", \"config\": "
+                           "{\"path\": \"vault.env\", \"writable\": true}}\n"
+                           "  },\n  \"routes\": {\n    \"*\": \"db\"\n  }\n}\n");
+  check_example("migrate --from db --to vault --category VCS --dry-run", "coffer.json");
+  check_example("migrate --from db --to vault --category VCS --update-policy", "coffer.json");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

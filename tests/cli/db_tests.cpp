@@ -142,6 +142,38 @@ BOOST_AUTO_TEST_CASE(db_staged_rotation_keeps_then_drops_the_old_key) {
   BOOST_TEST(db("next.json", {"get", "VCS.GithubAdminPAT"}).out == "db-Value-Echo-6c2d\n");
 }
 
+BOOST_AUTO_TEST_CASE(db_drop_old_before_the_policy_moves_is_refused_and_the_kept_key_named) {
+  initialise_with_a_value();
+  auto staged =
+      db("db.json", {"db", "rotate-master-key", "--new-key-file", "next.key", "--keep-old"});
+  BOOST_TEST_REQUIRE(staged.status == 0, describe(staged));
+  const std::string old_key = "the file '" + (directory / "master.key").string() + "'";
+  const std::string new_key = "the file '" + (directory / "next.key").string() + "'";
+  json::array both{json::value(old_key), json::value(new_key)};
+  BOOST_TEST(json::parse(staged.out).at("kept_master_keys") == both, staged.out);
+  BOOST_TEST(contains(staged.err, old_key + " and " + new_key), staged.err);
+
+  // The policy still names the old key: dropping "the others" now would drop
+  // the new one.
+  auto early = db("db.json", {"db", "rotate-master-key", "--drop-old"});
+  BOOST_TEST(early.status == 2, describe(early));
+  BOOST_TEST(contains(early.err, "newer master key"), early.err);
+  BOOST_TEST(contains(early.err, "nothing was dropped"), early.err);
+  BOOST_TEST(contains(early.err, "master_key at the new key first"), early.err);
+  write_db_policy("next.json", R"({"file": "next.key"})");
+  BOOST_TEST(db("db.json", {"get", "VCS.GithubAdminPAT"}).out == "db-Value-Echo-6c2d\n");
+  BOOST_TEST(db("next.json", {"get", "VCS.GithubAdminPAT"}).out == "db-Value-Echo-6c2d\n");
+
+  auto drop = db("next.json", {"db", "rotate-master-key", "--drop-old"});
+  BOOST_TEST_REQUIRE(drop.status == 0, describe(drop));
+  json::value report = json::parse(drop.out);
+  BOOST_TEST(report.at("dropped_master_keys") == 1);
+  BOOST_TEST(report.at("kept_master_keys") == json::array{json::value(new_key)}, drop.out);
+  BOOST_TEST(contains(drop.err, "the store now opens with " + new_key + " only"), drop.err);
+  BOOST_TEST(db("db.json", {"get", "VCS.GithubAdminPAT"}).status != 0);
+  BOOST_TEST(db("next.json", {"get", "VCS.GithubAdminPAT"}).out == "db-Value-Echo-6c2d\n");
+}
+
 BOOST_AUTO_TEST_CASE(db_rekey_reencrypts_and_values_survive) {
   initialise_with_a_value();
   auto rekey = db("db.json", {"db", "rekey", "--batch-size", "1"});

@@ -35,6 +35,25 @@ struct PolicyRecorder : coffer::Observer {
 
 BOOST_AUTO_TEST_SUITE(reload)
 
+BOOST_AUTO_TEST_CASE(a_catalog_held_across_a_reload_stays_whole) {
+  coffer::test::TempDir dir;
+  dir.write("extra.json", R"({"keys": [{"key": "Extra.HeldKey", "description": "held"}]})");
+  auto with_catalog = [](const std::string &catalogs) {
+    return "{\"coffer\": 1, " + coffer::test::plugin_dirs_json() + ", \"catalogs\": [" + catalogs +
+           "], \"providers\": {\"p\": {\"plugin\": \"memory\"}}, " + "\"routes\": {\"*\": \"p\"}}";
+  };
+  auto file = dir.write("coffer.json", with_catalog("\"extra.json\""));
+  Store store = Store::open(file);
+  std::shared_ptr<const coffer::Catalog> held = store.catalog();
+  dir.write("coffer.json", with_catalog(""));
+  store.reload();
+  BOOST_TEST(!store.catalog()->contains("Extra.HeldKey"));
+  // The catalog of the previous policy is still whole for whoever holds it.
+  BOOST_TEST_REQUIRE(held->contains("Extra.HeldKey"));
+  BOOST_TEST(held->find("Extra.HeldKey")->description == "held");
+  BOOST_TEST(held->entries().size() == store.catalog()->entries().size() + 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_policy_that_fails_to_load_keeps_the_old_one_and_says_so) {
   coffer::test::TempDir dir;
   auto file = dir.write("coffer.json", policy("v1"));

@@ -310,6 +310,73 @@ BOOST_AUTO_TEST_CASE(subscriber_hears_of_a_new_version_never_the_value) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(handlers)
+
+// A get_async handler that throws: the exception stops where the core calls
+// the handler (the caller's thread on a cache hit, a provider's thread
+// otherwise, where it would unwind through the plugin), is logged by its type
+// (never its message) and counted, and the Store goes on serving.
+BOOST_AUTO_TEST_CASE(a_throwing_get_async_handler_is_caught_logged_and_counted) {
+  struct ThrownOnPurpose : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  struct Log {
+    std::mutex mutex;
+    std::string text;
+  };
+  auto log = std::make_shared<Log>();
+  coffer::StoreOptions options;
+  options.log = [log](coffer::LogLevel, std::string_view line) {
+    std::lock_guard lock(log->mutex);
+    log->text += std::string(line) + "\n";
+  };
+  // delay_ms: the provider answers from its own thread.
+  Store store = open(R"("providers": {"p": {"plugin": "memory", "config": {"delay_ms": 1,
+                        "values": {"Email.SMTPPassword": "handler-Value-41d7"}}}},
+                        "routes": {"*": "p"})",
+                     options);
+  auto counted = [&](int n) {
+    std::string line = "coffer_handler_exceptions_total " + std::to_string(n) + "\n";
+    for (int i = 0; i < 1000; ++i) {
+      if (store.metrics().find(line) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  auto throwing = [](coffer::Result r) {
+    throw ThrownOnPurpose("the value is " + std::string(r.secret.reveal()));
+  };
+
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "handler-Value-41d7");
+  // A cache hit: the handler runs on this thread, before get_async returns.
+  BOOST_CHECK_NO_THROW(store.get_async("Email.SMTPPassword", throwing));
+  BOOST_TEST(counted(1));
+
+  // The provider's thread.
+  coffer::GetOptions fresh;
+  fresh.bypass_cache = true;
+  std::promise<void> ran;
+  store.get_async(
+      "Email.SMTPPassword",
+      [&](coffer::Result r) {
+        ran.set_value();
+        throwing(std::move(r));
+      },
+      fresh);
+  BOOST_TEST_REQUIRE(
+      (ran.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready));
+  BOOST_TEST(counted(2));
+
+  // The Store is still usable, through the provider too.
+  BOOST_TEST(store.get("Email.SMTPPassword", fresh).reveal() == "handler-Value-41d7");
+  BOOST_TEST(store.try_get("Email.SMTPPassword").ok());
+  std::lock_guard lock(log->mutex);
+  BOOST_TEST(log->text.find("ThrownOnPurpose") != std::string::npos, log->text);
+  BOOST_TEST(log->text.find("handler-Value-41d7") == std::string::npos, log->text);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(lifetime)
 
 BOOST_AUTO_TEST_CASE(a_subscription_may_outlive_its_store) {

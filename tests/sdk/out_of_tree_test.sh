@@ -74,6 +74,19 @@ step "build the C++ example provider out of tree (find_package + coffer_add_prov
 build_project "$source/sdk/examples/hello_provider" "$tmp/hello"
 [ -f "$tmp/hello/libhello.so" ] || fail "libhello.so was not built"
 
+step "docs/sdk.md's CMake snippet builds the C++ example out of tree as written"
+mkdir "$tmp/snippet"
+# The first cmake block after the heading "## Building out of tree".
+awk '/^## Building out of tree/ { section = 1 }
+     section && /^```cmake$/ { inside = 1; next }
+     inside && /^```$/ { exit }
+     inside { print }' "$source/docs/sdk.md" >"$tmp/snippet/CMakeLists.txt"
+grep -q coffer_add_provider "$tmp/snippet/CMakeLists.txt" ||
+  fail "no CMake snippet under '## Building out of tree' in docs/sdk.md"
+cp "$source/sdk/examples/hello_provider/hello_provider.cpp" "$tmp/snippet/"
+build_project "$tmp/snippet" "$tmp/snippet/build"
+[ -f "$tmp/snippet/build/libhello.so" ] || fail "the snippet did not build libhello.so"
+
 step "build the C example provider out of tree"
 build_project "$source/sdk/examples/c_provider" "$tmp/c_provider"
 [ -f "$tmp/c_provider/libsecret_files.so" ] || fail "libsecret_files.so was not built"

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "exit_status.hpp"
+#include "output.hpp"
 
 namespace coffer::cli {
 namespace {
@@ -30,12 +31,26 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string> &
   return near ? " (did you mean '" + *near + "'?)" : std::string();
 }
 
+// "unknown command 'lsit'", or "an unknown command" when the argument is not
+// shaped like a command name (it may be a value typed in the wrong place).
+// `parent` precedes a subcommand's name ("db frob").
+std::string unknown(std::string_view what, std::string_view argument,
+                    std::string_view parent = {}) {
+  if (!shown_word(argument))
+    return "an unknown " + std::string(what) + " (not repeated here in case it is a value)";
+  std::string name =
+      parent.empty() ? std::string(argument) : std::string(parent) + " " + std::string(argument);
+  return "unknown " + std::string(what) + " '" + name + "'";
+}
+
 LogLevel parse_log_level(const std::string &text) {
   if (text == "debug") return LogLevel::debug;
   if (text == "info") return LogLevel::info;
   if (text == "warning") return LogLevel::warning;
   if (text == "error") return LogLevel::error;
-  throw UsageError("", "--log-level must be debug, info, warning or error, not '" + text + "'" +
+  auto shown = shown_word(text);
+  throw UsageError("", "--log-level must be debug, info, warning or error" +
+                           (shown ? ", not " + *shown : std::string()) +
                            did_you_mean(text, {"debug", "info", "warning", "error"}));
 }
 
@@ -125,9 +140,10 @@ CommandLine parse_command_line(const std::vector<std::string> &argv,
                            "option " + name + " does not apply to '" + command->name + "'");
         std::vector<std::string> known = option_names(global_options());
         for (const auto &n : option_names(command_options)) known.push_back(n);
-        // Only the option's name is repeated: its value may be a secret.
+        // Only the option's name is repeated, if it looks like one: its value,
+        // or the whole argument, may be a secret.
         throw UsageError(command ? command->name : "",
-                         "unknown option '" + name + "'" +
+                         unknown("option", name) +
                              (command ? " for '" + command->name + "'" : std::string()) +
                              did_you_mean(name, known));
       }
@@ -163,8 +179,7 @@ CommandLine parse_command_line(const std::vector<std::string> &argv,
     if (top == nullptr) {
       top = find_command(commands, token);
       if (top == nullptr)
-        throw UsageError("",
-                         "unknown command '" + token + "'" + did_you_mean(token, command_names));
+        throw UsageError("", unknown("command", token) + did_you_mean(token, command_names));
       command = top;
       continue;
     }
@@ -174,8 +189,8 @@ CommandLine parse_command_line(const std::vector<std::string> &argv,
         std::vector<std::string> names;
         for (const auto &sub : top->subcommands)
           names.push_back(sub.name.substr(top->name.size() + 1));
-        throw UsageError(top->name, "unknown command '" + top->name + " " + token + "'" +
-                                        did_you_mean(token, names));
+        throw UsageError(top->name,
+                         unknown("command", token, top->name) + did_you_mean(token, names));
       }
       continue;
     }

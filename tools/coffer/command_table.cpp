@@ -97,7 +97,10 @@ std::vector<CommandSpec> build() {
       "plugins", "", 0, 0, {kJson}, "List the plugin files with ABI, version and capabilities",
       "Examines every plugin file in the policy's plugin directories and the default\n"
       "ones, and shows its ABI and plugin versions and capabilities, or why it was\n"
-      "refused. Works when the policy does not load, and without a policy.\n",
+      "refused. Examining a file loads it (after the same safety checks as a policy's\n"
+      "plugins), which runs the library's initialisers. When no file is found, the\n"
+      "directories searched are listed on standard error. Works when the policy does\n"
+      "not load, and without a policy.\n",
       run_plugins));
   table.push_back(command("version", "", 0, 0, {kJson}, "Show the coffer and provider ABI versions",
                           "", run_version));

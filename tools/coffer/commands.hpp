@@ -38,9 +38,20 @@ int run_watch(Invocation &invocation, const Arguments &arguments);
 // db.cpp: administration of the database provider.
 int run_db(Invocation &invocation, const Arguments &arguments, std::string_view command);
 
+// argument_checks.cpp: keys and provider names from the command line.
+// Throws UsageError for `command`, without repeating the argument, unless
+// `key` has the shape of a key name (Category.Name): an argument of another
+// shape may be a value typed in the wrong place. `hint` ends the message.
+void require_key_shape(const std::string &command, const std::string &key,
+                       std::string_view hint = {});
 // Throws invalid_argument, naming the nearest known key, unless `key` is in
-// the catalog the Store uses.
+// the catalog the Store uses; an argument that is not shaped like a key name
+// is not repeated.
 void require_known_key(const Store &store, const std::string &key);
+// Throws invalid_argument unless the policy has a provider `name`; the
+// message names the argument by its `role` ("--from", "the argument of
+// list"), offers the nearest provider name and does not repeat `name`.
+void require_known_provider(const Store &store, const std::string &name, std::string_view role);
 
 }  // namespace coffer::cli
 

@@ -16,6 +16,7 @@ namespace {
 std::string database_provider(const Store &store, const Arguments &arguments,
                               const std::string &command) {
   if (auto chosen = arguments.value("--provider")) {
+    require_known_provider(store, *chosen, "--provider");
     std::string plugin = store.plugin_of(*chosen);
     if (plugin != kDatabasePlugin)
       throw UsageError(command, "provider '" + *chosen + "' uses the plugin '" + plugin +
@@ -67,6 +68,18 @@ int run_db(Invocation &invocation, const Arguments &arguments, std::string_view 
     return exit_success;
   }
   print_json(parsed, arguments.has("--json"));
+  if (command == "rotate-master-key") {
+    // Which key survives is the one thing an operator must not have to guess.
+    const json::value *kept =
+        parsed.is_object() ? parsed.as_object().if_contains("kept_master_keys") : nullptr;
+    if (kept != nullptr && kept->is_array()) {
+      std::string names;
+      for (const auto &name : kept->as_array())
+        if (name.is_string())
+          names += (names.empty() ? "" : " and ") + std::string(name.as_string());
+      print_note("the store now opens with " + names + " only", invocation.globals.quiet);
+    }
+  }
   if (command == "verify") {
     const json::value *bad = parsed.is_object() ? parsed.as_object().if_contains("bad") : nullptr;
     if (bad != nullptr && bad->is_array() && !bad->as_array().empty()) {

@@ -173,7 +173,26 @@ int run_plugins(Invocation &invocation, const Arguments &arguments) {
         print_error(std::string("warning: the policy did not load: ") + e.what());
     }
   }
+  // Examining a file is loading it: say so, and where nothing was found,
+  // where it was looked for.
+  print_note(
+      "each file listed was loaded to read its table (loading a library runs its "
+      "initialisers): keep plugin directories to what you trust",
+      invocation.globals.quiet);
+  if (plugins.empty()) {
+    std::string searched;
+    for (const auto &dir : dirs) {
+      std::error_code missing;
+      searched += "\n  " + escape_controls(dir.string()) +
+                  (std::filesystem::is_directory(dir, missing) ? "" : " (not a directory)");
+    }
+    std::string text = "coffer: no plugin file (*.so) found; directories searched:" +
+                       (searched.empty() ? std::string(" none") : searched) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  }
   if (arguments.has("--json")) {
+    json::array searched;
+    for (const auto &dir : dirs) searched.push_back(json::value(dir.string()));
     json::array out;
     for (const auto &p : plugins) {
       json::array capabilities;
@@ -190,7 +209,7 @@ int run_plugins(Invocation &invocation, const Arguments &arguments) {
       }
       out.push_back(std::move(entry));
     }
-    print_json(json::object{{"plugins", std::move(out)}});
+    print_json(json::object{{"plugins", std::move(out)}, {"directories", std::move(searched)}});
     return exit_success;
   }
   Table table({"FILE", "NAME", "VERSION", "ABI", "CAPABILITIES", "STATUS"});

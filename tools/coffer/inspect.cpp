@@ -22,6 +22,7 @@ json::value text_or_null(const std::string &text) {
 int run_list(Invocation &invocation, const Arguments &arguments) {
   Store store = invocation.open_store();
   bool one = !arguments.positionals.empty();
+  if (one) require_known_provider(store, arguments.positionals.front(), "the argument of list");
   std::vector<std::string> providers = one ? arguments.positionals : store.providers();
   Table table({"PROVIDER", "KEY", "NAME", "VERSION"});
   json::array entries;
@@ -66,16 +67,11 @@ int run_catalog(Invocation &invocation, const Arguments &arguments) {
   // the Store uses (the built-in one plus the policy's catalog files).
   PolicyLocation where = invocation.policy_location();
   std::error_code ec;
-  std::optional<Store> store;
-  Catalog builtin;
-  const Catalog *catalog = nullptr;
-  if (!where.explicit_choice && !std::filesystem::exists(where.file, ec)) {
-    builtin = Catalog::builtin();
-    catalog = &builtin;
-  } else {
-    store.emplace(invocation.open_store());
-    catalog = &store->catalog();
-  }
+  std::shared_ptr<const Catalog> catalog;
+  if (!where.explicit_choice && !std::filesystem::exists(where.file, ec))
+    catalog = std::make_shared<const Catalog>(Catalog::builtin());
+  else
+    catalog = invocation.open_store().catalog();
   if (arguments.has("--json")) {
     json::array keys;
     for (const auto &entry : catalog->entries())
@@ -94,9 +90,11 @@ int run_catalog(Invocation &invocation, const Arguments &arguments) {
 }
 
 int run_keyname(Invocation &invocation, const Arguments &arguments) {
-  Store store = invocation.open_store();
   const std::string &key = arguments.positionals.at(0);
+  require_key_shape("keyname", key);
+  Store store = invocation.open_store();
   if (auto provider = arguments.value("--provider")) {
+    require_known_provider(store, *provider, "--provider");
     write_stdout(store.key_name(key, *provider) + "\n");
     return exit_success;
   }
@@ -116,8 +114,9 @@ int run_keyname(Invocation &invocation, const Arguments &arguments) {
 }
 
 int run_explain(Invocation &invocation, const Arguments &arguments) {
-  Store store = invocation.open_store();
   const std::string &key = arguments.positionals.at(0);
+  require_key_shape("explain", key);
+  Store store = invocation.open_store();
   require_known_key(store, key);
   Explanation e = store.explain(key);
   if (arguments.has("--json")) {

@@ -35,11 +35,15 @@ const CommandSpec *find_for_help(const std::vector<std::string> &names) {
     if (names.size() == 1) return &command;
     for (const auto &sub : command.subcommands)
       if (sub.name == command.name + " " + names[1]) return &sub;
+    auto shown = shown_word(names[1]);
     throw UsageError(command.name,
-                     "no help for unknown command '" + names[0] + " " + names[1] + "'");
+                     "no help for " + (shown ? "unknown command '" + names[0] + " " + names[1] + "'"
+                                             : "an unknown command of '" + names[0] + "'"));
   }
   auto near = nearest_name(names[0], known);
-  throw UsageError("", "no help for unknown command '" + names[0] + "'" +
+  auto shown = shown_word(names[0]);
+  throw UsageError("", "no help for " +
+                           (shown ? "unknown command " + *shown : "an unknown command") +
                            (near ? " (did you mean '" + *near + "'?)" : std::string()));
 }
 

@@ -98,7 +98,8 @@ struct Plan {
 // the categories and keys asked for.
 std::vector<std::string> keys_to_migrate(Store &store, const Plan &plan, bool quiet) {
   std::set<std::string> candidates;
-  for (const auto &entry : store.catalog().entries()) candidates.insert(entry.key);
+  std::shared_ptr<const Catalog> catalog = store.catalog();
+  for (const auto &entry : catalog->entries()) candidates.insert(entry.key);
   try {
     for (const auto &entry : store.list(plan.from))
       if (!entry.key.empty()) candidates.insert(entry.key);
@@ -286,27 +287,28 @@ int run_migrate(Invocation &invocation, const Arguments &arguments) {
   plan.to = arguments.value("--to").value_or("");
   if (plan.from.empty() || plan.to.empty())
     throw UsageError("migrate", "migrate needs --from PROVIDER and --to PROVIDER");
-  if (plan.from == plan.to)
-    throw UsageError("migrate", "--from and --to name the same provider '" + plan.from + "'");
+  if (plan.from == plan.to) throw UsageError("migrate", "--from and --to name the same provider");
   plan.categories = arguments.values("--category");
   plan.keys = arguments.values("--key");
   plan.dry_run = arguments.has("--dry-run");
   bool as_json = arguments.has("--json");
   for (const auto &key : plan.keys)
     if (!is_canonical_key(key))
-      throw UsageError("migrate", "--key " + key + ": expected a key such as VCS.GithubAdminPAT");
+      throw UsageError("migrate",
+                       "a --key is not a key name: expected Category.Name, such as "
+                       "VCS.GithubAdminPAT (it is not repeated here in case it is a value)");
+  for (const auto &category : plan.categories)
+    if (!is_canonical_key(category + ".Name"))
+      throw UsageError("migrate",
+                       "a --category is not a category name: expected letters and digits, "
+                       "starting with a letter, such as VCS (it is not repeated here in case it "
+                       "is a value)");
   if (arguments.has("--update-policy") && plan.dry_run)
     throw UsageError("migrate", "--update-policy cannot be combined with --dry-run");
 
   Store store = invocation.open_store();
-  std::vector<std::string> providers = store.providers();
-  for (const auto *name : {&plan.from, &plan.to})
-    if (std::find(providers.begin(), providers.end(), *name) == providers.end()) {
-      std::string known;
-      for (const auto &p : providers) known += (known.empty() ? "" : ", ") + p;
-      throw Error(Code::invalid_argument,
-                  "no provider named '" + *name + "' in the policy (it has: " + known + ")");
-    }
+  require_known_provider(store, plan.from, "--from");
+  require_known_provider(store, plan.to, "--to");
 
   KeyedDigest digest;
   std::vector<std::string> keys = keys_to_migrate(store, plan, invocation.globals.quiet);

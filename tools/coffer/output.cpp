@@ -1,5 +1,6 @@
 #include "output.hpp"
 
+#include <coffer/catalog.hpp>
 #include <coffer/error.hpp>
 
 #include <boost/json.hpp>
@@ -10,10 +11,85 @@
 
 namespace coffer::cli {
 
+namespace {
+
+// The length of the UTF-8 sequence that starts `text`, or 0 when it is not a
+// well-formed one (overlong forms, surrogates and code points past U+10FFFF
+// included).
+std::size_t utf8_length(std::string_view text) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  auto follows = [&](std::size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
+  unsigned char lead = byte(0);
+  if (lead >= 0xC2 && lead <= 0xDF) return follows(1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    if (!follows(1) || !follows(2)) return 0;
+    if (lead == 0xE0 && byte(1) < 0xA0) return 0;   // overlong
+    if (lead == 0xED && byte(1) >= 0xA0) return 0;  // a surrogate
+    return 3;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    if (!follows(1) || !follows(2) || !follows(3)) return 0;
+    if (lead == 0xF0 && byte(1) < 0x90) return 0;   // overlong
+    if (lead == 0xF4 && byte(1) >= 0x90) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void append_hex(std::string &out, const char *prefix, unsigned value, int digits) {
+  static const char kHex[] = "0123456789abcdef";
+  out += prefix;
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kHex[(value >> shift) & 0xFu];
+}
+
+}  // namespace
+
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c == '\n' || c == '\r' || c == '\t') {
+      out += c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t";
+      ++i;
+    } else if (c < 0x80) {  // the other C0 controls and DEL
+      append_hex(out, "\\x", c, 2);
+      ++i;
+    } else if (std::size_t length = utf8_length(text.substr(i)); length == 0) {
+      append_hex(out, "\\x", c, 2);
+      ++i;
+    } else if (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {  // C1 controls
+      append_hex(out, "\\u", static_cast<unsigned char>(text[i + 1]), 4);
+      i += 2;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> shown_key(std::string_view argument) {
+  if (!is_canonical_key(argument)) return std::nullopt;
+  return "'" + std::string(argument) + "'";
+}
+
+std::optional<std::string> shown_word(std::string_view argument) {
+  bool word = !argument.empty() && argument.size() <= 32 &&
+              std::all_of(argument.begin(), argument.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+              });
+  if (!word) return std::nullopt;
+  return "'" + std::string(argument) + "'";
+}
+
 void Table::print(std::FILE *out) const {
   std::vector<std::size_t> width(header_.size(), 0);
   auto cell = [](const std::vector<std::string> &row, std::size_t i) -> std::string {
-    return i < row.size() && !row[i].empty() ? row[i] : "-";
+    return i < row.size() && !row[i].empty() ? escape_controls(row[i]) : "-";
   };
   for (std::size_t i = 0; i < header_.size(); ++i) {
     width[i] = header_[i].size();
@@ -77,7 +153,7 @@ void print_json(const boost::json::value &value, bool compact) {
 }
 
 void print_error(std::string_view message) {
-  std::string line = "coffer: " + std::string(message) + "\n";
+  std::string line = "coffer: " + escape_controls(message) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }

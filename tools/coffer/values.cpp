@@ -28,18 +28,8 @@ void write_all(std::string_view bytes) {
 
 }  // namespace
 
-void require_known_key(const Store &store, const std::string &key) {
-  const Catalog &catalog = store.catalog();
-  if (catalog.contains(key)) return;
-  std::string message = is_canonical_key(key)
-                            ? "no catalog has the key '" + key + "'"
-                            : "'" + key + "' is not a key name: expected Category.Name";
-  if (auto near = catalog.nearest(key)) message += "; did you mean '" + *near + "'?";
-  message += " (run 'coffer catalog' for the known keys)";
-  throw Error(Code::invalid_argument, message);
-}
-
 int run_get(Invocation &invocation, const Arguments &arguments) {
+  require_key_shape("get", arguments.positionals.at(0));
   Store store = invocation.open_store();
   GetOptions options;
   std::optional<std::string> version = arguments.value("--version-id");
@@ -55,11 +45,7 @@ int run_put(Invocation &invocation, const Arguments &arguments) {
   const std::string &key = arguments.positionals.at(0);
   // A mistyped command line may hold a value where the key belongs; it is
   // not repeated in the message.
-  if (!is_canonical_key(key))
-    throw UsageError("put",
-                     "the argument of put must be a key name such as VCS.GithubAdminPAT (it is "
-                     "not repeated here in case it is a value); put reads the value from "
-                     "standard input");
+  require_key_shape("put", key, "; put reads the value from standard input");
   Store store = invocation.open_store();
   require_known_key(store, key);
   SecretInput input;
@@ -76,6 +62,7 @@ int run_put(Invocation &invocation, const Arguments &arguments) {
 }
 
 int run_rm(Invocation &invocation, const Arguments &arguments) {
+  require_key_shape("rm", arguments.positionals.at(0));
   Store store = invocation.open_store();
   store.remove(arguments.positionals.at(0));
   return exit_success;

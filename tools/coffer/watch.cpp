@@ -6,6 +6,8 @@
 #include <coffer/catalog.hpp>
 
 #include <boost/json.hpp>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -31,6 +33,45 @@ std::string utc_now() {
 
 std::string or_dash(const std::string &text) {
   return text.empty() ? std::string("-") : text;
+}
+
+boost::json::value text_or_null(const std::string &text) {
+  return text.empty() ? boost::json::value(nullptr) : boost::json::value(text);
+}
+
+// One line of output: "TIME  KEY  OLD_PROVIDER:OLD_VERSION -> PROVIDER:VERSION",
+// "-" standing for an empty part (a key that appeared, or disappeared).
+std::string change_line(const ChangeEvent &event, bool as_json) {
+  if (as_json)
+    return json::serialize(json::object{{"time", utc_now()},
+                                        {"key", event.key},
+                                        {"provider", text_or_null(event.provider)},
+                                        {"old_provider", text_or_null(event.old_provider)},
+                                        {"old_version", text_or_null(event.old_version)},
+                                        {"new_version", text_or_null(event.new_version)}});
+  return escape_controls(utc_now() + "  " + event.key + "  " + or_dash(event.old_provider) + ":" +
+                         or_dash(event.old_version) + " -> " + or_dash(event.provider) + ":" +
+                         or_dash(event.new_version));
+}
+
+// Targets are keys of the catalog, its categories or "*"; checked here so
+// that a target of another shape is never repeated (it may be a value).
+void require_known_target(const Store &store, const std::string &target, std::size_t position) {
+  if (target.find('.') != std::string::npos) {
+    require_known_key(store, target);
+    return;
+  }
+  if (target == "*") return;
+  std::vector<std::string> categories = store.catalog()->categories();
+  if (std::find(categories.begin(), categories.end(), target) != categories.end()) return;
+  std::string message = "target " + std::to_string(position) +
+                        " of watch is neither a catalog key nor a category of the catalog";
+  if (is_canonical_key(target + ".Name"))
+    message += ": '" + target + "'";
+  else
+    message += " (not repeated here in case it is a value)";
+  if (auto near = nearest_name(target, categories)) message += "; did you mean '" + *near + "'?";
+  throw Error(Code::invalid_argument, message);
 }
 
 // Reports policy loads on stderr: what SIGHUP or an edit of the file did.
@@ -77,7 +118,7 @@ int run_watch(Invocation &invocation, const Arguments &arguments) {
       seconds = -1;
     }
     if (!(seconds > 0 && seconds <= 86400))
-      throw UsageError("watch", "--interval " + *interval + ": expected seconds, up to 86400");
+      throw UsageError("watch", "--interval expects seconds, more than 0 and up to 86400");
     options.subscription_refresh =
         std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
   }
@@ -86,24 +127,12 @@ int run_watch(Invocation &invocation, const Arguments &arguments) {
   bool as_json = arguments.has("--json");
   std::mutex output;
   std::vector<Subscription> subscriptions;
+  for (std::size_t i = 0; i < arguments.positionals.size(); ++i)
+    require_known_target(store, arguments.positionals[i], i + 1);
   for (const auto &target : arguments.positionals) {
-    if (target.find('.') != std::string::npos) require_known_key(store, target);
     subscriptions.push_back(store.subscribe(target, [&, as_json](const ChangeEvent &event) {
       std::lock_guard lock(output);
-      std::string line;
-      if (as_json) {
-        line = json::serialize(json::object{{"time", utc_now()},
-                                            {"key", event.key},
-                                            {"provider", event.provider},
-                                            {"old_provider", event.old_provider},
-                                            {"old_version", event.old_version},
-                                            {"new_version", event.new_version}});
-      } else {
-        line = utc_now() + "  " + event.key + "  " + or_dash(event.old_provider) + ":" +
-               or_dash(event.old_version) + " -> " + event.provider + ":" +
-               or_dash(event.new_version);
-      }
-      line += '\n';
+      std::string line = change_line(event, as_json) + '\n';
       try {
         write_stdout(line);
       } catch (const Error &) {  // stdout closed: the next signal ends the command

@@ -60,7 +60,9 @@ int run(const char *policy, bool during_switch) {
     options.watch_policy = during_switch;
     coffer::Store store = coffer::Store::open(policy, options);
     std::vector<std::string> keys;
-    for (const auto &entry : store.catalog().entries()) keys.push_back(entry.key);
+    // Held while it is read: a reload (the file watch) may replace it meanwhile.
+    std::shared_ptr<const coffer::Catalog> catalog = store.catalog();
+    for (const auto &entry : catalog->entries()) keys.push_back(entry.key);
     long failed_during_switch = during_switch ? read_through_a_switch(store, keys) : 0;
 
     // Resolve all keys concurrently, as a host would at start-up.

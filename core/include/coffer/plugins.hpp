@@ -33,11 +33,16 @@ const char *library_version() noexcept;
 
 // The plugin directories in effect when a policy names none: the
 // COFFER_PLUGIN_PATH environment variable (colon-separated; ignored in a
-// setuid or setgid process), then the installed plugin directory.
+// setuid or setgid process), then the plugin directory of the installation
+// this libcoffer is part of, found from the library's own path (so that an
+// installation moved to another prefix finds its own plugins), then the
+// plugin directory of the prefix libcoffer was built for, when that differs.
 std::vector<std::filesystem::path> default_plugin_dirs();
 
-// Examines every shared object in `dirs` (loading each to read its table) and
-// reports on each. Never throws for a bad file; the reason goes in `refusal`.
+// Examines every shared object in `dirs` (loading each to read its table,
+// which runs the library's initialisers, after the same safety checks as a
+// policy's plugins) and reports on each. Never throws for a bad file; the
+// reason goes in `refusal`.
 std::vector<PluginInfo> scan_plugins(const std::vector<std::filesystem::path> &dirs);
 
 }  // namespace coffer

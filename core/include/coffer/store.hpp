@@ -44,6 +44,8 @@ enum class LogLevel { debug = 0, info = 1, warning = 2, error = 3 };
 using LogSink = std::function<void(LogLevel level, std::string_view line)>;
 
 // One access to a secret, for audit and metrics. Never carries the value.
+// Every view points into the Store's own memory and is valid only while the
+// callback that receives the event runs: copy what you keep.
 struct AccessEvent {
   std::string_view key;
   std::string_view category;
@@ -76,7 +78,9 @@ class Observer {
 
 // A change of a key's value, seen after a refresh or a policy switch. Carries
 // version identifiers, never values. A key that no provider has any more
-// gives an event with empty `provider` and `new_version`.
+// gives an event with empty `provider` and `new_version`; a key that was
+// absent when first read and appears later, one with empty `old_provider`
+// and `old_version`.
 struct ChangeEvent {
   std::string key;
   std::string provider;      // the provider now serving the key; empty when gone
@@ -210,6 +214,12 @@ class Store {
   Result try_get(std::string_view key, const GetOptions &options = {});
   // Non-blocking get. `handler` runs exactly once, on a Store or provider
   // thread, or on the calling thread before get_async returns (cache hit).
+  // It should not throw: an exception that escapes it is caught where the
+  // core calls it, whichever thread that is (it would otherwise unwind
+  // through a plugin's C frames), and is never propagated, not even to the
+  // caller of get_async; the core logs an error naming the exception's type
+  // (never its message, which may quote the value) and counts it in
+  // coffer_handler_exceptions_total. The Store stays usable.
   // For Asio completion tokens (use_awaitable, ...) see coffer/asio.hpp.
   void get_async(std::string_view key, std::function<void(Result)> handler,
                  const GetOptions &options = {});
@@ -259,7 +269,11 @@ class Store {
   [[nodiscard]] std::string key_name(std::string_view key, std::string_view provider);
   [[nodiscard]] CheckReport check();
 
-  [[nodiscard]] const Catalog &catalog() const;
+  // The catalog of the policy in force, immutable. The pointer keeps it alive
+  // across reloads (a reload builds a new one); hold it for as long as you
+  // read it, e.g. `auto catalog = store.catalog();` before iterating
+  // `catalog->entries()`.
+  [[nodiscard]] std::shared_ptr<const Catalog> catalog() const;
   // The policy's provider names, in policy order.
   [[nodiscard]] std::vector<std::string> providers() const;
   // The plugin a provider uses.

@@ -75,6 +75,10 @@ std::string rotate(CredentialStore &store, const boost::json::value &arguments,
   out["dropped_master_keys"] = result.dropped_master_keys;
   out["master_keys"] = result.master_keys;
   out["kept_old"] = options.keep_old;
+  boost::json::array kept;
+  for (const auto &description : result.kept_master_keys)
+    kept.push_back(boost::json::value(description));
+  out["kept_master_keys"] = std::move(kept);
   out["master_key_file_created"] = result.master_key_file_created;
   return boost::json::serialize(out);
 }

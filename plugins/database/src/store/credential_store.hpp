@@ -76,6 +76,9 @@ struct RotateResult {
   std::size_t dropped_master_keys = 0;
   std::size_t master_keys = 0;  // slots in the store afterwards
   bool master_key_file_created = false;
+  // The master keys that open the store afterwards, described by where they
+  // come from ("the file '/etc/pmp/master.key'"), never by their bytes.
+  std::vector<std::string> kept_master_keys;
 };
 
 struct RekeyResult {
@@ -163,6 +166,9 @@ class CredentialStore {
   // Master key material for a source: a raw key, or scrypt of a passphrase
   // with `salt` and `params`.
   [[nodiscard]] SecretBuffer derive(const MasterKeySource &source, const MasterKeySlot &slot) const;
+  // Throws INVALID_ARGUMENT when another master key slot is as new as, or
+  // newer than, the slot `keep` (a drop_old run with the old key).
+  void refuse_to_drop_a_newer_master_key(ByteView keep);
 
   Config config_;
   std::unique_ptr<Storage> storage_;

@@ -1,4 +1,5 @@
 // CredentialStore's key management: init, rotate-master-key, rekey, verify.
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -96,6 +97,30 @@ InitResult CredentialStore::init(const InitOptions &options) {
   return result;
 }
 
+// drop_old keeps the master key this instance opened the store with, the one
+// its configuration names. Run where the configuration still names the old
+// key of a staged rotation, it would keep that one and drop the new one.
+void CredentialStore::refuse_to_drop_a_newer_master_key(ByteView keep) {
+  auto slots = storage_->read_slots();
+  auto kept = std::find_if(slots.begin(), slots.end(), [&](const MasterKeySlot &slot) {
+    return std::equal(slot.slot_id.begin(), slot.slot_id.end(), keep.begin(), keep.end());
+  });
+  if (kept == slots.end()) return;  // dropped meanwhile: nothing newer to protect
+  for (const auto &slot : slots) {
+    if (&slot == &*kept || slot.created_at < kept->created_at) continue;
+    throw Error(
+        COFFER_STATUS_INVALID_ARGUMENT,
+        storage_->location() + ": drop_old keeps only the master key that " +
+            config_.master_key.field_path() + " names (" + config_.master_key.describe() +
+            "), but the store has a newer master key, which it would drop; nothing was "
+            "dropped. Point " +
+            config_.master_key.field +
+            " at the new key first and run "
+            "drop_old from there (to abandon the staged rotation instead, rotate to a fresh "
+            "key without keep_old)");
+  }
+}
+
 RotateResult CredentialStore::rotate_master_key(const RotateOptions &options) {
   ensure_ready();
   RotateResult result;
@@ -105,7 +130,9 @@ RotateResult CredentialStore::rotate_master_key(const RotateOptions &options) {
       std::shared_lock lock(mutex_);
       keep = unlocked_->slot_id;
     }
+    refuse_to_drop_a_newer_master_key(keep);
     result.dropped_master_keys = storage_->drop_master_keys_except(keep);
+    result.kept_master_keys.push_back(config_.master_key.describe());
     storage_->compact();
     result.master_keys = storage_->read_slots().size();
     if (log_)
@@ -146,6 +173,8 @@ RotateResult CredentialStore::rotate_master_key(const RotateOptions &options) {
     }
     if (!storage_->add_master_key(slot, wraps, !options.keep_old)) continue;
     result.rewrapped_data_keys = wraps.size();
+    if (options.keep_old) result.kept_master_keys.push_back(config_.master_key.describe());
+    result.kept_master_keys.push_back(source.describe());
     if (!options.keep_old) {
       std::unique_lock lock(mutex_);
       unlocked_->slot_id = slot.slot_id;
