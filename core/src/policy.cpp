@@ -1,6 +1,7 @@
 #include "policy.hpp"
 
 #include <coffer/catalog.hpp>
+#include <coffer/plugins.hpp>
 
 #include <boost/json.hpp>
 
@@ -418,8 +419,16 @@ Policy parse_policy(const std::string &source, const std::string &text,
   return policy;
 }
 
+}  // namespace coffer::detail
+
+std::string coffer::read_policy_file(const std::filesystem::path &file) {
+  return detail::read_trusted_file(file, {"policy file", detail::kPolicyMaxBytes});
+}
+
+namespace coffer::detail {
+
 Policy read_policy(const std::filesystem::path &file) {
-  std::string text = read_trusted_file(file, {"policy file", kPolicyMaxBytes});
+  std::string text = read_policy_file(file);
   std::filesystem::path base = std::filesystem::absolute(file).parent_path();
   return parse_policy(file.string(), text, base);
 }

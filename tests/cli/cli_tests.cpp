@@ -11,10 +11,12 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <regex>
 #include <span>
 #include <sstream>
+#include <thread>
 
 #include "cli_fixture.hpp"
 
@@ -488,6 +490,34 @@ BOOST_AUTO_TEST_CASE(plugins_works_when_the_policy_does_not_load) {
   BOOST_TEST(
       std::regex_search(r.out, std::regex("unsafe-plugins/libenv_file\\.so .*refused: .*writable")),
       r.out);
+}
+
+BOOST_AUTO_TEST_CASE(a_fifo_as_the_policy_is_refused_at_once_by_every_command) {
+  auto fifo = directory / "fifo.json";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Should a command wait for a writer after all, one comes every 100 ms
+  // with a valid policy, so that the test fails on its assertions instead of
+  // hanging.
+  std::atomic<bool> done{false};
+  std::string policy = env_policy();
+  std::thread writer([&] {
+    while (!done) {
+      int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) {
+        (void)!::write(fd, policy.data(), policy.size());
+        ::close(fd);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  auto get = run({"--policy", "fifo.json", "get", "VCS.GithubAdminPAT"});
+  auto plugins = run({"--policy", "fifo.json", "plugins"});
+  done = true;
+  writer.join();
+  BOOST_TEST(get.status == 2, describe(get));
+  BOOST_TEST(contains(get.err, "FIFO"), get.err);
+  BOOST_TEST(plugins.status == 0, describe(plugins));
+  BOOST_TEST(contains(plugins.err, "FIFO"), plugins.err);
 }
 
 BOOST_AUTO_TEST_CASE(plugins_says_it_loads_and_where_it_looked_when_it_finds_nothing) {

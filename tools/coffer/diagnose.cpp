@@ -5,8 +5,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -52,15 +50,17 @@ KeyStatus classify(Store &store, const CheckReport::KeyOutcome &outcome) {
 // plugins when the policy itself does not load (often because of a plugin).
 std::vector<std::filesystem::path> policy_plugin_dirs(const std::filesystem::path &file) {
   std::vector<std::filesystem::path> dirs;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return dirs;
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text;
+  try {
+    text = read_policy_file(file);
+  } catch (const Error &) {
+    return dirs;  // the Store's own load reports why
+  }
   json::parse_options options;
   options.allow_comments = true;
   options.allow_trailing_commas = true;
   boost::system::error_code ec;
-  json::value root = json::parse(text.str(), ec, {}, options);
+  json::value root = json::parse(text, ec, {}, options);
   const json::value *listed =
       ec || !root.is_object() ? nullptr : root.as_object().if_contains("plugin_dirs");
   if (listed == nullptr || !listed->is_array()) return dirs;

@@ -13,14 +13,13 @@
 #include <unistd.h>
 
 #include <coffer/catalog.hpp>
+#include <coffer/plugins.hpp>
 
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <cstdio>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -200,14 +199,6 @@ class Progress {
   bool enabled_;
 };
 
-std::string read_text(const std::filesystem::path &file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(Code::invalid_config, "cannot read the policy file " + file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 struct PolicyUpdate {
   bool attempted = false;
   bool updated = false;
@@ -252,7 +243,7 @@ PolicyUpdate update_policy(const Invocation &invocation, const Plan &plan,
     return update;
   }
   std::filesystem::path file = invocation.policy_location().file;
-  std::string text = read_text(file);
+  std::string text = read_policy_file(file);
   PolicyEdit edit = edit_routes(file.string(), text, changes);
   if (!edit.possible) {
     update.refusal = edit.refusal;

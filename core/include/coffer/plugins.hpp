@@ -45,6 +45,15 @@ std::vector<std::filesystem::path> default_plugin_dirs();
 // reason goes in `refusal`.
 std::vector<PluginInfo> scan_plugins(const std::vector<std::filesystem::path> &dirs);
 
+// The text of a policy file, read under the rules coffer applies to every
+// file that chooses what it loads (docs/policy.md, "Files coffer trusts"): a
+// regular file (a FIFO or device is refused, never waited on) of at most
+// 1 MiB, that only root or the running user can write, in directories nobody
+// else can write. For tools that read a policy beside a Store (to edit it, or
+// to list plugins when it does not load). Throws Error(invalid_config) naming
+// the file, the rule and the fix.
+std::string read_policy_file(const std::filesystem::path &file);
+
 }  // namespace coffer
 
 #endif  // COFFER_PLUGINS_HPP
