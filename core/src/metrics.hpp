@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 namespace coffer::detail {
 
@@ -69,6 +70,13 @@ class Metrics {
   void count(std::string_view provider, std::string_view counter, std::uint64_t delta);
   void policy_load(bool ok);
   void audit_write_failure();
+  // A call into a provider that the core answered with Code::timeout because
+  // the provider had not answered by its deadline.
+  void deadline_exceeded(std::string_view provider, std::string_view operation);
+  // A provider's answer that came after the core answered for it: discarded.
+  void late_completion(std::string_view provider, std::string_view operation);
+  // The providers of the policy in force that are isolated (failed to open).
+  void set_isolated(std::vector<std::string> providers);
 
   // The exposition text; `generation` is the policy generation in force.
   [[nodiscard]] std::string exposition(std::uint64_t generation) const;
@@ -97,6 +105,9 @@ class Metrics {
   std::uint64_t loads_ok_ = 0;
   std::uint64_t loads_failed_ = 0;
   std::uint64_t audit_failures_ = 0;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> deadlines_;  // provider, operation
+  std::map<std::pair<std::string, std::string>, std::uint64_t> late_;       // provider, operation
+  std::vector<std::string> isolated_;
 };
 
 }  // namespace coffer::detail

@@ -19,10 +19,10 @@ namespace {
 
 namespace json = boost::json;
 
-const std::vector<std::string> kTopFields = {"coffer",    "plugin_dirs", "catalogs",
-                                             "providers", "routes",      "keys",
-                                             "cache",     "timeout_ms",  "audit"};
-const std::vector<std::string> kAuditFields = {"file", "max_bytes", "keep"};
+const std::vector<std::string> kTopFields = {"coffer", "plugin_dirs",    "catalogs", "providers",
+                                             "routes", "keys",           "cache",    "timeout_ms",
+                                             "audit",  "on_open_failure"};
+const std::vector<std::string> kAuditFields = {"file", "max_bytes", "keep", "fail_closed"};
 const std::vector<std::string> kProviderFields = {"plugin", "config", "sha256"};
 const std::vector<std::string> kRouteFields = {"providers", "on", "allow", "deny"};
 const std::vector<std::string> kKeyFields = {"providers", "on"};
@@ -62,6 +62,11 @@ class Parser {
     if (const auto *timeout = root->if_contains("timeout_ms"))
       policy_.timeout = std::chrono::milliseconds(positive(*timeout, {"timeout_ms"}, false));
     if (const auto *audit = root->if_contains("audit")) parse_audit(*audit);
+    if (const auto *mode = root->if_contains("on_open_failure")) {
+      if (!mode->is_string() || (mode->as_string() != "isolate" && mode->as_string() != "fail"))
+        doc_.fail({"on_open_failure"}, "expected \"isolate\" or \"fail\"");
+      policy_.isolate_open_failures = mode->as_string() == "isolate";
+    }
   }
 
  private:
@@ -308,6 +313,10 @@ class Parser {
       auto n = positive(*keep, {"audit", "keep"}, true);
       if (n > 1000) doc_.fail({"audit", "keep"}, "expected at most 1000 rotated files");
       audit.keep = static_cast<unsigned>(n);
+    }
+    if (const auto *closed = object->if_contains("fail_closed")) {
+      if (!closed->is_bool()) doc_.fail({"audit", "fail_closed"}, "expected true or false");
+      audit.fail_closed = closed->as_bool();
     }
     policy_.audit = std::move(audit);
   }

@@ -73,7 +73,7 @@ int run_catalog(Invocation &invocation, const Arguments &arguments) {
     builtin = Catalog::builtin();
     catalog = &builtin;
   } else {
-    store.emplace(invocation.open_store());
+    store.emplace(invocation.open_store_to_read());
     catalog = &store->catalog();
   }
   if (arguments.has("--json")) {
@@ -94,7 +94,7 @@ int run_catalog(Invocation &invocation, const Arguments &arguments) {
 }
 
 int run_keyname(Invocation &invocation, const Arguments &arguments) {
-  Store store = invocation.open_store();
+  Store store = invocation.open_store_to_read();
   const std::string &key = arguments.positionals.at(0);
   if (auto provider = arguments.value("--provider")) {
     write_stdout(store.key_name(key, *provider) + "\n");
@@ -116,7 +116,7 @@ int run_keyname(Invocation &invocation, const Arguments &arguments) {
 }
 
 int run_explain(Invocation &invocation, const Arguments &arguments) {
-  Store store = invocation.open_store();
+  Store store = invocation.open_store_to_read();
   const std::string &key = arguments.positionals.at(0);
   require_known_key(store, key);
   Explanation e = store.explain(key);
