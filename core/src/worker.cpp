@@ -23,8 +23,11 @@ Worker::Timer Worker::post_at(Clock::time_point when, std::function<void()> task
     if (!stopped_) {
       Timer timer{when, ++next_id_};
       tasks_.emplace(when, Task{timer.id, std::move(task)});
+      // A thread that will look before `when` anyway need not be woken: a
+      // steady stream of deadlines, most of them cancelled, wakes it rarely.
+      bool wake = when < wake_at_;
       lock.unlock();
-      wake_.notify_all();
+      if (wake) wake_.notify_all();
       return timer;
     }
   }
@@ -78,13 +81,17 @@ void Worker::run() {
     }
     if (tasks_.empty()) {
       idle_.notify_all();
+      wake_at_ = Clock::time_point::max();
       wake_.wait(lock);
+      wake_at_ = Clock::time_point::min();
       continue;
     }
     auto due = tasks_.begin()->first;
     if (due > Clock::now()) {
       idle_.notify_all();
+      wake_at_ = due;
       wake_.wait_until(lock, due);
+      wake_at_ = Clock::time_point::min();
       continue;
     }
     auto task = std::move(tasks_.begin()->second.run);

@@ -50,6 +50,8 @@ class Worker {
   };
   std::multimap<Clock::time_point, Task> tasks_;
   std::uint64_t next_id_ = 0;
+  // When the thread looks at the tasks next by itself; min() while it runs.
+  Clock::time_point wake_at_ = Clock::time_point::min();
   bool stopping_ = false;
   bool stopped_ = false;
   bool busy_ = false;
