@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 
 namespace coffer {
 namespace {
@@ -35,6 +37,20 @@ std::string errno_text(int error) {
   return strerror_r(error, buffer, sizeof buffer);
 }
 
+std::string executable_path() {
+  std::error_code ec;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : path.string();
+}
+
+// Who accessed: read per line, since a process may fork or change its ids.
+void add_process(boost::json::object &line, const std::string &executable) {
+  line["pid"] = static_cast<std::int64_t>(::getpid());
+  line["uid"] = static_cast<std::uint64_t>(::getuid());
+  if (::geteuid() != ::getuid()) line["euid"] = static_cast<std::uint64_t>(::geteuid());
+  line["exe"] = executable;
+}
+
 }  // namespace
 
 AuditLog::AuditLog(AuditOptions options, LogSink log, std::function<void()> on_failure)
@@ -45,6 +61,7 @@ AuditLog::AuditLog(AuditOptions options, LogSink log, std::function<void()> on_f
       std::fprintf(stderr, "coffer: %.*s\n", static_cast<int>(line.size()), line.data());
     };
   }
+  executable_ = executable_path();
   open_file();
 }
 
@@ -91,7 +108,20 @@ void AuditLog::open_file() {
   }
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
+  device_ = static_cast<std::uint64_t>(st.st_dev);
+  inode_ = static_cast<std::uint64_t>(st.st_ino);
   size_ = static_cast<std::uint64_t>(st.st_size);
+}
+
+// Lines written to a file that is no longer at the path (deleted, its
+// directory gone, moved away by a rotation elsewhere) would reach no reader.
+void AuditLog::follow_path() {
+  struct stat at_path {};
+  if (::lstat(options_.file.c_str(), &at_path) == 0 &&
+      static_cast<std::uint64_t>(at_path.st_dev) == device_ &&
+      static_cast<std::uint64_t>(at_path.st_ino) == inode_)
+    return;
+  open_file();
 }
 
 // FILE.keep-1 -> FILE.keep, ..., FILE -> FILE.1, then a new FILE. When the
@@ -125,10 +155,11 @@ void AuditLog::rotate() {
   open_file();
 }
 
-void AuditLog::write_line(const std::string &line) noexcept {
+bool AuditLog::write_line(const std::string &line) noexcept {
   std::lock_guard lock(mutex_);
   std::string error;
   try {
+    follow_path();
     if (options_.max_bytes > 0 && size_ > 0 && size_ + line.size() > options_.max_bytes) rotate();
     std::size_t written = 0;
     while (written < line.size()) {
@@ -150,22 +181,50 @@ void AuditLog::write_line(const std::string &line) noexcept {
                                   std::to_string(failing_since_) + " lost line(s)");
       failing_since_ = 0;
     }
-    return;
+    return true;
   }
+  failed(error);
+  return false;
+}
+
+void AuditLog::failed(const std::string &error) noexcept {
   ++failures_;
-  if (failing_since_++ == 0)
-    log_(LogLevel::error, "audit log " + options_.file.string() + ": " + error +
-                              " (lines are being lost; further failures are counted until a "
-                              "write succeeds)");
+  try {
+    if (failing_since_++ == 0)
+      log_(LogLevel::error,
+           "audit log " + options_.file.string() + ": " + error +
+               (options_.fail_closed ? " (fail_closed: accesses are refused until a write "
+                                       "succeeds)"
+                                     : " (lines are being lost; further failures are counted "
+                                       "until a write succeeds)"));
+  } catch (...) {  // reporting must not break an access
+  }
   if (on_failure_) {
     try {
       on_failure_();
-    } catch (...) {  // reporting must not break an access
+    } catch (...) {
     }
   }
 }
 
+bool AuditLog::writable() noexcept {
+  std::lock_guard lock(mutex_);
+  try {
+    follow_path();
+    return true;
+  } catch (const std::exception &e) {
+    failed(e.what());
+  } catch (...) {
+    failed("out of memory");
+  }
+  return false;
+}
+
 void AuditLog::on_access(const AccessEvent &event) noexcept {
+  (void)record(event);
+}
+
+bool AuditLog::record(const AccessEvent &event) noexcept {
   try {
     boost::json::object line;
     line["time"] = now_utc();
@@ -179,11 +238,13 @@ void AuditLog::on_access(const AccessEvent &event) noexcept {
     line["cache_hit"] = event.cache_hit;
     if (event.stale) line["stale"] = true;
     line["caller"] = event.caller;
+    add_process(line, executable_);
     if (!event.message.empty()) line["message"] = event.message;
-    write_line(boost::json::serialize(line) + "\n");
+    return write_line(boost::json::serialize(line) + "\n");
   } catch (...) {  // out of memory: count it as a lost line
     std::lock_guard lock(mutex_);
     ++failures_;
+    return false;
   }
 }
 
@@ -194,7 +255,14 @@ void AuditLog::on_policy(const PolicyEvent &event) noexcept {
     line["operation"] = event.loaded ? "policy_load" : "policy_load_failed";
     line["source"] = event.source;
     line["generation"] = event.generation;
+    add_process(line, executable_);
     if (!event.message.empty()) line["message"] = event.message;
+    if (!event.isolated.empty()) {
+      boost::json::array isolated;
+      for (const auto &p : event.isolated)
+        isolated.push_back(boost::json::object{{"provider", p.provider}, {"error", p.error}});
+      line["isolated"] = std::move(isolated);
+    }
     write_line(boost::json::serialize(line) + "\n");
   } catch (...) {
     std::lock_guard lock(mutex_);

@@ -2,11 +2,15 @@
 #include <coffer/coffer.h>
 #include <coffer/store.hpp>
 
+#include <mutex>
 #include <new>
 #include <string>
 
 struct coffer_store {
+  explicit coffer_store(coffer::Store opened) : store(std::move(opened)) {}
   coffer::Store store;
+  std::mutex mutex;    // guards caller
+  std::string caller;  // coffer_store_set_caller()
 };
 
 struct coffer_secret {
@@ -41,6 +45,59 @@ coffer_code guarded(coffer_error **error, Body &&body) noexcept {
   } catch (...) {
     return fail(error, COFFER_INTERNAL, "internal error");
   }
+}
+
+constexpr std::size_t kMaxCaller = 256;
+
+// A caller name as the audit log will show it: short, no control characters.
+void check_caller(const char *caller) {
+  std::string_view name(caller);
+  bool printable = true;
+  for (unsigned char c : name) printable = printable && c >= 0x20 && c != 0x7f;
+  if (name.size() > kMaxCaller || !printable)
+    throw coffer::Error(coffer::Code::invalid_argument,
+                        "a caller name has at most 256 bytes and no control characters");
+}
+
+// The caller of one access: the one named for it, else the store's.
+std::string caller_of(coffer_store *store, const char *caller) {
+  if (caller != nullptr && *caller != '\0') {
+    check_caller(caller);
+    return caller;
+  }
+  std::lock_guard lock(store->mutex);
+  return store->caller;
+}
+
+coffer_code get_as(coffer_store *store, const char *key, const char *caller, coffer_secret **secret,
+                   coffer_error **error) {
+  if (store == nullptr || key == nullptr || secret == nullptr)
+    return fail(error, COFFER_INVALID_ARGUMENT, "coffer_get: NULL argument");
+  return guarded(error, [&] {
+    std::string name = caller_of(store, caller);
+    coffer::GetOptions options;
+    options.caller = name;
+    *secret = new coffer_secret{store->store.get(key, options)};
+  });
+}
+
+coffer_code put_as(coffer_store *store, const char *key, const unsigned char *data, size_t size,
+                   const char *caller, coffer_error **error) {
+  if (store == nullptr || key == nullptr || (data == nullptr && size != 0))
+    return fail(error, COFFER_INVALID_ARGUMENT, "coffer_put: NULL argument");
+  return guarded(error, [&] {
+    std::string name = caller_of(store, caller);
+    coffer::Secret value =
+        coffer::Secret::copy_of(std::span<const unsigned char>(data, data == nullptr ? 0 : size));
+    store->store.put(key, value, name);
+  });
+}
+
+coffer_code remove_as(coffer_store *store, const char *key, const char *caller,
+                      coffer_error **error) {
+  if (store == nullptr || key == nullptr)
+    return fail(error, COFFER_INVALID_ARGUMENT, "coffer_remove: NULL argument");
+  return guarded(error, [&] { store->store.remove(key, caller_of(store, caller)); });
 }
 
 }  // namespace
@@ -86,11 +143,25 @@ void coffer_store_close(coffer_store *store) {
   delete store;
 }
 
+coffer_code coffer_store_set_caller(coffer_store *store, const char *caller, coffer_error **error) {
+  if (store == nullptr)
+    return fail(error, COFFER_INVALID_ARGUMENT, "coffer_store_set_caller: NULL argument");
+  return guarded(error, [&] {
+    std::string name = caller != nullptr ? caller : "";
+    check_caller(name.c_str());
+    std::lock_guard lock(store->mutex);
+    store->caller = std::move(name);
+  });
+}
+
 coffer_code coffer_get(coffer_store *store, const char *key, coffer_secret **secret,
                        coffer_error **error) {
-  if (store == nullptr || key == nullptr || secret == nullptr)
-    return fail(error, COFFER_INVALID_ARGUMENT, "coffer_get: NULL argument");
-  return guarded(error, [&] { *secret = new coffer_secret{store->store.get(key)}; });
+  return get_as(store, key, nullptr, secret, error);
+}
+
+coffer_code coffer_get_as(coffer_store *store, const char *key, const char *caller,
+                          coffer_secret **secret, coffer_error **error) {
+  return get_as(store, key, caller, secret, error);
 }
 
 const unsigned char *coffer_secret_data(const coffer_secret *secret) {
@@ -112,19 +183,21 @@ void coffer_secret_free(coffer_secret *secret) {
 
 coffer_code coffer_put(coffer_store *store, const char *key, const unsigned char *data, size_t size,
                        coffer_error **error) {
-  if (store == nullptr || key == nullptr || (data == nullptr && size != 0))
-    return fail(error, COFFER_INVALID_ARGUMENT, "coffer_put: NULL argument");
-  return guarded(error, [&] {
-    coffer::Secret value =
-        coffer::Secret::copy_of(std::span<const unsigned char>(data, data == nullptr ? 0 : size));
-    store->store.put(key, value);
-  });
+  return put_as(store, key, data, size, nullptr, error);
+}
+
+coffer_code coffer_put_as(coffer_store *store, const char *key, const unsigned char *data,
+                          size_t size, const char *caller, coffer_error **error) {
+  return put_as(store, key, data, size, caller, error);
 }
 
 coffer_code coffer_remove(coffer_store *store, const char *key, coffer_error **error) {
-  if (store == nullptr || key == nullptr)
-    return fail(error, COFFER_INVALID_ARGUMENT, "coffer_remove: NULL argument");
-  return guarded(error, [&] { store->store.remove(key); });
+  return remove_as(store, key, nullptr, error);
+}
+
+coffer_code coffer_remove_as(coffer_store *store, const char *key, const char *caller,
+                             coffer_error **error) {
+  return remove_as(store, key, caller, error);
 }
 
 coffer_code coffer_reload(coffer_store *store, coffer_error **error) {

@@ -113,6 +113,21 @@ void Metrics::handler_exception() {
   ++handler_exceptions_;
 }
 
+void Metrics::deadline_exceeded(std::string_view provider, std::string_view operation) {
+  std::lock_guard lock(mutex_);
+  ++deadlines_[{std::string(provider), std::string(operation)}];
+}
+
+void Metrics::late_completion(std::string_view provider, std::string_view operation) {
+  std::lock_guard lock(mutex_);
+  ++late_[{std::string(provider), std::string(operation)}];
+}
+
+void Metrics::set_isolated(std::vector<std::string> providers) {
+  std::lock_guard lock(mutex_);
+  isolated_ = std::move(providers);
+}
+
 std::string Metrics::exposition(std::uint64_t generation) const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
@@ -187,6 +202,24 @@ std::string Metrics::exposition(std::uint64_t generation) const {
         out << "coffer_provider_" << name << "_total{provider=\"" << label(s.first) << "\"} " << n
             << '\n';
   }
+
+  out << "# HELP coffer_deadline_exceeded_total Calls into a provider that had not answered by "
+         "the deadline (timeout_ms); the core answered timeout for them.\n"
+         "# TYPE coffer_deadline_exceeded_total counter\n";
+  for (const auto &[s, n] : deadlines_)
+    out << "coffer_deadline_exceeded_total{provider=\"" << provider_label(s.first)
+        << "\",operation=\"" << s.second << "\"} " << n << '\n';
+  out << "# HELP coffer_late_completions_total Provider answers that came after the core had "
+         "answered timeout for them; discarded.\n"
+         "# TYPE coffer_late_completions_total counter\n";
+  for (const auto &[s, n] : late_)
+    out << "coffer_late_completions_total{provider=\"" << provider_label(s.first)
+        << "\",operation=\"" << s.second << "\"} " << n << '\n';
+  out << "# HELP coffer_provider_isolated Providers of the policy in force that failed to open "
+         "and are isolated (their routes answer unavailable).\n"
+         "# TYPE coffer_provider_isolated gauge\n";
+  for (const auto &name : isolated_)
+    out << "coffer_provider_isolated{provider=\"" << label(name) << "\"} 1\n";
 
   out << "# HELP coffer_policy_reloads_total Policy loads after the first, by result.\n"
          "# TYPE coffer_policy_reloads_total counter\n"

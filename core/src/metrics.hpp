@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 namespace coffer::detail {
 
@@ -71,6 +72,13 @@ class Metrics {
   void audit_write_failure();
   // An exception escaped a host's get_async handler (the core caught it).
   void handler_exception();
+  // A call into a provider that the core answered with Code::timeout because
+  // the provider had not answered by its deadline.
+  void deadline_exceeded(std::string_view provider, std::string_view operation);
+  // A provider's answer that came after the core answered for it: discarded.
+  void late_completion(std::string_view provider, std::string_view operation);
+  // The providers of the policy in force that are isolated (failed to open).
+  void set_isolated(std::vector<std::string> providers);
 
   // The exposition text; `generation` is the policy generation in force.
   [[nodiscard]] std::string exposition(std::uint64_t generation) const;
@@ -100,6 +108,9 @@ class Metrics {
   std::uint64_t loads_failed_ = 0;
   std::uint64_t audit_failures_ = 0;
   std::uint64_t handler_exceptions_ = 0;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> deadlines_;  // provider, operation
+  std::map<std::pair<std::string, std::string>, std::uint64_t> late_;       // provider, operation
+  std::vector<std::string> isolated_;
 };
 
 }  // namespace coffer::detail

@@ -20,9 +20,9 @@ namespace {
 namespace json = boost::json;
 
 const std::vector<std::string> kTopFields = {
-    "coffer", "plugin_dirs", "catalogs", "builtin_catalog", "providers",
-    "routes", "keys",        "cache",    "timeout_ms",      "audit"};
-const std::vector<std::string> kAuditFields = {"file", "max_bytes", "keep"};
+    "coffer", "plugin_dirs", "catalogs",   "builtin_catalog", "providers",      "routes",
+    "keys",   "cache",       "timeout_ms", "audit",           "on_open_failure"};
+const std::vector<std::string> kAuditFields = {"file", "max_bytes", "keep", "fail_closed"};
 const std::vector<std::string> kProviderFields = {"plugin", "config", "sha256"};
 const std::vector<std::string> kRouteFields = {"providers", "on", "allow", "deny"};
 const std::vector<std::string> kKeyFields = {"providers", "on"};
@@ -84,6 +84,11 @@ class Parser {
     if (const auto *timeout = root->if_contains("timeout_ms"))
       policy_.timeout = std::chrono::milliseconds(whole(*timeout, {"timeout_ms"}, kTimeoutMs));
     if (const auto *audit = root->if_contains("audit")) parse_audit(*audit);
+    if (const auto *mode = root->if_contains("on_open_failure")) {
+      if (!mode->is_string() || (mode->as_string() != "isolate" && mode->as_string() != "fail"))
+        doc_.fail({"on_open_failure"}, "expected \"isolate\" or \"fail\"");
+      policy_.isolate_open_failures = mode->as_string() == "isolate";
+    }
   }
 
  private:
@@ -352,6 +357,10 @@ class Parser {
           static_cast<std::uint64_t>(whole(*max, {"audit", "max_bytes"}, kAuditBytes));
     if (const auto *keep = object->if_contains("keep"))
       audit.keep = static_cast<unsigned>(whole(*keep, {"audit", "keep"}, kAuditKeep));
+    if (const auto *closed = object->if_contains("fail_closed")) {
+      if (!closed->is_bool()) doc_.fail({"audit", "fail_closed"}, "expected true or false");
+      audit.fail_closed = closed->as_bool();
+    }
     policy_.audit = std::move(audit);
   }
 

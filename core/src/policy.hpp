@@ -66,6 +66,9 @@ struct Policy {
   CacheSettings cache;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   std::optional<AuditOptions> audit;  // the audit log, when the policy asks for one
+  // "on_open_failure": a provider that fails to open is isolated ("isolate",
+  // the default) or fails the load ("fail").
+  bool isolate_open_failures = true;
 
   [[nodiscard]] const ProviderSpec *provider(const std::string &name) const;
 };

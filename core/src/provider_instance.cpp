@@ -3,7 +3,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "cache.hpp"
 #include "secure_memory.hpp"
@@ -65,17 +67,97 @@ std::string text(const char *message) {
   return message != nullptr ? message : std::string();
 }
 
-// The context of one call into the plugin. Members are destroyed in reverse
-// order: the instance reference first (its last release posts the close to
-// the worker), then the completion, then the hold that lets the Store finish.
-template <class Callback>
-struct Call {
-  Tracker::Hold hold;
-  Callback done;
-  std::shared_ptr<ProviderInstance> self;
-};
+// What a call answers when its deadline passed first.
+void answer_timeout(ProviderInstance::GetDone &done, const std::string &message) {
+  done(Code::timeout, message, {});
+}
+void answer_timeout(ProviderInstance::Done &done, const std::string &message) {
+  done(Code::timeout, {}, message);
+}
+void answer_timeout(ProviderInstance::ListDone &done, const std::string &message) {
+  done(Code::timeout, {}, message);
+}
+
+std::string deadline_message(const char *operation, std::chrono::milliseconds timeout) {
+  std::string message = "did not answer within " + std::to_string(timeout.count()) +
+                        " ms (timeout_ms; the core's deadline)";
+  // A write may still land: say so rather than let it look undone.
+  if (std::string_view(operation) != "get" && std::string_view(operation) != "list" &&
+      std::string_view(operation) != "health")
+    message += "; the " + std::string(operation) + " may still complete in the provider";
+  return message;
+}
 
 }  // namespace
+
+// One call into the plugin. The plugin's completion and the deadline share
+// it: whichever comes first answers `done`, the other finds it taken.
+// Members are destroyed in reverse order: the instance reference first (its
+// last release posts the close to the worker), then the completion, then the
+// hold that lets the Store finish, released only once the plugin answered.
+template <class Callback>
+struct ProviderInstance::Call {
+  Tracker::Hold hold;
+  Callback done;
+  const char *operation = "";
+  std::string key;  // put and remove: invalidated in the cache by a late answer
+  Worker::Timer deadline;
+  std::atomic<bool> taken{false};
+  std::shared_ptr<ProviderInstance> self;
+  // True for exactly one of the plugin's answer and the deadline.
+  bool claim() noexcept { return !taken.exchange(true); }
+};
+
+std::chrono::milliseconds ProviderInstance::bounded(std::chrono::milliseconds timeout) {
+  // What the ABI's 32-bit timeout_ms can say; at least 1 ms (0 would mean
+  // the provider's default, which the core does not know).
+  return std::clamp(timeout, std::chrono::milliseconds(1),
+                    std::chrono::milliseconds(std::numeric_limits<uint32_t>::max()));
+}
+
+template <class Callback>
+void *ProviderInstance::start(const char *operation, std::chrono::milliseconds timeout,
+                              Callback done, std::string key) {
+  timeout = bounded(timeout);
+  auto call = std::make_shared<Call<Callback>>();
+  call->hold = tracker_->hold();
+  call->done = std::move(done);
+  call->operation = operation;
+  call->key = std::move(key);
+  call->self = self_.lock();
+  std::weak_ptr<Call<Callback>> weak = call;
+  call->deadline =
+      deadlines_->post_at(Worker::Clock::now() + timeout + kDeadlineGrace, [weak, timeout] {
+        auto pending = weak.lock();  // keeps the hold while the answer runs
+        if (!pending || !pending->claim()) return;
+        ProviderInstance &self = *pending->self;
+        self.metrics_->deadline_exceeded(self.name_, pending->operation);
+        auto answer = std::move(pending->done);
+        try {
+          answer_timeout(answer, deadline_message(pending->operation, timeout));
+        } catch (...) {  // a host handler's exception must not end the deadline thread
+        }
+      });
+  return new std::shared_ptr<Call<Callback>>(std::move(call));
+}
+
+// The call a plugin's answer completes, or null when its deadline answered
+// first: the late answer is then only counted (a value is never copied).
+template <class Callback>
+std::shared_ptr<ProviderInstance::Call<Callback>> ProviderInstance::answered(void *context) {
+  std::unique_ptr<std::shared_ptr<Call<Callback>>> boxed(
+      static_cast<std::shared_ptr<Call<Callback>> *>(context));
+  std::shared_ptr<Call<Callback>> call = std::move(*boxed);
+  ProviderInstance &self = *call->self;
+  if (call->claim()) {
+    self.deadlines_->cancel(call->deadline);
+    return call;
+  }
+  self.metrics_->late_completion(self.name_, call->operation);
+  // A write that landed after all must not leave an older value cached.
+  if (!call->key.empty()) self.cache_->invalidate(call->key);
+  return nullptr;
+}
 
 std::string ProviderInstance::identity_of(const ProviderSpec &spec,
                                           const std::filesystem::path &file) {
@@ -85,15 +167,17 @@ std::string ProviderInstance::identity_of(const ProviderSpec &spec,
 
 std::shared_ptr<ProviderInstance> ProviderInstance::open(
     std::shared_ptr<PluginLibrary> library, const ProviderSpec &spec,
-    const std::filesystem::path &base_directory, const Logger &logger, Worker &worker,
-    Tracker &tracker, Metrics &metrics) {
+    const std::filesystem::path &base_directory, const Services &services) {
+  const Logger &logger = services.logger;
   std::unique_ptr<ProviderInstance> self(new ProviderInstance());
   self->library_ = std::move(library);
   self->name_ = spec.name;
   self->plugin_ = spec.plugin;
   self->identity_ = identity_of(spec, self->library_->file());
-  self->tracker_ = &tracker;
-  self->host_ = std::make_unique<HostContext>(logger, spec.name, metrics);
+  self->tracker_ = &services.tracker;
+  self->deadlines_ = &services.deadlines;
+  self->metrics_ = &services.metrics;
+  self->host_ = std::make_unique<HostContext>(logger, spec.name, services.metrics);
   coffer_host &host = self->host_->table;
   host.struct_size = sizeof(coffer_host);
   host.abi_version = COFFER_ABI_VERSION;
@@ -122,6 +206,29 @@ std::shared_ptr<ProviderInstance> ProviderInstance::open(
                 spec.where() + "provider '" + spec.name + "' (plugin " + spec.plugin +
                     ") failed to open: " + why);
   }
+  return publish(std::move(self), services.worker);
+}
+
+std::shared_ptr<ProviderInstance> ProviderInstance::isolated(const ProviderSpec &spec,
+                                                             std::string error,
+                                                             const Services &services) {
+  std::unique_ptr<ProviderInstance> self(new ProviderInstance());
+  self->name_ = spec.name;
+  self->plugin_ = spec.plugin;
+  self->tracker_ = &services.tracker;
+  self->deadlines_ = &services.deadlines;
+  self->metrics_ = &services.metrics;
+  self->isolate(std::move(error));
+  return publish(std::move(self), services.worker);
+}
+
+void ProviderInstance::isolate(std::string error) {
+  isolation_ = std::move(error);
+  identity_.clear();  // never reused: the next load tries to open it again
+}
+
+std::shared_ptr<ProviderInstance> ProviderInstance::publish(std::unique_ptr<ProviderInstance> self,
+                                                            Worker &worker) {
   self->cache_ = std::make_unique<Cache>();
   Worker *closer = &worker;
   // Replaced values go once no reader can still be copying them.
@@ -148,31 +255,29 @@ ProviderInstance::~ProviderInstance() {
   wipe(fingerprint_key_, sizeof fingerprint_key_);
 }
 
-void ProviderInstance::get(const std::string &key, const std::string &version, uint32_t timeout_ms,
-                           GetDone done) {
-  auto *call = new Call<GetDone>{tracker_->hold(), std::move(done), self_.lock()};
+void ProviderInstance::get(const std::string &key, const std::string &version,
+                           std::chrono::milliseconds timeout, GetDone done) {
+  if (!isolation_.empty()) return done(Code::unavailable, isolation_, {});
+  if (!version.empty() && !can(COFFER_CAP_VERSIONS))
+    return done(Code::unsupported, "its plugin (" + plugin_ + ") cannot read named versions", {});
   coffer_get_request request{};
   request.struct_size = sizeof(request);
   request.key = key.c_str();
   request.version = version.empty() ? nullptr : version.c_str();
-  request.timeout_ms = timeout_ms;
-  if (!version.empty() && !can(COFFER_CAP_VERSIONS)) {
-    std::unique_ptr<Call<GetDone>> owned(call);
-    owned->done(Code::unsupported, "its plugin (" + plugin_ + ") cannot read named versions", {});
-    return;
-  }
+  request.timeout_ms = static_cast<uint32_t>(bounded(timeout).count());
   library_->table().get(
       instance_, &request,
       [](void *context, coffer_status status, const coffer_value *value, const char *message) {
-        std::unique_ptr<Call<GetDone>> owned(static_cast<Call<GetDone> *>(context));
-        ProviderInstance &self = *owned->self;
+        auto call = answered<GetDone>(context);
+        if (!call) return;
+        ProviderInstance &self = *call->self;
         if (status == COFFER_STATUS_OK && value == nullptr) {
-          owned->done(Code::internal, "provider '" + self.name_ + "' answered ok without a value",
-                      {});
+          call->done(Code::internal, "provider '" + self.name_ + "' answered ok without a value",
+                     {});
           return;
         }
         if (status != COFFER_STATUS_OK) {
-          owned->done(code_of(status), text(message), {});
+          call->done(code_of(status), text(message), {});
           return;
         }
         std::string value_version;
@@ -195,84 +300,78 @@ void ProviderInstance::get(const std::string &key, const std::string &version, u
             }
           }
         }
-        owned->done(Code::ok, {}, Secret::copy_of(bytes, std::move(value_version)));
+        call->done(Code::ok, {}, Secret::copy_of(bytes, std::move(value_version)));
       },
-      call);
+      start("get", timeout, std::move(done)));
 }
 
 namespace {
 void done_trampoline(void *context, coffer_status status, const char *version,
                      const char *message) {
-  std::unique_ptr<Call<ProviderInstance::Done>> owned(
-      static_cast<Call<ProviderInstance::Done> *>(context));
-  owned->done(code_of(status), text(version), text(message));
+  if (auto call = ProviderInstance::answered<ProviderInstance::Done>(context))
+    call->done(code_of(status), text(version), text(message));
 }
 }  // namespace
 
 void ProviderInstance::put(const std::string &key, std::span<const unsigned char> value,
-                           Done done) {
-  if (!can(COFFER_CAP_PUT)) {
-    done(Code::unsupported, {}, "its plugin (" + plugin_ + ") cannot write");
-    return;
-  }
-  auto *call = new Call<Done>{tracker_->hold(), std::move(done), self_.lock()};
-  library_->table().put(instance_, key.c_str(), value.data(), value.size(), &done_trampoline, call);
+                           std::chrono::milliseconds timeout, Done done) {
+  if (!isolation_.empty()) return done(Code::unavailable, {}, isolation_);
+  if (!can(COFFER_CAP_PUT))
+    return done(Code::unsupported, {}, "its plugin (" + plugin_ + ") cannot write");
+  library_->table().put(instance_, key.c_str(), value.data(), value.size(), &done_trampoline,
+                        start("put", timeout, std::move(done), key));
 }
 
-void ProviderInstance::remove(const std::string &key, Done done) {
-  if (!can(COFFER_CAP_REMOVE)) {
-    done(Code::unsupported, {}, "its plugin (" + plugin_ + ") cannot remove");
-    return;
-  }
-  auto *call = new Call<Done>{tracker_->hold(), std::move(done), self_.lock()};
-  library_->table().remove(instance_, key.c_str(), &done_trampoline, call);
+void ProviderInstance::remove(const std::string &key, std::chrono::milliseconds timeout,
+                              Done done) {
+  if (!isolation_.empty()) return done(Code::unavailable, {}, isolation_);
+  if (!can(COFFER_CAP_REMOVE))
+    return done(Code::unsupported, {}, "its plugin (" + plugin_ + ") cannot remove");
+  library_->table().remove(instance_, key.c_str(), &done_trampoline,
+                           start("remove", timeout, std::move(done), key));
 }
 
-void ProviderInstance::health(Done done) {
-  if (!can(COFFER_CAP_HEALTH)) {
-    done(Code::ok, {}, "no health check");
-    return;
-  }
-  auto *call = new Call<Done>{tracker_->hold(), std::move(done), self_.lock()};
-  library_->table().health(instance_, &done_trampoline, call);
+void ProviderInstance::health(std::chrono::milliseconds timeout, Done done) {
+  if (!isolation_.empty()) return done(Code::unavailable, {}, isolation_);
+  if (!can(COFFER_CAP_HEALTH)) return done(Code::ok, {}, "no health check");
+  library_->table().health(instance_, &done_trampoline, start("health", timeout, std::move(done)));
 }
 
 void ProviderInstance::cancel() {
-  if (cancelled_.exchange(true)) return;
+  if (cancelled_.exchange(true) || !library_) return;
   if (library_->table().cancel != nullptr) library_->table().cancel(instance_);
 }
 
-void ProviderInstance::admin(const std::string &command, const std::string &arguments, Done done) {
-  if (!can(COFFER_CAP_ADMIN)) {
-    done(Code::unsupported, {}, "its plugin (" + plugin_ + ") has no administrative commands");
-    return;
-  }
-  auto *call = new Call<Done>{tracker_->hold(), std::move(done), self_.lock()};
+void ProviderInstance::admin(const std::string &command, const std::string &arguments,
+                             std::chrono::milliseconds timeout, Done done) {
+  if (!isolation_.empty()) return done(Code::unavailable, {}, isolation_);
+  if (!can(COFFER_CAP_ADMIN))
+    return done(Code::unsupported, {},
+                "its plugin (" + plugin_ + ") has no administrative commands");
   library_->table().admin(
       instance_, command.c_str(), arguments.c_str(),
       [](void *context, coffer_status status, const char *result, const char *message) {
-        std::unique_ptr<Call<Done>> owned(static_cast<Call<Done> *>(context));
-        owned->done(code_of(status), text(result), text(message));
+        if (auto call = answered<Done>(context))
+          call->done(code_of(status), text(result), text(message));
       },
-      call);
+      start("admin", timeout, std::move(done)));
 }
 
-void ProviderInstance::list(ListDone done) {
-  if (!can(COFFER_CAP_LIST)) {
-    done(Code::unsupported, {}, "its plugin (" + plugin_ + ") cannot list");
-    return;
-  }
-  auto *call = new Call<ListDone>{tracker_->hold(), std::move(done), self_.lock()};
+void ProviderInstance::list(std::chrono::milliseconds timeout, ListDone done) {
+  if (!isolation_.empty()) return done(Code::unavailable, {}, isolation_);
+  if (!can(COFFER_CAP_LIST))
+    return done(Code::unsupported, {}, "its plugin (" + plugin_ + ") cannot list");
   library_->table().list(
       instance_,
       [](void *context, coffer_status status, const coffer_list_entry *entries, size_t count,
          const char *message) {
-        std::unique_ptr<Call<ListDone>> owned(static_cast<Call<ListDone> *>(context));
+        auto call = answered<ListDone>(context);
+        if (!call) return;
         std::vector<ListEntry> out;
         if (status == COFFER_STATUS_OK && entries != nullptr && count > 0) {
           std::size_t stride = entries[0].struct_size;
           if (stride < offsetof(coffer_list_entry, name) + sizeof(const char *)) {
-            owned->done(Code::internal, {}, "list entries are too short");
+            call->done(Code::internal, {}, "list entries are too short");
             return;
           }
           const auto *base = reinterpret_cast<const unsigned char *>(entries);
@@ -285,12 +384,13 @@ void ProviderInstance::list(ListDone done) {
             out.push_back(std::move(entry));
           }
         }
-        owned->done(code_of(status), std::move(out), text(message));
+        call->done(code_of(status), std::move(out), text(message));
       },
-      call);
+      start("list", timeout, std::move(done)));
 }
 
 std::pair<Code, std::string> ProviderInstance::key_name(const std::string &key) {
+  if (!isolation_.empty()) return {Code::unavailable, isolation_};
   if (!can(COFFER_CAP_KEY_NAME)) return {Code::ok, key};
   std::string name(256, '\0');
   char error[1024] = {0};

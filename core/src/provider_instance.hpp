@@ -2,6 +2,15 @@
 // the core lends it, asynchronous calls with std::function completions, and
 // the instance's cache. Destroyed (closed) on the Store's worker thread once
 // nothing uses it, never on one of the plugin's own threads.
+//
+// Every call has a deadline: a plugin that has not answered by then is
+// answered for, with Code::timeout; its late answer is absorbed (counted,
+// never delivered, a value never copied). The plugin's call still counts as
+// in flight until it answers, so the instance is not closed before.
+//
+// An isolated instance stands for a provider that failed to open (or that
+// promptly reported its configuration wrong): every operation answers
+// Code::unavailable with the open error, and it is never reused by a reload.
 #ifndef COFFER_CORE_PROVIDER_INSTANCE_HPP
 #define COFFER_CORE_PROVIDER_INSTANCE_HPP
 
@@ -10,6 +19,7 @@
 #include <coffer/store.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <span>
@@ -35,14 +45,25 @@ class ProviderInstance {
   using ListDone =
       std::function<void(Code, std::vector<ListEntry> entries, const std::string &message)>;
 
-  // Opens an instance; throws Error naming the provider. `worker`,
-  // `tracker` and `metrics` must outlive the instance. Cache hits are served
-  // lock-free inside ReadDomain sections.
+  // What an instance lends from its Store; everything must outlive it.
+  struct Services {
+    const Logger &logger;
+    Worker &worker;     // closes instances, reclaims cached values
+    Worker &deadlines;  // answers calls whose deadline passed
+    Tracker &tracker;
+    Metrics &metrics;
+  };
+
+  // Opens an instance; throws Error naming the provider. Cache hits are
+  // served lock-free inside ReadDomain sections.
   static std::shared_ptr<ProviderInstance> open(std::shared_ptr<PluginLibrary> library,
                                                 const ProviderSpec &spec,
                                                 const std::filesystem::path &base_directory,
-                                                const Logger &logger, Worker &worker,
-                                                Tracker &tracker, Metrics &metrics);
+                                                const Services &services);
+  // An instance that answers every operation with Code::unavailable and
+  // `error` (which names the provider and where the policy declares it).
+  static std::shared_ptr<ProviderInstance> isolated(const ProviderSpec &spec, std::string error,
+                                                    const Services &services);
   ~ProviderInstance();
   ProviderInstance(const ProviderInstance &) = delete;
   ProviderInstance &operator=(const ProviderInstance &) = delete;
@@ -51,17 +72,31 @@ class ProviderInstance {
   [[nodiscard]] const std::string &plugin() const { return plugin_; }
   // Identifies the configuration: equal identities may share an instance.
   [[nodiscard]] const std::string &identity() const { return identity_; }
-  [[nodiscard]] uint64_t capabilities() const { return library_->table().capabilities; }
+  [[nodiscard]] uint64_t capabilities() const {
+    return library_ ? library_->table().capabilities : 0;
+  }
   [[nodiscard]] bool can(uint64_t capability) const { return (capabilities() & capability) != 0; }
   [[nodiscard]] Cache &cache() { return *cache_; }
 
-  // Asks the plugin directly (no cache). Completions run on any thread.
-  void get(const std::string &key, const std::string &version, uint32_t timeout_ms, GetDone done);
-  void put(const std::string &key, std::span<const unsigned char> value, Done done);
-  void remove(const std::string &key, Done done);
-  void health(Done done);
-  void list(ListDone done);
-  void admin(const std::string &command, const std::string &arguments, Done done);
+  // Isolates an instance that was just opened and not yet used (its health
+  // check promptly said its configuration is wrong). Not thread-safe: call
+  // before the instance is published.
+  void isolate(std::string error);
+  // The reason the instance is isolated; empty when it is not.
+  [[nodiscard]] const std::string &isolation() const { return isolation_; }
+
+  // Asks the plugin directly (no cache). Completions run on any thread: the
+  // plugin's, or the deadline thread with Code::timeout when the plugin has
+  // not answered `timeout` (plus a short grace) after the call.
+  void get(const std::string &key, const std::string &version, std::chrono::milliseconds timeout,
+           GetDone done);
+  void put(const std::string &key, std::span<const unsigned char> value,
+           std::chrono::milliseconds timeout, Done done);
+  void remove(const std::string &key, std::chrono::milliseconds timeout, Done done);
+  void health(std::chrono::milliseconds timeout, Done done);
+  void list(std::chrono::milliseconds timeout, ListDone done);
+  void admin(const std::string &command, const std::string &arguments,
+             std::chrono::milliseconds timeout, Done done);
   // Asks the plugin to finish its operations in flight promptly (the Store is
   // shutting down; ABI 1.2 cancel). Once; a no-op for a plugin without it.
   void cancel();
@@ -70,10 +105,28 @@ class ProviderInstance {
 
   static std::string identity_of(const ProviderSpec &spec, const std::filesystem::path &file);
 
+  // How long after its deadline a call is answered for: a provider given the
+  // deadline (get's timeout_ms) reports its own timeout first, with more to say.
+  static constexpr std::chrono::milliseconds kDeadlineGrace{100};
+
   struct HostContext;
+  // One call into the plugin, shared by its answer and its deadline.
+  template <class Callback>
+  struct Call;
+  // The call a plugin's answer (its completion callback's `context`)
+  // completes, or null when the deadline answered first.
+  template <class Callback>
+  static std::shared_ptr<Call<Callback>> answered(void *context);
 
  private:
   ProviderInstance() = default;
+  static std::shared_ptr<ProviderInstance> publish(std::unique_ptr<ProviderInstance> self,
+                                                   Worker &worker);
+  static std::chrono::milliseconds bounded(std::chrono::milliseconds timeout);
+  // Registers a call, arms its deadline and returns the context for the plugin.
+  template <class Callback>
+  void *start(const char *operation, std::chrono::milliseconds timeout, Callback done,
+              std::string key = {});
   std::shared_ptr<PluginLibrary> library_;
   std::unique_ptr<HostContext> host_;
   coffer_instance *instance_ = nullptr;
@@ -82,6 +135,9 @@ class ProviderInstance {
   std::string identity_;
   std::unique_ptr<Cache> cache_;
   Tracker *tracker_ = nullptr;
+  Worker *deadlines_ = nullptr;
+  Metrics *metrics_ = nullptr;
+  std::string isolation_;
   std::weak_ptr<ProviderInstance> self_;
   std::atomic<bool> cancelled_{false};
   unsigned char fingerprint_key_[32] = {};

@@ -12,6 +12,14 @@ ProviderInstance *Snapshot::instance(std::string_view name) const {
   return it == by_name.end() ? nullptr : it->second;
 }
 
+std::vector<IsolatedProvider> Snapshot::isolated() const {
+  std::vector<IsolatedProvider> out;
+  for (const auto &instance : instances)
+    if (!instance->isolation().empty())
+      out.push_back(IsolatedProvider{.provider = instance->name(), .error = instance->isolation()});
+  return out;
+}
+
 Resolution Snapshot::resolve(const std::string &key) const {
   if (const Resolution *known = find(key)) return *known;
   Resolution r;
@@ -85,6 +93,42 @@ std::shared_ptr<AuditLog> audit_log(const AuditOptions &options, const SnapshotC
       },
       [metrics] { metrics->audit_write_failure(); });
 }
+// The instance for a provider: the previous snapshot's when its
+// configuration did not change, else a new one. Throws Error naming the
+// provider and where the policy declares it.
+std::shared_ptr<ProviderInstance> open_instance(const ProviderSpec &spec, const Policy &policy,
+                                                const std::vector<std::filesystem::path> &dirs,
+                                                const SnapshotContext &context,
+                                                const Snapshot *previous,
+                                                const ProviderInstance::Services &services) {
+  std::filesystem::path file;
+  try {
+    file = find_plugin(spec.plugin, dirs);
+  } catch (const Error &e) {
+    throw Error(e.code(), spec.where() + "provider '" + spec.name + "': " + e.what());
+  }
+  std::string identity = ProviderInstance::identity_of(spec, file);
+  if (previous != nullptr) {
+    for (const auto &old : previous->instances)
+      if (old->identity() == identity) return old;
+  }
+  std::shared_ptr<PluginLibrary> library;
+  std::string library_key = file.string() + '\n' + spec.sha256.value_or("");
+  if (auto it = context.libraries.find(library_key); it != context.libraries.end()) {
+    library = it->second;
+  } else {
+    try {
+      library = PluginLibrary::load(file, spec.sha256, spec.plugin);
+    } catch (const Error &e) {
+      throw Error(e.code(), spec.where() + "provider '" + spec.name + "': " + e.what());
+    }
+    context.libraries[library_key] = library;
+  }
+  auto instance = ProviderInstance::open(library, spec, policy.base_directory, services);
+  context.logger.debug("opened provider '" + spec.name + "' (plugin " + spec.plugin + ", " +
+                       file.string() + ")");
+  return instance;
+}
 }  // namespace
 
 std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &context,
@@ -102,36 +146,17 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
   for (const auto &dir : policy.plugin_dirs) snapshot->plugin_dirs.push_back(dir);
   for (const auto &dir : default_plugin_dirs()) snapshot->plugin_dirs.push_back(dir);
 
+  ProviderInstance::Services services{context.logger, context.worker, context.deadlines,
+                                      context.tracker, context.metrics};
   for (const auto &spec : policy.providers) {
-    std::filesystem::path file;
-    try {
-      file = find_plugin(spec.plugin, snapshot->plugin_dirs);
-    } catch (const Error &e) {
-      throw Error(e.code(), spec.where() + "provider '" + spec.name + "': " + e.what());
-    }
     std::shared_ptr<ProviderInstance> instance;
-    std::string identity = ProviderInstance::identity_of(spec, file);
-    if (previous != nullptr) {
-      for (const auto &old : previous->instances)
-        if (old->identity() == identity) instance = old;
-    }
-    if (!instance) {
-      std::shared_ptr<PluginLibrary> library;
-      std::string library_key = file.string() + '\n' + spec.sha256.value_or("");
-      if (auto it = context.libraries.find(library_key); it != context.libraries.end()) {
-        library = it->second;
-      } else {
-        try {
-          library = PluginLibrary::load(file, spec.sha256, spec.plugin);
-        } catch (const Error &e) {
-          throw Error(e.code(), spec.where() + "provider '" + spec.name + "': " + e.what());
-        }
-        context.libraries[library_key] = library;
-      }
-      instance = ProviderInstance::open(library, spec, policy.base_directory, context.logger,
-                                        context.worker, context.tracker, context.metrics);
-      context.logger.debug("opened provider '" + spec.name + "' (plugin " + spec.plugin + ", " +
-                           file.string() + ")");
+    try {
+      instance = open_instance(spec, policy, snapshot->plugin_dirs, context, previous, services);
+    } catch (const Error &e) {
+      if (!context.isolate_open_failures) throw;
+      context.logger.error(std::string(e.what()) +
+                           "; the provider is isolated: its routes answer unavailable");
+      instance = ProviderInstance::isolated(spec, e.what(), services);
     }
     instance->cache().configure(policy.cache);
     snapshot->by_name[spec.name] = instance.get();

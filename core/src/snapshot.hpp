@@ -57,6 +57,9 @@ struct Snapshot {
   bool allow_unknown_keys = false;
   std::shared_ptr<AuditLog> audit;  // the policy's audit log, if any
 
+  // The providers that failed to open and stand isolated, in policy order.
+  [[nodiscard]] std::vector<IsolatedProvider> isolated() const;
+
   [[nodiscard]] ProviderInstance *instance(std::string_view name) const;
   // The resolution of `key` (precomputed for catalog keys).
   [[nodiscard]] Resolution resolve(const std::string &key) const;
@@ -68,14 +71,19 @@ struct SnapshotContext {
   const StoreOptions &options;
   const Logger &logger;
   Worker &worker;
+  Worker &deadlines;
   Tracker &tracker;
   Metrics &metrics;
+  // A provider that fails to open is isolated (otherwise the build fails).
+  bool isolate_open_failures = true;
   // Loaded libraries by file, shared across snapshots; guarded by the caller.
   std::map<std::string, std::shared_ptr<PluginLibrary>> &libraries;
 };
 
 // Builds a snapshot, reusing instances of `previous` whose configuration did
 // not change. Throws Error; nothing of the new snapshot survives a failure.
+// A provider that fails to open is isolated when the context says so, and
+// the failure is logged as an error.
 std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &context,
                                          const Snapshot *previous, std::uint64_t generation);
 

@@ -28,6 +28,12 @@ std::string provider_message(const ProviderInstance &p, Code code, const std::st
   return out;
 }
 
+// Why an access was refused when the audit log fails closed.
+std::string audit_refusal(std::string_view key, const AuditLog &audit) {
+  return std::string(key) + ": refused: the audit log " + audit.options().file.string() +
+         " cannot record the access (audit.fail_closed)";
+}
+
 // One get walking a fallback chain. Holds the snapshot it started with.
 struct GetOperation : std::enable_shared_from_this<GetOperation> {
   // Not owning: the Store waits for every operation before it goes, and must
@@ -39,7 +45,7 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   std::string version;
   std::string caller;
   bool bypass = false;
-  uint32_t timeout_ms = 0;
+  std::chrono::milliseconds timeout{0};
   std::size_t step = 0;
   std::string trail;             // what earlier providers said
   Code worst = Code::not_found;  // the first failure other than not_found
@@ -48,9 +54,13 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   std::function<void(Result)> handler;
 
   void finish(Result result, bool hit, bool stale) {
-    store->report_access(snapshot ? snapshot->audit.get() : nullptr, key,
-                         result.provider.empty() ? blamed : result.provider, "get", result.code,
-                         result.message, start, hit, stale, caller);
+    if (!store->report_access(snapshot ? snapshot->audit.get() : nullptr, key,
+                              result.provider.empty() ? blamed : result.provider, "get",
+                              result.code, result.message, start, hit, stale, caller)) {
+      result.code = Code::unavailable;
+      result.message = audit_refusal(key, *snapshot->audit);
+      result.secret.clear();
+    }
     if (version.empty() && !store->subscriptions_->empty()) {
       if (result.ok())
         store->subscriptions_->observe(key, result.provider, result.secret);
@@ -73,7 +83,7 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
     ProviderInstance *provider = resolution.chain[step];
     auto self = shared_from_this();
     auto fetch = [self, provider](detail::Cache::FetchDone done) {
-      provider->get(self->key, self->version, self->timeout_ms,
+      provider->get(self->key, self->version, self->timeout,
                     [done = std::move(done)](Code c, const std::string &m, Secret v) {
                       done(c, m, std::move(v));
                     });
@@ -152,6 +162,7 @@ Store::Impl::Impl(StoreOptions options, std::optional<std::filesystem::path> fil
       text_(std::move(text)),
       base_directory_(std::move(base_directory)),
       worker_(std::make_unique<detail::Worker>()),
+      deadlines_(std::make_unique<detail::Worker>()),
       subscriptions_(std::make_shared<detail::Subscriptions>(*worker_)) {}
 
 Store::Impl::~Impl() {
@@ -176,6 +187,7 @@ void Store::Impl::shutdown() {
   detail::ReadDomain::synchronize();
   set_current(nullptr);  // instances no longer used post their close to the worker
   worker_.reset();       // runs those closes and the tasks due, then stops
+  deadlines_.reset();    // no call is left whose deadline it could enforce
   subscriptions_.reset();
   libraries_.clear();
 }
@@ -192,7 +204,16 @@ void Store::Impl::load() {
     detail::Policy policy =
         file_ ? detail::read_policy(*file_) : detail::parse_policy(source, text_, base_directory_);
     auto previous = current();
-    detail::SnapshotContext context{options_, logger_, *worker_, tracker_, metrics_, libraries_};
+    bool isolate = options_.open_failures == OpenFailures::isolate ||
+                   (options_.open_failures == OpenFailures::policy && policy.isolate_open_failures);
+    detail::SnapshotContext context{.options = options_,
+                                    .logger = logger_,
+                                    .worker = *worker_,
+                                    .deadlines = *deadlines_,
+                                    .tracker = tracker_,
+                                    .metrics = metrics_,
+                                    .isolate_open_failures = isolate,
+                                    .libraries = libraries_};
     auto fresh = detail::build_snapshot(std::move(policy), context, previous.get(), next);
     std::erase_if(opened_, [](const auto &weak) { return weak.expired(); });
     for (const auto &instance : fresh->instances) {
@@ -200,7 +221,8 @@ void Store::Impl::load() {
                                [&](const auto &weak) { return weak.lock() == instance; });
       if (!known) opened_.push_back(instance);
     }
-    probe_health(*fresh, previous.get());
+    probe_health(*fresh, previous.get(), isolate);
+    std::vector<IsolatedProvider> isolated = fresh->isolated();
     set_current(fresh);
     fast_.store(fresh.get(), std::memory_order_seq_cst);
     detail::ReadDomain::synchronize();  // no cache-hit reader still looks at `previous`
@@ -215,10 +237,14 @@ void Store::Impl::load() {
     if (next > 1)
       logger_.info("policy " + source + " loaded (generation " + std::to_string(next) + ")");
     metrics_.policy_load(true);
+    std::vector<std::string> isolated_names;
+    for (const auto &i : isolated) isolated_names.push_back(i.provider);
+    metrics_.set_isolated(std::move(isolated_names));
     PolicyEvent event;
     event.loaded = true;
     event.source = source;
     event.generation = next;
+    event.isolated = std::move(isolated);
     report_policy(fresh.get(), event);
     // A policy that drops or moves the audit log is recorded in the old one too.
     if (previous && previous->audit && previous->audit != fresh->audit)
@@ -241,17 +267,21 @@ void Store::Impl::load() {
 }
 
 // Asks every newly opened provider for its health, all at once, and waits a
-// short while: a provider that quickly says its configuration is wrong fails
-// the load; an answer that takes longer (a backend that is slow or
-// unreachable) is only logged when it comes, so that opening a Store never
-// waits on the network.
-void Store::Impl::probe_health(const Snapshot &fresh, const Snapshot *previous) {
+// short while: a provider that quickly says its configuration is wrong is
+// isolated, or fails the load (`isolate` false); an answer that takes longer
+// (a backend that is slow or unreachable) is only logged when it comes, so
+// that opening a Store never waits on the network.
+void Store::Impl::probe_health(const Snapshot &fresh, const Snapshot *previous, bool isolate) {
+  struct Misconfigured {
+    ProviderInstance *instance;
+    std::string message;
+  };
   struct Probes {
     std::mutex mutex;
     std::condition_variable answered;
     std::size_t pending = 0;
     bool waiting = true;
-    std::optional<Error> failure;
+    std::vector<Misconfigured> misconfigured;
   };
   auto probes = std::make_shared<Probes>();
   std::vector<ProviderInstance *> asked;
@@ -259,30 +289,45 @@ void Store::Impl::probe_health(const Snapshot &fresh, const Snapshot *previous) 
     bool reused = false;
     if (previous != nullptr)
       for (const auto &old : previous->instances) reused = reused || old == instance;
-    if (!reused && instance->can(COFFER_CAP_HEALTH)) asked.push_back(instance.get());
+    if (!reused && instance->isolation().empty() && instance->can(COFFER_CAP_HEALTH))
+      asked.push_back(instance.get());
   }
   probes->pending = asked.size();
   for (ProviderInstance *instance : asked) {
     std::string name = instance->name();
-    instance->health([this, probes, name](Code code, const std::string &, const std::string &m) {
-      std::lock_guard lock(probes->mutex);
-      --probes->pending;
-      if (code == Code::invalid_config && probes->waiting && !probes->failure)
-        probes->failure = Error(code, "provider '" + name + "': " + m);
-      else if (code != Code::ok)
-        // A probe the Store's shutdown cut short says nothing about the backend.
-        logger_.log(closing_                       ? LogLevel::debug
-                    : code == Code::invalid_config ? LogLevel::error
-                                                   : LogLevel::warning,
-                    "provider '" + name + "' health: " + std::string(to_string(code)) +
-                        (m.empty() ? "" : ": " + m));
-      probes->answered.notify_all();
-    });
+    const detail::ProviderSpec *spec = fresh.policy.provider(name);
+    std::string where = spec != nullptr ? spec->where() : std::string();
+    instance->health(
+        fresh.policy.timeout, [this, probes, instance, name, where](Code code, const std::string &,
+                                                                    const std::string &m) {
+          std::lock_guard lock(probes->mutex);
+          --probes->pending;
+          if (code == Code::invalid_config && probes->waiting)
+            probes->misconfigured.push_back({instance, where + "provider '" + name + "': " + m});
+          else if (code != Code::ok)
+            // A probe the Store's shutdown cut short says nothing about the backend.
+            logger_.log(closing_                       ? LogLevel::debug
+                        : code == Code::invalid_config ? LogLevel::error
+                                                       : LogLevel::warning,
+                        "provider '" + name + "' health: " + std::string(to_string(code)) +
+                            (m.empty() ? "" : ": " + m));
+          probes->answered.notify_all();
+        });
   }
-  std::unique_lock lock(probes->mutex);
-  probes->answered.wait_for(lock, kHealthProbeWait, [&] { return probes->pending == 0; });
-  probes->waiting = false;
-  if (probes->failure) throw *probes->failure;
+  std::vector<Misconfigured> misconfigured;
+  {
+    std::unique_lock lock(probes->mutex);
+    probes->answered.wait_for(lock, kHealthProbeWait, [&] { return probes->pending == 0; });
+    probes->waiting = false;
+    misconfigured = std::move(probes->misconfigured);
+  }
+  if (misconfigured.empty()) return;
+  if (!isolate) throw Error(Code::invalid_config, misconfigured.front().message);
+  // Not yet published: nothing but the probe has used these instances.
+  for (auto &m : misconfigured) {
+    logger_.error(m.message + "; the provider is isolated: its routes answer unavailable");
+    m.instance->isolate(std::move(m.message));
+  }
 }
 
 void Store::Impl::report_policy(const Snapshot *snapshot, const PolicyEvent &event) {
@@ -290,30 +335,41 @@ void Store::Impl::report_policy(const Snapshot *snapshot, const PolicyEvent &eve
   if (options_.observer) options_.observer->on_policy(event);
 }
 
-void Store::Impl::report_access(AuditLog *audit, std::string_view key, const std::string &provider,
+bool Store::Impl::report_access(AuditLog *audit, std::string_view key, const std::string &provider,
                                 const char *operation, Code outcome, const std::string &message,
                                 Clock::time_point start, bool hit, bool stale,
                                 std::string_view caller, bool counted) {
+  auto latency = Clock::now() - start;
+  bool recorded = true;
+  std::string refusal;
+  AccessEvent event;
+  if (options_.observer || audit != nullptr) {
+    event.key = key;
+    event.category = category_of(key);
+    event.provider = provider;
+    event.operation = operation;
+    event.outcome = outcome;
+    event.message = message;
+    event.latency = latency;
+    event.cache_hit = hit;
+    event.stale = stale;
+    event.caller = caller.empty() ? std::string_view(options_.caller) : caller;
+  }
+  if (audit != nullptr && !audit->record(event) && audit->options().fail_closed &&
+      outcome == Code::ok) {
+    recorded = false;
+    outcome = Code::unavailable;
+    refusal = audit_refusal(key, *audit);
+    event.outcome = outcome;
+    event.message = refusal;
+  }
   if (outcome != Code::ok && outcome != Code::not_found)
     logger_.debug(std::string(operation) + " " + std::string(key) + ": " +
-                  std::string(to_string(outcome)) + ": " + message);
-  auto latency = Clock::now() - start;
+                  std::string(to_string(outcome)) + ": " + (recorded ? message : refusal));
   if (!counted)
     metrics_.record(provider, category_of(key), operation, outcome, latency, hit, stale);
-  if (!options_.observer && audit == nullptr) return;
-  AccessEvent event;
-  event.key = key;
-  event.category = category_of(key);
-  event.provider = provider;
-  event.operation = operation;
-  event.outcome = outcome;
-  event.message = message;
-  event.latency = latency;
-  event.cache_hit = hit;
-  event.stale = stale;
-  event.caller = caller.empty() ? std::string_view(options_.caller) : caller;
-  if (audit != nullptr) audit->on_access(event);
   if (options_.observer) options_.observer->on_access(event);
+  return recorded;
 }
 
 // The read section of a cache hit: finds the value and copies it, with what
@@ -325,6 +381,8 @@ std::optional<Secret> Store::Impl::find_cached(std::string_view key, std::string
   auto guard = detail::ReadDomain::enter();
   const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
   if (snap == nullptr) return std::nullopt;
+  // A hit that its audit line may refuse takes the slow path, which can.
+  if (snap->audit && snap->audit->options().fail_closed) return std::nullopt;
   const detail::Resolution *resolution = snap->find(key);
   if (resolution == nullptr || resolution->code != Code::ok) return std::nullopt;
   for (std::size_t step = 0; step < resolution->chain.size(); ++step) {
@@ -393,8 +451,7 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
   op->version = std::string(options.version);
   op->caller = std::string(options.caller);
   op->bypass = options.bypass_cache;
-  auto timeout = options.timeout.count() > 0 ? options.timeout : op->snapshot->policy.timeout;
-  op->timeout_ms = static_cast<uint32_t>(timeout.count());
+  op->timeout = options.timeout.count() > 0 ? options.timeout : op->snapshot->policy.timeout;
   op->handler = std::move(handler);
   if (op->resolution.code != Code::ok) {
     Result r;
@@ -610,19 +667,43 @@ std::pair<Code, std::pair<std::string, std::string>> wait_done(
 }
 }  // namespace
 
+void Store::Impl::refuse_unaudited_write(const Snapshot &snap, const std::string &key,
+                                         const ProviderInstance &provider, const char *operation,
+                                         Clock::time_point start, std::string_view caller) {
+  AuditLog *audit = snap.audit.get();
+  if (audit == nullptr || !audit->options().fail_closed || audit->writable()) return;
+  std::string refusal = audit_refusal(key, *audit);
+  (void)report_access(audit, key, provider.name(), operation, Code::unavailable, refusal, start,
+                      false, false, caller);
+  throw Error(Code::unavailable, refusal);
+}
+
+void Store::Impl::finish_write(const Snapshot &snap, const std::string &key,
+                               const ProviderInstance &provider, const char *operation, Code code,
+                               const std::string &message, Clock::time_point start,
+                               std::string_view caller) {
+  if (!report_access(snap.audit.get(), key, provider.name(), operation, code, message, start, false,
+                     false, caller))
+    // Done already: say so, so that nobody takes the write for undone.
+    throw Error(Code::unavailable, key + ": the " + operation + " through provider '" +
+                                       provider.name() + "' was done, but the audit log " +
+                                       snap.audit->options().file.string() +
+                                       " cannot record it (audit.fail_closed)");
+  if (code != Code::ok) throw Error(code, key + ": " + provider_message(provider, code, message));
+}
+
 std::string Store::put(std::string_view key, const Secret &value, std::string_view caller) {
   auto snap = impl_->snapshot();
   std::string k(key);
   auto start = Clock::now();
   detail::Resolution resolution;
   ProviderInstance *provider = writer_for(*snap, k, resolution);
-  auto [code, rest] = wait_done(
-      [&](ProviderInstance::Done done) { provider->put(k, value.bytes(), std::move(done)); });
+  impl_->refuse_unaudited_write(*snap, k, *provider, "put", start, caller);
+  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
+    provider->put(k, value.bytes(), snap->policy.timeout, std::move(done));
+  });
   for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
-  impl_->report_access(snap ? snap->audit.get() : nullptr, k, provider->name(), "put", code,
-                       rest.second, start, false, false, caller);
-  if (code != Code::ok)
-    throw Error(code, k + ": " + provider_message(*provider, code, rest.second));
+  impl_->finish_write(*snap, k, *provider, "put", code, rest.second, start, caller);
   return rest.first;
 }
 
@@ -632,13 +713,12 @@ void Store::remove(std::string_view key, std::string_view caller) {
   auto start = Clock::now();
   detail::Resolution resolution;
   ProviderInstance *provider = writer_for(*snap, k, resolution);
-  auto [code, rest] =
-      wait_done([&](ProviderInstance::Done done) { provider->remove(k, std::move(done)); });
+  impl_->refuse_unaudited_write(*snap, k, *provider, "remove", start, caller);
+  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
+    provider->remove(k, snap->policy.timeout, std::move(done));
+  });
   for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
-  impl_->report_access(snap ? snap->audit.get() : nullptr, k, provider->name(), "remove", code,
-                       rest.second, start, false, false, caller);
-  if (code != Code::ok)
-    throw Error(code, k + ": " + provider_message(*provider, code, rest.second));
+  impl_->finish_write(*snap, k, *provider, "remove", code, rest.second, start, caller);
 }
 
 namespace {
@@ -667,7 +747,7 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
   }
   auto timeout = options.timeout.count() > 0 ? options.timeout : snap->policy.timeout;
   auto waiter = std::make_shared<Waiter<Result>>();
-  p->get(k, std::string(options.version), static_cast<uint32_t>(timeout.count()),
+  p->get(k, std::string(options.version), timeout,
          [waiter](Code c, const std::string &m, Secret v) {
            Result r;
            r.code = c;
@@ -678,8 +758,12 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
   result = waiter->future.get();
   result.provider = p->name();
   if (!result.ok()) result.message = k + ": " + provider_message(*p, result.code, result.message);
-  impl_->report_access(snap ? snap->audit.get() : nullptr, k, p->name(), "get", result.code,
-                       result.message, start, false, false, options.caller);
+  if (!impl_->report_access(snap->audit.get(), k, p->name(), "get", result.code, result.message,
+                            start, false, false, options.caller)) {
+    result.code = Code::unavailable;
+    result.message = audit_refusal(k, *snap->audit);
+    result.secret.clear();
+  }
   return result;
 }
 
@@ -691,12 +775,12 @@ std::string Store::put_to(std::string_view provider, std::string_view key, const
   if (!is_canonical_key(k))
     throw Error(Code::invalid_argument, "'" + k + "' is not a key name: expected Category.Name");
   auto start = Clock::now();
-  auto [code, rest] =
-      wait_done([&](ProviderInstance::Done done) { p->put(k, value.bytes(), std::move(done)); });
+  impl_->refuse_unaudited_write(*snap, k, *p, "put", start, caller);
+  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
+    p->put(k, value.bytes(), snap->policy.timeout, std::move(done));
+  });
   p->cache().invalidate(k);
-  impl_->report_access(snap ? snap->audit.get() : nullptr, k, p->name(), "put", code, rest.second,
-                       start, false, false, caller);
-  if (code != Code::ok) throw Error(code, k + ": " + provider_message(*p, code, rest.second));
+  impl_->finish_write(*snap, k, *p, "put", code, rest.second, start, caller);
   return rest.first;
 }
 
@@ -704,9 +788,10 @@ std::vector<ListEntry> Store::list(std::string_view provider) {
   auto snap = impl_->snapshot();
   ProviderInstance *p = named(*snap, provider);
   auto waiter = std::make_shared<Waiter<std::tuple<Code, std::vector<ListEntry>, std::string>>>();
-  p->list([waiter](Code c, std::vector<ListEntry> entries, const std::string &m) {
-    waiter->promise.set_value({c, std::move(entries), m});
-  });
+  p->list(snap->policy.timeout,
+          [waiter](Code c, std::vector<ListEntry> entries, const std::string &m) {
+            waiter->promise.set_value({c, std::move(entries), m});
+          });
   auto [code, entries, message] = waiter->future.get();
   if (code != Code::ok) throw Error(code, provider_message(*p, code, message));
   return entries;
@@ -718,8 +803,9 @@ std::string Store::admin(std::string_view provider, std::string_view command,
   ProviderInstance *p = named(*snap, provider);
   std::string cmd(command);
   std::string args(arguments_json.empty() ? "{}" : arguments_json);
-  auto [code, rest] =
-      wait_done([&](ProviderInstance::Done done) { p->admin(cmd, args, std::move(done)); });
+  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
+    p->admin(cmd, args, snap->policy.timeout, std::move(done));
+  });
   if (code != Code::ok) {
     std::string message = provider_message(*p, code, rest.second);
     if (!rest.first.empty()) message += "\n" + rest.first;
@@ -787,10 +873,9 @@ Explanation Store::explain(std::string_view key) {
       continue;
     }
     auto waiter = std::make_shared<Waiter<std::pair<Code, std::string>>>();
-    p->get(k, {}, static_cast<uint32_t>(snap->policy.timeout.count()),
-           [waiter](Code c, const std::string &m, Secret) {
-             waiter->promise.set_value({c, m});
-           });
+    p->get(k, {}, snap->policy.timeout, [waiter](Code c, const std::string &m, Secret) {
+      waiter->promise.set_value({c, m});
+    });
     auto [code, message] = waiter->future.get();
     step.outcome = code == Code::ok ? "found" : std::string(to_string(code));
     if (code == Code::ok) {
@@ -828,7 +913,8 @@ CheckReport Store::check() {
   CheckReport report;
   auto snap = impl_->snapshot();
   for (const auto &instance : snap->instances) {
-    auto [code, rest] = wait_done([&](ProviderInstance::Done done) { instance->health(done); });
+    auto [code, rest] = wait_done(
+        [&](ProviderInstance::Done done) { instance->health(snap->policy.timeout, done); });
     if (code != Code::ok) report.problems.push_back(provider_message(*instance, code, rest.second));
   }
   std::vector<std::string> keys;
@@ -849,6 +935,10 @@ CheckReport Store::check() {
 
 std::shared_ptr<const Catalog> Store::catalog() const {
   return impl_->snapshot()->catalog;
+}
+
+std::vector<IsolatedProvider> Store::isolated_providers() const {
+  return impl_->snapshot()->isolated();
 }
 
 std::vector<std::string> Store::providers() const {

@@ -34,7 +34,7 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   void load();
   // How long a load waits for the health of the providers it opened.
   static constexpr std::chrono::milliseconds kHealthProbeWait{10};
-  void probe_health(const detail::Snapshot &fresh, const detail::Snapshot *previous);
+  void probe_health(const detail::Snapshot &fresh, const detail::Snapshot *previous, bool isolate);
   std::shared_ptr<detail::Snapshot> snapshot() const;
 
   void get_async(const std::string &key, std::function<void(Result)> handler,
@@ -56,13 +56,26 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
                                    std::string *provider_name);
   std::optional<Result> get_cached_result(std::string_view key, const GetOptions &options);
 
-  // Records one access in the metrics, the policy's audit log (`audit`, may
-  // be null) and the host's observer. `counted`: the metrics already have it
-  // (fast-path hit).
-  void report_access(AuditLog *audit, std::string_view key, const std::string &provider,
+  // Records one access in the policy's audit log (`audit`, may be null),
+  // the metrics and the host's observer. `counted`: the metrics already have
+  // it (fast-path hit). False when the audit log fails closed and could not
+  // record the access: the caller refuses it (the metrics and the observer
+  // already see it refused).
+  bool report_access(AuditLog *audit, std::string_view key, const std::string &provider,
                      const char *operation, Code outcome, const std::string &message,
                      std::chrono::steady_clock::time_point start, bool hit, bool stale,
                      std::string_view caller, bool counted = false);
+  // Before a put or remove: throws Error(unavailable) when the audit log
+  // fails closed and cannot be written (the refusal is reported).
+  void refuse_unaudited_write(const detail::Snapshot &snap, const std::string &key,
+                              const detail::ProviderInstance &provider, const char *operation,
+                              std::chrono::steady_clock::time_point start, std::string_view caller);
+  // After a put or remove: reports it; throws Error for a failure, or when
+  // the audit log fails closed and could not record a write that was done.
+  void finish_write(const detail::Snapshot &snap, const std::string &key,
+                    const detail::ProviderInstance &provider, const char *operation, Code code,
+                    const std::string &message, std::chrono::steady_clock::time_point start,
+                    std::string_view caller);
   void report_policy(const detail::Snapshot *snapshot, const PolicyEvent &event);
   void schedule_refresh();
   void refresh_subscribed();
@@ -77,6 +90,9 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
 
   detail::Tracker tracker_;
   std::unique_ptr<detail::Worker> worker_;
+  // Answers calls into providers that have not answered by their deadline;
+  // apart from worker_, whose closes may take a while.
+  std::unique_ptr<detail::Worker> deadlines_;
   std::shared_ptr<detail::Subscriptions> subscriptions_;
   std::mutex load_mutex_;  // one load at a time; guards libraries_ and opened_
   std::map<std::string, std::shared_ptr<detail::PluginLibrary>> libraries_;

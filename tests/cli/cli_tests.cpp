@@ -427,6 +427,61 @@ BOOST_AUTO_TEST_CASE(keys_the_policy_denies_do_not_fail_the_check) {
   BOOST_TEST(parse_json(r.out).at("summary").at("denied_by_policy") == 1);
 }
 
+namespace {
+// The default policy plus a provider `broken` that cannot open, serving Email.
+std::string policy_with_a_broken_provider(const CliFixture &f, const std::string &extra = "") {
+  return R"({"coffer": 1, "plugin_dirs": [)" + quoted(f.plugin_dir.string()) + R"(],
+    "providers": {
+    "p": {"plugin": "env_file", "config": {"path": "secrets.env"}},
+    "broken": {"plugin": "env_file", "config": {"path": "secrets.env", "no_such_field": 1}}},
+    "routes": {"Email": "broken", "*": "p"})" +
+         extra + "}";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_provider_that_does_not_open_fails_the_check_and_the_others_serve) {
+  write("coffer.json", policy_with_a_broken_provider(*this));
+  auto r = run_policy({"check", "--json"});
+  BOOST_TEST(r.status == 1, describe(r));
+  auto report = parse_json(r.out);
+  BOOST_TEST(report.at("loaded") == true);
+  BOOST_TEST(report.at("ok") == false);
+  const auto &problems = report.at("problems").as_array();
+  BOOST_TEST_REQUIRE(problems.size() == 1u);
+  std::string problem(problems[0].as_string());
+  BOOST_TEST(contains(problem, "provider 'broken'"), problem);
+  BOOST_TEST(contains(problem, "coffer.json:4:"), problem);
+  for (const auto &p : report.at("providers").as_array())
+    BOOST_TEST(p.at("isolated") == (p.at("name") == "broken"));
+  auto text = run_policy({"check"});
+  BOOST_TEST(text.status == 1, describe(text));
+  BOOST_TEST(contains(text.out, "provider: broken (plugin env_file) isolated"), text.out);
+  // The others serve; the isolated provider's keys are unavailable, saying why.
+  BOOST_TEST(run_policy({"get", "VCS.GithubAdminPAT"}).status == 0);
+  auto email = run_policy({"get", "Email.SMTPPassword"});
+  BOOST_TEST(email.status == 5, describe(email));
+  BOOST_TEST(contains(email.err, "no_such_field"), email.err);
+}
+
+BOOST_AUTO_TEST_CASE(reading_commands_work_while_a_provider_does_not_open_even_with_fail) {
+  write("coffer.json", policy_with_a_broken_provider(*this, R"(, "on_open_failure": "fail")"));
+  auto get = run_policy({"get", "VCS.GithubAdminPAT"});
+  BOOST_TEST(get.status == 2, describe(get));
+  BOOST_TEST(contains(get.err, "provider 'broken'"), get.err);
+  auto catalog = run_policy({"catalog"});
+  BOOST_TEST(catalog.status == 0, describe(catalog));
+  BOOST_TEST(contains(catalog.out, "VCS.GithubAdminPAT"), catalog.out);
+  auto keyname = run_policy({"keyname", "VCS.GithubAdminPAT"});
+  BOOST_TEST(keyname.status == 0, describe(keyname));
+  BOOST_TEST(contains(keyname.out, "VCS__GithubAdminPAT"), keyname.out);
+  auto explain = run_policy({"explain", "Email.SMTPPassword"});
+  BOOST_TEST(explain.status == 0, describe(explain));
+  BOOST_TEST(contains(explain.out, "unavailable"), explain.out);
+  BOOST_TEST(contains(explain.out, "no_such_field"), explain.out);
+  auto check = run_policy({"check"});
+  BOOST_TEST(check.status == 2, describe(check));  // the policy itself asks to fail
+}
+
 BOOST_AUTO_TEST_CASE(check_of_a_policy_that_does_not_load_is_2) {
   write("coffer.json", R"({"coffer": 1, "providers": {}})");
   auto r = run_policy({"check", "--json"});
@@ -482,7 +537,8 @@ BOOST_AUTO_TEST_CASE(plugins_works_when_the_policy_does_not_load) {
   std::filesystem::copy_file(plugin_dir / "libenv_file.so", unsafe / "libenv_file.so");
   ::chmod((unsafe / "libenv_file.so").c_str(), 0666);
   write("coffer.json", R"({"coffer": 1, "plugin_dirs": ["unsafe-plugins"], "providers":
-       {"p": {"plugin": "env_file", "config": {"path": "secrets.env"}}}, "routes": {"*": "p"}})");
+       {"p": {"plugin": "env_file", "config": {"path": "secrets.env"}}}, "routes": {"*": "p"},
+       "on_open_failure": "fail"})");
   BOOST_TEST(run_policy({"get", "VCS.GithubAdminPAT"}).status == 2);
   auto r = run_policy({"plugins"});
   BOOST_TEST(r.status == 0, describe(r));

@@ -1,4 +1,6 @@
-/* The C host API, used from C: open a store, get, put, remove, errors. */
+/* The C host API, used from C: open a store, get, put, remove, errors, and
+ * the caller names that the audit log records. */
+#define _XOPEN_SOURCE 700
 #include <coffer/coffer.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,66 @@ static int failures = 0;
       ++failures;                                                              \
     }                                                                          \
   } while (0)
+
+/* The whole of a small file, NUL-terminated, into `out`. */
+static void read_text(const char *file, char *out, size_t capacity) {
+  FILE *in = fopen(file, "rb");
+  size_t n = 0;
+  out[0] = '\0';
+  if (in == NULL) return;
+  n = fread(out, 1, capacity - 1, in);
+  out[n] = '\0';
+  fclose(in);
+}
+
+/* Callers named per store and per call reach the audit log. */
+static void callers_are_audited(const char *plugin_dir) {
+  char dir[] = "/tmp/coffer-c-api-XXXXXX";
+  char policy[8192];
+  char audit[256];
+  char text[16384];
+  coffer_store *store = NULL;
+  coffer_secret *secret = NULL;
+  coffer_error *error = NULL;
+  const unsigned char value[] = "v";
+
+  CHECK(mkdtemp(dir) != NULL);
+  snprintf(audit, sizeof audit, "%s/audit.log", dir);
+  snprintf(policy, sizeof policy,
+           "{\"coffer\": 1, \"plugin_dirs\": [\"%s\"], \"providers\": {\"p\": {\"plugin\": "
+           "\"memory\", \"config\": {\"values\": {\"Email.SMTPPassword\": \"x\"}}}}, "
+           "\"routes\": {\"*\": \"p\"}, \"audit\": {\"file\": \"%s\"}}",
+           plugin_dir, audit);
+  CHECK(coffer_store_open_string(policy, strlen(policy), &store, NULL) == COFFER_OK);
+  if (store == NULL) return;
+
+  CHECK(coffer_store_set_caller(store, "c-host", NULL) == COFFER_OK);
+  CHECK(coffer_get(store, "Email.SMTPPassword", &secret, NULL) == COFFER_OK);
+  coffer_secret_free(secret);
+  secret = NULL;
+  CHECK(coffer_get_as(store, "Email.SMTPPassword", "c-batch", &secret, NULL) == COFFER_OK);
+  coffer_secret_free(secret);
+  secret = NULL;
+  CHECK(coffer_put_as(store, "VCS.GithubAdminPAT", value, 1, "c-writer", NULL) == COFFER_OK);
+  CHECK(coffer_remove_as(store, "VCS.GithubAdminPAT", "c-remover", NULL) == COFFER_OK);
+  CHECK(coffer_store_set_caller(store, "bad\nname", &error) == COFFER_INVALID_ARGUMENT);
+  CHECK(error != NULL && strstr(coffer_error_message(error), "control characters") != NULL);
+  coffer_error_free(error);
+  error = NULL;
+  CHECK(coffer_get_as(store, "Email.SMTPPassword", "bad\x01", &secret, NULL) ==
+        COFFER_INVALID_ARGUMENT);
+  CHECK(secret == NULL);
+  coffer_store_close(store);
+
+  read_text(audit, text, sizeof text);
+  CHECK(strstr(text, "\"caller\":\"c-host\"") != NULL);
+  CHECK(strstr(text, "\"caller\":\"c-batch\"") != NULL);
+  CHECK(strstr(text, "\"caller\":\"c-writer\"") != NULL);
+  CHECK(strstr(text, "\"caller\":\"c-remover\"") != NULL);
+  CHECK(strstr(text, "bad") == NULL);
+  remove(audit);
+  remove(dir);
+}
 
 int main(int argc, char **argv) {
   char policy[4096];
@@ -79,6 +141,8 @@ int main(int argc, char **argv) {
   coffer_error_free(NULL);
   coffer_secret_free(NULL);
   coffer_store_close(NULL);
+
+  callers_are_audited(argv[1]);
 
   if (failures == 0) printf("c api: all checks passed\n");
   return failures == 0 ? 0 : 1;

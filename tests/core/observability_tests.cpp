@@ -5,6 +5,7 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -13,6 +14,7 @@
 
 #include <condition_variable>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "test_policy.hpp"
@@ -320,6 +322,129 @@ BOOST_AUTO_TEST_CASE(an_audit_file_that_cannot_be_opened_fails_the_load_naming_i
     BOOST_TEST((e.code() == Code::invalid_config));
     BOOST_TEST(std::string(e.what()).find("/nonexistent-dir/audit.log") != std::string::npos,
                e.what());
+  }
+}
+
+namespace {
+std::vector<boost::json::object> audit_lines(const std::filesystem::path &file) {
+  std::vector<boost::json::object> lines;
+  std::istringstream in(read_file(file));
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(boost::json::parse(line).as_object());
+  return lines;
+}
+
+// A Store whose audit log is DIR/logs/audit.log, failing closed or not.
+struct AuditedStore {
+  coffer::test::TempDir dir;
+  std::filesystem::path logs = dir.path() / "logs";
+  LogLines log;
+  std::optional<Store> store;
+  explicit AuditedStore(bool fail_closed) {
+    std::filesystem::create_directory(logs);
+    coffer::StoreOptions options;
+    options.log = log.sink();
+    auto file = dir.write("coffer.json", policy(",\n \"audit\": {\"file\": \"logs/audit.log\", "
+                                                "\"fail_closed\": " +
+                                                std::string(fail_closed ? "true" : "false") + "}"));
+    store.emplace(Store::open(file, options));
+  }
+  [[nodiscard]] std::int64_t puts() {
+    return boost::json::parse(store->admin("p", "stats")).as_object().at("puts").as_int64();
+  }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(lines_name_the_process_by_pid_uid_and_executable) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json", policy(",\n \"audit\": {\"file\": \"audit.log\"}"));
+  {
+    Store store = Store::open(file);
+    store.get("Email.SMTPPassword");
+  }
+  auto lines = audit_lines(dir.path() / "audit.log");
+  BOOST_REQUIRE(lines.size() == 2u);  // the load and the get
+  auto exe = std::filesystem::read_symlink("/proc/self/exe").string();
+  for (const auto &line : lines) {
+    BOOST_TEST(line.at("pid").to_number<std::int64_t>() == ::getpid());
+    BOOST_TEST(line.at("uid").to_number<std::uint64_t>() == ::getuid());
+    BOOST_TEST(line.at("exe").as_string() == exe);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(fail_closed_refuses_what_the_audit_log_cannot_record) {
+  AuditedStore audited(true);
+  Store &store = *audited.store;
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);
+  std::filesystem::remove_all(audited.logs);  // lines can go nowhere now
+  // A get, even one the cache could answer, withholds the value.
+  auto r = store.try_get("Email.SMTPPassword");
+  BOOST_TEST((r.code == Code::unavailable), r.message);
+  BOOST_TEST(r.secret.empty());
+  BOOST_TEST(
+      r.message.find("audit.log cannot record the access (audit.fail_closed)") != std::string::npos,
+      r.message);
+  BOOST_TEST(r.message.find(kValue) == std::string::npos);
+  BOOST_CHECK_THROW(store.get("Email.SMTPPassword"), coffer::Error);
+  auto from = store.get_from("p", "Email.SMTPPassword");
+  BOOST_TEST((from.code == Code::unavailable), from.message);
+  BOOST_TEST(from.secret.empty());
+  // Writes are not even attempted.
+  auto puts = audited.puts();
+  try {
+    (void)store.put("VCS.GithubAdminPAT", coffer::Secret::copy_of(std::string_view("new")));
+    BOOST_FAIL("expected the put to be refused");
+  } catch (const coffer::Error &e) {
+    BOOST_TEST((e.code() == Code::unavailable));
+    BOOST_TEST(std::string(e.what()).find("audit.fail_closed") != std::string::npos, e.what());
+  }
+  BOOST_CHECK_THROW(store.remove("VCS.GithubAdminPAT"), coffer::Error);
+  BOOST_TEST(audited.puts() == puts);
+  BOOST_TEST(audited.log.count_containing("accesses are refused") == 1u);
+  BOOST_TEST(sample(store.metrics(),
+                    "coffer_requests_total{provider=\"p\",category=\"Email\","
+                    "operation=\"get\",outcome=\"unavailable\"}") >= 2);
+  // Once the log can be written again, accesses are served and recorded.
+  std::filesystem::create_directory(audited.logs);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);
+  auto lines = audit_lines(audited.logs / "audit.log");
+  BOOST_REQUIRE(lines.size() == 1u);
+  BOOST_TEST(lines[0].at("outcome").as_string() == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(without_fail_closed_the_access_is_served_and_the_lost_line_counted) {
+  AuditedStore audited(false);
+  Store &store = *audited.store;
+  std::filesystem::remove_all(audited.logs);
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == kValue);
+  BOOST_TEST(
+      store.put("VCS.GithubAdminPAT", coffer::Secret::copy_of(std::string_view("new"))).size() >
+      0u);
+  BOOST_TEST(sample(store.metrics(), "coffer_audit_write_failures_total") >= 2);
+  BOOST_TEST(audited.log.count_containing("lines are being lost") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_removed_audit_file_is_created_again_at_its_path) {
+  AuditedStore audited(false);
+  Store &store = *audited.store;
+  std::filesystem::remove(audited.logs / "audit.log");
+  store.get("Email.SMTPPassword");
+  auto lines = audit_lines(audited.logs / "audit.log");
+  BOOST_REQUIRE(lines.size() == 1u);
+  BOOST_TEST(lines[0].at("key").as_string() == "Email.SMTPPassword");
+  struct stat st {};
+  BOOST_REQUIRE(::stat((audited.logs / "audit.log").c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+}
+
+BOOST_AUTO_TEST_CASE(fail_closed_must_be_a_boolean) {
+  try {
+    Store::from_string(policy(",\n \"audit\": {\"file\": \"a.log\", \"fail_closed\": \"yes\"}"));
+    BOOST_FAIL("expected the load to fail");
+  } catch (const coffer::Error &e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("<string>:4:") != std::string::npos, what);
+    BOOST_TEST(what.find("expected true or false") != std::string::npos, what);
   }
 }
 

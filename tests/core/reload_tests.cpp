@@ -226,8 +226,8 @@ BOOST_AUTO_TEST_SUITE(health_at_load)
 namespace {
 std::string with_health(const std::string &health, int delay_ms) {
   return "{\"coffer\": 1, " + coffer::test::plugin_dirs_json() +
-         ", \"providers\": {\"p\": {\"plugin\": \"memory\", \"config\": {\"values\": "
-         "{\"Email.SMTPPassword\": \"v\"}, \"health\": \"" +
+         ", \"on_open_failure\": \"fail\", \"providers\": {\"p\": {\"plugin\": \"memory\", "
+         "\"config\": {\"values\": {\"Email.SMTPPassword\": \"v\"}, \"health\": \"" +
          health + "\", \"health_delay_ms\": " + std::to_string(delay_ms) +
          "}}}, \"routes\": {\"*\": \"p\"}}";
 }

@@ -255,7 +255,7 @@ BOOST_AUTO_TEST_CASE(observer_sees_every_access_but_no_value) {
 BOOST_AUTO_TEST_CASE(provider_open_failure_names_the_provider) {
   try {
     open(
-        R"("providers": {"broken": {"plugin": "memory", "config": {"refuse_open": true}}}, "routes": {"*": "broken"})");
+        R"("on_open_failure": "fail", "providers": {"broken": {"plugin": "memory", "config": {"refuse_open": true}}}, "routes": {"*": "broken"})");
     BOOST_FAIL("expected an error");
   } catch (const coffer::Error &e) {
     std::string m = e.what();
@@ -266,7 +266,8 @@ BOOST_AUTO_TEST_CASE(provider_open_failure_names_the_provider) {
 
 BOOST_AUTO_TEST_CASE(missing_plugin_says_where_it_looked) {
   try {
-    open(R"("providers": {"x": {"plugin": "no_such_plugin"}}, "routes": {"*": "x"})");
+    open(
+        R"("on_open_failure": "fail", "providers": {"x": {"plugin": "no_such_plugin"}}, "routes": {"*": "x"})");
     BOOST_FAIL("expected an error");
   } catch (const coffer::Error &e) {
     std::string m = e.what();

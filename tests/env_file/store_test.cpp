@@ -142,8 +142,10 @@ BOOST_AUTO_TEST_CASE(a_broken_env_file_fails_the_policy_naming_file_and_line) {
   Deployment deployment;
   write_file(deployment.env_file,
              "PMP_VCS__GithubAdminPAT=ok\nPMP_Email__SMTPPassword=\"s3cr3tv4lue\n");
+  coffer::StoreOptions fail_fast;  // the provider's error as the open's, not isolated
+  fail_fast.open_failures = coffer::OpenFailures::fail;
   try {
-    coffer::Store::open(deployment.policy);
+    coffer::Store::open(deployment.policy, fail_fast);
     BOOST_FAIL("the policy opened");
   } catch (const coffer::Error &error) {
     std::string message = error.what();

@@ -71,10 +71,13 @@ struct LogLines {
   }
 };
 
-// Options for test stores: test keys are not in the built-in catalog.
+// Options for test stores: test keys are not in the built-in catalog, and a
+// plugin that does not load or open fails the Store's open (the suites check
+// those refusals; isolation has its own tests in tests/core).
 inline StoreOptions test_options(LogLines *log = nullptr) {
   StoreOptions options;
   options.allow_unknown_keys = true;
+  options.open_failures = OpenFailures::fail;
   options.log_level = LogLevel::debug;
   if (log != nullptr)
     options.log = log->sink();

@@ -86,7 +86,8 @@ std::vector<CommandSpec> build() {
   table.push_back(
       command("check", "", 0, 0, {kJson}, "Check the policy, every provider and every catalog key",
               "Loads the policy and its plugins, opens every provider, runs their health\n"
-              "checks and asks for every catalog key; reports each key as resolved, not_found,\n"
+              "checks and asks for every catalog key; reports a provider that did not open\n"
+              "(isolated) as a problem, and each key as resolved, not_found,\n"
               "denied_by_policy (the policy withholds it on purpose) or error, never a value.\n"
               "Exit status: 0 when every key resolves (or is denied by the policy) and no\n"
               "provider reports a problem; 3 when the only failures are keys not found;\n"

@@ -46,6 +46,11 @@ KeyStatus classify(Store &store, const CheckReport::KeyOutcome &outcome) {
   return KeyStatus::error;
 }
 
+bool is_isolated(const std::vector<IsolatedProvider> &isolated, const std::string &provider) {
+  return std::any_of(isolated.begin(), isolated.end(),
+                     [&](const IsolatedProvider &i) { return i.provider == provider; });
+}
+
 // The plugin directories a policy file names, read leniently, for listing
 // plugins when the policy itself does not load (often because of a plugin).
 std::vector<std::filesystem::path> policy_plugin_dirs(const std::filesystem::path &file) {
@@ -92,6 +97,8 @@ int run_check(Invocation &invocation, const Arguments &arguments) {
     return exit_status_for(e.code());
   }
   CheckReport report = store->check();
+  // Providers that did not open; each is also a problem (its health says why).
+  std::vector<IsolatedProvider> isolated = store->isolated_providers();
   std::size_t counts[4] = {0, 0, 0, 0};
   Table table({"KEY", "STATUS", "PROVIDER", "MESSAGE"});
   json::array keys;
@@ -119,7 +126,8 @@ int run_check(Invocation &invocation, const Arguments &arguments) {
     for (const auto &p : report.problems) problems.push_back(json::value(p));
     json::array providers;
     for (const auto &p : store->providers())
-      providers.push_back(json::object{{"name", p}, {"plugin", store->plugin_of(p)}});
+      providers.push_back(json::object{
+          {"name", p}, {"plugin", store->plugin_of(p)}, {"isolated", is_isolated(isolated, p)}});
     print_json(json::object{
         {"ok", status == exit_success},
         {"policy", where.file.string()},
@@ -138,7 +146,8 @@ int run_check(Invocation &invocation, const Arguments &arguments) {
   }
   std::string head = "policy:   " + where.file.string() + "\n";
   for (const auto &p : store->providers())
-    head += "provider: " + p + " (plugin " + store->plugin_of(p) + ")\n";
+    head += "provider: " + p + " (plugin " + store->plugin_of(p) + ")" +
+            (is_isolated(isolated, p) ? " isolated: it did not open" : "") + "\n";
   for (const auto &p : report.problems) head += "problem:  " + p + "\n";
   write_stdout(head + "\n");
   table.print(stdout);

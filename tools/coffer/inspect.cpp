@@ -71,7 +71,7 @@ int run_catalog(Invocation &invocation, const Arguments &arguments) {
   if (!where.explicit_choice && !std::filesystem::exists(where.file, ec))
     catalog = std::make_shared<const Catalog>(Catalog::builtin());
   else
-    catalog = invocation.open_store().catalog();
+    catalog = invocation.open_store_to_read().catalog();
   if (arguments.has("--json")) {
     json::array keys;
     for (const auto &entry : catalog->entries())
@@ -92,7 +92,7 @@ int run_catalog(Invocation &invocation, const Arguments &arguments) {
 int run_keyname(Invocation &invocation, const Arguments &arguments) {
   const std::string &key = arguments.positionals.at(0);
   require_key_shape("keyname", key);
-  Store store = invocation.open_store();
+  Store store = invocation.open_store_to_read();
   if (auto provider = arguments.value("--provider")) {
     require_known_provider(store, *provider, "--provider");
     write_stdout(store.key_name(key, *provider) + "\n");
@@ -116,7 +116,7 @@ int run_keyname(Invocation &invocation, const Arguments &arguments) {
 int run_explain(Invocation &invocation, const Arguments &arguments) {
   const std::string &key = arguments.positionals.at(0);
   require_key_shape("explain", key);
-  Store store = invocation.open_store();
+  Store store = invocation.open_store_to_read();
   require_known_key(store, key);
   Explanation e = store.explain(key);
   if (arguments.has("--json")) {

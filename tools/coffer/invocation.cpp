@@ -22,6 +22,12 @@ Store Invocation::open_store() const {
   return open_store(store_options());
 }
 
+Store Invocation::open_store_to_read() const {
+  StoreOptions options = store_options();
+  options.open_failures = OpenFailures::isolate;
+  return open_store(std::move(options));
+}
+
 Store Invocation::open_store(StoreOptions options) const {
   PolicyLocation where = policy_location();
   std::error_code ec;

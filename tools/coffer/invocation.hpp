@@ -28,6 +28,9 @@ struct Invocation {
   // the policy file is missing, with the rule that chose it).
   [[nodiscard]] Store open_store() const;
   [[nodiscard]] Store open_store(StoreOptions options) const;
+  // For commands that only read the policy (catalog, keyname, explain): a
+  // provider that fails to open is isolated whatever the policy says.
+  [[nodiscard]] Store open_store_to_read() const;
   [[nodiscard]] StoreOptions store_options() const;
 };
 

@@ -10,6 +10,11 @@
  *
  * Threading: a coffer_store may be used from many threads at once. Errors and
  * secrets are plain values owned by the caller.
+ *
+ * Deadlines: every call into a provider is bounded by the policy's
+ * timeout_ms; one that a provider does not answer in time fails with
+ * COFFER_TIMEOUT. With an audit log that fails closed, an access whose audit
+ * line cannot be written fails with COFFER_UNAVAILABLE.
  */
 #ifndef COFFER_COFFER_H
 #define COFFER_COFFER_H
@@ -57,10 +62,22 @@ coffer_code coffer_store_open_string(const char *policy_json, size_t size, coffe
 /* Closes a store; waits for its requests in flight. NULL is allowed. */
 void coffer_store_close(coffer_store *store);
 
+/* Names the caller of this store's accesses from now on: the identity the
+ * audit log and an observer see (AccessEvent::caller), as StoreOptions::caller
+ * does in C++. `caller` is copied; at most 256 bytes, no control characters;
+ * NULL or "" names none again. Safe while other threads use the store: each
+ * access takes the name in force when it starts. A name given per call (the
+ * _as functions below) takes precedence. */
+coffer_code coffer_store_set_caller(coffer_store *store, const char *caller, coffer_error **error);
+
 /* Reads a secret (blocking). On success *secret is set; free it with
  * coffer_secret_free(). */
 coffer_code coffer_get(coffer_store *store, const char *key, coffer_secret **secret,
                        coffer_error **error);
+/* coffer_get for a named caller (GetOptions::caller in C++): `caller` as in
+ * coffer_store_set_caller(); NULL or "" is the store's caller. */
+coffer_code coffer_get_as(coffer_store *store, const char *key, const char *caller,
+                          coffer_secret **secret, coffer_error **error);
 /* The secret's bytes (not NUL-terminated) and their count; valid until the
  * secret is freed. */
 const unsigned char *coffer_secret_data(const coffer_secret *secret);
@@ -75,6 +92,11 @@ coffer_code coffer_put(coffer_store *store, const char *key, const unsigned char
                        coffer_error **error);
 /* Removes `key`. */
 coffer_code coffer_remove(coffer_store *store, const char *key, coffer_error **error);
+/* coffer_put and coffer_remove for a named caller, as coffer_get_as. */
+coffer_code coffer_put_as(coffer_store *store, const char *key, const unsigned char *data,
+                          size_t size, const char *caller, coffer_error **error);
+coffer_code coffer_remove_as(coffer_store *store, const char *key, const char *caller,
+                             coffer_error **error);
 /* Reloads the policy; on failure the old policy stays in force. */
 coffer_code coffer_reload(coffer_store *store, coffer_error **error);
 

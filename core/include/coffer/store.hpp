@@ -59,12 +59,20 @@ struct AccessEvent {
   std::string_view caller;  // the caller identity the host supplied
 };
 
+// A provider that failed to open and that the Store isolated: its routes
+// answer Code::unavailable with `error`, the rest of the Store works.
+struct IsolatedProvider {
+  std::string provider;  // the policy's name for it
+  std::string error;     // why it did not open; names the provider and file:line:col
+};
+
 // A policy load or reload.
 struct PolicyEvent {
-  bool loaded = false;           // false: the load failed and the old policy stays
-  std::string source;            // file name, or "<string>"
-  std::string message;           // on failure, the error with file, line and column
-  std::uint64_t generation = 0;  // the generation in force after the event
+  bool loaded = false;                     // false: the load failed and the old policy stays
+  std::string source;                      // file name, or "<string>"
+  std::string message;                     // on failure, the error with file, line and column
+  std::uint64_t generation = 0;            // the generation in force after the event
+  std::vector<IsolatedProvider> isolated;  // after a load: the providers that did not open
 };
 
 // Callbacks for audit, metrics and alerting. Called synchronously on the
@@ -117,6 +125,14 @@ class Subscription {
   std::function<void()> cancel_;
 };
 
+// What a provider that fails to open (or whose health check at load promptly
+// reports its configuration wrong) does to a load.
+enum class OpenFailures {
+  policy,   // as the policy's "on_open_failure" says ("isolate" unless "fail")
+  isolate,  // isolate it whatever the policy says (tools that only read the policy)
+  fail,     // fail the load whatever the policy says
+};
+
 struct StoreOptions {
   // Catalog files to add to the built-in catalog.
   std::vector<std::filesystem::path> catalogs;
@@ -138,13 +154,16 @@ struct StoreOptions {
   // How often subscribed keys are re-read to notice changes. Zero: the
   // policy's cache TTL.
   std::chrono::milliseconds subscription_refresh{0};
+  OpenFailures open_failures = OpenFailures::policy;
 };
 
 struct GetOptions {
-  std::string_view caller;               // overrides StoreOptions::caller
-  std::string_view version;              // a named version (needs provider support)
-  std::chrono::milliseconds timeout{0};  // zero: the policy's default
-  bool bypass_cache = false;             // ask the providers even if cached
+  std::string_view caller;   // overrides StoreOptions::caller
+  std::string_view version;  // a named version (needs provider support)
+  // Each provider asked gets this long to answer (zero: the policy's
+  // timeout_ms); one that has not answered then counts as Code::timeout.
+  std::chrono::milliseconds timeout{0};
+  bool bypass_cache = false;  // ask the providers even if cached
 };
 
 // The outcome of one get.
@@ -195,7 +214,10 @@ struct CheckReport {
 class Store {
  public:
   // Opens the policy file. Throws Error(invalid_config) with file, line and
-  // column for a bad policy, and the provider's message when one fails to open.
+  // column for a bad policy. A provider that fails to open is isolated (see
+  // IsolatedProvider, isolated_providers()) unless the policy's
+  // "on_open_failure" or StoreOptions::open_failures says "fail": then this
+  // throws the provider's message.
   static Store open(const std::filesystem::path &policy, StoreOptions options = {});
   // Opens a policy given as text. Relative paths resolve against
   // `base_directory` (the current directory when empty).
@@ -207,6 +229,16 @@ class Store {
   Store(const Store &) = delete;
   Store &operator=(const Store &) = delete;
   ~Store();
+
+  // Every call into a provider has a deadline: GetOptions::timeout or the
+  // policy's timeout_ms for gets, timeout_ms for the rest. A provider that has
+  // not answered by then is answered for with Code::timeout (a get's chain
+  // then goes on as its "on" says); its late answer is discarded.
+  //
+  // When the policy's audit log fails closed ("audit": {"fail_closed": true})
+  // an access whose audit line cannot be written is refused with
+  // Code::unavailable: a get withholds the value, a put or remove is not
+  // attempted.
 
   // Blocking get. Throws Error; Code::not_found when no provider has the key.
   Secret get(std::string_view key, const GetOptions &options = {});
@@ -246,7 +278,8 @@ class Store {
                     std::string_view arguments_json = "{}");
 
   // Re-reads the policy file (or re-applies the policy text). On failure
-  // throws Error and keeps the policy in force; reports either way.
+  // throws Error and keeps the policy in force; reports either way. Providers
+  // isolated under the old policy are opened again.
   void reload();
   // Increases by one with every successful load.
   [[nodiscard]] std::uint64_t generation() const;
@@ -267,7 +300,12 @@ class Store {
   [[nodiscard]] Explanation explain(std::string_view key);
   // The provider's name for a key (e.g. `VCS-GithubAdminPAT`).
   [[nodiscard]] std::string key_name(std::string_view key, std::string_view provider);
+  // Asks every provider for its health (an isolated one reports its open
+  // error) and every catalog key for its value, which is dropped at once.
   [[nodiscard]] CheckReport check();
+  // The providers of the policy in force that failed to open and stand
+  // isolated; empty when every provider opened.
+  [[nodiscard]] std::vector<IsolatedProvider> isolated_providers() const;
 
   // The catalog of the policy in force, immutable. The pointer keeps it alive
   // across reloads (a reload builds a new one); hold it for as long as you

@@ -1,12 +1,16 @@
 // A provider that keeps secrets in memory, for the core's tests and benchmarks.
 // Config: {"values": {KEY: VALUE}, "delay_ms": N, "fail": {KEY: STATUS},
-//          "health": STATUS, "health_delay_ms": N}
+//          "health": STATUS, "health_delay_ms": N, "hang": [OPERATION...]}
 // With delay_ms > 0 it answers from its own thread after the delay (an
-// asynchronous provider); otherwise before get() returns. cancel() answers
-// every delayed operation at once with UNAVAILABLE "the instance is closing".
-// Admin commands: "stats" -> {"gets": N, "puts": N}; "fail" {"key", "status"}
-// makes a key fail with a status ("ok" clears it); "delay" {"ms"}; "count"
-// {"counter", "delta"} adds to a counter through the host table.
+// asynchronous provider); otherwise before get() returns. The operations
+// named in "hang" ("get", "put", "remove", "list", "health", "admin") are
+// never answered on their own: cancel() answers them, and every delayed
+// operation, at once with UNAVAILABLE "the instance is closing"; the admin
+// command "release" answers them as usual (a get with its value).
+// Admin commands: "stats" -> {"gets": N, "puts": N, "held": N}; "fail"
+// {"key", "status"} makes a key fail with a status ("ok" clears it); "delay"
+// {"ms"}; "count" {"counter", "delta"} adds to a counter through the host
+// table; "release" (never held).
 #include <coffer/provider.hpp>
 
 #include <boost/json.hpp>
@@ -17,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace {
@@ -33,6 +38,7 @@ coffer_status status_named(const std::string &name) {
       {"invalid_argument", COFFER_STATUS_INVALID_ARGUMENT},
       {"timeout", COFFER_STATUS_TIMEOUT},
       {"internal", COFFER_STATUS_INTERNAL},
+      {"invalid_config", COFFER_STATUS_INVALID_CONFIG},
       {"data_error", COFFER_STATUS_DATA_ERROR}};
   auto it = names.find(name);
   if (it == names.end()) throw Error(COFFER_STATUS_INVALID_CONFIG, "unknown status " + name);
@@ -61,6 +67,9 @@ class MemoryProvider final : public Provider {
         health_ = status_named(std::string(member.value().as_string()));
       } else if (field == "health_delay_ms") {
         health_delay_ms_ = static_cast<int>(member.value().to_number<int64_t>());
+      } else if (field == "hang") {
+        for (const auto &operation : member.value().as_array())
+          hang_.insert(std::string(operation.as_string()));
       } else if (field == "refuse_open") {
         throw Error(COFFER_STATUS_INVALID_CONFIG, "config.refuse_open: refusing as asked");
       } else {
@@ -111,6 +120,13 @@ class MemoryProvider final : public Provider {
       d.fail(failure, failure == COFFER_STATUS_NOT_FOUND ? key + " is not in memory"
                                                          : "injected failure for " + key);
     };
+    if (hangs("get")) {
+      auto shared = std::make_shared<GetCompletion>(std::move(done));
+      return hold([answer, shared](bool cancelled) mutable {
+        if (cancelled) return shared->fail(COFFER_STATUS_UNAVAILABLE, kClosing);
+        answer(*shared);
+      });
+    }
     if (delay <= 0) {
       answer(done);
       return;
@@ -128,6 +144,7 @@ class MemoryProvider final : public Provider {
       if (status == COFFER_STATUS_OK) return d.succeed();
       d.fail(status, "unhealthy as configured");
     };
+    if (hangs("health")) return hold(held_done(std::move(done), answer));
     if (health_delay_ms_ <= 0) return answer(done);
     auto shared = std::make_shared<DoneCompletion>(std::move(done));
     enqueue(std::chrono::steady_clock::now() + std::chrono::milliseconds(health_delay_ms_),
@@ -138,14 +155,25 @@ class MemoryProvider final : public Provider {
   }
 
   void cancel() override {
+    std::vector<std::function<void(bool)>> held;
     {
       std::lock_guard lock(queue_mutex_);
       cancelled_ = true;
+      held.swap(held_);
     }
     wake_.notify_all();
+    for (auto &answer : held) answer(true);
   }
 
   void put(const std::string &key, const SecretBytes &value, DoneCompletion &&done) override {
+    if (hangs("put"))
+      return hold(held_done(std::move(done),
+                            [this, key, copy = std::make_shared<SecretBytes>(value.clone())](
+                                DoneCompletion &d) { put_now(key, *copy, d); }));
+    put_now(key, value, done);
+  }
+
+  void put_now(const std::string &key, const SecretBytes &value, DoneCompletion &done) {
     std::string version;
     {
       std::lock_guard lock(mutex_);
@@ -156,6 +184,13 @@ class MemoryProvider final : public Provider {
   }
 
   void remove(const std::string &key, DoneCompletion &&done) override {
+    if (hangs("remove"))
+      return hold(
+          held_done(std::move(done), [this, key](DoneCompletion &d) { remove_now(key, d); }));
+    remove_now(key, done);
+  }
+
+  void remove_now(const std::string &key, DoneCompletion &done) {
     bool erased;
     {
       std::lock_guard lock(mutex_);
@@ -166,6 +201,17 @@ class MemoryProvider final : public Provider {
   }
 
   void list(ListCompletion &&done) override {
+    if (hangs("list")) {
+      auto shared = std::make_shared<ListCompletion>(std::move(done));
+      return hold([this, shared](bool cancelled) {
+        if (cancelled) return shared->fail(COFFER_STATUS_UNAVAILABLE, kClosing);
+        list_now(*shared);
+      });
+    }
+    list_now(done);
+  }
+
+  void list_now(ListCompletion &done) {
     std::vector<ListEntry> entries;
     {
       std::lock_guard lock(mutex_);
@@ -177,12 +223,37 @@ class MemoryProvider final : public Provider {
 
   void admin(const std::string &command, const std::string &arguments,
              AdminCompletion &&done) override {
+    if (command == "release") {
+      std::vector<std::function<void(bool)>> held;
+      {
+        std::lock_guard lock(queue_mutex_);
+        held.swap(held_);
+      }
+      for (auto &answer : held) answer(false);
+      return done.succeed("{}");
+    }
+    if (hangs("admin")) {
+      auto shared = std::make_shared<AdminCompletion>(std::move(done));
+      return hold([this, command, arguments, shared](bool cancelled) {
+        if (cancelled) return shared->fail(COFFER_STATUS_UNAVAILABLE, kClosing);
+        admin_now(command, arguments, *shared);
+      });
+    }
+    admin_now(command, arguments, done);
+  }
+
+  void admin_now(const std::string &command, const std::string &arguments, AdminCompletion &done) {
     json::value args = json::parse(arguments);
     std::string result;
+    std::size_t held;
+    {
+      std::lock_guard lock(queue_mutex_);
+      held = held_.size();
+    }
     {
       std::lock_guard lock(mutex_);
       if (command == "stats") {
-        result = json::serialize(json::object{{"gets", gets_}, {"puts", puts_}});
+        result = json::serialize(json::object{{"gets", gets_}, {"puts", puts_}, {"held", held}});
       } else if (command == "fail") {
         std::string key(args.at("key").as_string());
         std::string status(args.at("status").as_string());
@@ -220,6 +291,29 @@ class MemoryProvider final : public Provider {
   }
 
   static constexpr const char *kClosing = "the instance is closing";
+
+  [[nodiscard]] bool hangs(const char *operation) const { return hang_.count(operation) != 0; }
+
+  // Keeps an operation unanswered until cancel() or "release".
+  void hold(std::function<void(bool cancelled)> answer) {
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (!cancelled_) {
+        held_.push_back(std::move(answer));
+        return;
+      }
+    }
+    answer(true);
+  }
+
+  template <class Answer>
+  static std::function<void(bool)> held_done(DoneCompletion &&done, Answer answer) {
+    auto shared = std::make_shared<DoneCompletion>(std::move(done));
+    return [shared, answer](bool cancelled) mutable {
+      if (cancelled) return shared->fail(COFFER_STATUS_UNAVAILABLE, kClosing);
+      answer(*shared);
+    };
+  }
 
   void enqueue(std::chrono::steady_clock::time_point when, std::function<void(bool)> task) {
     {
@@ -263,6 +357,8 @@ class MemoryProvider final : public Provider {
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::function<void(bool)>>> queue_;
   bool stopping_ = false;
   bool cancelled_ = false;
+  std::set<std::string> hang_;
+  std::vector<std::function<void(bool)>> held_;
   std::thread thread_;
 };
 
