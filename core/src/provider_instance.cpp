@@ -98,6 +98,7 @@ std::string deadline_message(const char *operation, std::chrono::milliseconds ti
 template <class Callback>
 struct ProviderInstance::Call {
   Tracker::Hold hold;
+  Tracker::Hold unanswered;  // released once `done` has run
   Callback done;
   const char *operation = "";
   std::string key;  // put and remove: invalidated in the cache by a late answer
@@ -121,6 +122,7 @@ void *ProviderInstance::start(const char *operation, std::chrono::milliseconds t
   timeout = bounded(timeout);
   auto call = std::make_shared<Call<Callback>>();
   call->hold = tracker_->hold();
+  call->unanswered = answers_->hold();
   call->done = std::move(done);
   call->operation = operation;
   call->key = std::move(key);
@@ -132,6 +134,7 @@ void *ProviderInstance::start(const char *operation, std::chrono::milliseconds t
         if (!pending || !pending->claim()) return;
         ProviderInstance &self = *pending->self;
         self.metrics_->deadline_exceeded(self.name_, pending->operation);
+        auto answering = std::move(pending->unanswered);
         auto answer = std::move(pending->done);
         try {
           answer_timeout(answer, deadline_message(pending->operation, timeout));
@@ -175,6 +178,7 @@ std::shared_ptr<ProviderInstance> ProviderInstance::open(
   self->plugin_ = spec.plugin;
   self->identity_ = identity_of(spec, self->library_->file());
   self->tracker_ = &services.tracker;
+  self->answers_ = &services.answers;
   self->deadlines_ = &services.deadlines;
   self->metrics_ = &services.metrics;
   self->host_ = std::make_unique<HostContext>(logger, spec.name, services.metrics);
@@ -216,6 +220,7 @@ std::shared_ptr<ProviderInstance> ProviderInstance::isolated(const ProviderSpec 
   self->name_ = spec.name;
   self->plugin_ = spec.plugin;
   self->tracker_ = &services.tracker;
+  self->answers_ = &services.answers;
   self->deadlines_ = &services.deadlines;
   self->metrics_ = &services.metrics;
   self->isolate(std::move(error));

@@ -50,7 +50,8 @@ class ProviderInstance {
     const Logger &logger;
     Worker &worker;     // closes instances, reclaims cached values
     Worker &deadlines;  // answers calls whose deadline passed
-    Tracker &tracker;
+    Tracker &tracker;   // calls the plugin has not answered
+    Tracker &answers;   // calls not answered yet, by the plugin or the deadline
     Metrics &metrics;
   };
 
@@ -135,6 +136,7 @@ class ProviderInstance {
   std::string identity_;
   std::unique_ptr<Cache> cache_;
   Tracker *tracker_ = nullptr;
+  Tracker *answers_ = nullptr;
   Worker *deadlines_ = nullptr;
   Metrics *metrics_ = nullptr;
   std::string isolation_;

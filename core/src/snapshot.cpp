@@ -146,8 +146,12 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
   for (const auto &dir : policy.plugin_dirs) snapshot->plugin_dirs.push_back(dir);
   for (const auto &dir : default_plugin_dirs()) snapshot->plugin_dirs.push_back(dir);
 
-  ProviderInstance::Services services{context.logger, context.worker, context.deadlines,
-                                      context.tracker, context.metrics};
+  ProviderInstance::Services services{.logger = context.logger,
+                                      .worker = context.worker,
+                                      .deadlines = context.deadlines,
+                                      .tracker = context.tracker,
+                                      .answers = context.answers,
+                                      .metrics = context.metrics};
   for (const auto &spec : policy.providers) {
     std::shared_ptr<ProviderInstance> instance;
     try {

@@ -73,6 +73,7 @@ struct SnapshotContext {
   Worker &worker;
   Worker &deadlines;
   Tracker &tracker;
+  Tracker &answers;
   Metrics &metrics;
   // A provider that fails to open is isolated (otherwise the build fails).
   bool isolate_open_failures = true;

@@ -182,7 +182,20 @@ void Store::Impl::shutdown() {
   }
   for (const auto &instance : running) instance->cancel();
   running.clear();
-  tracker_.wait_idle();  // every call into a plugin has completed
+  answers_.wait_idle();  // bounded by the calls' deadlines
+  auto in_force = current();
+  auto grace = in_force ? in_force->policy.timeout : std::chrono::milliseconds(30000);
+  in_force.reset();
+  if (!tracker_.wait_idle_for(grace)) {
+    // Closing an instance with calls outstanding breaks the ABI, and waiting
+    // could be forever: leave those providers be, and say so.
+    abandoned_ = true;
+    logger_.error("closing the Store: " + std::to_string(tracker_.running()) +
+                  " call(s) into providers still unanswered " + std::to_string(grace.count()) +
+                  " ms after they were asked to cancel; their providers are left open, not "
+                  "closed, until the process ends");
+    return;
+  }
   fast_.store(nullptr);
   detail::ReadDomain::synchronize();
   set_current(nullptr);  // instances no longer used post their close to the worker
@@ -211,6 +224,7 @@ void Store::Impl::load() {
                                     .worker = *worker_,
                                     .deadlines = *deadlines_,
                                     .tracker = tracker_,
+                                    .answers = answers_,
                                     .metrics = metrics_,
                                     .isolate_open_failures = isolate,
                                     .libraries = libraries_};
@@ -549,20 +563,33 @@ void Store::Impl::watch_tick() {
 
 // ---------------------------------------------------------------------------
 
+namespace {
+// Shuts a Store down on the caller's thread while it still owns the Impl, so
+// that no worker or provider thread can end up destroying it. An Impl whose
+// providers still hold calls is kept for the life of the process: their late
+// answers find everything they touch.
+void close_store(std::shared_ptr<Store::Impl> impl) {
+  impl->shutdown();
+  if (!impl->abandoned_) return;
+  static std::mutex mutex;
+  static auto *kept = new std::vector<std::shared_ptr<Store::Impl>>();  // never freed
+  std::lock_guard lock(mutex);
+  kept->push_back(std::move(impl));
+}
+}  // namespace
+
 Store::Store(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::Store(Store &&) noexcept = default;
 Store &Store::operator=(Store &&other) noexcept {
   if (this != &other) {
-    if (impl_) impl_->shutdown();
+    if (impl_) close_store(std::move(impl_));
     impl_ = std::move(other.impl_);
   }
   return *this;
 }
 
-// Shuts down on the caller's thread while this Store still owns the Impl, so
-// that no worker or provider thread can end up destroying it.
 Store::~Store() {
-  if (impl_) impl_->shutdown();
+  if (impl_) close_store(std::move(impl_));
 }
 
 namespace {

@@ -26,8 +26,12 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   Impl(StoreOptions options, std::optional<std::filesystem::path> file, std::string text,
        std::filesystem::path base_directory);
   ~Impl();
-  // Waits for every operation, closes the providers and stops the worker.
-  // Idempotent; called by ~Store on the owner's thread.
+  // Asks the providers to cancel, waits until every call was answered (by
+  // its provider or at its deadline) and every provider answered, closes
+  // the providers and stops the threads. Idempotent; called by ~Store on the
+  // owner's thread. When providers still hold calls timeout_ms after being
+  // asked to cancel, it stops there and sets abandoned_: the Impl must then
+  // never be destroyed (their late answers will reach it).
   void shutdown();
 
   // Loads the policy and swaps it in; throws and keeps the old one on failure.
@@ -88,7 +92,9 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   std::string text_;
   std::filesystem::path base_directory_;
 
-  detail::Tracker tracker_;
+  detail::Tracker tracker_;  // calls into plugins they have not answered
+  detail::Tracker answers_;  // calls whose caller has not been answered
+  bool abandoned_ = false;   // see shutdown()
   std::unique_ptr<detail::Worker> worker_;
   // Answers calls into providers that have not answered by their deadline;
   // apart from worker_, whose closes may take a while.

@@ -3,6 +3,7 @@
 #ifndef COFFER_CORE_TRACKER_HPP
 #define COFFER_CORE_TRACKER_HPP
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -34,6 +35,15 @@ class Tracker {
   void wait_idle() {
     std::unique_lock lock(mutex_);
     idle_.wait(lock, [&] { return count_ == 0; });
+  }
+  // False when operations are still running after `limit`.
+  bool wait_idle_for(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    return idle_.wait_for(lock, limit, [&] { return count_ == 0; });
+  }
+  [[nodiscard]] long running() {
+    std::lock_guard lock(mutex_);
+    return count_;
   }
 
  private:

@@ -12,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <regex>
 #include <span>
@@ -244,6 +245,36 @@ BOOST_AUTO_TEST_CASE(an_unavailable_provider_is_5) {
   BOOST_TEST(run({"--policy", "memory.json", "get", "Email.SMTPPassword"}).status == 5);
   auto check = run({"--policy", "memory.json", "check"});
   BOOST_TEST(check.status == 1, describe(check));
+}
+
+BOOST_AUTO_TEST_CASE(a_provider_that_never_answers_is_a_timeout_and_the_tool_exits) {
+  const char *memory = std::getenv("COFFER_TEST_MEMORY_PLUGIN_DIR");
+  BOOST_TEST_REQUIRE((memory != nullptr && *memory != '\0'),
+                     "the core's memory test plugin is needed for a provider that never answers");
+  // The provider answers neither the get nor, for a minute, the cancel.
+  write("hung.json", R"({"coffer": 1, "plugin_dirs": [)" + quoted(memory) + R"(],
+    "timeout_ms": 500, "providers": {"m": {"plugin": "memory", "config": {
+      "values": {"VCS.GithubAdminPAT": "never-served"}, "hang": ["get"],
+      "cancel_delay_ms": 60000}}},
+    "routes": {"*": "m"}})");
+  ChildProcess child(cli, options({"--policy", "hung.json", "get", "VCS.GithubAdminPAT"}));
+  std::atomic<bool> killed{false};
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {  // a failure must not hang the suite
+    for (int i = 0; i < 300 && !done; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!done) {
+      killed = true;
+      ::kill(child.pid(), SIGKILL);
+    }
+  });
+  ProcessResult r = child.finish();
+  done = true;
+  watchdog.join();
+  BOOST_TEST(!killed, "coffer get did not end within 30 s");
+  BOOST_TEST(r.status == 5, describe(r));
+  BOOST_TEST(contains(r.err, "did not answer within 500 ms"), r.err);
+  BOOST_TEST(r.out == "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

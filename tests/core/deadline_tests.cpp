@@ -7,6 +7,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <future>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -240,6 +242,44 @@ BOOST_AUTO_TEST_CASE(a_store_closes_while_calls_it_answered_for_are_still_held) 
     BOOST_TEST((future.get().code == Code::timeout));
     times_out(store, [&] { (void)store.list("p"); });
   }
+}
+
+BOOST_AUTO_TEST_CASE(closing_a_store_does_not_wait_forever_for_a_provider_that_ignores_cancel) {
+  // The provider answers a held get only 15 s after it was asked to cancel.
+  // Closing the Store waits timeout_ms for it, then leaves it open and says
+  // so; its late answer reaches a Store that is kept, not freed.
+  struct Errors {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+  };
+  auto errors = std::make_shared<Errors>();  // the kept Store may still log
+  coffer::StoreOptions options;
+  options.log = [errors](coffer::LogLevel level, std::string_view line) {
+    std::lock_guard lock(errors->mutex);
+    if (level == coffer::LogLevel::error) errors->lines.emplace_back(line);
+  };
+  std::optional<Store> store(Store::from_string(
+      "{\"coffer\": 1, " + coffer::test::plugin_dirs_json() +
+          R"(, "timeout_ms": 200, "providers": {"p": {"plugin": "memory", "config": {
+            "values": {"Email.SMTPPassword": "v"}, "hang": ["get"], "cancel_delay_ms": 15000}}},
+          "routes": {"*": "p"}})",
+      options));
+  Result r = within(
+      10s, [&] { return store->try_get("Email.SMTPPassword"); }, release(*store));
+  BOOST_TEST((r.code == Code::timeout), r.message);
+  // Without a bound the close ends when the provider answers, 15 s later.
+  within(
+      10s,
+      [&] {
+        store.reset();
+        return 0;
+      },
+      [] {});
+  std::lock_guard lock(errors->mutex);
+  BOOST_TEST_REQUIRE(errors->lines.size() == 1u);
+  BOOST_TEST(errors->lines[0].find("1 call(s) into providers still unanswered 200 ms after they "
+                                   "were asked to cancel") != std::string::npos,
+             errors->lines[0]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -154,6 +154,7 @@ struct StoreOptions {
   // How often subscribed keys are re-read to notice changes. Zero: the
   // policy's cache TTL.
   std::chrono::milliseconds subscription_refresh{0};
+  // A provider that fails to open: isolated or a failed load (see OpenFailures).
   OpenFailures open_failures = OpenFailures::policy;
 };
 
@@ -228,12 +229,17 @@ class Store {
   Store &operator=(Store &&) noexcept;
   Store(const Store &) = delete;
   Store &operator=(const Store &) = delete;
+  // Asks the providers to cancel what they are doing and waits until every
+  // call has its answer (at the latest at its deadline), then up to
+  // timeout_ms for the providers' own answers before closing them. A
+  // provider that still holds a call is left open (logged as an error) and
+  // the Store's state kept until the process ends.
   ~Store();
 
   // Every call into a provider has a deadline: GetOptions::timeout or the
   // policy's timeout_ms for gets, timeout_ms for the rest. A provider that has
-  // not answered by then is answered for with Code::timeout (a get's chain
-  // then goes on as its "on" says); its late answer is discarded.
+  // not answered 100 ms after it is answered for with Code::timeout (a get's
+  // chain then goes on as its "on" says); its late answer is discarded.
   //
   // When the policy's audit log fails closed ("audit": {"fail_closed": true})
   // an access whose audit line cannot be written is refused with
@@ -288,7 +294,8 @@ class Store {
   // exposition format (version 0.0.4), for a host to serve on its /metrics
   // endpoint: requests by provider, category, operation and outcome; cache
   // hits; latency of the accesses the cache did not answer; the providers'
-  // retries and token exchanges; policy reloads; lost audit lines. Labels
+  // retries and token exchanges; policy reloads; lost audit lines; calls the
+  // core answered with timeout, late answers, isolated providers. Labels
   // never carry key names or values. See docs/operations.md.
   [[nodiscard]] std::string metrics() const;
 

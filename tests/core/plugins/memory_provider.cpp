@@ -1,12 +1,14 @@
 // A provider that keeps secrets in memory, for the core's tests and benchmarks.
 // Config: {"values": {KEY: VALUE}, "delay_ms": N, "fail": {KEY: STATUS},
-//          "health": STATUS, "health_delay_ms": N, "hang": [OPERATION...]}
+//          "health": STATUS, "health_delay_ms": N, "hang": [OPERATION...],
+//          "cancel_delay_ms": N}
 // With delay_ms > 0 it answers from its own thread after the delay (an
 // asynchronous provider); otherwise before get() returns. The operations
 // named in "hang" ("get", "put", "remove", "list", "health", "admin") are
 // never answered on their own: cancel() answers them, and every delayed
-// operation, at once with UNAVAILABLE "the instance is closing"; the admin
-// command "release" answers them as usual (a get with its value).
+// operation, at once with UNAVAILABLE "the instance is closing" (with
+// cancel_delay_ms, the held ones only that long after cancel(): a provider
+// slow to cancel); the admin command "release" answers them as usual.
 // Admin commands: "stats" -> {"gets": N, "puts": N, "held": N}; "fail"
 // {"key", "status"} makes a key fail with a status ("ok" clears it); "delay"
 // {"ms"}; "count" {"counter", "delta"} adds to a counter through the host
@@ -70,6 +72,8 @@ class MemoryProvider final : public Provider {
       } else if (field == "hang") {
         for (const auto &operation : member.value().as_array())
           hang_.insert(std::string(operation.as_string()));
+      } else if (field == "cancel_delay_ms") {
+        cancel_delay_ms_ = static_cast<int>(member.value().to_number<int64_t>());
       } else if (field == "refuse_open") {
         throw Error(COFFER_STATUS_INVALID_CONFIG, "config.refuse_open: refusing as asked");
       } else {
@@ -86,6 +90,7 @@ class MemoryProvider final : public Provider {
     }
     wake_.notify_all();
     thread_.join();
+    if (canceller_.joinable()) canceller_.join();
   }
 
   void get(const GetRequest &request, GetCompletion &&done) override {
@@ -162,7 +167,14 @@ class MemoryProvider final : public Provider {
       held.swap(held_);
     }
     wake_.notify_all();
-    for (auto &answer : held) answer(true);
+    if (cancel_delay_ms_ <= 0) {
+      for (auto &answer : held) answer(true);
+      return;
+    }
+    canceller_ = std::thread([held = std::move(held), delay = cancel_delay_ms_]() mutable {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      for (auto &answer : held) answer(true);
+    });
   }
 
   void put(const std::string &key, const SecretBytes &value, DoneCompletion &&done) override {
@@ -359,6 +371,8 @@ class MemoryProvider final : public Provider {
   bool cancelled_ = false;
   std::set<std::string> hang_;
   std::vector<std::function<void(bool)>> held_;
+  int cancel_delay_ms_ = 0;
+  std::thread canceller_;
   std::thread thread_;
 };
 
