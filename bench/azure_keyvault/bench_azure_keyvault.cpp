@@ -7,6 +7,7 @@
 // (medians of several rounds) with the ratios.
 #include "catalog_keys.hpp"
 #include "emulator_process.hpp"
+#include "secure_memory.hpp"
 
 #include <coffer/provider.h>
 #include <dlfcn.h>
@@ -83,6 +84,9 @@ class Plugin {
                  std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
+    // The core's secret memory, as the core lends it (ABI 1.3).
+    host_.secret_allocate = &coffer::detail::secret_allocate_for_plugin;
+    host_.secret_free = &coffer::detail::secret_free_for_plugin;
   }
 
   // Opens an instance, resolves `step`, closes it: a cold start each time.

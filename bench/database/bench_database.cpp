@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "crypto/aead.hpp"
+#include "secure_memory.hpp"
 
 namespace {
 
@@ -123,6 +124,9 @@ class Plugin {
                  std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
+    // The core's secret memory, as the core lends it (ABI 1.3).
+    host_.secret_allocate = &coffer::detail::secret_allocate_for_plugin;
+    host_.secret_free = &coffer::detail::secret_free_for_plugin;
     coffer_open_params params{};
     params.struct_size = sizeof params;
     params.instance_name = "bench";

@@ -1,5 +1,6 @@
 // The C host API (coffer.h) over coffer::Store.
 #include <coffer/coffer.h>
+#include <coffer/process.hpp>
 #include <coffer/store.hpp>
 
 #include <mutex>
@@ -203,6 +204,10 @@ coffer_code coffer_remove_as(coffer_store *store, const char *key, const char *c
 coffer_code coffer_reload(coffer_store *store, coffer_error **error) {
   if (store == nullptr) return fail(error, COFFER_INVALID_ARGUMENT, "coffer_reload: NULL argument");
   return guarded(error, [&] { store->store.reload(); });
+}
+
+coffer_code coffer_harden_process(coffer_error **error) {
+  return guarded(error, [] { coffer::harden_process(); });
 }
 
 }  // extern "C"

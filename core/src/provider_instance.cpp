@@ -190,8 +190,14 @@ std::shared_ptr<ProviderInstance> ProviderInstance::open(
   host.log_level = static_cast<int32_t>(logger.level());
   host.now_unix_ms = &host_now;
   host.count = &host_count;
-  if (RAND_bytes(self->fingerprint_key_, sizeof self->fingerprint_key_) != 1)
-    throw Error(Code::internal, "cannot draw random bytes");
+  host.secret_allocate = &secret_allocate_for_plugin;
+  host.secret_free = &secret_free_for_plugin;
+  {
+    unsigned char key[32];
+    if (RAND_bytes(key, sizeof key) != 1) throw Error(Code::internal, "cannot draw random bytes");
+    self->fingerprint_key_ = Secret::copy_of(std::span<const unsigned char>(key, sizeof key));
+    wipe(key, sizeof key);
+  }
 
   coffer_open_params params{};
   params.struct_size = sizeof(params);
@@ -257,7 +263,6 @@ std::shared_ptr<ProviderInstance> ProviderInstance::publish(std::unique_ptr<Prov
 ProviderInstance::~ProviderInstance() {
   cache_.reset();  // wipes cached values
   if (instance_ != nullptr) library_->table().close(instance_);
-  wipe(fingerprint_key_, sizeof fingerprint_key_);
 }
 
 void ProviderInstance::get(const std::string &key, const std::string &version,
@@ -294,9 +299,9 @@ void ProviderInstance::get(const std::string &key, const std::string &version,
           // without revealing the value.
           unsigned char mac[32];
           std::size_t mac_size = 0;
-          if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, self.fingerprint_key_,
-                        sizeof self.fingerprint_key_, bytes.data(), bytes.size(), mac, sizeof mac,
-                        &mac_size) != nullptr) {
+          if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr,
+                        self.fingerprint_key_.bytes().data(), self.fingerprint_key_.size(),
+                        bytes.data(), bytes.size(), mac, sizeof mac, &mac_size) != nullptr) {
             static const char *hex = "0123456789abcdef";
             value_version = "~";
             for (std::size_t i = 0; i < 8; ++i) {

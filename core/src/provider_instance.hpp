@@ -142,7 +142,7 @@ class ProviderInstance {
   std::string isolation_;
   std::weak_ptr<ProviderInstance> self_;
   std::atomic<bool> cancelled_{false};
-  unsigned char fingerprint_key_[32] = {};
+  Secret fingerprint_key_;  // 32 bytes: a guessable value could be tested against its digest
 };
 
 // Converts an ABI status to a Code (unknown values become internal).

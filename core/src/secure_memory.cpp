@@ -166,6 +166,26 @@ void secure_free_slow(void *block, std::size_t capacity) noexcept {
   pool().give(block, cls);
 }
 
+std::size_t secure_capacity(std::size_t size) noexcept {
+  if (size == 0) return 0;
+  if (size > kSecureLargest) return page_round(size);
+  return kSecureSmallest << secure_class_of(size);
+}
+
+void *secret_allocate_for_plugin(std::size_t size) noexcept {
+  if (size == 0) return nullptr;
+  try {
+    std::size_t capacity = 0;
+    return secure_allocate(size, &capacity);
+  } catch (...) {  // std::bad_alloc must not cross the C boundary
+    return nullptr;
+  }
+}
+
+void secret_free_for_plugin(void *block, std::size_t size) noexcept {
+  secure_free(block, secure_capacity(size));
+}
+
 bool secure_memory_locked() noexcept {
   return g_locked.load(std::memory_order_relaxed);
 }

@@ -83,6 +83,15 @@ inline void secure_free(void *block, std::size_t capacity) noexcept {
   secure_free_slow(block, capacity);
 }
 
+// The capacity secure_allocate() gives for `size` bytes, so that a caller
+// that knows only the size it asked for can free the block.
+std::size_t secure_capacity(std::size_t size) noexcept;
+
+// Secret memory lent to plugins (coffer_host.secret_allocate and
+// .secret_free, ABI 1.3): the same blocks, in C terms (nullptr on failure).
+void *secret_allocate_for_plugin(std::size_t size) noexcept;
+void secret_free_for_plugin(void *block, std::size_t size) noexcept;
+
 // Whether the last chunk mapped could be locked (for diagnostics).
 bool secure_memory_locked() noexcept;
 

@@ -173,6 +173,15 @@ class Emulator {
     check(reply, "GET /_emulator/stats");
     return reply.json().as_object();
   }
+  // The access tokens issued and not yet expired.
+  std::vector<std::string> unexpired_tokens() const {
+    const auto reply = https("GET", "/_emulator/tokens", {}, {}, kControlName);
+    check(reply, "GET /_emulator/tokens");
+    std::vector<std::string> tokens;
+    const boost::json::value body = reply.json();
+    for (const auto &token : body.at("tokens").as_array()) tokens.emplace_back(token.as_string());
+    return tokens;
+  }
   // Reads one counter of stats()["requests"].
   std::uint64_t requests(const std::string &route) const {
     return stats().at("requests").at(route).to_number<std::uint64_t>();

@@ -8,6 +8,7 @@
 #include <string>
 #include <type_traits>
 
+#include "memory_maps.hpp"
 #include "secure_memory.hpp"
 
 namespace {
@@ -129,6 +130,36 @@ BOOST_AUTO_TEST_CASE(destruction_wipes_the_version_too) {
   const auto *bytes = static_cast<const unsigned char *>(again);
   for (std::size_t i = sizeof(void *); i < used; ++i) BOOST_TEST_REQUIRE(bytes[i] == 0);
   coffer::detail::secure_free(again, capacity);
+}
+
+// The secret memory the core lends plugins (coffer_host.secret_allocate and
+// .secret_free): excluded from core dumps, small or large, and wiped when
+// freed, freed by the size alone.
+BOOST_AUTO_TEST_CASE(plugins_get_the_same_protected_memory) {
+  auto excluded = [](const void *address) {
+    auto mapping = coffer::test::mapping_of(address);
+    return mapping && mapping->has_flag("dd");
+  };
+  BOOST_TEST(coffer::detail::secret_allocate_for_plugin(0) == nullptr);
+  void *block = coffer::detail::secret_allocate_for_plugin(100);
+  BOOST_REQUIRE(block != nullptr);
+  BOOST_TEST(excluded(block));
+  std::memset(block, 'P', 100);
+  coffer::detail::secret_free_for_plugin(block, 100);
+  std::size_t capacity = 0;
+  void *again = coffer::detail::secure_allocate(100, &capacity);
+  BOOST_TEST(again == block);
+  BOOST_TEST(capacity == coffer::detail::secure_capacity(100));
+  const auto *bytes = static_cast<const unsigned char *>(again);
+  for (std::size_t i = sizeof(void *); i < 100; ++i) BOOST_TEST_REQUIRE(bytes[i] == 0);
+  coffer::detail::secure_free(again, capacity);
+
+  void *large = coffer::detail::secret_allocate_for_plugin(100000);
+  BOOST_REQUIRE(large != nullptr);
+  BOOST_TEST(excluded(large));
+  BOOST_TEST(excluded(static_cast<char *>(large) + 99999));
+  coffer::detail::secret_free_for_plugin(large, 100000);
+  BOOST_CHECK_NO_THROW(coffer::detail::secret_free_for_plugin(nullptr, 10));
 }
 
 BOOST_AUTO_TEST_CASE(large_values_get_their_own_mapping) {

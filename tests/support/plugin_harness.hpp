@@ -6,11 +6,16 @@
 
 #include <coffer/provider.h>
 #include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -55,6 +60,62 @@ struct LogCapture {
     std::lock_guard lock(mutex);
     auto it = counters.find(name);
     return it == counters.end() ? 0 : it->second;
+  }
+};
+
+// The secret memory this test host lends plugins (coffer_host.secret_allocate
+// and .secret_free, ABI 1.3): pages of their own per block, excluded from
+// dumps, and a record of the blocks handed back, so that a test can check
+// that a plugin returns the memory that held a value. Process-wide, like the
+// core's.
+class HostSecretMemory {
+ public:
+  static void *allocate(std::size_t size) {
+    if (size == 0) return nullptr;
+    const std::size_t bytes = pages(size);
+    void *block =
+        ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (block == MAP_FAILED) return nullptr;
+    ::madvise(block, bytes, MADV_DONTDUMP);
+    std::lock_guard lock(state().mutex);
+    auto begin = reinterpret_cast<std::uintptr_t>(block);
+    state().freed.erase(begin);
+    state().lent[begin] = begin + bytes;
+    return block;
+  }
+  static void free(void *block, std::size_t size) {
+    if (block == nullptr) return;
+    const std::size_t bytes = pages(size);
+    std::memset(block, 0, bytes);
+    ::munmap(block, bytes);
+    std::lock_guard lock(state().mutex);
+    auto begin = reinterpret_cast<std::uintptr_t>(block);
+    state().lent.erase(begin);
+    state().freed[begin] = begin + bytes;
+  }
+  // Whether `address` lies in a block lent now / handed back since.
+  static bool lent(const void *address) { return inside(state().lent, address); }
+  static bool freed(const void *address) { return inside(state().freed, address); }
+
+ private:
+  using Ranges = std::map<std::uintptr_t, std::uintptr_t>;
+  struct State {
+    std::mutex mutex;
+    Ranges lent, freed;
+  };
+  static State &state() {
+    static State instance;
+    return instance;
+  }
+  static std::size_t pages(std::size_t size) {
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    return (size + page - 1) / page * page;
+  }
+  static bool inside(const Ranges &ranges, const void *address) {
+    std::lock_guard lock(state().mutex);
+    auto at = reinterpret_cast<std::uintptr_t>(address);
+    auto next = ranges.upper_bound(at);
+    return next != ranges.begin() && at < std::prev(next)->second;
   }
 };
 
@@ -106,6 +167,8 @@ class Instance {
                  std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
+    host_.secret_allocate = [](std::size_t size) { return HostSecretMemory::allocate(size); };
+    host_.secret_free = [](void *block, std::size_t size) { HostSecretMemory::free(block, size); };
     coffer_open_params params{};
     params.struct_size = sizeof(params);
     params.instance_name = name.c_str();

@@ -1,8 +1,7 @@
 // coffer: the command-line tool. Hardens the process, parses the command
 // line, runs one command and turns its outcome into an exit status.
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
+#include <coffer/process.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -20,9 +19,7 @@ using namespace coffer::cli;
 // No core dump may carry a secret, and no other process of the same user
 // may attach to this one and read its memory.
 void harden_process() {
-  struct rlimit none {};
-  ::setrlimit(RLIMIT_CORE, &none);
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  coffer::harden_process();
   ::umask(077);  // anything a provider creates on our behalf stays private
 }
 
@@ -82,9 +79,9 @@ int run(const std::vector<std::string> &argv) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  harden_process();
   std::vector<std::string> arguments(argv + 1, argv + argc);
   try {
+    harden_process();
     return run(arguments);
   } catch (const UsageError &e) {
     print_error(e.what());

@@ -8,6 +8,7 @@
 // with the policy file watched, until the policy changes (an operator
 // switching a backend) and a moment after; it reports how many reads there
 // were and how many failed, then prints the table under the new policy.
+#include <coffer/process.hpp>
 #include <coffer/store.hpp>
 
 #include <algorithm>
@@ -120,6 +121,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   try {
+    // A host that reads secrets: no core dump, no debugger (docs/security.md).
+    coffer::harden_process();
     return run(argv[argc - 1], during_switch);
   } catch (const coffer::Error &e) {
     std::fprintf(stderr, "coffer-demo: %s\n", e.what());

@@ -100,6 +100,13 @@ coffer_code coffer_remove_as(coffer_store *store, const char *key, const char *c
 /* Reloads the policy; on failure the old policy stays in force. */
 coffer_code coffer_reload(coffer_store *store, coffer_error **error);
 
+/* Turns core dumps and ptrace attachment off for the whole process, as
+ * coffer::harden_process() (coffer/process.hpp) describes: RLIMIT_CORE 0 (soft
+ * and hard) and prctl(PR_SET_DUMPABLE, 0). Call it early in main() and again
+ * after changing user or group ids. Fails with COFFER_INTERNAL naming the step
+ * the system refused. Thread-safe. */
+coffer_code coffer_harden_process(coffer_error **error);
+
 #ifdef __cplusplus
 }
 #endif

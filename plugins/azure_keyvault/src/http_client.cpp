@@ -9,9 +9,9 @@
 #include <openssl/x509.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <deque>
 #include <map>
@@ -28,8 +28,14 @@ using coffer::provider::Error;
 using coffer::provider::SecretBytes;
 using error_code = boost::system::error_code;
 
-using Fields = http::basic_fields<WipingAllocator<char>>;
-using Buffer = beast::basic_flat_buffer<WipingAllocator<char>>;
+// Headers, and the bytes read from and written to a connection, may carry
+// tokens and values: all in secret memory.
+using Fields = http::basic_fields<SecretAllocator<char>>;
+using Buffer = beast::basic_flat_buffer<SecretAllocator<char>>;
+// Asio's TLS stream, not Beast's ssl_stream: that one copies a request made
+// of several buffers into a flat buffer of ordinary heap memory of its own,
+// which it keeps for the life of the connection.
+using TlsStream = ssl::stream<beast::tcp_stream>;
 
 // A Beast body kept in SecretBytes: wiped when freed, and when it grows.
 struct SecretBody {
@@ -102,7 +108,7 @@ struct Connection {
 
   Endpoint endpoint;
   std::unique_ptr<beast::tcp_stream> plain;  // before TLS, or for http://
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  std::unique_ptr<TlsStream> tls;
   Buffer buffer;
   SteadyClock::time_point idle_since{};
   bool reused = false;
@@ -195,6 +201,27 @@ std::string host_header(const Endpoint &endpoint) {
   return origin.substr(origin.find("://") + 3);
 }
 
+// Writes the whole message, header and body, into `out`.
+void serialize(http::request<SecretBody, Fields> &message, Buffer &out, error_code &error) {
+  http::request_serializer<SecretBody, Fields> serializer(message);
+  do {
+    serializer.next(error, [&](error_code &step, const auto &buffers) {
+      step = {};
+      const std::size_t size = beast::buffer_bytes(buffers);
+      out.commit(asio::buffer_copy(out.prepare(size), buffers));
+      serializer.consume(size);
+    });
+  } while (!error && !serializer.is_done());
+}
+
+// Wipes what an emptied buffer held: consumed bytes stay in its memory
+// until overwritten.
+void wipe_read_bytes(Buffer &buffer) {
+  buffer.clear();
+  auto space = buffer.prepare(buffer.capacity());
+  coffer::provider::wipe(space.data(), space.size());
+}
+
 }  // namespace
 
 std::string_view transport_error_name(TransportError error) noexcept {
@@ -228,6 +255,9 @@ class HttpClient::Impl {
     SSL_CTX *context = tls_.native_handle();
     SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
     tls_.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+    // OpenSSL decrypts a record in place and would keep its plaintext (a
+    // token, a value) in its read buffer until the next record overwrites it.
+    SSL_CTX_set_options(context, SSL_OP_CLEANSE_PLAINTEXT);
     // The trust store (the system bundle: a hundred and more certificates to
     // parse) is built before the first connection, not here, so that opening
     // a provider stays cheap; a bad ca_file is still refused at once.
@@ -481,8 +511,7 @@ class HttpClient::Impl {
       if (!tunnelled) co_return nullptr;
     }
     if (endpoint.tls) {
-      connection->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(
-          std::move(*connection->plain), tls_);
+      connection->tls = std::make_unique<TlsStream>(std::move(*connection->plain), tls_);
       connection->plain.reset();
       SSL *ssl = connection->tls->native_handle();
       if (!is_ip_literal(endpoint.host))
@@ -568,11 +597,16 @@ class HttpClient::Impl {
     co_return true;
   }
 
+  // The request goes out as one buffer in secret memory (see TlsStream).
   template <class Stream>
   asio::awaitable<void> exchange_on(
       Stream &stream, Connection &connection, http::request<SecretBody, Fields> &message,
-      http::response_parser<SecretBody, WipingAllocator<char>> &parser, error_code &error) {
-    co_await http::async_write(stream, message, asio::redirect_error(asio::use_awaitable, error));
+      http::response_parser<SecretBody, SecretAllocator<char>> &parser, error_code &error) {
+    Buffer serialized;
+    serialize(message, serialized, error);
+    if (error) co_return;
+    co_await asio::async_write(stream, serialized.data(),
+                               asio::redirect_error(asio::use_awaitable, error));
     if (error) co_return;
     co_await http::async_read(stream, connection.buffer, parser,
                               asio::redirect_error(asio::use_awaitable, error));
@@ -600,7 +634,7 @@ class HttpClient::Impl {
     message.keep_alive(true);
     message.prepare_payload();
 
-    http::response_parser<SecretBody, WipingAllocator<char>> parser;
+    http::response_parser<SecretBody, SecretAllocator<char>> parser;
     parser.body_limit(options_.max_body_bytes);
     connection.tcp().expires_at(deadline);
     error_code error;
@@ -640,7 +674,10 @@ class HttpClient::Impl {
       }
     }
     result.response.body = std::move(response.body());
-    keep = response.keep_alive() && parser.is_done();
+    // Bytes after the answer would be a protocol error; without them the
+    // buffer can be wiped before the connection waits in the pool.
+    keep = response.keep_alive() && parser.is_done() && connection.buffer.size() == 0;
+    if (keep) wipe_read_bytes(connection.buffer);
     co_return result;
   }
 

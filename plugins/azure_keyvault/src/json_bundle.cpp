@@ -117,7 +117,7 @@ std::string shown_member(const std::string &name) {
 }  // namespace
 
 JsonBundle::JsonBundle(std::string bundle_name)
-    : name_(std::move(bundle_name)), object_(wiping_storage()) {}
+    : name_(std::move(bundle_name)), object_(secret_storage()) {}
 
 JsonBundle JsonBundle::parse(std::string bundle_name, std::string_view json) {
   JsonBundle bundle(std::move(bundle_name));
@@ -164,7 +164,7 @@ std::vector<std::string> JsonBundle::members() const {
 }
 
 void JsonBundle::set(std::string_view member, std::string_view value) {
-  object_[member] = boost::json::string(value, wiping_storage());
+  object_[member] = boost::json::string(value, secret_storage());
 }
 
 bool JsonBundle::erase(std::string_view member) {

@@ -3,17 +3,19 @@
 #include <boost/json/memory_resource.hpp>
 #include <boost/json/parser.hpp>
 
+#include <new>
+
 namespace coffer::azure {
 namespace {
 
-class WipingMemoryResource final : public boost::json::memory_resource {
+class SecretMemoryResource final : public boost::json::memory_resource {
  private:
   void *do_allocate(std::size_t bytes, std::size_t alignment) override {
-    return ::operator new(bytes, std::align_val_t(alignment));
+    if (alignment > alignof(std::max_align_t)) throw std::bad_alloc();
+    return coffer::provider::secret_allocate(bytes == 0 ? 1 : bytes);
   }
-  void do_deallocate(void *pointer, std::size_t bytes, std::size_t alignment) override {
-    coffer::provider::wipe(pointer, bytes);
-    ::operator delete(pointer, bytes, std::align_val_t(alignment));
+  void do_deallocate(void *pointer, std::size_t bytes, std::size_t) override {
+    coffer::provider::secret_free(pointer, bytes == 0 ? 1 : bytes);
   }
   [[nodiscard]] bool do_is_equal(const memory_resource &other) const noexcept override {
     return this == &other;
@@ -22,8 +24,8 @@ class WipingMemoryResource final : public boost::json::memory_resource {
 
 }  // namespace
 
-boost::json::storage_ptr wiping_storage() noexcept {
-  static WipingMemoryResource resource;  // stateless
+boost::json::storage_ptr secret_storage() noexcept {
+  static SecretMemoryResource resource;  // stateless
   return boost::json::storage_ptr(&resource);
 }
 
@@ -32,9 +34,9 @@ boost::json::value parse_secret_json(std::string_view text, boost::system::error
     unsigned char bytes[2048];
     ~Scratch() { coffer::provider::wipe(bytes, sizeof bytes); }
   } scratch;
-  boost::json::parser parser(wiping_storage(), {}, scratch.bytes, sizeof scratch.bytes);
+  boost::json::parser parser(secret_storage(), {}, scratch.bytes, sizeof scratch.bytes);
   parser.write(text.data(), text.size(), error);
-  if (error) return boost::json::value(wiping_storage());
+  if (error) return boost::json::value(secret_storage());
   return parser.release();  // the value keeps the wiping storage
 }
 

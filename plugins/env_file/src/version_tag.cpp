@@ -36,17 +36,16 @@ void update_field(EVP_MAC_CTX *context, std::string_view data) {
 }  // namespace
 
 VersionTagger::VersionTagger() {
-  if (RAND_bytes(key_.data(), static_cast<int>(key_.size())) != 1)
+  unsigned char key[kKeySize];
+  if (RAND_bytes(key, static_cast<int>(sizeof key)) != 1)
     throw Error(COFFER_STATUS_INTERNAL, "the OpenSSL random generator failed");
+  key_ = coffer::provider::SecretBytes(key, sizeof key);
+  OPENSSL_cleanse(key, sizeof key);
   mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (mac_ == nullptr) {
-    OPENSSL_cleanse(key_.data(), key_.size());
-    throw Error(COFFER_STATUS_INTERNAL, "OpenSSL has no HMAC");
-  }
+  if (mac_ == nullptr) throw Error(COFFER_STATUS_INTERNAL, "OpenSSL has no HMAC");
 }
 
 VersionTagger::~VersionTagger() {
-  OPENSSL_cleanse(key_.data(), key_.size());
   EVP_MAC_free(mac_);
 }
 

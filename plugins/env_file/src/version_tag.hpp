@@ -1,5 +1,5 @@
 // Version identifiers for values: HMAC-SHA256 under a random key that lives
-// only in this instance's memory, so a version changes when the value changes
+// only in this instance's secret memory, so a version changes when the value changes
 // and reveals nothing about it. Versions are stable for the life of an
 // instance (not across restarts).
 //
@@ -8,6 +8,7 @@
 #define COFFER_ENV_FILE_VERSION_TAG_HPP
 
 #include <openssl/types.h>
+#include <coffer/provider.hpp>
 
 #include <array>
 #include <string>
@@ -31,8 +32,9 @@ class VersionTagger {
  private:
   std::array<unsigned char, 32> mac(std::string_view domain, std::string_view first,
                                     std::string_view second) const;
-  std::array<unsigned char, 32> key_{};
-  EVP_MAC *mac_ = nullptr;  // fetched once; usable from many threads
+  static constexpr std::size_t kKeySize = 32;
+  coffer::provider::SecretBytes key_;  // in secret memory: it could test guesses against tags
+  EVP_MAC *mac_ = nullptr;             // fetched once; usable from many threads
 };
 
 }  // namespace coffer::env_file

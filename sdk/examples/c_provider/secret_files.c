@@ -17,7 +17,8 @@
  * instance handle, completions called exactly once (here always before the
  * operation returns, which the ABI allows), statuses with messages that name
  * what failed and never a value, key_name and list, reading only the host
- * fields that lie within the host's struct_size, and wiping secret buffers.
+ * fields that lie within the host's struct_size, and keeping values in the
+ * core's secret memory (ABI 1.3), or wiping them by hand with an older core.
  *
  * Threading: an instance never changes after open(), and every operation uses
  * only its own descriptors and buffers, so the core may call them from any
@@ -55,6 +56,25 @@ struct coffer_instance {
 static void wipe(void *data, size_t size) {
   volatile unsigned char *bytes = (volatile unsigned char *)data;
   while (size-- > 0) *bytes++ = 0;
+}
+
+/* A buffer for a value: the core's secret memory (ABI 1.3: excluded from core
+ * dumps, locked where the system allows, wiped when freed) when the host
+ * lends it, the ordinary heap otherwise. */
+static unsigned char *allocate_secret(const struct coffer_instance *self, size_t size) {
+  if (COFFER_HOST_HAS_SECRET_MEMORY(self->host))
+    return (unsigned char *)self->host->secret_allocate(size);
+  return (unsigned char *)malloc(size);
+}
+
+/* Wipes and frees a buffer of allocate_secret(`size`). */
+static void free_secret(const struct coffer_instance *self, unsigned char *buffer, size_t size) {
+  if (COFFER_HOST_HAS_SECRET_MEMORY(self->host)) {
+    self->host->secret_free(buffer, size);
+    return;
+  }
+  wipe(buffer, size);
+  free(buffer);
 }
 
 static void log_line(const struct coffer_instance *self, int32_t level, const char *message) {
@@ -254,7 +274,7 @@ static void provider_get(coffer_instance *self, const coffer_get_request *reques
   struct stat st;
   coffer_value value;
   unsigned char *buffer;
-  size_t size = 0;
+  size_t size = 0, capacity;
   int fd;
 
   /* This provider keeps no history (it does not set COFFER_CAP_VERSIONS). */
@@ -289,7 +309,8 @@ static void provider_get(coffer_instance *self, const coffer_get_request *reques
     return;
   }
   /* One byte more than the file's size, to notice a file that grew. */
-  buffer = (unsigned char *)malloc((size_t)st.st_size + 1);
+  capacity = (size_t)st.st_size + 1;
+  buffer = allocate_secret(self, capacity);
   if (buffer == NULL) {
     close(fd);
     done(context, COFFER_STATUS_INTERNAL, NULL, "out of memory");
@@ -301,8 +322,7 @@ static void provider_get(coffer_instance *self, const coffer_get_request *reques
     if (n < 0) {
       describe_errno(errno, reason, sizeof reason);
       snprintf(message, sizeof message, "%s/%s: %s", self->directory, request->key, reason);
-      wipe(buffer, size);
-      free(buffer);
+      free_secret(self, buffer, capacity);
       close(fd);
       done(context, COFFER_STATUS_UNAVAILABLE, NULL, message);
       return;
@@ -314,14 +334,13 @@ static void provider_get(coffer_instance *self, const coffer_get_request *reques
   if (size > (size_t)st.st_size) {
     snprintf(message, sizeof message, "%s/%s changed while it was read; try again", self->directory,
              request->key);
-    wipe(buffer, size);
-    free(buffer);
+    free_secret(self, buffer, capacity);
     done(context, COFFER_STATUS_UNAVAILABLE, NULL, message);
     return;
   }
 
   /* The value is valid only during the callback: the core copies it into
-   * locked memory. Wipe and free our buffer as soon as it returns. No
+   * locked memory. Free (and wipe) our buffer as soon as it returns. No
    * version: the core then tells versions apart by a keyed digest. */
   memset(&value, 0, sizeof value);
   value.struct_size = sizeof value;
@@ -329,8 +348,7 @@ static void provider_get(coffer_instance *self, const coffer_get_request *reques
   value.size = size;
   value.version = NULL;
   done(context, COFFER_STATUS_OK, &value, NULL);
-  wipe(buffer, size);
-  free(buffer);
+  free_secret(self, buffer, capacity);
 }
 
 static void provider_list(coffer_instance *self, coffer_list_callback done, void *context) {

@@ -22,8 +22,9 @@
  *
  * Secrets. Secret values cross only as (pointer, size) pairs whose memory stays
  * owned by the side that passed them and is valid only for the duration of the
- * call or callback that received them. The receiver copies what it keeps. No
- * message, log line or name produced by a plugin may contain a secret value.
+ * call or callback that received them. The receiver copies what it keeps, into
+ * secret memory (coffer_host.secret_allocate, since 1.3). No message, log line
+ * or name produced by a plugin may contain a secret value.
  */
 #ifndef COFFER_PROVIDER_H
 #define COFFER_PROVIDER_H
@@ -39,7 +40,7 @@ extern "C" {
 /* Versions                                                                  */
 
 #define COFFER_ABI_VERSION_MAJOR 1u
-#define COFFER_ABI_VERSION_MINOR 2u
+#define COFFER_ABI_VERSION_MINOR 3u
 #define COFFER_ABI_VERSION ((COFFER_ABI_VERSION_MAJOR << 16) | COFFER_ABI_VERSION_MINOR)
 #define COFFER_ABI_MAJOR(version) ((uint32_t)(version) >> 16)
 #define COFFER_ABI_MINOR(version) ((uint32_t)(version)&0xFFFFu)
@@ -132,12 +133,36 @@ typedef struct coffer_host {
    * "reconnects" (a connection to the backend re-established). Callable from
    * any thread, like log(). Never NULL when present. */
   void (*count)(void *context, const char *counter, uint64_t delta);
+  /* Since ABI 1.3: absent from a core whose host->struct_size does not reach
+   * past them (use COFFER_HOST_HAS_SECRET_MEMORY).
+   * Secret memory, for key material, tokens, passwords, values and any buffer
+   * that holds them: excluded from core dumps (MADV_DONTDUMP), locked against
+   * swapping where RLIMIT_MEMLOCK allows, not inherited by child processes
+   * (MADV_DONTFORK: a forked child must not touch it) and wiped when freed.
+   * The memory belongs to the process, not to the instance: unlike the
+   * functions above these take no context, a block may be freed through the
+   * table of any instance, and both stay callable from any thread at any time
+   * while the core is loaded, also after close() of every instance (for
+   * memory a plugin keeps in static caches). Never NULL when present.
+   *
+   * secret_allocate() returns `size` bytes of unspecified content, aligned
+   * for any fundamental type, owned by the caller until it passes them to
+   * secret_free(); NULL when `size` is 0 or memory is exhausted. */
+  void *(*secret_allocate)(size_t size);
+  /* Wipes the `size` bytes at `block` and frees them. `block` comes from
+   * secret_allocate() with the same `size`, or is NULL (nothing happens). */
+  void (*secret_free)(void *block, size_t size);
 } coffer_host;
 
 /* Whether the host table `host` has the count() operation. */
 #define COFFER_HOST_HAS_COUNT(host)                                                \
   ((host)->struct_size >= offsetof(coffer_host, count) + sizeof(void (*)(void)) && \
    (host)->count != NULL)
+
+/* Whether the host table `host` has secret_allocate() and secret_free(). */
+#define COFFER_HOST_HAS_SECRET_MEMORY(host)                                              \
+  ((host)->struct_size >= offsetof(coffer_host, secret_free) + sizeof(void (*)(void)) && \
+   (host)->secret_allocate != NULL && (host)->secret_free != NULL)
 
 /* ------------------------------------------------------------------------ */
 /* Values crossing the boundary                                              */

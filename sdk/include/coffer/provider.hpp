@@ -1,5 +1,6 @@
 // coffer provider SDK for C++: write a provider as a class and export it with
-// one macro, COFFER_PROVIDER(Class). Header-only; needs C++20 and nothing else.
+// one macro, COFFER_PROVIDER(Class). Header-only; needs C++20 on a POSIX
+// system (Linux for the secret memory's protections) and nothing else.
 //
 // The SDK turns the C table of provider.h into virtual calls on one object per
 // instance, and guarantees the ABI's rules at the boundary: no exception ever
@@ -14,13 +15,17 @@
 #define COFFER_PROVIDER_HPP
 
 #include <coffer/provider.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,72 +42,204 @@ inline void wipe(void *data, std::size_t size) noexcept {
   std::atomic_signal_fence(std::memory_order_seq_cst);
 }
 
-// A byte buffer for secret values that wipes itself when destroyed or cleared.
-// Move-only. Not locked in memory: the core copies values into locked memory.
+// Secret memory: excluded from core dumps, locked against swapping where
+// RLIMIT_MEMLOCK allows, not inherited by child processes, wiped when freed.
+// It is the core's (coffer_host.secret_allocate) from a core of ABI 1.3 or
+// later; with an older core, and for anything allocated before the plugin's
+// first open(), the SDK maps pages of its own with the same protection (a
+// whole page per block, and a system call for each allocation and free). The
+// choice is made once per plugin, at the first open() or the first
+// allocation, and never changes, so that each block returns to the allocator
+// it came from. Thread-safe.
+
+// `size` bytes of unspecified content aligned for any fundamental type, or
+// nullptr for size 0. Throws std::bad_alloc.
+void *secret_allocate(std::size_t size);
+// Wipes and frees a block of secret_allocate(`size`); nullptr is allowed.
+void secret_free(void *block, std::size_t size) noexcept;
+// True when secret memory comes from the core, false when from the SDK.
+bool secret_memory_from_host() noexcept;
+
+namespace detail {
+
+struct SecretMemoryFunctions {
+  void *(*allocate)(std::size_t size);
+  void (*free)(void *block, std::size_t size);
+};
+
+inline std::size_t whole_pages(std::size_t size) noexcept {
+  static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return (size + page - 1) / page * page;
+}
+
+// The SDK's own secret memory: a private mapping per block.
+inline void *own_secret_allocate(std::size_t size) noexcept {
+  if (size == 0) return nullptr;
+  const std::size_t bytes = whole_pages(size);
+  void *block = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (block == MAP_FAILED) return nullptr;
+#ifdef MADV_DONTDUMP
+  ::madvise(block, bytes, MADV_DONTDUMP);
+  ::madvise(block, bytes, MADV_DONTFORK);
+#endif
+  (void)::mlock(block, bytes);  // best effort: RLIMIT_MEMLOCK may not allow it
+  return block;
+}
+inline void own_secret_free(void *block, std::size_t size) noexcept {
+  if (block == nullptr || size == 0) return;
+  const std::size_t bytes = whole_pages(size);
+  wipe(block, bytes);
+  ::munlock(block, bytes);
+  ::munmap(block, bytes);
+}
+
+// Which secret memory this plugin uses: set once, read on every allocation.
+// Process-wide by necessity: a SecretBytes anywhere in the plugin must reach
+// it without a Host at hand.
+class SecretMemoryChoice {
+ public:
+  // Makes `offered` the choice unless one was made; returns the choice.
+  const SecretMemoryFunctions &choose(const SecretMemoryFunctions &offered) noexcept {
+    int expected = kUnset;
+    if (state_.compare_exchange_strong(expected, kSetting, std::memory_order_acquire)) {
+      functions_ = offered;
+      state_.store(kSet, std::memory_order_release);
+    }
+    while (state_.load(std::memory_order_acquire) != kSet) {
+    }  // another thread is storing its choice: two plain stores away
+    return functions_;
+  }
+  const SecretMemoryFunctions &get() noexcept {
+    if (state_.load(std::memory_order_acquire) == kSet) return functions_;
+    return choose({&own_secret_allocate, &own_secret_free});
+  }
+
+ private:
+  static constexpr int kUnset = 0, kSetting = 1, kSet = 2;
+  std::atomic<int> state_{kUnset};
+  SecretMemoryFunctions functions_{nullptr, nullptr};
+};
+inline constinit SecretMemoryChoice secret_memory_choice;
+
+// Called by open() before the provider is built: a host of ABI 1.3 or later
+// offers its secret memory.
+inline void take_host_secret_memory(const coffer_host *host,
+                                    SecretMemoryChoice &choice = secret_memory_choice) noexcept {
+  if (host != nullptr && COFFER_HOST_HAS_SECRET_MEMORY(host))
+    choice.choose({host->secret_allocate, host->secret_free});
+}
+
+}  // namespace detail
+
+inline void *secret_allocate(std::size_t size) {
+  if (size == 0) return nullptr;
+  void *block = detail::secret_memory_choice.get().allocate(size);
+  if (block == nullptr) throw std::bad_alloc();
+  return block;
+}
+
+inline void secret_free(void *block, std::size_t size) noexcept {
+  if (block != nullptr) detail::secret_memory_choice.get().free(block, size);
+}
+
+inline bool secret_memory_from_host() noexcept {
+  return detail::secret_memory_choice.get().allocate != &detail::own_secret_allocate;
+}
+
+// A standard allocator on secret memory, for containers that hold secret
+// material (strings, Beast buffers and fields). Stateless.
+template <class T>
+struct SecretAllocator {
+  static_assert(alignof(T) <= alignof(std::max_align_t), "secret memory is not aligned for T");
+  using value_type = T;
+  SecretAllocator() noexcept = default;
+  template <class U>
+  SecretAllocator(const SecretAllocator<U> &) noexcept {}  // NOLINT(google-explicit-constructor)
+  T *allocate(std::size_t n) {
+    if (n > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T *>(secret_allocate(n == 0 ? 1 : n * sizeof(T)));
+  }
+  void deallocate(T *p, std::size_t n) noexcept { secret_free(p, n == 0 ? 1 : n * sizeof(T)); }
+  template <class U>
+  friend bool operator==(const SecretAllocator &, const SecretAllocator<U> &) noexcept {
+    return true;
+  }
+};
+
+// A byte buffer for secret values in secret memory (see above), wiped when
+// destroyed, cleared or grown. Move-only.
 class SecretBytes {
  public:
-  SecretBytes() = default;
-  explicit SecretBytes(std::string_view text) : bytes_(text.begin(), text.end()) {}
-  SecretBytes(const unsigned char *data, std::size_t size) : bytes_(data, data + size) {}
-  SecretBytes(SecretBytes &&other) noexcept : bytes_(std::move(other.bytes_)) {
-    other.bytes_.clear();
+  SecretBytes() noexcept = default;
+  explicit SecretBytes(std::string_view text) {
+    append(reinterpret_cast<const unsigned char *>(text.data()), text.size());
   }
+  SecretBytes(const unsigned char *data, std::size_t size) { append(data, size); }
+  SecretBytes(SecretBytes &&other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)) {}
   SecretBytes &operator=(SecretBytes &&other) noexcept {
     if (this != &other) {
-      clear();
-      bytes_ = std::move(other.bytes_);
-      other.bytes_.clear();
+      release();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      capacity_ = std::exchange(other.capacity_, 0);
     }
     return *this;
   }
   SecretBytes(const SecretBytes &) = delete;
   SecretBytes &operator=(const SecretBytes &) = delete;
-  ~SecretBytes() { clear(); }
+  ~SecretBytes() { release(); }
 
   // Explicit copy, so that copies of secrets are visible in the code.
   [[nodiscard]] SecretBytes clone() const { return SecretBytes(data(), size()); }
 
+  // Wipes the bytes and empties the buffer (which keeps its memory).
   void clear() noexcept {
-    wipe(bytes_.data(), bytes_.capacity());
-    bytes_.clear();
+    wipe(data_, size_);
+    size_ = 0;
   }
-  // Appends bytes; wipes the old storage when it has to grow.
   void append(const unsigned char *data, std::size_t size) {
-    if (bytes_.size() + size > bytes_.capacity()) {
-      std::vector<unsigned char> bigger;
-      bigger.reserve(std::max(bytes_.capacity() * 2, bytes_.size() + size));
-      bigger.assign(bytes_.begin(), bytes_.end());
-      wipe(bytes_.data(), bytes_.capacity());
-      bytes_.swap(bigger);
-    }
-    bytes_.insert(bytes_.end(), data, data + size);
+    if (size == 0) return;
+    if (size > capacity_ - size_) reserve(std::max(capacity_ * 2, size_ + size));
+    std::memcpy(data_ + size_, data, size);
+    size_ += size;
   }
   void append(std::string_view text) {
     append(reinterpret_cast<const unsigned char *>(text.data()), text.size());
   }
   void push_back(unsigned char byte) { append(&byte, 1); }
-  // Makes room for `capacity` bytes, wiping the old storage if it moves.
+  // Makes room for `capacity` bytes; the old memory is wiped when it moves.
   void reserve(std::size_t capacity) {
-    if (capacity <= bytes_.capacity()) return;
-    std::vector<unsigned char> bigger;
-    bigger.reserve(capacity);
-    bigger.assign(bytes_.begin(), bytes_.end());
-    wipe(bytes_.data(), bytes_.capacity());
-    bytes_.swap(bigger);
+    if (capacity <= capacity_) return;
+    capacity = std::max<std::size_t>(capacity, 32);
+    auto *bigger = static_cast<unsigned char *>(secret_allocate(capacity));
+    if (size_ != 0) std::memcpy(bigger, data_, size_);
+    secret_free(data_, capacity_);
+    data_ = bigger;
+    capacity_ = capacity;
   }
 
-  [[nodiscard]] const unsigned char *data() const noexcept { return bytes_.data(); }
-  [[nodiscard]] std::size_t size() const noexcept { return bytes_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return bytes_.empty(); }
+  [[nodiscard]] const unsigned char *data() const noexcept { return data_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] std::string_view view() const noexcept {
-    return {reinterpret_cast<const char *>(bytes_.data()), bytes_.size()};
+    return {reinterpret_cast<const char *>(data_), size_};
   }
   friend bool operator==(const SecretBytes &a, const SecretBytes &b) noexcept {
     return a.view() == b.view();
   }
 
  private:
-  std::vector<unsigned char> bytes_;
+  void release() noexcept {
+    secret_free(data_, capacity_);
+    data_ = nullptr;
+    size_ = capacity_ = 0;
+  }
+  unsigned char *data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 // Thrown by provider code to fail an operation with a given status. The
@@ -459,6 +596,7 @@ struct Thunks {
       if (params->struct_size > offsetof(coffer_open_params, base_directory) &&
           params->base_directory != nullptr)
         copy.base_directory = params->base_directory;
+      take_host_secret_memory(host);
       auto holder = std::make_unique<Instance>(Instance{Host(host), nullptr});
       struct WipeConfig {  // a configuration should hold no secret, but may
         std::string &text;

@@ -2,6 +2,7 @@
 // deny names, inject faults, change settings and read counters. Bodies are
 // JSON; mistakes are answered 400 {"error": "..."} so that a typo in a test
 // fails loudly instead of being ignored.
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -177,6 +178,11 @@ Response Emulator::handle_control(const Request &request, const Target &target) 
       return control_json(200, json::object{{"requests", std::move(requests)},
                                             {"faults_injected", faults_.injected()},
                                             {"tokens_issued", tokens_.issued()}});
+    }
+    if (what == "tokens" && request.method == "GET") {
+      json::array tokens;
+      for (const auto &token : tokens_.unexpired()) tokens.emplace_back(token);
+      return control_json(200, json::object{{"tokens", std::move(tokens)}});
     }
     if (what == "reset-stats" && request.method == "POST") {
       for (auto &[route, n] : requests_) n = 0;

@@ -75,6 +75,14 @@ std::string TokenStore::issue(const std::string &audience, std::chrono::seconds 
   return token;
 }
 
+std::vector<std::string> TokenStore::unexpired() const {
+  const auto now = Clock::now();
+  std::vector<std::string> out;
+  for (const auto &[token, issued] : tokens_)
+    if (issued.expires > now) out.push_back(token);
+  return out;
+}
+
 TokenCheck TokenStore::check(std::string_view authorization, const std::string &expected_audience,
                              std::string *found_audience) const {
   const auto space = authorization.find(' ');

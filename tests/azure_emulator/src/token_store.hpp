@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace coffer::emulator {
 
@@ -31,6 +32,8 @@ class TokenStore {
   TokenCheck check(std::string_view authorization, const std::string &expected_audience,
                    std::string *found_audience) const;
   [[nodiscard]] std::uint64_t issued() const { return issued_; }
+  // The tokens that have not expired (for tests that look for them).
+  [[nodiscard]] std::vector<std::string> unexpired() const;
 
  private:
   std::unordered_map<std::string, IssuedToken> tokens_;

@@ -39,8 +39,10 @@ OFFSET(coffer_host, context, 8);
 OFFSET(coffer_host, log, 16);
 OFFSET(coffer_host, log_level, 24);
 OFFSET(coffer_host, now_unix_ms, 32);
-OFFSET(coffer_host, count, 40); /* since 1.1 */
-_Static_assert(sizeof(coffer_host) >= 48, "coffer_host shrank");
+OFFSET(coffer_host, count, 40);           /* since 1.1 */
+OFFSET(coffer_host, secret_allocate, 48); /* since 1.3 */
+OFFSET(coffer_host, secret_free, 56);     /* since 1.3 */
+_Static_assert(sizeof(coffer_host) >= 64, "coffer_host shrank");
 
 OFFSET(coffer_value, struct_size, 0);
 OFFSET(coffer_value, data, 8);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <memory>
 
 namespace coffer::database {
 
@@ -25,30 +26,11 @@ int as_int(std::size_t size) {
   return static_cast<int>(size);
 }
 
-// A context returned to its key's pool unless the operation failed midway.
-class Lease {
- public:
-  Lease(const AeadKey &key, EVP_CIPHER_CTX *context, bool encrypt,
-        void (AeadKey::*give_back)(EVP_CIPHER_CTX *, bool) const)
-      : key_(key), context_(context), encrypt_(encrypt), give_back_(give_back) {}
-  Lease(const Lease &) = delete;
-  Lease &operator=(const Lease &) = delete;
-  ~Lease() {
-    if (keep_)
-      (key_.*give_back_)(context_, encrypt_);
-    else
-      EVP_CIPHER_CTX_free(context_);
-  }
-  [[nodiscard]] EVP_CIPHER_CTX *get() const { return context_; }
-  void keep() { keep_ = true; }
-
- private:
-  const AeadKey &key_;
-  EVP_CIPHER_CTX *context_;
-  bool encrypt_;
-  void (AeadKey::*give_back_)(EVP_CIPHER_CTX *, bool) const;
-  bool keep_ = false;
+struct ContextDeleter {
+  // EVP_CIPHER_CTX_free wipes the key schedule and GCM state it holds.
+  void operator()(EVP_CIPHER_CTX *context) const noexcept { EVP_CIPHER_CTX_free(context); }
 };
+using Context = std::unique_ptr<EVP_CIPHER_CTX, ContextDeleter>;
 
 }  // namespace
 
@@ -57,49 +39,15 @@ AeadKey::AeadKey(const Aes256Gcm &aead, SecretBuffer key) : aead_(aead), key_(st
     throw Error(COFFER_STATUS_INTERNAL, "AES-256-GCM needs a 32-byte key");
 }
 
-AeadKey::~AeadKey() {
-  // EVP_CIPHER_CTX_free wipes the key schedule it holds.
-  for (auto *context : encrypting_) EVP_CIPHER_CTX_free(context);
-  for (auto *context : decrypting_) EVP_CIPHER_CTX_free(context);
-}
-
-AeadKey::Context *AeadKey::take(bool encrypt) const {
-  {
-    std::lock_guard lock(mutex_);
-    auto &idle = encrypt ? encrypting_ : decrypting_;
-    if (!idle.empty()) {
-      Context *context = idle.back();
-      idle.pop_back();
-      return context;
-    }
-  }
-  EVP_CIPHER_CTX *context = EVP_CIPHER_CTX_new();
-  if (context == nullptr) fail("EVP_CIPHER_CTX_new failed");
-  int ok = encrypt ? EVP_EncryptInit_ex2(context, aead_.cipher_, key_.data(), nullptr, nullptr)
-                   : EVP_DecryptInit_ex2(context, aead_.cipher_, key_.data(), nullptr, nullptr);
-  if (ok != 1) {
-    EVP_CIPHER_CTX_free(context);
-    fail("AES-256-GCM key setup failed");
-  }
-  return context;
-}
-
-void AeadKey::give_back(Context *context, bool encrypt) const {
-  std::lock_guard lock(mutex_);
-  auto &idle = encrypt ? encrypting_ : decrypting_;
-  if (idle.size() < 16)
-    idle.push_back(context);
-  else
-    EVP_CIPHER_CTX_free(context);
-}
+AeadKey::~AeadKey() = default;
 
 Bytes AeadKey::seal(ByteView nonce, ByteView aad, ByteView plaintext) const {
   if (nonce.size() != Aes256Gcm::nonce_size)
     throw Error(COFFER_STATUS_INTERNAL, "AES-256-GCM needs a 12-byte nonce");
-  Lease lease(*this, take(true), true, &AeadKey::give_back);
-  EVP_CIPHER_CTX *ctx = lease.get();
-  // The key stays; a new nonce restarts GCM's state.
-  if (EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1)
+  Context context(EVP_CIPHER_CTX_new());
+  if (!context) fail("EVP_CIPHER_CTX_new failed");
+  EVP_CIPHER_CTX *ctx = context.get();
+  if (EVP_EncryptInit_ex2(ctx, aead_.cipher_, key_.data(), nonce.data(), nullptr) != 1)
     fail("AES-256-GCM encryption setup failed");
   int length = 0;
   if (!aad.empty() && EVP_EncryptUpdate(ctx, nullptr, &length, aad.data(), as_int(aad.size())) != 1)
@@ -118,7 +66,6 @@ Bytes AeadKey::seal(ByteView nonce, ByteView aad, ByteView plaintext) const {
   if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(Aes256Gcm::tag_size),
                           out.data() + written) != 1)
     fail("AES-256-GCM did not give a tag");
-  lease.keep();
   return out;
 }
 
@@ -126,16 +73,17 @@ std::optional<SecretBuffer> AeadKey::open(ByteView nonce, ByteView aad, ByteView
   if (nonce.size() != Aes256Gcm::nonce_size || sealed.size() < Aes256Gcm::tag_size)
     return std::nullopt;
   const std::size_t text_size = sealed.size() - Aes256Gcm::tag_size;
-  Lease lease(*this, take(false), false, &AeadKey::give_back);
-  EVP_CIPHER_CTX *ctx = lease.get();
-  // The expected tag goes in with the nonce (one call into the provider
-  // instead of two); OpenSSL copies it.
+  Context context(EVP_CIPHER_CTX_new());
+  if (!context) fail("EVP_CIPHER_CTX_new failed");
+  EVP_CIPHER_CTX *ctx = context.get();
+  // The expected tag goes in with the key and nonce (one call into the
+  // provider instead of two); OpenSSL copies it.
   unsigned char tag[Aes256Gcm::tag_size];
   std::copy(sealed.begin() + static_cast<std::ptrdiff_t>(text_size), sealed.end(), tag);
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, sizeof tag),
       OSSL_PARAM_construct_end()};
-  if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), params) != 1)
+  if (EVP_DecryptInit_ex2(ctx, aead_.cipher_, key_.data(), nonce.data(), params) != 1)
     fail("AES-256-GCM decryption setup failed");
   int length = 0;
   if (!aad.empty() && EVP_DecryptUpdate(ctx, nullptr, &length, aad.data(), as_int(aad.size())) != 1)
@@ -147,7 +95,6 @@ std::optional<SecretBuffer> AeadKey::open(ByteView nonce, ByteView aad, ByteView
       fail("AES-256-GCM decryption failed");
     written = length;
   }
-  lease.keep();
   if (EVP_DecryptFinal_ex(ctx, plain.data() + written, &length) != 1) {
     ERR_clear_error();
     return std::nullopt;

@@ -1,20 +1,17 @@
-// AeadKey: one AES-256-GCM key (a data key), ready for many seals and opens.
+// AeadKey: one AES-256-GCM key (a data key), for many seals and opens.
 //
-// Setting up a key in OpenSSL (key schedule and GHASH tables) costs more than
-// sealing a short secret, so an AeadKey keeps the contexts it has prepared
-// and only sets a fresh nonce for each use. The key bytes and the contexts'
-// key schedules are wiped when the AeadKey is destroyed. Thread-safe: many
-// threads may seal and open at once (each takes its own context).
+// The key bytes live in secret memory. Each seal and open prepares its own
+// OpenSSL context (key schedule and GHASH tables) and frees it, wiped, before
+// returning: OpenSSL allocates those from the ordinary heap, which a core dump
+// holds, so no prepared context is kept between operations (it would cost
+// about a microsecond less per operation; see bench/README.md). Thread-safe:
+// many threads may seal and open at once.
 #ifndef COFFER_DATABASE_CRYPTO_AEAD_KEY_HPP
 #define COFFER_DATABASE_CRYPTO_AEAD_KEY_HPP
 
-#include <mutex>
 #include <optional>
-#include <vector>
 
 #include "crypto/aead.hpp"
-
-struct evp_cipher_ctx_st;
 
 namespace coffer::database {
 
@@ -34,15 +31,8 @@ class AeadKey {
   [[nodiscard]] ByteView bytes() const noexcept { return key_.bytes(); }
 
  private:
-  using Context = evp_cipher_ctx_st;
-  Context *take(bool encrypt) const;
-  void give_back(Context *context, bool encrypt) const;
-
   const Aes256Gcm &aead_;
   SecretBuffer key_;
-  mutable std::mutex mutex_;
-  mutable std::vector<Context *> encrypting_;
-  mutable std::vector<Context *> decrypting_;
 };
 
 }  // namespace coffer::database

@@ -1,20 +1,17 @@
 #include "crypto/secret_buffer.hpp"
 
 #include <openssl/crypto.h>
+#include <coffer/provider.hpp>
 
 #include <cstring>
-#include <new>
 #include <utility>
 
 namespace coffer::database {
 
 SecretBuffer::SecretBuffer(std::size_t size) {
   if (size == 0) return;
-  data_ = static_cast<unsigned char *>(OPENSSL_secure_zalloc(size));
-  // A secure heap that is full (or absent) falls back to the ordinary heap;
-  // OPENSSL_secure_clear_free wipes and frees either.
-  if (data_ == nullptr) data_ = static_cast<unsigned char *>(OPENSSL_zalloc(size));
-  if (data_ == nullptr) throw std::bad_alloc();
+  data_ = static_cast<unsigned char *>(coffer::provider::secret_allocate(size));
+  std::memset(data_, 0, size);
   size_ = capacity_ = size;
 }
 
@@ -43,12 +40,12 @@ SecretBuffer::~SecretBuffer() {
 
 void SecretBuffer::truncate(std::size_t size) noexcept {
   if (size >= size_) return;
-  OPENSSL_cleanse(data_ + size, size_ - size);
+  coffer::provider::wipe(data_ + size, size_ - size);
   size_ = size;
 }
 
 void SecretBuffer::clear() noexcept {
-  if (data_ != nullptr) OPENSSL_secure_clear_free(data_, capacity_);
+  coffer::provider::secret_free(data_, capacity_);  // wipes
   data_ = nullptr;
   size_ = capacity_ = 0;
 }

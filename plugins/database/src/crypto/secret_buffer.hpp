@@ -1,10 +1,10 @@
 // SecretBuffer: a fixed-size buffer for key material and plaintexts.
 //
-// The bytes come from OpenSSL's secure heap when the host process has
-// initialised it (CRYPTO_secure_malloc_init: locked, guarded pages) and it has
-// room, from the ordinary heap otherwise, and are wiped with OPENSSL_cleanse
-// when the buffer is destroyed or reassigned. Move-only; copies must be explicit (clone()).
-// Not thread-safe; share it read-only or through a shared_ptr<const>.
+// The bytes live in the SDK's secret memory (coffer::provider::secret_allocate:
+// the core's, excluded from core dumps, locked where the system allows) and
+// are wiped when the buffer is destroyed, cleared, reassigned or truncated.
+// Move-only; copies must be explicit (clone()). Not thread-safe; share it
+// read-only or through a shared_ptr<const>.
 #ifndef COFFER_DATABASE_CRYPTO_SECRET_BUFFER_HPP
 #define COFFER_DATABASE_CRYPTO_SECRET_BUFFER_HPP
 
