@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -31,6 +32,14 @@ const std::vector<std::string> kCacheFields = {"ttl_s", "refresh_ahead_s", "stal
 const std::vector<std::string> kStatusNames = {"not_found",        "denied",         "unavailable",
                                                "invalid_argument", "unsupported",    "timeout",
                                                "internal",         "invalid_config", "data_error"};
+
+constexpr double kTwoTo63 = 9223372036854775808.0;
+
+// Whether `d` is a whole number that an int64 holds (a cast of anything else
+// is undefined behaviour).
+bool is_whole_int64(double d) {
+  return d >= -kTwoTo63 && d < kTwoTo63 && d == std::trunc(d);
+}
 
 class Parser {
  public:
@@ -101,8 +110,7 @@ class Parser {
       n = value.as_int64();
     else if (value.is_uint64())
       n = static_cast<std::int64_t>(value.as_uint64());
-    else if (value.is_double() &&
-             value.as_double() == static_cast<double>(static_cast<std::int64_t>(value.as_double())))
+    else if (value.is_double() && is_whole_int64(value.as_double()))
       n = static_cast<std::int64_t>(value.as_double());
     else
       doc_.fail(path, "expected a whole number");
@@ -329,6 +337,8 @@ class Parser {
         else
           doc_.fail(path, "expected a number of seconds");
         if (s < 0) doc_.fail(path, "expected zero or more seconds");
+        // Also refuses infinity: a cast of a value out of range is undefined.
+        if (!(s * 1000 < kTwoTo63)) doc_.fail(path, "is too large a number of seconds");
         out = std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
       }
     };
