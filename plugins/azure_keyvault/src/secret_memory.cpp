@@ -13,7 +13,8 @@ class WipingMemoryResource final : public boost::json::memory_resource {
   }
   void do_deallocate(void *pointer, std::size_t bytes, std::size_t alignment) override {
     coffer::provider::wipe(pointer, bytes);
-    ::operator delete(pointer, bytes, std::align_val_t(alignment));
+    // Unsized: clang (before 19) does not declare sized deallocation by default.
+    ::operator delete(pointer, std::align_val_t(alignment));
   }
   [[nodiscard]] bool do_is_equal(const memory_resource &other) const noexcept override {
     return this == &other;
