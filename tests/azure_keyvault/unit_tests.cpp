@@ -394,12 +394,11 @@ BOOST_AUTO_TEST_CASE(token_answers_of_entra_and_imds) {
 }
 
 BOOST_AUTO_TEST_CASE(unusable_token_answers_are_refused_without_quoting_them) {
-  for (const char *body :
-       {R"({"expires_in":10})", R"({"access_token":"a b","expires_in":10})",
-        "{\"access_token\":\"a\\r\\nX-Injected: 1\",\"expires_in\":10}",
-        R"({"access_token":"tok"})", R"({"access_token":"tok","expires_in":0})",
-        R"({"access_token":"tok","expires_in":9,"token_type":"pop"})", "not json",
-        R"({"access_token":"tok","expires_in":1e300})"}) {
+  for (const char *body : {R"({"expires_in":10})", R"({"access_token":"a b","expires_in":10})",
+                           "{\"access_token\":\"a\\r\\nX-Injected: 1\",\"expires_in\":10}",
+                           R"({"access_token":"tok"})", R"({"access_token":"tok","expires_in":0})",
+                           R"({"access_token":"tok","expires_in":9,"token_type":"pop"})",
+                           "not json", R"({"access_token":"tok","expires_in":1e300})"}) {
     Error error = expect_error([&] { parse_token_response(body, 1000); });
     BOOST_TEST(error.status() == COFFER_STATUS_UNAVAILABLE);
     BOOST_TEST(!contains(error.what(), "tok\""));
