@@ -5,6 +5,8 @@
 #include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
 
+#include <cmath>
+
 namespace coffer::azure {
 namespace {
 
@@ -28,6 +30,23 @@ const char *kind_name(const boost::json::value &value) {
   }
 }
 
+bool holds_non_finite(const boost::json::value &value) {
+  switch (value.kind()) {
+    case boost::json::kind::double_:
+      return !std::isfinite(value.get_double());
+    case boost::json::kind::array:
+      for (const auto &element : value.get_array())
+        if (holds_non_finite(element)) return true;
+      return false;
+    case boost::json::kind::object:
+      for (const auto &member : value.get_object())
+        if (holds_non_finite(member.value())) return true;
+      return false;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 JsonBundle::JsonBundle(std::string bundle_name)
@@ -45,6 +64,11 @@ JsonBundle JsonBundle::parse(std::string bundle_name, std::string_view json) {
     throw Error(COFFER_STATUS_DATA_ERROR, "the JSON bundle secret '" + bundle.name_ + "' holds " +
                                               kind_name(document) +
                                               ", not a JSON object of names to string values");
+  // A number beyond double's range parses as infinity and would be written
+  // back as text that no longer parses: every other value would be lost.
+  if (holds_non_finite(document))
+    throw Error(COFFER_STATUS_DATA_ERROR,
+                "the JSON bundle secret '" + bundle.name_ + "' holds a number out of range");
   bundle.object_ = std::move(document.as_object());
   return bundle;
 }

@@ -126,6 +126,9 @@ std::optional<Endpoint> parse_host_port(std::string_view text) {
 }
 
 bool is_ip_literal(std::string_view host) noexcept {
+  // inet_pton would stop at a NUL and take "::\0junk" for "::"; a zone id
+  // ("%eth0") is not a host either.
+  if (host.find_first_of(std::string_view("\0%", 2)) != std::string_view::npos) return false;
   boost::system::error_code error;
   (void)boost::asio::ip::make_address(std::string(host), error);
   return !error;
