@@ -103,6 +103,7 @@ void check_record(Input &input) {
   sealed.ciphertext = seal.ciphertext;
   StoredRow read = sealed;
   tamper(read, input);
+  read.slot_id = sealed.slot_id;  // not part of a record's identity
   auto opened = open_record(data_key(), {read.store_id, read.key, read.version, read.data_key_id},
                             read.nonce, read.ciphertext);
   require(opened.has_value() == (read == sealed), "a record opens exactly when untouched");
@@ -121,6 +122,8 @@ void check_wrapped_key(Input &input) {
   sealed.ciphertext = wrapped.ciphertext;
   StoredRow read = sealed;
   tamper(read, input);
+  read.key = sealed.key;  // neither is part of a wrapped key's identity
+  read.version = sealed.version;
   auto opened = unwrap_data_key(aead(), kMasterKey, {read.store_id, read.data_key_id, read.slot_id},
                                 read.nonce, read.ciphertext);
   require(opened.has_value() == (read == sealed), "a wrapped key opens exactly when untouched");
