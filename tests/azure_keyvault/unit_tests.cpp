@@ -404,17 +404,28 @@ BOOST_AUTO_TEST_CASE(token_answers_of_entra_and_imds) {
   AccessToken hinted =
       parse_token_response(R"({"access_token":"tok","expires_in":86400,"refresh_in":43200})", now);
   BOOST_TEST(hinted.refresh_at_ms == now + 43200000);
+  AccessToken huge_hint = parse_token_response(
+      R"({"access_token":"tok","expires_in":3600,"refresh_in":18446744073709552})", now);
+  BOOST_TEST(huge_hint.refresh_at_ms == now + 3600000 - 120000);
 }
 
 BOOST_AUTO_TEST_CASE(unusable_token_answers_are_refused_without_quoting_them) {
-  for (const char *body :
-       {R"({"expires_in":10})", R"({"access_token":"a b","expires_in":10})",
-        "{\"access_token\":\"a\\r\\nX-Injected: 1\",\"expires_in\":10}",
-        R"({"access_token":"tok"})", R"({"access_token":"tok","expires_in":0})",
-        R"({"access_token":"tok","expires_in":9,"token_type":"pop"})", "not json"}) {
+  for (const char *body : {R"({"expires_in":10})", R"({"access_token":"a b","expires_in":10})",
+                           "{\"access_token\":\"a\\r\\nX-Injected: 1\",\"expires_in\":10}",
+                           R"({"access_token":"tok"})", R"({"access_token":"tok","expires_in":0})",
+                           R"({"access_token":"tok","expires_in":9,"token_type":"pop"})",
+                           "not json", R"({"access_token":"tok","expires_in":1e300})"}) {
     Error error = expect_error([&] { parse_token_response(body, 1000); });
     BOOST_TEST(error.status() == COFFER_STATUS_UNAVAILABLE);
     BOOST_TEST(!contains(error.what(), "tok\""));
+  }
+  // Expiries that do not fit a 64-bit count of milliseconds (the first one
+  // times 1000 wraps around to 384 ms).
+  for (const char *body : {R"({"access_token":"tok","expires_in":18446744073709552})",
+                           R"({"access_token":"tok","expires_on":"-9223372036854775808"})"}) {
+    Error error = expect_error([&] { parse_token_response(body, 1000); });
+    BOOST_TEST(error.status() == COFFER_STATUS_UNAVAILABLE);
+    BOOST_TEST(contains(error.what(), "out of range"), error.what());
   }
 }
 
@@ -557,6 +568,11 @@ BOOST_AUTO_TEST_CASE(flat_members_and_a_nested_value_error_naming_the_key) {
              COFFER_STATUS_NOT_FOUND);
   BOOST_TEST(expect_error([] { (void)JsonBundle::parse("B", "[1,2]"); }).status() ==
              COFFER_STATUS_DATA_ERROR);
+  // 2.5e308 reads as infinity, which a rewrite would turn into text that
+  // does not parse: refused before anything is written.
+  BOOST_TEST(expect_error([] {
+               (void)JsonBundle::parse("B", R"({"a":"x","n":[2.5e308]})");
+             }).status() == COFFER_STATUS_DATA_ERROR);
   BOOST_TEST(expect_error([] { (void)JsonBundle::parse("B", "{oops"); }).status() ==
              COFFER_STATUS_DATA_ERROR);
 }
@@ -628,6 +644,17 @@ BOOST_AUTO_TEST_CASE(urls) {
   BOOST_TEST(parse_url("https://[::1]:8443/")->endpoint.authority() == "[::1]:8443");
   BOOST_TEST(!parse_url("ftp://x/").has_value());
   BOOST_TEST(!parse_url("https://u:p@x/").has_value());
+  // A host is an IP literal or a DNS name, however it is percent-encoded.
+  BOOST_TEST(parse_url("https://%61b.example/")->endpoint.host == "ab.example");
+  BOOST_TEST(!parse_url("https://vault%0d%0aX-Injected%3a%20x.example/").has_value());
+  BOOST_TEST(!parse_url("https://a%2Fb.example/").has_value());
+  BOOST_TEST(!parse_url("https://a%40b.example/").has_value());
+  BOOST_TEST(!parse_url("https://[v1.x]/").has_value());
+  // Boost.URL 1.81 would read host 1.2.3.4 and path ".5/".
+  BOOST_TEST(!parse_url("https://1.2.3.4.5/").has_value());
+  BOOST_TEST(!parse_host_port("a\x7f:1").has_value());
+  BOOST_TEST(!parse_host_port(std::string_view("[::\0\0001]:8443", 12)).has_value());
+  BOOST_TEST(!parse_host_port("[::%1]:8443").has_value());
   BOOST_TEST(parse_host_port("[::1]:443")->host == "::1");
   BOOST_TEST(!parse_host_port("host").has_value());
   BOOST_TEST(!parse_host_port("host:99999").has_value());

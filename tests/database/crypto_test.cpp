@@ -145,6 +145,8 @@ BOOST_AUTO_TEST_CASE(weak_or_huge_parameters_are_refused_for_master_keys) {
   BOOST_TEST(!check_master_key_params({100000, 8, 1}).empty());             // not a power of two
   BOOST_TEST(!check_master_key_params({uint64_t{1} << 22, 8, 1}).empty());  // 4 GiB
   BOOST_TEST(!check_master_key_params({uint64_t{1} << 15, 0, 1}).empty());
+  // 128 * r * n wraps around to a small number: still refused.
+  BOOST_TEST(!check_master_key_params({uint64_t{1} << 62, 64, 16}).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 namespace coffer::azure {
 namespace {
@@ -21,8 +22,14 @@ std::optional<int64_t> read_integer(const boost::json::object &object, std::stri
   const boost::json::value *value = object.if_contains(name);
   if (value == nullptr) return std::nullopt;
   if (value->is_int64()) return value->as_int64();
-  if (value->is_uint64()) return static_cast<int64_t>(value->as_uint64());
-  if (value->is_double()) return static_cast<int64_t>(value->as_double());
+  if (value->is_uint64()) return std::nullopt;  // beyond int64
+  if (value->is_double()) {
+    // Converting a double out of int64's range is undefined behaviour.
+    double number = value->as_double();
+    if (number >= -9223372036854775808.0 && number < 9223372036854775808.0)
+      return static_cast<int64_t>(number);
+    return std::nullopt;
+  }
   if (value->is_string()) {
     std::string_view text = value->as_string();
     int64_t number = 0;
@@ -94,7 +101,8 @@ int64_t refresh_time(int64_t now_ms, int64_t expires_at_ms, int64_t refresh_in_m
   int64_t lifetime = std::max<int64_t>(expires_at_ms - now_ms, 0);
   int64_t refresh_at =
       lifetime >= 2 * kRefreshMargin ? expires_at_ms - kRefreshMargin : now_ms + lifetime / 2;
-  if (refresh_in_ms > 0) refresh_at = std::min(refresh_at, now_ms + refresh_in_ms);
+  // Compared as durations: now_ms + refresh_in_ms may not fit.
+  if (refresh_in_ms > 0 && refresh_in_ms < refresh_at - now_ms) refresh_at = now_ms + refresh_in_ms;
   return refresh_at;
 }
 
@@ -118,24 +126,35 @@ AccessToken parse_token_response(std::string_view body, int64_t now_ms) {
                                                  sanitize_code(type->as_string()) +
                                                  "'; only Bearer tokens are supported");
   }
-  int64_t expires_at = 0;
+  // Seconds to Unix ms, refusing what does not fit (an expiry in the year
+  // 292 million is no more usable than one in the past).
+  auto milliseconds = [](int64_t seconds, int64_t base_ms) -> std::optional<int64_t> {
+    int64_t out = 0;
+    if (__builtin_mul_overflow(seconds, 1000, &out) || __builtin_add_overflow(out, base_ms, &out))
+      return std::nullopt;
+    return out;
+  };
+  std::optional<int64_t> expires_at;
   if (auto expires_in = read_integer(*object, "expires_in")) {
-    expires_at = now_ms + *expires_in * 1000;
+    expires_at = milliseconds(*expires_in, now_ms);
   } else if (auto expires_on = read_integer(*object, "expires_on")) {
-    expires_at = *expires_on * 1000;
+    expires_at = milliseconds(*expires_on, 0);
   } else {
     throw Error(COFFER_STATUS_UNAVAILABLE,
-                "the token endpoint's answer gives neither expires_in nor expires_on");
+                "the token endpoint's answer gives no usable expires_in or expires_on");
   }
-  if (expires_at <= now_ms)
+  if (!expires_at)
+    throw Error(COFFER_STATUS_UNAVAILABLE, "the token endpoint gave an expiry out of range");
+  if (*expires_at <= now_ms)
     throw Error(COFFER_STATUS_UNAVAILABLE, "the token endpoint issued an already expired token");
   int64_t refresh_in = -1;
-  if (auto value = read_integer(*object, "refresh_in")) refresh_in = *value * 1000;
+  if (auto value = read_integer(*object, "refresh_in"))
+    refresh_in = milliseconds(*value, 0).value_or(-1);
   AccessToken result;
   result.value = SecretBytes(token->as_string());
   result.obtained_at_ms = now_ms;
-  result.expires_at_ms = expires_at;
-  result.refresh_at_ms = refresh_time(now_ms, expires_at, refresh_in);
+  result.expires_at_ms = *expires_at;
+  result.refresh_at_ms = refresh_time(now_ms, *expires_at, refresh_in);
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <vector>
@@ -114,6 +115,23 @@ std::string shown_member(const std::string &name) {
   return printable ? "'" + name + "'" : "(a name with control or non-ASCII characters)";
 }
 
+bool holds_non_finite(const boost::json::value &value) {
+  switch (value.kind()) {
+    case boost::json::kind::double_:
+      return !std::isfinite(value.get_double());
+    case boost::json::kind::array:
+      for (const auto &element : value.get_array())
+        if (holds_non_finite(element)) return true;
+      return false;
+    case boost::json::kind::object:
+      for (const auto &member : value.get_object())
+        if (holds_non_finite(member.value())) return true;
+      return false;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 JsonBundle::JsonBundle(std::string bundle_name)
@@ -137,8 +155,15 @@ JsonBundle JsonBundle::parse(std::string bundle_name, std::string_view json) {
                     shown_member(*twice) +
                     " more than once; which value applies would depend on the reader, so the "
                     "bundle is refused: keep one definition (set the secret again)");
-  bundle.object_ = std::move(document.as_object());
-  return bundle;
+}
+
+// A number beyond double's range parses as infinity and would be written
+// back as text that no longer parses: every other value would be lost.
+if (holds_non_finite(document))
+  throw Error(COFFER_STATUS_DATA_ERROR,
+              "the JSON bundle secret '" + bundle.name_ + "' holds a number out of range");
+bundle.object_ = std::move(document.as_object());
+return bundle;
 }
 
 SecretBytes JsonBundle::value(std::string_view member, std::string_view key) const {

@@ -16,6 +16,16 @@ bool is_unreserved(unsigned char c) noexcept {
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
+// A DNS name as it may go into a Host header, SNI, a CONNECT line and a
+// message: letters, digits, '-', '.' and '_' (percent-decoded, lower-cased).
+bool is_dns_name(std::string_view host) noexcept {
+  if (host.empty()) return false;
+  for (char c : host)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+      return false;
+  return true;
+}
+
 }  // namespace
 
 std::string Endpoint::authority() const {
@@ -61,7 +71,18 @@ std::optional<Url> parse_url(std::string_view text, bool allow_userinfo) {
     url.password = view.password();
   }
   url.endpoint.host = to_lower(view.host_address());
-  if (url.endpoint.host.empty()) return std::nullopt;
+  switch (view.host_type()) {
+    case boost::urls::host_type::ipv4:
+    case boost::urls::host_type::ipv6:
+      break;
+    case boost::urls::host_type::name:
+      // A percent-encoded byte must not smuggle '/', '@', a line break or
+      // any other character into the host.
+      if (!is_dns_name(url.endpoint.host)) return std::nullopt;
+      break;
+    default:
+      return std::nullopt;
+  }
   if (view.has_port()) {
     if (view.port().empty() || view.port_number() == 0) return std::nullopt;
     url.endpoint.port = view.port_number();
@@ -69,6 +90,10 @@ std::optional<Url> parse_url(std::string_view text, bool allow_userinfo) {
     url.endpoint.port = url.endpoint.tls ? 443 : 80;
   }
   url.path = view.encoded_path();
+  // Boost.URL 1.81 reads "1.2.3.4.example" as the IPv4 address 1.2.3.4
+  // followed by the path ".example"; after an authority, a path that does
+  // not start with '/' can only mean that.
+  if (!url.path.empty() && url.path.front() != '/') return std::nullopt;
   if (url.path.empty()) url.path = "/";
   if (view.has_query()) url.query = view.encoded_query();
   return url;
@@ -95,12 +120,15 @@ std::optional<Endpoint> parse_host_port(std::string_view text) {
   if (host.empty() || error != std::errc() || end != port.data() + port.size() || value == 0 ||
       value > 65535)
     return std::nullopt;
-  for (char c : host)
-    if (c <= ' ' || c == '/' || c == '@' || c == '?' || c == '#') return std::nullopt;
-  return Endpoint{true, to_lower(host), static_cast<uint16_t>(value)};
+  std::string lower = to_lower(host);
+  if (!is_dns_name(lower) && !is_ip_literal(lower)) return std::nullopt;
+  return Endpoint{true, std::move(lower), static_cast<uint16_t>(value)};
 }
 
 bool is_ip_literal(std::string_view host) noexcept {
+  // inet_pton would stop at a NUL and take "::\0junk" for "::"; a zone id
+  // ("%eth0") is not a host either.
+  if (host.find_first_of(std::string_view("\0%", 2)) != std::string_view::npos) return false;
   boost::system::error_code error;
   (void)boost::asio::ip::make_address(std::string(host), error);
   return !error;

@@ -39,10 +39,14 @@ struct Url {
 };
 
 // Parses an absolute http or https URL. Returns nothing when it is not one
-// (no fragment allowed). `allow_userinfo` accepts "user:password@".
+// (no fragment allowed) or when its host, percent-decoded, is neither an IP
+// literal nor a DNS name of letters, digits, '-', '.' and '_' (a host goes
+// into Host headers, SNI, CONNECT lines and messages). `allow_userinfo`
+// accepts "user:password@".
 std::optional<Url> parse_url(std::string_view text, bool allow_userinfo = false);
 
-// Parses "host:port" (IPv6 in brackets). Returns nothing when malformed.
+// Parses "host:port" (IPv6 in brackets; the host as parse_url wants it).
+// Returns nothing when malformed.
 std::optional<Endpoint> parse_host_port(std::string_view text);
 
 // True when `host` is an IPv4 or IPv6 literal.

@@ -50,7 +50,9 @@ std::string check_master_key_params(const ScryptParams &params) {
   if (params.n < minimum_scrypt_n) return "scrypt n must be at least 32768 (2^15)";
   if (params.r < 1 || params.r > 64) return "scrypt r must be between 1 and 64";
   if (params.p < 1 || params.p > 16) return "scrypt p must be between 1 and 16";
-  if (params.memory_bytes() > maximum_scrypt_memory)
+  // n first: memory_bytes() would wrap around for a huge n (a stored slot may hold any).
+  if (params.n > maximum_scrypt_memory / (128ull * params.r) ||
+      params.memory_bytes() > maximum_scrypt_memory)
     return "scrypt parameters need more than 2 GiB of memory (128 * n * r)";
   if (params.work() > maximum_scrypt_work)
     return "scrypt parameters need more work than 16 times the default (n * r * p above 2^24)";
