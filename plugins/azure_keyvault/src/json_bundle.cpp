@@ -155,15 +155,13 @@ JsonBundle JsonBundle::parse(std::string bundle_name, std::string_view json) {
                     shown_member(*twice) +
                     " more than once; which value applies would depend on the reader, so the "
                     "bundle is refused: keep one definition (set the secret again)");
-}
-
-// A number beyond double's range parses as infinity and would be written
-// back as text that no longer parses: every other value would be lost.
-if (holds_non_finite(document))
-  throw Error(COFFER_STATUS_DATA_ERROR,
-              "the JSON bundle secret '" + bundle.name_ + "' holds a number out of range");
-bundle.object_ = std::move(document.as_object());
-return bundle;
+  // A number beyond double's range parses as infinity and would be written
+  // back as text that no longer parses: every other value would be lost.
+  if (holds_non_finite(document))
+    throw Error(COFFER_STATUS_DATA_ERROR,
+                "the JSON bundle secret '" + bundle.name_ + "' holds a number out of range");
+  bundle.object_ = std::move(document.as_object());
+  return bundle;
 }
 
 SecretBytes JsonBundle::value(std::string_view member, std::string_view key) const {
