@@ -129,7 +129,11 @@ BOOST_AUTO_TEST_CASE(an_entry_symbol_that_is_not_a_function_in_executable_code_i
   const std::pair<const char *, const char *> cases[] = {
       {"entry_as_data", "as data, not as a function"},
       {"entry_not_executable", "does not lie in an executable segment"}};
-  for (const auto &[name, why] : cases) {
+  for (const auto &one_case : cases) {
+    // Named copies: lambdas cannot capture structured bindings in every
+    // compiler the project builds with (clang 14).
+    const char *name = one_case.first;
+    const char *why = one_case.second;
     BOOST_TEST_CONTEXT(name) {
       TempDir dir;
       dir.copy(plugin_file(name), std::string("lib") + name + ".so");
