@@ -385,16 +385,17 @@ BOOST_AUTO_TEST_CASE(close_answers_what_is_still_running) {
   akv.set_secret("VCS-GithubAdminPAT", "ghp_x");
   std::atomic<int> calls{0};
   std::atomic<coffer_status> status{-1};
+  // Outlives the instance: close() answers the stalled get through it.
+  struct Context {
+    std::atomic<int> *calls;
+    std::atomic<coffer_status> *status;
+  } context{&calls, &status};
   {
     Instance vault(plugin(),
                    world.config({{"request_timeout_ms", 60000}, {"operation_timeout_ms", 60000}}));
     BOOST_TEST_REQUIRE(vault.get("VCS.GithubAdminPAT").ok());
     akv.inject_rule(boost::json::object{
         {"route", "get"}, {"fault", "stall"}, {"count", 1}, {"stall_ms", 30000}});
-    struct Context {
-      std::atomic<int> *calls;
-      std::atomic<coffer_status> *status;
-    } context{&calls, &status};
     coffer_get_request request{};
     request.struct_size = sizeof request;
     request.key = "VCS.GithubAdminPAT";

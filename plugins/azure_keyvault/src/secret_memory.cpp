@@ -34,7 +34,11 @@ boost::json::value parse_secret_json(std::string_view text, boost::system::error
     unsigned char bytes[2048];
     ~Scratch() { coffer::provider::wipe(bytes, sizeof bytes); }
   } scratch;
+  // The constructor's storage holds only the parser's own stack; the value
+  // it builds lives in the storage given to reset() (the default heap
+  // otherwise, where a freed string keeps the value until reused).
   boost::json::parser parser(secret_storage(), {}, scratch.bytes, sizeof scratch.bytes);
+  parser.reset(secret_storage());
   parser.write(text.data(), text.size(), error);
   if (error) return boost::json::value(secret_storage());
   return parser.release();  // the value keeps the wiping storage

@@ -37,5 +37,5 @@ int provider_h_uses(const coffer_provider *table, coffer_provider_entry_fn entry
   params.struct_size = sizeof params;
   request.struct_size = sizeof request;
   return (int)(table->capabilities & all) + (entry != 0) + (int)sizeof statuses +
-         (int)sizeof levels + (int)sizeof entry_symbol + (int)host.struct_size;
+         (int)sizeof levels + (int)sizeof entry_symbol + entry_symbol[0] + (int)host.struct_size;
 }
