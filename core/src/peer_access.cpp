@@ -59,7 +59,8 @@ PeerDecision decide_peer(const Policy &policy, const Peer &peer, std::string_vie
     const Client *client = policy.client(peer.client);
     if (client == nullptr)
       return {false, "the policy refuses " + std::string(key) + " to client '" + peer.client +
-                         "': \"clients\" has no entry of that name"};
+                         (policy.has_clients ? "': \"clients\" has no entry of that name"
+                                             : "': the policy has no \"clients\" section")};
     // Fast path first: no string is built for an allowed read.
     if (any_covers(client->allow, key) && !any_covers(client->deny, key)) return {true, {}};
     return decide_clients({client}, key, "client '" + peer.client + "'");

@@ -794,9 +794,15 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
     return result;
   }
   if (options.peer != nullptr) {
-    detail::PeerDecision decision = detail::decide_peer(snap->policy, *options.peer, k);
+    // A peer never reads what the routes refuse, whichever provider it names.
+    detail::Resolution resolution = snap->resolve(k);
+    detail::PeerDecision decision;
+    if (resolution.code != Code::ok)
+      decision.refusal = std::move(resolution.message);
+    else
+      decision = detail::decide_peer(snap->policy, *options.peer, k);
     if (!decision.allowed) {
-      result.code = Code::denied;
+      result.code = resolution.code != Code::ok ? resolution.code : Code::denied;
       result.message = std::move(decision.refusal);
       (void)impl_->report_access(snap->audit.get(), k, p->name(), "get", result.code,
                                  result.message, start, false, false, options.caller, options.peer);
