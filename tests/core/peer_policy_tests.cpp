@@ -68,6 +68,11 @@ Peer unix_peer(std::uint32_t uid, std::uint32_t gid = 70999) {
   return peer;
 }
 
+// The decision as a Store running as this process's effective uid makes it.
+detail::PeerDecision decide(const detail::Policy &policy, const Peer &peer, std::string_view key) {
+  return detail::decide_peer(policy, peer, key, ::geteuid());
+}
+
 Peer token_peer(const std::string &client) {
   Peer peer;
   peer.client = client;
@@ -176,14 +181,14 @@ BOOST_AUTO_TEST_CASE(a_peer_is_matched_by_uid_or_primary_gid) {
                          "], \"allow\": [\"VCS.*\"]},\n"
                          "\"by-gid\": {\"gids\": [" +
                          std::to_string(kGid) + "], \"allow\": [\"Email.SMTPPassword\"]}"));
-  BOOST_TEST(detail::decide_peer(p, unix_peer(uid_a()), "VCS.GithubAdminPAT").allowed);
-  BOOST_TEST(!detail::decide_peer(p, unix_peer(uid_a()), "Email.SMTPPassword").allowed);
-  BOOST_TEST(detail::decide_peer(p, unix_peer(uid_b(), kGid), "Email.SMTPPassword").allowed);
-  BOOST_TEST(!detail::decide_peer(p, unix_peer(uid_b(), kGid), "VCS.GithubAdminPAT").allowed);
+  BOOST_TEST(decide(p, unix_peer(uid_a()), "VCS.GithubAdminPAT").allowed);
+  BOOST_TEST(!decide(p, unix_peer(uid_a()), "Email.SMTPPassword").allowed);
+  BOOST_TEST(decide(p, unix_peer(uid_b(), kGid), "Email.SMTPPassword").allowed);
+  BOOST_TEST(!decide(p, unix_peer(uid_b(), kGid), "VCS.GithubAdminPAT").allowed);
   // Matched by both: either client's allow will do.
-  BOOST_TEST(detail::decide_peer(p, unix_peer(uid_a(), kGid), "Email.SMTPPassword").allowed);
-  BOOST_TEST(detail::decide_peer(p, unix_peer(uid_a(), kGid), "VCS.GithubAdminPAT").allowed);
-  auto refused = detail::decide_peer(p, unix_peer(uid_a()), "Email.SMTPPassword");
+  BOOST_TEST(decide(p, unix_peer(uid_a(), kGid), "Email.SMTPPassword").allowed);
+  BOOST_TEST(decide(p, unix_peer(uid_a(), kGid), "VCS.GithubAdminPAT").allowed);
+  auto refused = decide(p, unix_peer(uid_a()), "Email.SMTPPassword");
   BOOST_TEST(contains(refused.refusal, "client 'by-uid'"), refused.refusal);
   BOOST_TEST(contains(refused.refusal, "not in clients.by-uid.allow"), refused.refusal);
   BOOST_TEST(contains(refused.refusal, "Email.SMTPPassword"), refused.refusal);
@@ -192,20 +197,26 @@ BOOST_AUTO_TEST_CASE(a_peer_is_matched_by_uid_or_primary_gid) {
 BOOST_AUTO_TEST_CASE(a_peer_no_client_names_is_refused_unless_it_is_the_own_uid) {
   auto p =
       parse(clients("\"a\": {\"uids\": [" + std::to_string(uid_a()) + "], \"allow\": [\"*\"]}"));
-  auto stranger = detail::decide_peer(p, unix_peer(uid_b()), "VCS.GithubAdminPAT");
+  auto stranger = decide(p, unix_peer(uid_b()), "VCS.GithubAdminPAT");
   BOOST_TEST(!stranger.allowed);
   BOOST_TEST(contains(stranger.refusal, "uid " + std::to_string(uid_b())), stranger.refusal);
   BOOST_TEST(contains(stranger.refusal, "pid 4242"), stranger.refusal);
   BOOST_TEST(contains(stranger.refusal, "no entry of \"clients\" names its uid or gid"),
              stranger.refusal);
-  BOOST_TEST(detail::decide_peer(p, unix_peer(::geteuid()), "VCS.GithubAdminPAT").allowed);
+  BOOST_TEST(decide(p, unix_peer(::geteuid()), "VCS.GithubAdminPAT").allowed);
+}
+
+BOOST_AUTO_TEST_CASE(the_own_uid_is_the_one_the_store_runs_as) {
+  auto p = parse(clients("\"a\": {\"uids\": [" + std::to_string(uid_b()) + "], \"allow\": []}"));
+  BOOST_TEST(detail::decide_peer(p, unix_peer(uid_a()), "Email.SMTPPassword", uid_a()).allowed);
+  BOOST_TEST(!detail::decide_peer(p, unix_peer(uid_a()), "Email.SMTPPassword", uid_b()).allowed);
 }
 
 BOOST_AUTO_TEST_CASE(the_own_uid_named_by_a_client_gets_that_clients_rules) {
   auto p = parse(clients("\"self\": {\"uids\": [" + std::to_string(::geteuid()) +
                          "], \"allow\": [\"Email.*\"]}"));
-  BOOST_TEST(detail::decide_peer(p, unix_peer(::geteuid()), "Email.SMTPPassword").allowed);
-  BOOST_TEST(!detail::decide_peer(p, unix_peer(::geteuid()), "VCS.GithubAdminPAT").allowed);
+  BOOST_TEST(decide(p, unix_peer(::geteuid()), "Email.SMTPPassword").allowed);
+  BOOST_TEST(!decide(p, unix_peer(::geteuid()), "VCS.GithubAdminPAT").allowed);
 }
 
 BOOST_AUTO_TEST_CASE(deny_wins_over_any_allow) {
@@ -214,22 +225,22 @@ BOOST_AUTO_TEST_CASE(deny_wins_over_any_allow) {
                          "\"narrow\": {\"gids\": [" +
                          std::to_string(kGid) +
                          "], \"allow\": [\"VCS.*\"], \"deny\": [\"VCS.AzureAuthSecret\"]}"));
-  BOOST_TEST(detail::decide_peer(p, unix_peer(uid_a()), "VCS.AzureAuthSecret").allowed);
-  auto both = detail::decide_peer(p, unix_peer(uid_a(), kGid), "VCS.AzureAuthSecret");
+  BOOST_TEST(decide(p, unix_peer(uid_a()), "VCS.AzureAuthSecret").allowed);
+  auto both = decide(p, unix_peer(uid_a(), kGid), "VCS.AzureAuthSecret");
   BOOST_TEST(!both.allowed);
   BOOST_TEST(contains(both.refusal, "clients.narrow.deny \"VCS.AzureAuthSecret\""), both.refusal);
-  BOOST_TEST(detail::decide_peer(p, unix_peer(uid_a(), kGid), "VCS.GithubAdminPAT").allowed);
+  BOOST_TEST(decide(p, unix_peer(uid_a(), kGid), "VCS.GithubAdminPAT").allowed);
   auto own = parse(clients("\"a\": {\"allow\": [\"VCS.*\"], \"deny\": [\"VCS.*\"]}"));
-  BOOST_TEST(!detail::decide_peer(own, token_peer("a"), "VCS.GithubAdminPAT").allowed);
+  BOOST_TEST(!decide(own, token_peer("a"), "VCS.GithubAdminPAT").allowed);
 }
 
 BOOST_AUTO_TEST_CASE(without_a_clients_section_only_the_own_uid_may_read) {
   auto p = parse("\"timeout_ms\": 1000");
-  BOOST_TEST(detail::decide_peer(p, unix_peer(::geteuid()), "VCS.GithubAdminPAT").allowed);
-  auto other = detail::decide_peer(p, unix_peer(uid_a()), "VCS.GithubAdminPAT");
+  BOOST_TEST(decide(p, unix_peer(::geteuid()), "VCS.GithubAdminPAT").allowed);
+  auto other = decide(p, unix_peer(uid_a()), "VCS.GithubAdminPAT");
   BOOST_TEST(!other.allowed);
   BOOST_TEST(contains(other.refusal, "no \"clients\" section"), other.refusal);
-  auto token = detail::decide_peer(p, token_peer("builds"), "VCS.GithubAdminPAT");
+  auto token = decide(p, token_peer("builds"), "VCS.GithubAdminPAT");
   BOOST_TEST(!token.allowed);
   BOOST_TEST(contains(token.refusal, "client 'builds'"), token.refusal);
 }
@@ -241,8 +252,8 @@ BOOST_AUTO_TEST_CASE(a_token_client_gets_its_own_rules_alone) {
   Peer ci = token_peer("ci");
   ci.uid = 0;  // ignored for a token client, though "wide" names gid 0
   ci.gid = 0;
-  BOOST_TEST(detail::decide_peer(p, ci, "Email.SMTPPassword").allowed);
-  auto refused = detail::decide_peer(p, ci, "VCS.GithubAdminPAT");
+  BOOST_TEST(decide(p, ci, "Email.SMTPPassword").allowed);
+  auto refused = decide(p, ci, "VCS.GithubAdminPAT");
   BOOST_TEST(!refused.allowed);
   BOOST_TEST(contains(refused.refusal, "client 'ci'"), refused.refusal);
   BOOST_TEST(contains(refused.refusal, "clients.ci.allow"), refused.refusal);
@@ -250,7 +261,7 @@ BOOST_AUTO_TEST_CASE(a_token_client_gets_its_own_rules_alone) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_token_client_is_refused) {
   auto p = parse(clients("\"ci\": {\"allow\": [\"*\"]}"));
-  auto refused = detail::decide_peer(p, token_peer("cj"), "Email.SMTPPassword");
+  auto refused = decide(p, token_peer("cj"), "Email.SMTPPassword");
   BOOST_TEST(!refused.allowed);
   BOOST_TEST(contains(refused.refusal, "client 'cj'"), refused.refusal);
   BOOST_TEST(contains(refused.refusal, "no entry of that name"), refused.refusal);
@@ -258,7 +269,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_token_client_is_refused) {
 
 BOOST_AUTO_TEST_CASE(an_empty_allow_list_allows_nothing) {
   auto p = parse(clients("\"none\": {\"allow\": []}"));
-  BOOST_TEST(!detail::decide_peer(p, token_peer("none"), "Email.SMTPPassword").allowed);
+  BOOST_TEST(!decide(p, token_peer("none"), "Email.SMTPPassword").allowed);
 }
 
 BOOST_AUTO_TEST_CASE(patterns_cover_every_key_a_category_or_one_key) {
