@@ -1,5 +1,7 @@
 #include "snapshot.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "cache.hpp"
@@ -136,10 +138,12 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
   snapshot->allow_unknown_keys = context.options.allow_unknown_keys;
+  snapshot->own_uid = static_cast<std::uint32_t>(::geteuid());
   auto catalog = std::make_shared<Catalog>();
   if (context.options.builtin_catalog && policy.builtin_catalog) *catalog = Catalog::builtin();
   for (const auto &file : context.options.catalogs) catalog->add_file(file);
   for (const auto &file : policy.catalogs) catalog->add_file(file);
+  check_policy_keys(policy, *catalog, context.options.allow_unknown_keys);
   snapshot->catalog = std::move(catalog);
 
   snapshot->plugin_dirs = context.options.plugin_dirs;
