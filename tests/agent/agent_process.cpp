@@ -38,7 +38,8 @@ std::string read_file(const std::filesystem::path &path) {
 
 // fork + exec with stdin from /dev/null and stdout, stderr to `log`.
 pid_t spawn(const std::string &program, const std::vector<std::string> &arguments,
-            const std::filesystem::path &directory, const std::filesystem::path &log) {
+            const std::filesystem::path &directory, const std::filesystem::path &log,
+            const std::filesystem::path &input = "/dev/null") {
   std::vector<std::string> argv{program};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   std::vector<char *> pointers;
@@ -47,7 +48,7 @@ pid_t spawn(const std::string &program, const std::vector<std::string> &argument
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
+    int in = ::open(input.c_str(), O_RDONLY);
     int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
     if (in < 0 || out < 0 || ::chdir(directory.c_str()) != 0) ::_exit(127);
     ::dup2(in, 0);
@@ -200,6 +201,40 @@ CliOutcome run_cli(const AgentDirectory &directory, const std::vector<std::strin
     throw std::runtime_error("coffer did not end within 60 s:\n" + read_file(log));
   }
   return {*status, read_file(log)};
+}
+
+CliOutcome run_cli_program(const AgentDirectory &directory, const std::string &program,
+                           const std::vector<std::string> &arguments,
+                           const std::string &input_file) {
+  static int count = 0;
+  auto log = directory.directory / ("program-" + std::to_string(++count) + ".log");
+  pid_t pid = spawn(program, arguments, directory.directory, log, directory.directory / input_file);
+  auto status = reap(pid, 60s);
+  if (!status) {
+    ::kill(pid, SIGKILL);
+    reap(pid, 10s);
+    throw std::runtime_error(program + " did not end within 60 s:\n" + read_file(log));
+  }
+  return {*status, read_file(log)};
+}
+
+BackgroundProgram::BackgroundProgram(const AgentDirectory &directory, const std::string &program,
+                                     const std::vector<std::string> &arguments) {
+  static int count = 0;
+  log_file_ = directory.directory / ("background-" + std::to_string(++count) + ".log");
+  pid_ = spawn(program, arguments, directory.directory, log_file_);
+}
+
+BackgroundProgram::~BackgroundProgram() {
+  ::kill(pid_, SIGTERM);
+  if (!reap(pid_, 10s)) {
+    ::kill(pid_, SIGKILL);
+    reap(pid_, 10s);
+  }
+}
+
+std::string BackgroundProgram::log() const {
+  return read_file(log_file_);
 }
 
 std::string run_as(uid_t uid, gid_t gid, const std::function<std::string()> &body,

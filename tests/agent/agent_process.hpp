@@ -83,6 +83,28 @@ struct CliOutcome {
 };
 CliOutcome run_cli(const AgentDirectory &directory, const std::vector<std::string> &arguments);
 
+// Runs `program ARGS...` to completion in `directory` with standard input
+// from `input_file` (in the directory).
+CliOutcome run_cli_program(const AgentDirectory &directory, const std::string &program,
+                           const std::vector<std::string> &arguments,
+                           const std::string &input_file);
+
+// Another program in the background (a Prometheus server), stopped by the
+// destructor (SIGTERM, then SIGKILL).
+class BackgroundProgram {
+ public:
+  BackgroundProgram(const AgentDirectory &directory, const std::string &program,
+                    const std::vector<std::string> &arguments);
+  ~BackgroundProgram();
+  BackgroundProgram(const BackgroundProgram &) = delete;
+  BackgroundProgram &operator=(const BackgroundProgram &) = delete;
+  [[nodiscard]] std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path log_file_;
+};
+
 // Runs `body` in a child process as `uid`/`gid` (the test runs as root);
 // returns what the child wrote to its pipe, or throws when it does not end
 // within the deadline.
