@@ -238,6 +238,13 @@ bool AuditLog::record(const AccessEvent &event) noexcept {
     line["cache_hit"] = event.cache_hit;
     if (event.stale) line["stale"] = true;
     line["caller"] = event.caller;
+    if (event.peer != nullptr) {
+      if (!event.peer->client.empty())
+        line["peer"] = boost::json::object{{"client", event.peer->client}};
+      else
+        line["peer"] = boost::json::object{
+            {"uid", event.peer->uid}, {"gid", event.peer->gid}, {"pid", event.peer->pid}};
+    }
     add_process(line, executable_);
     if (!event.message.empty()) line["message"] = event.message;
     return write_line(boost::json::serialize(line) + "\n");

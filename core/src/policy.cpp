@@ -5,7 +5,12 @@
 
 #include <boost/json.hpp>
 
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <regex>
 #include <set>
@@ -20,8 +25,13 @@ namespace {
 namespace json = boost::json;
 
 const std::vector<std::string> kTopFields = {
-    "coffer", "plugin_dirs", "catalogs",   "builtin_catalog", "providers",      "routes",
-    "keys",   "cache",       "timeout_ms", "audit",           "on_open_failure"};
+    "coffer", "plugin_dirs", "catalogs", "builtin_catalog", "providers", "routes", "keys",
+    "cache",  "timeout_ms",  "audit",    "on_open_failure", "clients",   "helpers"};
+const std::vector<std::string> kClientFields = {"uids", "gids", "allow", "deny"};
+const std::vector<std::string> kHelperTools = {"git", "docker"};
+const std::vector<std::string> kGitHelperFields = {"url", "username", "username_key", "secret"};
+const std::vector<std::string> kDockerHelperFields = {"server", "username", "username_key",
+                                                      "secret"};
 const std::vector<std::string> kAuditFields = {"file", "max_bytes", "keep", "fail_closed"};
 const std::vector<std::string> kProviderFields = {"plugin", "config", "sha256"};
 const std::vector<std::string> kRouteFields = {"providers", "on", "allow", "deny"};
@@ -49,6 +59,57 @@ constexpr Range kTtlSeconds{0, 30 * kDay, "seconds"};
 constexpr Range kStaleSeconds{0, 30 * kDay, "seconds"};
 constexpr Range kNegativeTtlSeconds{0, kDay, "seconds"};
 constexpr std::size_t kPolicyMaxBytes = 1 << 20;
+// (uid_t)-1 means "no id" to the kernel: never a peer's.
+constexpr Range kUserIds{0, 4294967294, "user ids"};
+constexpr Range kGroupIds{0, 4294967294, "group ids"};
+
+// Provider and client names: a letter, then letters, digits, '_' or '-'.
+bool valid_name(const std::string &name) {
+  static const std::regex valid("[A-Za-z][A-Za-z0-9_-]{0,63}");
+  return std::regex_match(name, valid);
+}
+
+bool valid_category(std::string_view category) {
+  return !category.empty() && std::isalpha(static_cast<unsigned char>(category[0])) &&
+         std::all_of(category.begin(), category.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+enum class IdKind { user, group };
+
+// Looks a user or group name up in the system's databases (files, LDAP, ...
+// as nsswitch says). nullopt: no such name; throws Error for a failed lookup.
+std::optional<std::uint32_t> look_up_id(IdKind kind, const std::string &name) {
+  long hint = ::sysconf(kind == IdKind::user ? _SC_GETPW_R_SIZE_MAX : _SC_GETGR_R_SIZE_MAX);
+  std::vector<char> buffer(hint > 0 ? static_cast<std::size_t>(hint) : 4096);
+  for (;;) {
+    int error = 0;
+    bool found = false;
+    std::uint32_t id = 0;
+    if (kind == IdKind::user) {
+      struct passwd entry {};
+      struct passwd *result = nullptr;
+      error = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &result);
+      found = result != nullptr;
+      if (found) id = static_cast<std::uint32_t>(entry.pw_uid);
+    } else {
+      struct group entry {};
+      struct group *result = nullptr;
+      error = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &result);
+      found = result != nullptr;
+      if (found) id = static_cast<std::uint32_t>(entry.gr_gid);
+    }
+    if (found) return id;
+    if (error == ERANGE && buffer.size() < (std::size_t(1) << 24)) {
+      buffer.resize(buffer.size() * 2);
+      continue;
+    }
+    // Not found is 0 or one of these, depending on the name service.
+    if (error == 0 || error == ENOENT || error == ESRCH || error == EBADF || error == EPERM)
+      return std::nullopt;
+    throw Error(Code::invalid_config, std::strerror(error));
+  }
+}
 
 class Parser {
  public:
@@ -89,6 +150,8 @@ class Parser {
         doc_.fail({"on_open_failure"}, "expected \"isolate\" or \"fail\"");
       policy_.isolate_open_failures = mode->as_string() == "isolate";
     }
+    if (const auto *clients = root->if_contains("clients")) parse_clients(*clients);
+    if (const auto *helpers = root->if_contains("helpers")) parse_helpers(*helpers);
   }
 
  private:
@@ -164,8 +227,7 @@ class Parser {
   void parse_provider(const json::key_value_pair &member) {
     std::string name(member.key());
     JsonPath path{std::string("providers"), name};
-    static const std::regex valid("[A-Za-z][A-Za-z0-9_-]{0,63}");
-    if (!std::regex_match(name, valid))
+    if (!valid_name(name))
       doc_.fail(path, "provider name '" + name +
                           "' must start with a letter and use letters, digits, '_' or '-'");
     const auto *object = member.value().if_object();
@@ -305,12 +367,7 @@ class Parser {
     for (const auto &m : *object) {
       std::string category(m.key());
       JsonPath path{std::string("routes"), category};
-      bool valid = category == "*" ||
-                   (!category.empty() && std::isalpha(static_cast<unsigned char>(category[0])) &&
-                    std::all_of(category.begin(), category.end(), [](char c) {
-                      return std::isalnum(static_cast<unsigned char>(c)) != 0;
-                    }));
-      if (!valid)
+      if (category != "*" && !valid_category(category))
         doc_.fail(path, "'" + category + "' is not a category name (letters and digits) or \"*\"");
       Route route;
       route.chain = chain(m.value(), path, true);
@@ -385,6 +442,212 @@ class Parser {
       doc_.fail({"cache", "refresh_ahead_s"}, "must not exceed cache.ttl_s");
   }
 
+  static JsonPath child(JsonPath path, std::variant<std::string, std::size_t> step) {
+    path.push_back(std::move(step));
+    return path;
+  }
+
+  void parse_clients(const json::value &value) {
+    const auto *object = value.if_object();
+    if (object == nullptr)
+      doc_.fail({"clients"}, "expected an object {\"name\": {\"uids\": [...], \"allow\": [...]}}");
+    policy_.has_clients = true;
+    for (const auto &member : *object) {
+      std::string name(member.key());
+      JsonPath path{std::string("clients"), name};
+      if (!valid_name(name))
+        doc_.fail(path, "client name '" + name +
+                            "' must start with a letter and use letters, digits, '_' or '-'");
+      const auto *entry = member.value().if_object();
+      if (entry == nullptr)
+        doc_.fail(path,
+                  "expected an object {\"uids\": [...], \"gids\": [...], \"allow\": [...], "
+                  "\"deny\": [...]}");
+      check_fields(*entry, path, kClientFields);
+      Client client;
+      client.name = name;
+      if (const auto *uids = entry->if_contains("uids"))
+        client.uids = ids(*uids, child(path, std::string("uids")), IdKind::user);
+      if (const auto *gids = entry->if_contains("gids"))
+        client.gids = ids(*gids, child(path, std::string("gids")), IdKind::group);
+      const auto *allow = entry->if_contains("allow");
+      if (allow == nullptr)
+        doc_.fail(path,
+                  "expected \"allow\": the keys the client may read (\"*\", "
+                  "\"Category.*\" or Category.Name; [] for none)");
+      client.allow = patterns(*allow, child(path, std::string("allow")));
+      if (const auto *deny = entry->if_contains("deny"))
+        client.deny = patterns(*deny, child(path, std::string("deny")));
+      policy_.clients.push_back(std::move(client));
+    }
+  }
+
+  // User or group ids: numbers, or names resolved now.
+  std::vector<std::uint32_t> ids(const json::value &value, const JsonPath &path, IdKind kind) {
+    const char *what = kind == IdKind::user ? "user" : "group";
+    const char *id = kind == IdKind::user ? "uid" : "gid";
+    const auto *array = value.if_array();
+    if (array == nullptr)
+      doc_.fail(path,
+                std::string("expected a list of ") + what + " ids (numbers) or " + what + " names");
+    std::vector<std::uint32_t> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      JsonPath at = child(path, i);
+      const json::value &element = (*array)[i];
+      std::uint32_t number = 0;
+      if (const auto *name = element.if_string()) {
+        std::string text(*name);
+        if (text.empty()) doc_.fail(at, std::string("expected a ") + what + " name");
+        std::optional<std::uint32_t> found;
+        try {
+          found = look_up_id(kind, text);
+        } catch (const Error &e) {
+          doc_.fail(at, std::string("cannot look up the ") + what + " '" + text + "': " + e.what());
+        }
+        if (!found) {
+          bool digits =
+              std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+          doc_.fail(at, std::string("no ") + what + " named '" + text + "' on this system" +
+                            (digits ? " (write a numeric id without quotes)" : ""));
+        }
+        number = *found;
+      } else if (element.is_number()) {
+        number = static_cast<std::uint32_t>(
+            whole(element, at, kind == IdKind::user ? kUserIds : kGroupIds));
+      } else {
+        doc_.fail(at, std::string("expected a ") + what + " id (a number) or a " + what + " name");
+      }
+      if (std::find(out.begin(), out.end(), number) != out.end())
+        doc_.fail(at, std::string(id) + " " + std::to_string(number) + " is named twice in " +
+                          to_string(path));
+      out.push_back(number);
+    }
+    return out;
+  }
+
+  // Key patterns: "*", "Category.*" or a canonical key.
+  std::vector<std::string> patterns(const json::value &value, const JsonPath &path) {
+    const auto *array = value.if_array();
+    if (array == nullptr)
+      doc_.fail(path, "expected a list of keys (\"*\", \"Category.*\" or Category.Name)");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      JsonPath at = child(path, i);
+      const auto *text = (*array)[i].if_string();
+      if (text == nullptr) doc_.fail(at, "expected a key pattern (a string)");
+      std::string pattern(*text);
+      bool category = pattern.size() > 2 && pattern.ends_with(".*") &&
+                      valid_category(std::string_view(pattern).substr(0, pattern.size() - 2));
+      if (pattern != "*" && !category && !is_canonical_key(pattern))
+        doc_.fail(at, "'" + pattern +
+                          "' is not a key pattern: expected \"*\", \"Category.*\" or "
+                          "Category.Name");
+      if (std::find(out.begin(), out.end(), pattern) != out.end())
+        doc_.fail(at, "'" + pattern + "' appears twice in " + to_string(path));
+      out.push_back(std::move(pattern));
+    }
+    return out;
+  }
+
+  void parse_helpers(const json::value &value) {
+    const auto *object = value.if_object();
+    if (object == nullptr)
+      doc_.fail({"helpers"}, "expected an object {\"git\": [...], \"docker\": [...]}");
+    check_fields(*object, {"helpers"}, kHelperTools);
+    for (const auto &member : *object) {
+      std::string tool(member.key());
+      JsonPath path{std::string("helpers"), tool};
+      const auto *array = member.value().if_array();
+      if (array == nullptr) doc_.fail(path, "expected a list of entries");
+      auto &entries = policy_.helpers[tool];
+      for (std::size_t i = 0; i < array->size(); ++i) {
+        HelperEntry entry = helper(tool, (*array)[i], child(path, i));
+        for (std::size_t j = 0; j < entries.size(); ++j)
+          if (entries[j].match == entry.match)
+            doc_.fail(child(path, i),
+                      "'" + entry.match + "' is already matched by " + to_string(child(path, j)));
+        entries.push_back(std::move(entry));
+      }
+    }
+  }
+
+  HelperEntry helper(const std::string &tool, const json::value &value, const JsonPath &path) {
+    bool git = tool == "git";
+    const char *match_field = git ? "url" : "server";
+    const auto *object = value.if_object();
+    if (object == nullptr)
+      doc_.fail(path, git ? "expected an object {\"url\": ..., \"username\": ..., "
+                            "\"secret\": \"Category.Name\"}"
+                          : "expected an object {\"server\": ..., \"username\": ..., "
+                            "\"secret\": \"Category.Name\"}");
+    check_fields(*object, path, git ? kGitHelperFields : kDockerHelperFields);
+    HelperEntry entry;
+    const auto *match = object->if_contains(match_field);
+    if (match == nullptr || !match->is_string())
+      doc_.fail(path, git ? "expected \"url\": scheme://host[:port][/path]"
+                          : "expected \"server\": a registry host[:port] or URL");
+    entry.match = std::string(match->as_string());
+    if (std::string problem = helper_match_problem(entry.match, git); !problem.empty())
+      doc_.fail(child(path, std::string(match_field)), "'" + entry.match + "': " + problem);
+    const auto *username = object->if_contains("username");
+    const auto *username_key = object->if_contains("username_key");
+    if (username != nullptr && username_key != nullptr)
+      doc_.fail(path, "give either \"username\" or \"username_key\", not both");
+    if (username == nullptr && username_key == nullptr)
+      doc_.fail(path,
+                "expected \"username\" (the user name) or \"username_key\" (the key holding it)");
+    if (username != nullptr) {
+      const auto *text = username->if_string();
+      if (text == nullptr || text->empty() || std::any_of(text->begin(), text->end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+          }))
+        doc_.fail(child(path, std::string("username")),
+                  "expected a non-empty user name without control characters");
+      entry.username = std::string(*text);
+    } else {
+      entry.username_key = helper_key(*username_key, child(path, std::string("username_key")));
+    }
+    const auto *secret = object->if_contains("secret");
+    if (secret == nullptr)
+      doc_.fail(path, "expected \"secret\": the key holding the password or token");
+    entry.secret_key = helper_key(*secret, child(path, std::string("secret")));
+    return entry;
+  }
+
+  std::string helper_key(const json::value &value, const JsonPath &path) {
+    const auto *text = value.if_string();
+    if (text == nullptr || !is_canonical_key(*text))
+      doc_.fail(path, "expected a canonical key (Category.Name)");
+    return std::string(*text);
+  }
+
+  // Why a helper's url (git) or server (docker) is not acceptable; empty when it is.
+  static std::string helper_match_problem(const std::string &text, bool git) {
+    static const std::regex scheme("[A-Za-z][A-Za-z0-9+.-]*");
+    static const std::regex host_port(
+        "(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?");
+    if (std::any_of(text.begin(), text.end(),
+                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+      return "must not contain spaces or control characters";
+    if (text.find_first_of("?#") != std::string::npos) return "must not have a query or fragment";
+    std::string rest = text;
+    if (auto at = text.find("://"); at != std::string::npos) {
+      if (!std::regex_match(text.substr(0, at), scheme)) return "has no valid scheme";
+      rest = text.substr(at + 3);
+    } else if (git) {
+      return "expected scheme://host[:port][/path]";
+    }
+    std::string authority = rest.substr(0, rest.find('/'));
+    if (authority.find('@') != std::string::npos)
+      return "must not carry user info (user@): give the user name in \"username\" or "
+             "\"username_key\"";
+    if (!std::regex_match(authority, host_port)) return "expected a host[:port]";
+    if (auto colon = authority.rfind(':'); colon != std::string::npos && authority.back() != ']' &&
+                                           std::stoul(authority.substr(colon + 1)) > 65535)
+      return "the port is not between 0 and 65535";
+    return {};
+  }
+
   std::shared_ptr<const JsonDocument> document_;
   const JsonDocument &doc_;
   Policy &policy_;
@@ -412,10 +675,60 @@ OnFailure Chain::action(Code code) const {
   return it != on.end() ? it->second : default_action(code);
 }
 
+const Client *Policy::client(std::string_view name) const {
+  for (const auto &c : clients)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
 const ProviderSpec *Policy::provider(const std::string &name) const {
   for (const auto &p : providers)
     if (p.name == name) return &p;
   return nullptr;
+}
+
+void check_policy_keys(const Policy &policy, const Catalog &catalog, bool allow_unknown_keys) {
+  if (allow_unknown_keys || !policy.document) return;
+  const JsonDocument &doc = *policy.document;
+  auto check_key = [&](const std::string &key, const JsonPath &path) {
+    if (catalog.contains(key)) return;
+    auto near = catalog.nearest(key);
+    doc.fail(path, "no catalog has the key '" + key + "'" +
+                       (near ? " (did you mean '" + *near + "'?)" : std::string()));
+  };
+  std::vector<std::string> categories = catalog.categories();
+  auto check_patterns = [&](const std::vector<std::string> &patterns, const JsonPath &path) {
+    for (std::size_t i = 0; i < patterns.size(); ++i) {
+      JsonPath at = path;
+      at.emplace_back(i);
+      const std::string &pattern = patterns[i];
+      if (pattern == "*") continue;
+      if (!pattern.ends_with(".*")) {
+        check_key(pattern, at);
+        continue;
+      }
+      std::string category = pattern.substr(0, pattern.size() - 2);
+      if (std::find(categories.begin(), categories.end(), category) == categories.end())
+        doc.fail(at, "no catalog has the category '" + category + "'" +
+                         did_you_mean(category, categories));
+    }
+  };
+  for (const auto &client : policy.clients) {
+    check_patterns(client.allow, {std::string("clients"), client.name, std::string("allow")});
+    check_patterns(client.deny, {std::string("clients"), client.name, std::string("deny")});
+  }
+  for (const auto &[tool, entries] : policy.helpers) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      JsonPath at{std::string("helpers"), tool, i};
+      if (!entries[i].username_key.empty()) {
+        JsonPath field = at;
+        field.emplace_back(std::string("username_key"));
+        check_key(entries[i].username_key, field);
+      }
+      at.emplace_back(std::string("secret"));
+      check_key(entries[i].secret_key, at);
+    }
+  }
 }
 
 Policy parse_policy(const std::string &source, const std::string &text,
@@ -424,6 +737,7 @@ Policy parse_policy(const std::string &source, const std::string &text,
   Policy policy;
   policy.source = source;
   policy.base_directory = base_directory;
+  policy.document = doc;
   Parser(doc, policy).run();
   return policy;
 }

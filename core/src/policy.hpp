@@ -5,7 +5,9 @@
 #define COFFER_CORE_POLICY_HPP
 
 #include <coffer/audit.hpp>
+#include <coffer/catalog.hpp>
 #include <coffer/error.hpp>
+#include <coffer/store.hpp>
 
 #include <array>
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "json_text.hpp"
@@ -47,6 +50,15 @@ struct Route {
   std::vector<std::string> deny;   // keys
 };
 
+// A "clients" entry: the peers it names and the keys they may read.
+struct Client {
+  std::string name;
+  std::vector<std::uint32_t> uids;  // numbers, or user names resolved at load
+  std::vector<std::uint32_t> gids;  // numbers, or group names resolved at load
+  std::vector<std::string> allow;   // "*", "Category.*" or a canonical key
+  std::vector<std::string> deny;
+};
+
 struct CacheSettings {
   std::chrono::milliseconds ttl{std::chrono::seconds(300)};
   std::chrono::milliseconds refresh_ahead{std::chrono::seconds(30)};
@@ -69,8 +81,17 @@ struct Policy {
   // "on_open_failure": a provider that fails to open is isolated ("isolate",
   // the default) or fails the load ("fail").
   bool isolate_open_failures = true;
+  // "clients": who may read what through a host that names its peers. Absent:
+  // only the process's own uid may.
+  bool has_clients = false;
+  std::vector<Client> clients;  // in file order
+  // "helpers": by tool ("git", "docker"), each in file order.
+  std::map<std::string, std::vector<HelperEntry>, std::less<>> helpers;
+  // The parsed text, to locate what later checks (against the catalog) find.
+  std::shared_ptr<const JsonDocument> document;
 
   [[nodiscard]] const ProviderSpec *provider(const std::string &name) const;
+  [[nodiscard]] const Client *client(std::string_view name) const;
 };
 
 // Parses and validates policy text. Throws Error(invalid_config).
@@ -79,6 +100,12 @@ Policy parse_policy(const std::string &source, const std::string &text,
 
 // Reads and parses a policy file.
 Policy read_policy(const std::filesystem::path &file);
+
+// Checks the keys that "clients" and "helpers" name against the catalog: a
+// key must be in it and a "Category.*" pattern name one of its categories,
+// unless unknown keys are allowed (a misspelt deny would otherwise deny
+// nothing). Throws Error(invalid_config) at the key's line.
+void check_policy_keys(const Policy &policy, const Catalog &catalog, bool allow_unknown_keys);
 
 // The default action of a chain for a failure code.
 OnFailure default_action(Code code);

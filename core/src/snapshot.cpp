@@ -140,6 +140,7 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
   if (context.options.builtin_catalog && policy.builtin_catalog) *catalog = Catalog::builtin();
   for (const auto &file : context.options.catalogs) catalog->add_file(file);
   for (const auto &file : policy.catalogs) catalog->add_file(file);
+  check_policy_keys(policy, *catalog, context.options.allow_unknown_keys);
   snapshot->catalog = std::move(catalog);
 
   snapshot->plugin_dirs = context.options.plugin_dirs;

@@ -11,6 +11,7 @@
 #include <typeinfo>
 
 #include "cache.hpp"
+#include "peer_access.hpp"
 #include "policy.hpp"
 #include "store_impl.hpp"
 
@@ -44,6 +45,7 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   std::string key;
   std::string version;
   std::string caller;
+  std::optional<Peer> peer;  // the peer the get is for (GetOptions::peer)
   bool bypass = false;
   std::chrono::milliseconds timeout{0};
   std::size_t step = 0;
@@ -56,7 +58,8 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   void finish(Result result, bool hit, bool stale) {
     if (!store->report_access(snapshot ? snapshot->audit.get() : nullptr, key,
                               result.provider.empty() ? blamed : result.provider, "get",
-                              result.code, result.message, start, hit, stale, caller)) {
+                              result.code, result.message, start, hit, stale, caller,
+                              peer ? &*peer : nullptr)) {
       result.code = Code::unavailable;
       result.message = audit_refusal(key, *snapshot->audit);
       result.secret.clear();
@@ -352,7 +355,7 @@ void Store::Impl::report_policy(const Snapshot *snapshot, const PolicyEvent &eve
 bool Store::Impl::report_access(AuditLog *audit, std::string_view key, const std::string &provider,
                                 const char *operation, Code outcome, const std::string &message,
                                 Clock::time_point start, bool hit, bool stale,
-                                std::string_view caller, bool counted) {
+                                std::string_view caller, const Peer *peer, bool counted) {
   auto latency = Clock::now() - start;
   bool recorded = true;
   std::string refusal;
@@ -368,6 +371,7 @@ bool Store::Impl::report_access(AuditLog *audit, std::string_view key, const std
     event.cache_hit = hit;
     event.stale = stale;
     event.caller = caller.empty() ? std::string_view(options_.caller) : caller;
+    event.peer = peer;
   }
   if (audit != nullptr && !audit->record(event) && audit->options().fail_closed &&
       outcome == Code::ok) {
@@ -390,7 +394,8 @@ bool Store::Impl::report_access(AuditLog *audit, std::string_view key, const std
 // reporting the hit needs when anyone listens (observers, the audit log and
 // subscribers are told after the section, which must stay short: a writer of
 // any Store may be waiting for it).
-std::optional<Secret> Store::Impl::find_cached(std::string_view key, std::string *provider_name,
+std::optional<Secret> Store::Impl::find_cached(std::string_view key, const Peer *peer,
+                                               std::string *provider_name,
                                                std::optional<ObservedHit> &observed) {
   auto guard = detail::ReadDomain::enter();
   const Snapshot *snap = fast_.load(std::memory_order_seq_cst);
@@ -399,6 +404,10 @@ std::optional<Secret> Store::Impl::find_cached(std::string_view key, std::string
   if (snap->audit && snap->audit->options().fail_closed) return std::nullopt;
   const detail::Resolution *resolution = snap->find(key);
   if (resolution == nullptr || resolution->code != Code::ok) return std::nullopt;
+  // A refused peer takes the slow path, which refuses and audits it: the
+  // cache never answers a peer the clients do not allow.
+  if (peer != nullptr && !detail::decide_peer(snap->policy, *peer, key).allowed)
+    return std::nullopt;
   for (std::size_t step = 0; step < resolution->chain.size(); ++step) {
     bool negative = false;
     bool refresh = false;
@@ -424,11 +433,11 @@ std::optional<Secret> Store::Impl::get_cached(std::string_view key, const GetOpt
                                               std::string *provider_name) {
   if (options.bypass_cache || !options.version.empty()) return std::nullopt;
   std::optional<ObservedHit> observed;
-  std::optional<Secret> value = find_cached(key, provider_name, observed);
+  std::optional<Secret> value = find_cached(key, options.peer, provider_name, observed);
   if (value && observed) {
     if (options_.observer || observed->audit)
       report_access(observed->audit.get(), key, observed->provider, "get", Code::ok, {},
-                    Clock::now(), true, false, options.caller, true);
+                    Clock::now(), true, false, options.caller, options.peer, true);
     if (!subscriptions_->empty())
       subscriptions_->observe(std::string(key), observed->provider, *value);
   }
@@ -464,6 +473,7 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
   op->key = key;
   op->version = std::string(options.version);
   op->caller = std::string(options.caller);
+  if (options.peer != nullptr) op->peer = *options.peer;
   op->bypass = options.bypass_cache;
   op->timeout = options.timeout.count() > 0 ? options.timeout : op->snapshot->policy.timeout;
   op->handler = std::move(handler);
@@ -473,6 +483,17 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
     r.message = op->resolution.message;
     op->finish(std::move(r), false, false);
     return;
+  }
+  // After the route's own allow/deny, before anything reaches the cache.
+  if (op->peer) {
+    detail::PeerDecision decision = detail::decide_peer(op->snapshot->policy, *op->peer, key);
+    if (!decision.allowed) {
+      Result r;
+      r.code = Code::denied;
+      r.message = std::move(decision.refusal);
+      op->finish(std::move(r), false, false);
+      return;
+    }
   }
   op->run();
 }
@@ -772,6 +793,16 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
     result.message = "'" + k + "' is not a key name: expected Category.Name";
     return result;
   }
+  if (options.peer != nullptr) {
+    detail::PeerDecision decision = detail::decide_peer(snap->policy, *options.peer, k);
+    if (!decision.allowed) {
+      result.code = Code::denied;
+      result.message = std::move(decision.refusal);
+      (void)impl_->report_access(snap->audit.get(), k, p->name(), "get", result.code,
+                                 result.message, start, false, false, options.caller, options.peer);
+      return result;
+    }
+  }
   auto timeout = options.timeout.count() > 0 ? options.timeout : snap->policy.timeout;
   auto waiter = std::make_shared<Waiter<Result>>();
   p->get(k, std::string(options.version), timeout,
@@ -786,7 +817,7 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
   result.provider = p->name();
   if (!result.ok()) result.message = k + ": " + provider_message(*p, result.code, result.message);
   if (!impl_->report_access(snap->audit.get(), k, p->name(), "get", result.code, result.message,
-                            start, false, false, options.caller)) {
+                            start, false, false, options.caller, options.peer)) {
     result.code = Code::unavailable;
     result.message = audit_refusal(k, *snap->audit);
     result.secret.clear();
@@ -869,6 +900,22 @@ Subscription Store::subscribe(std::string key_or_category,
   });
   impl_->schedule_refresh();
   return subscription;
+}
+
+bool Store::permits(const Peer &peer, std::string_view key) const {
+  auto snap = impl_->snapshot();
+  if (!snap) return false;
+  const detail::Resolution *known = snap->find(key);
+  if (known != nullptr ? known->code != Code::ok : snap->resolve(std::string(key)).code != Code::ok)
+    return false;
+  return detail::decide_peer(snap->policy, peer, key).allowed;
+}
+
+std::vector<HelperEntry> Store::helpers(std::string_view tool) const {
+  auto snap = impl_->snapshot();
+  if (!snap) return {};
+  auto it = snap->policy.helpers.find(tool);
+  return it == snap->policy.helpers.end() ? std::vector<HelperEntry>{} : it->second;
 }
 
 Explanation Store::explain(std::string_view key) {

@@ -54,21 +54,23 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
     std::string provider;
     std::shared_ptr<AuditLog> audit;
   };
-  std::optional<Secret> find_cached(std::string_view key, std::string *provider_name,
+  // `peer`, when set, must be allowed the key by the same snapshot's clients.
+  std::optional<Secret> find_cached(std::string_view key, const Peer *peer,
+                                    std::string *provider_name,
                                     std::optional<ObservedHit> &observed);
   std::optional<Secret> get_cached(std::string_view key, const GetOptions &options,
                                    std::string *provider_name);
   std::optional<Result> get_cached_result(std::string_view key, const GetOptions &options);
 
   // Records one access in the policy's audit log (`audit`, may be null),
-  // the metrics and the host's observer. `counted`: the metrics already have
-  // it (fast-path hit). False when the audit log fails closed and could not
-  // record the access: the caller refuses it (the metrics and the observer
-  // already see it refused).
+  // the metrics and the host's observer, with the peer it was made for (may
+  // be null). `counted`: the metrics already have it (fast-path hit). False when the audit log
+  // fails closed and could not record the access: the caller refuses it (the metrics and the
+  // observer already see it refused).
   bool report_access(AuditLog *audit, std::string_view key, const std::string &provider,
                      const char *operation, Code outcome, const std::string &message,
                      std::chrono::steady_clock::time_point start, bool hit, bool stale,
-                     std::string_view caller, bool counted = false);
+                     std::string_view caller, const Peer *peer = nullptr, bool counted = false);
   // Before a put or remove: throws Error(unavailable) when the audit log
   // fails closed and cannot be written (the refusal is reported).
   void refuse_unaudited_write(const detail::Snapshot &snap, const std::string &key,

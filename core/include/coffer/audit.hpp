@@ -2,7 +2,9 @@
 //
 // Each line has the time, key, category, provider, operation, outcome,
 // latency, whether the cache answered, the caller identity the host supplied,
-// and the process (pid, uid, executable); never a value. The file is created
+// the peer a read was made for ("peer": {"uid", "gid", "pid"} or {"client"},
+// when the host named one), and the process (pid, uid, executable); never a
+// value. The file is created
 // 0600 (an existing file that others can read is narrowed to 0600), appended
 // to, and rotated by size: FILE becomes FILE.1, FILE.1 becomes FILE.2, ... up
 // to `keep` files. When the file at the path is removed or replaced, the next

@@ -43,6 +43,20 @@ enum class LogLevel { debug = 0, info = 1, warning = 2, error = 3 };
 // secret values. Called from any thread; must be thread-safe.
 using LogSink = std::function<void(LogLevel level, std::string_view line)>;
 
+// Who is asking, as the host established it: a Unix-socket host reads uid, gid
+// and pid with SO_PEERCRED; a host that authenticated a token names the policy
+// client the token belongs to. Only the primary gid counts: supplementary
+// groups of another process cannot be read race-free, so the policy never
+// consults them.
+struct Peer {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::int32_t pid = 0;  // 0 when unknown (TCP)
+  // Set: a token client (a policy "clients" entry) and uid/gid are ignored;
+  // empty: a Unix-socket peer.
+  std::string client;
+};
+
 // One access to a secret, for audit and metrics. Never carries the value.
 // Every view points into the Store's own memory and is valid only while the
 // callback that receives the event runs: copy what you keep.
@@ -54,9 +68,10 @@ struct AccessEvent {
   Code outcome = Code::ok;
   std::string_view message;  // why it failed; empty on success
   std::chrono::nanoseconds latency{0};
-  bool cache_hit = false;   // served from the cache
-  bool stale = false;       // served from the cache past its TTL (stale-if-error)
-  std::string_view caller;  // the caller identity the host supplied
+  bool cache_hit = false;      // served from the cache
+  bool stale = false;          // served from the cache past its TTL (stale-if-error)
+  std::string_view caller;     // the caller identity the host supplied
+  const Peer *peer = nullptr;  // the peer the read was made for (GetOptions::peer), if any
 };
 
 // A provider that failed to open and that the Store isolated: its routes
@@ -165,6 +180,13 @@ struct GetOptions {
   // timeout_ms); one that has not answered then counts as Code::timeout.
   std::chrono::milliseconds timeout{0};
   bool bypass_cache = false;  // ask the providers even if cached
+  // When set, the policy's "clients" decide whether this peer may read the key
+  // (after the route's own allow/deny, before the cache): a refusal is
+  // Code::denied whose message names the client (or says the peer is not
+  // named) and the rule, never a value, and is audited with the peer. Applies
+  // to get, try_get, get_async, get_many and get_from. Must stay valid until
+  // the call returns (get_async copies it).
+  const Peer *peer = nullptr;
 };
 
 // The outcome of one get.
@@ -197,6 +219,14 @@ struct Explanation {
   std::string rule;    // which policy rule chose the chain: keys.K, routes.C or routes.*
   std::string access;  // "allowed" or why the policy denies the key
   std::vector<Step> chain;
+};
+
+// One "helpers" entry of the policy: how a credential helper answers a host.
+struct HelperEntry {
+  std::string match;         // git: a URL prefix "https://github.com/org"; docker: a server
+  std::string username;      // a literal user name, or empty
+  std::string username_key;  // or the canonical key holding the user name, or empty
+  std::string secret_key;    // the canonical key holding the password / token
 };
 
 // The result of `check`: every provider opened, every catalog key tried.
@@ -303,6 +333,16 @@ class Store {
   // or a category name) changes. Runs on a Store thread.
   Subscription subscribe(std::string key_or_category,
                          std::function<void(const ChangeEvent &)> on_change);
+
+  // Whether `peer` may read `key` under the policy in force: the key resolves
+  // to a route that allows it and the policy's "clients" let the peer read
+  // it. No provider is asked and nothing is audited; for listing what a peer
+  // may see (bulk reads). An invalid or unknown key is not permitted.
+  [[nodiscard]] bool permits(const Peer &peer, std::string_view key) const;
+  // The policy's "helpers" entries for one tool ("git" or "docker"), in
+  // policy order; empty for a tool the policy has none for (or that it does
+  // not know).
+  [[nodiscard]] std::vector<HelperEntry> helpers(std::string_view tool) const;
 
   [[nodiscard]] Explanation explain(std::string_view key);
   // The provider's name for a key (e.g. `VCS-GithubAdminPAT`).
