@@ -36,6 +36,7 @@ using coffer::test::value_answer;
 using coffer::tools::AgentClient;
 using coffer::tools::AgentClientOptions;
 using coffer::tools::code_of_refusal;
+using coffer::tools::helpers_of_answer;
 using coffer::tools::secret_of_answer;
 
 namespace {
@@ -119,6 +120,41 @@ BOOST_AUTO_TEST_CASE(refusals_keep_the_agents_message_and_map_to_codes) {
   BOOST_TEST(code_of_refusal(504, "") == Code::timeout);
   BOOST_TEST(code_of_refusal(418, "") == Code::internal);
   BOOST_TEST(code_of_refusal(500, "ERR_PERMISSION_DENIED") == Code::denied);
+}
+
+BOOST_AUTO_TEST_CASE(helper_entries_come_out_of_their_list) {
+  std::string body = R"([{"match": "https://github.com/acme", "username": "x-access-token",
+                         "username_key": "", "secret_key": "VCS.GithubAdminPAT"},
+                        {"match": "acme.azurecr.io", "username_key": "OCIRegistry.User",
+                         "secret_key": "OCIRegistry.PrivateRegistryPassword"}])";
+  auto entries = helpers_of_answer(200, std::span<const char>(body.data(), body.size()), "git");
+  BOOST_TEST_REQUIRE(entries.size() == 2u);
+  BOOST_TEST(entries[0].match == "https://github.com/acme");
+  BOOST_TEST(entries[0].username == "x-access-token");
+  BOOST_TEST(entries[0].secret_key == "VCS.GithubAdminPAT");
+  BOOST_TEST(entries[1].username.empty());
+  BOOST_TEST(entries[1].username_key == "OCIRegistry.User");
+}
+
+BOOST_AUTO_TEST_CASE(helper_entries_of_another_shape_or_refused_throw) {
+  auto code_of = [](unsigned status, const std::string &body) {
+    try {
+      (void)helpers_of_answer(status, std::span<const char>(body.data(), body.size()), "git");
+    } catch (const coffer::Error &e) {
+      return e.code();
+    }
+    return Code::ok;
+  };
+  BOOST_TEST(code_of(200, "[]") == Code::ok);
+  BOOST_TEST(code_of(200, "{}") == Code::data_error);
+  BOOST_TEST(code_of(200, R"([{"match": "h"}])") == Code::data_error);
+  BOOST_TEST(code_of(200, R"([{"match": "h", "secret_key": "A.B"}])") == Code::data_error);
+  BOOST_TEST(code_of(200, R"([{"match": "h", "username": "u", "username_key": "C.D",
+                               "secret_key": "A.B"}])") == Code::data_error);
+  BOOST_TEST(code_of(200, R"([{"match": 5, "username": "u", "secret_key": "A.B"}])") ==
+             Code::data_error);
+  BOOST_TEST(code_of(403, R"({"errorCode": "ERR_PERMISSION_DENIED", "message": "no"})") ==
+             Code::denied);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,51 +1,13 @@
 #include "agent_answer.hpp"
 
-#include <coffer/provider.hpp>
-
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/null_resource.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/parser.hpp>
 
-#include <new>
-#include <vector>
+#include "secret_json.hpp"
 
 namespace coffer::tools {
 namespace {
 
 namespace json = boost::json;
-
-// An answer's body parsed in secret memory: one block, wiped when freed,
-// out of which the parser's scratch space and the document are carved
-// (nothing is taken from the ordinary heap: the upstream refuses).
-class SecretDocument {
- public:
-  explicit SecretDocument(std::span<const char> text)
-      : arena_(text.size() * 6 + 16 * 1024),
-        resource_(arena_.data(), arena_.size(), json::get_null_resource()) {
-    try {
-      json::parser parser(json::storage_ptr(&resource_), {});
-      parser.reset(json::storage_ptr(&resource_));
-      json::error_code error;
-      parser.write(text.data(), text.size(), error);
-      if (!error) value_ = parser.release();
-      parsed_ = !error;
-    } catch (const std::bad_alloc &) {
-      parsed_ = false;  // larger than the arena: not the agent's shape anyway
-    }
-  }
-  SecretDocument(const SecretDocument &) = delete;
-  SecretDocument &operator=(const SecretDocument &) = delete;
-
-  [[nodiscard]] bool parsed() const { return parsed_; }
-  [[nodiscard]] const json::value &value() const { return value_; }
-
- private:
-  std::vector<unsigned char, coffer::provider::SecretAllocator<unsigned char>> arena_;
-  json::monotonic_resource resource_;
-  json::value value_;
-  bool parsed_ = false;
-};
 
 Result failed(Code code, std::string message) {
   Result result;
@@ -102,6 +64,26 @@ Code code_of_refusal(unsigned status, std::string_view error_code) noexcept {
   }
 }
 
+namespace {
+
+std::string refusal_message(unsigned status, const Refusal &refusal, std::string fallback) {
+  std::string message = refusal.message.empty() ? std::move(fallback) : refusal.message;
+  return message + " (agent: HTTP " + std::to_string(status) +
+         (refusal.error_code.empty() ? std::string() : " " + refusal.error_code) + ")";
+}
+
+std::string member_string(const json::object &object, std::string_view name, bool &shaped) {
+  const json::value *member = object.if_contains(json::string_view(name.data(), name.size()));
+  if (member == nullptr) return {};
+  if (!member->is_string()) {
+    shaped = false;
+    return {};
+  }
+  return std::string(member->get_string());
+}
+
+}  // namespace
+
 Result secret_of_answer(unsigned status, std::span<const char> body, std::string_view key) {
   if (status != 200) {
     Refusal refusal = status == 204 ? Refusal{} : refusal_of(body);
@@ -113,9 +95,12 @@ Result secret_of_answer(unsigned status, std::span<const char> body, std::string
     Code code = code_of_refusal(status, refusal.error_code);
     return failed(code, std::move(message));
   }
-  SecretDocument document(body);
+  SecretArena arena(arena_bytes_for(body.size()));
+  json::value document;
   const json::object *object =
-      document.parsed() && document.value().is_object() ? &document.value().get_object() : nullptr;
+      parse_secret_json(std::string_view(body.data(), body.size()), arena, document)
+          ? document.if_object()
+          : nullptr;
   const json::value *member =
       object != nullptr ? object->if_contains(json::string_view(key.data(), key.size())) : nullptr;
   if (member == nullptr || !member->is_string())
@@ -127,6 +112,42 @@ Result secret_of_answer(unsigned status, std::span<const char> body, std::string
   result.secret = Secret::copy_of(std::string_view(value.data(), value.size()));
   result.provider = "agent";
   return result;
+}
+
+std::vector<HelperEntry> helpers_of_answer(unsigned status, std::span<const char> body,
+                                           std::string_view tool) {
+  if (status != 200) {
+    Refusal refusal = refusal_of(body);
+    throw Error(code_of_refusal(status, refusal.error_code),
+                refusal_message(status, refusal,
+                                "the agent refused the " + std::string(tool) + " helper entries"));
+  }
+  json::error_code error;
+  json::value value = json::parse(json::string_view(body.data(), body.size()), error);
+  bool shaped = !error && value.is_array();
+  std::vector<HelperEntry> entries;
+  if (shaped) {
+    for (const auto &item : value.get_array()) {
+      const json::object *object = item.if_object();
+      if (object == nullptr) {
+        shaped = false;
+        break;
+      }
+      HelperEntry entry;
+      entry.match = member_string(*object, "match", shaped);
+      entry.username = member_string(*object, "username", shaped);
+      entry.username_key = member_string(*object, "username_key", shaped);
+      entry.secret_key = member_string(*object, "secret_key", shaped);
+      if (entry.match.empty() || entry.secret_key.empty() ||
+          entry.username.empty() == entry.username_key.empty())
+        shaped = false;
+      entries.push_back(std::move(entry));
+    }
+  }
+  if (!shaped)
+    throw Error(Code::data_error, "the agent's list of " + std::string(tool) +
+                                      " helper entries is not a JSON array of entries");
+  return entries;
 }
 
 }  // namespace coffer::tools

@@ -9,6 +9,7 @@
 
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace coffer::tools {
 
@@ -23,6 +24,13 @@ Code code_of_refusal(unsigned status, std::string_view error_code) noexcept;
 // the agent's message (control characters are the caller's to escape).
 // The message never quotes the body of a 200 answer.
 Result secret_of_answer(unsigned status, std::span<const char> body, std::string_view key);
+
+// The entries of `GET /v1.0-coffer/helpers/{tool}` that answered `status`
+// with `body`: 200 and a JSON array of {"match", "username", "username_key",
+// "secret_key"} objects (strings; absent members empty). Throws Error: the
+// refusal's code and message, or data_error for another shape.
+std::vector<HelperEntry> helpers_of_answer(unsigned status, std::span<const char> body,
+                                           std::string_view tool);
 
 }  // namespace coffer::tools
 

@@ -103,6 +103,12 @@ class AgentClient::Impl {
     return secret_of_answer(answer.status, answer.body, key);
   }
 
+  std::vector<HelperEntry> helpers(std::string_view tool) {
+    Answer answer = exchange(path_of("/v1.0-coffer/helpers/", tool));
+    if (!answer.error.empty()) throw Error(answer.code, answer.error);
+    return helpers_of_answer(answer.status, answer.body, tool);
+  }
+
   const std::filesystem::path &socket() const noexcept { return socket_; }
 
  private:
@@ -216,6 +222,10 @@ const std::filesystem::path &AgentClient::socket() const noexcept {
 
 Result AgentClient::get(std::string_view key) {
   return impl_->get(key);
+}
+
+std::vector<HelperEntry> AgentClient::helpers(std::string_view tool) {
+  return impl_->helpers(tool);
 }
 
 }  // namespace coffer::tools

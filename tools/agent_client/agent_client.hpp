@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace coffer::tools {
 
@@ -47,6 +48,10 @@ class AgentClient {
   // data_error (an answer that is not what the agent sends). Never throws
   // for a key's failure.
   Result get(std::string_view key);
+  // GET /v1.0-coffer/helpers/TOOL: the policy's "helpers" entries for "git"
+  // or "docker" that this peer may read, in policy order. Throws Error: the
+  // agent's refusal, or a failure to talk to it.
+  std::vector<HelperEntry> helpers(std::string_view tool);
 
   class Impl;
 

@@ -20,6 +20,9 @@ class AgentSource final : public SecretSource {
     for (const auto &key : keys) results.push_back(client_->get(key));
     return results;
   }
+  std::vector<HelperEntry> helpers(std::string_view tool) override {
+    return client_->helpers(tool);
+  }
   Store *store() noexcept override { return nullptr; }
 
  private:
@@ -35,6 +38,7 @@ class PolicySource final : public SecretSource {
   std::vector<Result> get_many(std::span<const std::string> keys) override {
     return store_.get_many(keys);
   }
+  std::vector<HelperEntry> helpers(std::string_view tool) override { return store_.helpers(tool); }
   Store *store() noexcept override { return &store_; }
 
  private:

@@ -47,6 +47,11 @@ class SecretSource {
   // (through the agent: the agent's code and message). Keys must have the
   // canonical form.
   virtual std::vector<Result> get_many(std::span<const std::string> keys) = 0;
+  Result get(const std::string &key) { return std::move(get_many({&key, 1}).front()); }
+  // The policy's "helpers" entries for `tool` ("git" or "docker") in policy
+  // order; through the agent, those whose keys this peer may read. Throws
+  // Error when the agent refuses or cannot be reached.
+  virtual std::vector<HelperEntry> helpers(std::string_view tool) = 0;
   // The Store of the policy when the tool opened it; nullptr through the
   // agent, which only reads.
   virtual Store *store() noexcept = 0;
