@@ -163,6 +163,43 @@ std::vector<CommandSpec> build() {
               "different value. The policy is reloaded when its file changes and on SIGHUP;\n"
               "reloads are reported on standard error. Runs until SIGINT or SIGTERM.\n",
               run_watch));
+  table.push_back(command(
+      "serve", "", 0, 0,
+      {{"--socket", "", "PATH",
+        "the Unix socket to serve on (default: $COFFER_AGENT_SOCKET, else "
+        "/run/coffer/coffer.sock)"},
+       {"--no-socket", "", "", "serve no Unix socket (only --listen)"},
+       {"--socket-group", "", "GROUP",
+        "the socket's group, by name or number (default: the agent's)"},
+       {"--socket-mode", "", "MODE", "the socket's mode, 0660 or stricter (default: 0660)"},
+       {"--listen", "", "HOST:PORT",
+        "also serve on a loopback TCP port, with API tokens (repeatable; port 0 picks one)", true},
+       {"--token-file", "", "[CLIENT=]FILE",
+        "an API token for --listen, read from a 0600 file; it acts as the policy client CLIENT, or "
+        "without CLIENT as the agent's own user (repeatable)",
+        true},
+       {"--max-connections", "", "N",
+        "connections served at once; more are answered 503 (default: 1024)"},
+       {"--threads", "", "N", "I/O threads (default: one per core)"},
+       {"--read-timeout", "", "SECONDS", "time for a whole request to arrive (default: 10)"},
+       {"--idle-timeout", "", "SECONDS",
+        "time a keep-alive connection may wait for its next request (default: 60)"},
+       {"--write-timeout", "", "SECONDS", "time for a client to take a response (default: 10)"},
+       {"--drain-timeout", "", "SECONDS",
+        "after SIGTERM, time for requests in flight to finish (default: 30)"},
+       {"--json", "", "", "log one JSON object per line"}},
+      "Serve secrets to local processes: the Dapr secrets API, metrics, health",
+      "Runs one long-lived Store (one cache, live policy reloads, audit) and serves it\n"
+      "over HTTP/1.1 on a Unix socket, where the kernel names each peer (uid, gid, pid)\n"
+      "and the policy's \"clients\" decide which keys it may read; optionally also on\n"
+      "loopback TCP ports, where every request carries an API token (\"dapr-api-token\" or\n"
+      "\"Authorization: Bearer\"). Endpoints: GET /v1.0/secrets/{store}/{key} and\n"
+      "/v1.0/secrets/{store}/bulk (the Dapr secrets API; store \"coffer\" follows the\n"
+      "policy's routes, a provider's name reads that provider alone), /v1.0-coffer/helpers/\n"
+      "{git|docker}, /metrics (Prometheus), /healthz and /readyz. SIGHUP reloads the\n"
+      "policy (so does an edit of the file); SIGTERM stops accepting, lets requests in\n"
+      "flight finish and exits 0. See docs/agent.md.\n",
+      run_serve));
   CommandSpec db = command("db", "", 0, 0, {}, "Administer the database provider",
                            "Runs the database provider's administrative commands. The provider is\n"
                            "the policy's provider with \"plugin\": \"database\", or --provider.\n",

@@ -37,6 +37,9 @@ int run_run(Invocation &invocation, const Arguments &arguments);
 // watch.cpp: prints version changes until interrupted.
 int run_watch(Invocation &invocation, const Arguments &arguments);
 
+// serve.cpp: the agent (Dapr secrets API, metrics) until SIGTERM.
+int run_serve(Invocation &invocation, const Arguments &arguments);
+
 // db.cpp: administration of the database provider.
 int run_db(Invocation &invocation, const Arguments &arguments, std::string_view command);
 

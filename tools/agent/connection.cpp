@@ -1,0 +1,302 @@
+#include "connection.hpp"
+
+#include <coffer/catalog.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <chrono>
+#include <memory>
+#include <type_traits>
+
+#include "peer_credentials.hpp"
+
+namespace coffer::agent {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using local = asio::local::stream_protocol;
+using Clock = std::chrono::steady_clock;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// What the connection is doing, as shutdown needs to know.
+struct ConnectionState {
+  beast::basic_stream<local> *unix_stream = nullptr;
+  beast::basic_stream<asio::ip::tcp> *tcp_stream = nullptr;
+  bool idle = false;  // waiting for the first byte of a request
+  bool stop = false;  // shutdown began: close after this request
+  bool alive = true;  // the coroutine still owns the stream
+};
+
+// The status to answer a request that could not be read, or 0 to close
+// without answering (the client went away, or sent nothing more).
+int status_for_read_error(const boost::system::error_code &ec) {
+  if (ec == http::error::header_limit) return 431;
+  if (ec == http::error::body_limit) return 413;
+  if (ec == beast::error::timeout) return 408;
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+      ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == asio::error::operation_aborted || ec == asio::error::broken_pipe)
+    return 0;
+  if (ec.category() == http::make_error_code(http::error::bad_target).category()) return 400;
+  return 0;
+}
+
+std::string_view read_error_text(int status) {
+  switch (status) {
+    case 400:
+      return "the request is not valid HTTP/1.1";
+    case 408:
+      return "the request did not arrive in time";
+    case 413:
+      return "the request body is larger than the agent accepts";
+    case 414:
+      return "the request target is longer than the agent accepts";
+    case 431:
+      return "the request line and header fields are larger than the agent accepts";
+    case 505:
+      return "only HTTP/1.0 and HTTP/1.1 are served";
+    default:
+      return "the request cannot be served";
+  }
+}
+
+std::string_view error_code_for(int status) {
+  switch (status) {
+    case 408:
+      return "ERR_REQUEST_TIMEOUT";
+    case 413:
+      return "ERR_REQUEST_TOO_LARGE";
+    case 414:
+      return "ERR_REQUEST_TOO_LARGE";
+    case 431:
+      return "ERR_REQUEST_TOO_LARGE";
+    case 505:
+      return "ERR_MALFORMED_REQUEST";
+    default:
+      return "ERR_MALFORMED_REQUEST";
+  }
+}
+
+// Wipes the bytes of requests already parsed that linger in the buffer's
+// storage (they may hold a token): everything but what is still unread.
+void wipe_consumed(ReadBuffer &buffer) {
+  std::size_t spare = buffer.capacity() - buffer.size();
+  if (spare == 0) return;
+  auto region = buffer.prepare(spare);
+  OPENSSL_cleanse(region.data(), region.size());
+}
+
+std::vector<LogField> peer_fields(const Peer &peer) {
+  if (!peer.client.empty()) return {{"client", peer.client}};
+  return {{"uid", static_cast<std::int64_t>(peer.uid)},
+          {"gid", static_cast<std::int64_t>(peer.gid)},
+          {"pid", static_cast<std::int64_t>(peer.pid)}};
+}
+
+// The key a secret request names, for the log, when it has a key's shape.
+std::string logged_key(std::string_view target) {
+  auto parsed = parse_target(target);
+  if (!parsed || parsed->segments.size() != 4) return {};
+  const std::string &key = parsed->segments[3];
+  return is_canonical_key(key) ? key : std::string();
+}
+
+template <class Stream>
+asio::awaitable<bool> write_response(Stream &stream, Response response, unsigned version,
+                                     bool keep_alive, const Limits &limits) {
+  http::response<WipedBody> message{static_cast<http::status>(response.status), version};
+  message.set(http::field::server, "coffer");
+  if (!response.content_type.empty() && response.status != 204)
+    message.set(http::field::content_type, response.content_type);
+  if (response.carries_values) message.set(http::field::cache_control, "no-store");
+  if (!response.allow.empty()) message.set(http::field::allow, response.allow);
+  message.keep_alive(keep_alive);
+  message.body() = std::move(response.body);
+  if (message.result() != http::status::no_content) message.prepare_payload();
+  stream.expires_after(limits.write_timeout);
+  auto [ec, n] = co_await http::async_write(stream, message, use_nothrow);
+  co_return !ec;
+}
+
+template <class Protocol>
+ConnectionState make_state(beast::basic_stream<Protocol> &stream) {
+  ConnectionState state;
+  if constexpr (std::is_same_v<Protocol, local>)
+    state.unix_stream = &stream;
+  else
+    state.tcp_stream = &stream;
+  return state;
+}
+
+void cancel(ConnectionState &state) {
+  boost::system::error_code ignored;
+  if (state.unix_stream != nullptr) state.unix_stream->socket().cancel(ignored);
+  if (state.tcp_stream != nullptr) state.tcp_stream->socket().cancel(ignored);
+}
+
+template <class Protocol>
+asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices services) {
+  constexpr bool on_unix_socket = std::is_same_v<Protocol, local>;
+  const Limits &limits = services.limits;
+  auto executor = socket.get_executor();
+  beast::basic_stream<Protocol> stream(std::move(socket));
+  auto state = std::make_shared<ConnectionState>(make_state(stream));
+
+  Peer socket_peer;
+  if constexpr (on_unix_socket) {
+    auto peer = unix_peer(stream.socket().native_handle());
+    if (!peer) {
+      services.log.write(LogLevel::warning, "connection refused: the kernel did not name the peer");
+      services.metrics.connection_closed();
+      co_return;
+    }
+    socket_peer = *peer;
+  }
+  std::uint64_t registration = services.registry.add([state, executor] {
+    asio::post(executor, [state] {
+      state->stop = true;
+      if (state->alive && state->idle) cancel(*state);
+    });
+  });
+
+  ReadBuffer buffer;
+  bool first = true;
+  for (;;) {
+    if (buffer.size() == 0) {
+      if (state->stop || services.registry.stopping()) break;
+      state->idle = true;
+      stream.expires_after(first ? limits.read_timeout : limits.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+      state->idle = false;
+      if (ec) break;
+      buffer.commit(n);
+    }
+    first = false;
+    http::request_parser<http::string_body, WipingAllocator<char>> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    stream.expires_after(limits.read_timeout);
+    auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+    if (read_error) {
+      int status = status_for_read_error(read_error);
+      if (status != 0) {
+        services.metrics.count_request(Route::other, status, {});
+        services.log.write(LogLevel::info, "request refused", [&] {
+          auto fields = peer_fields(socket_peer);
+          fields.push_back({"status", static_cast<std::int64_t>(status)});
+          fields.push_back({"reason", std::string(read_error_text(status))});
+          return fields;
+        }());
+        co_await write_response(
+            stream, error_response(status, error_code_for(status), read_error_text(status)), 11,
+            false, limits);
+      }
+      break;
+    }
+    auto start = Clock::now();
+    Request request = parser.release();
+    wipe_consumed(buffer);
+
+    Response response;
+    Route route = Route::other;
+    Peer peer = socket_peer;
+    bool authorized = true;
+    if (request.version() != 10 && request.version() != 11) {
+      response = error_response(505, error_code_for(505), read_error_text(505));
+      authorized = false;
+    } else if (request.target().size() > limits.max_target_bytes) {
+      response = error_response(414, error_code_for(414), read_error_text(414));
+      authorized = false;
+    } else if constexpr (!on_unix_socket) {
+      auto identity = services.tokens.identify(
+          presented_token(request["dapr-api-token"], request[http::field::authorization]));
+      if (!identity) {
+        services.metrics.count_refusal(Refusal::token);
+        response = error_response(401, "ERR_UNAUTHORIZED",
+                                  "this listener needs an API token: send it as "
+                                  "\"dapr-api-token\" or \"Authorization: Bearer\"");
+        authorized = false;
+      } else {
+        peer = *identity;
+      }
+    }
+    if (authorized) response = co_await services.router.handle(request, peer, route);
+
+    int status = response.status;
+    bool keep_alive = request.keep_alive() && status != 505 && status != 414 && !state->stop &&
+                      !services.registry.stopping();
+    bool written = co_await write_response(stream, std::move(response),
+                                           request.version() == 10 ? 10 : 11, keep_alive, limits);
+    auto latency = Clock::now() - start;
+    services.metrics.count_request(route, status, latency);
+    bool refused = status == 401 || status == 403;
+    if (refused || services.log.enabled(LogLevel::debug)) {
+      auto fields = peer_fields(peer);
+      fields.push_back({"route", std::string(route_name(route))});
+      fields.push_back({"status", static_cast<std::int64_t>(status)});
+      if (auto key = logged_key(request.target()); !key.empty()) fields.push_back({"key", key});
+      fields.push_back(
+          {"latency_us",
+           static_cast<std::int64_t>(
+               std::chrono::duration_cast<std::chrono::microseconds>(latency).count())});
+      services.log.write(refused ? LogLevel::warning : LogLevel::debug,
+                         refused ? "request refused" : "request", fields);
+    }
+    if (!written || !keep_alive) break;
+  }
+
+  state->alive = false;
+  services.registry.remove(registration);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(Protocol::socket::shutdown_send, ignored);
+  stream.close();
+  services.metrics.connection_closed();
+}
+
+}  // namespace
+
+std::uint64_t ConnectionRegistry::add(Stop stop) {
+  std::unique_lock lock(mutex_);
+  std::uint64_t id = ++next_;
+  if (stopping_.load(std::memory_order_acquire)) {
+    lock.unlock();
+    stop();
+    return id;
+  }
+  entries_.emplace(id, std::move(stop));
+  return id;
+}
+
+void ConnectionRegistry::remove(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(id);
+}
+
+void ConnectionRegistry::stop_all() {
+  std::vector<Stop> stops;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_.store(true, std::memory_order_release);
+    for (auto &[id, stop] : entries_) stops.push_back(stop);
+  }
+  for (auto &stop : stops) stop();
+}
+
+asio::awaitable<void> serve_connection(local::socket socket, ConnectionServices services) {
+  return serve<local>(std::move(socket), services);
+}
+
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionServices services) {
+  return serve<asio::ip::tcp>(std::move(socket), services);
+}
+
+}  // namespace coffer::agent

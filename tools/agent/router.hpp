@@ -1,0 +1,59 @@
+// Turns one request into one response: parses the target (path and query,
+// percent-decoded, with every segment checked so that no "..", "/" or NUL
+// reaches a handler), picks the route, and calls its handler. Errors are
+// answered in Dapr's shape; a message never repeats a path segment or a
+// query value unless it has the shape of a key name, since a caller may put
+// a secret in the wrong place.
+#ifndef COFFER_AGENT_ROUTER_HPP
+#define COFFER_AGENT_ROUTER_HPP
+
+#include <coffer/store.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent_metrics.hpp"
+#include "http_types.hpp"
+#include "response.hpp"
+#include "secrets_api.hpp"
+
+namespace coffer::agent {
+
+// A request target split into decoded path segments and query parameters.
+struct Target {
+  std::vector<std::string> segments;
+  std::vector<std::pair<std::string, std::string>> query;
+};
+// Parses an origin-form target ("/a/b?x=y"). nullopt for anything else: an
+// absolute or empty target, a bad percent escape, a segment that decodes to
+// "." or "..", or holds '/', a NUL or another control character.
+std::optional<Target> parse_target(std::string_view target);
+
+class Router {
+ public:
+  Router(Store &store, AgentMetrics &metrics, boost::asio::thread_pool &pool,
+         const std::atomic<bool> &draining)
+      : store_(store), metrics_(metrics), draining_(draining), secrets_(store, metrics, pool) {}
+
+  // Answers `request` from `peer`; sets `route` to what it asked for. Does not throw.
+  boost::asio::awaitable<Response> handle(const Request &request, const Peer &peer, Route &route);
+
+ private:
+  Response readiness() const;
+  Response metrics() const;
+
+  Store &store_;
+  AgentMetrics &metrics_;
+  const std::atomic<bool> &draining_;
+  SecretsApi secrets_;
+};
+
+}  // namespace coffer::agent
+
+#endif  // COFFER_AGENT_ROUTER_HPP

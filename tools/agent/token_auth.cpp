@@ -1,0 +1,156 @@
+#include "token_auth.hpp"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "peer_credentials.hpp"
+
+namespace coffer::agent {
+namespace {
+
+constexpr std::size_t kMaxTokenFile = 4096;
+
+std::array<unsigned char, 32> digest_of(std::string_view text) {
+  std::array<unsigned char, 32> digest{};
+  SHA256(reinterpret_cast<const unsigned char *>(text.data()), text.size(), digest.data());
+  return digest;
+}
+
+bool is_policy_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z'))) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-'))
+      return false;
+  return true;
+}
+
+[[noreturn]] void refuse(const std::filesystem::path &file, const std::string &why) {
+  throw Error(Code::invalid_config, "token file " + file.string() + ": " + why);
+}
+
+// The token: the file's content less trailing white space, in secret memory.
+Secret read_token(const std::filesystem::path &file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) refuse(file, std::string("cannot be opened: ") + std::strerror(errno));
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    ::close(fd);
+    refuse(file, "cannot be examined");
+  }
+  std::string problem;
+  if (!S_ISREG(info.st_mode)) {
+    problem = "is not a regular file";
+  } else if (info.st_uid != ::geteuid() && info.st_uid != 0) {
+    problem = "is owned by uid " + std::to_string(info.st_uid) + ", not by the agent's user (uid " +
+              std::to_string(::geteuid()) + ") or root; chown it";
+  } else if ((info.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    problem = std::string("has mode ") + mode +
+              ": its group or others may use it; run 'chmod 600 " + file.string() + "'";
+  } else if (info.st_size > static_cast<off_t>(kMaxTokenFile)) {
+    problem = "is larger than 4 KiB";
+  }
+  if (!problem.empty()) {
+    ::close(fd);
+    refuse(file, problem);
+  }
+  unsigned char buffer[kMaxTokenFile + 1];
+  std::size_t size = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buffer + size, sizeof buffer - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size += static_cast<std::size_t>(n);
+    if (size == sizeof buffer) break;
+  }
+  ::close(fd);
+  if (size > kMaxTokenFile) {
+    OPENSSL_cleanse(buffer, sizeof buffer);
+    refuse(file, "is larger than 4 KiB");
+  }
+  while (size > 0 && (buffer[size - 1] == '\n' || buffer[size - 1] == '\r' ||
+                      buffer[size - 1] == ' ' || buffer[size - 1] == '\t'))
+    --size;
+  Secret token = Secret::copy_of(std::span<const unsigned char>(buffer, size));
+  OPENSSL_cleanse(buffer, sizeof buffer);
+  if (token.empty()) refuse(file, "holds no token");
+  return token;
+}
+
+}  // namespace
+
+TokenGrant parse_token_grant(std::string_view argument) {
+  TokenGrant grant;
+  auto equals = argument.find('=');
+  if (equals != std::string_view::npos &&
+      argument.substr(0, equals).find('/') == std::string_view::npos) {
+    grant.client = std::string(argument.substr(0, equals));
+    argument.remove_prefix(equals + 1);
+    if (!is_policy_name(grant.client))
+      throw Error(Code::invalid_argument,
+                  "--token-file: the client before '=' must be a policy client name (letters, "
+                  "digits, '_' and '-', starting with a letter)");
+  }
+  if (argument.empty()) throw Error(Code::invalid_argument, "--token-file: no file named");
+  grant.file = std::filesystem::path(argument);
+  return grant;
+}
+
+TokenTable TokenTable::load(const std::vector<TokenGrant> &grants) {
+  TokenTable table;
+  for (const auto &grant : grants) {
+    Secret token = read_token(grant.file);
+    Entry entry;
+    entry.digest = digest_of(token.reveal());
+    for (const auto &other : table.entries_)
+      if (CRYPTO_memcmp(other.digest.data(), entry.digest.data(), entry.digest.size()) == 0)
+        refuse(grant.file,
+               "holds the same token as another --token-file; each identity needs its own");
+    if (grant.client.empty()) {
+      entry.peer = own_identity();
+    } else {
+      entry.peer.client = grant.client;
+    }
+    table.entries_.push_back(std::move(entry));
+  }
+  return table;
+}
+
+std::optional<Peer> TokenTable::identify(std::string_view presented) const {
+  if (presented.empty()) return std::nullopt;
+  auto digest = digest_of(presented);
+  const Entry *match = nullptr;
+  for (const auto &entry : entries_) {
+    bool equal = CRYPTO_memcmp(entry.digest.data(), digest.data(), digest.size()) == 0;
+    if (equal) match = &entry;
+  }
+  OPENSSL_cleanse(digest.data(), digest.size());
+  if (match == nullptr) return std::nullopt;
+  return match->peer;
+}
+
+std::string_view presented_token(std::string_view dapr_api_token, std::string_view authorization) {
+  if (!dapr_api_token.empty()) return dapr_api_token;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() > kBearer.size()) {
+    bool scheme = true;
+    for (std::size_t i = 0; i + 1 < kBearer.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
+          std::tolower(static_cast<unsigned char>(kBearer[i])))
+        scheme = false;
+    if (scheme && authorization[kBearer.size() - 1] == ' ')
+      return authorization.substr(kBearer.size());
+  }
+  return {};
+}
+
+}  // namespace coffer::agent

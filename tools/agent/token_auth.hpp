@@ -1,0 +1,63 @@
+// API tokens for the agent's TCP listener: each token is read from a file
+// that only the agent's user (or root) owns and only its owner may read
+// (0600 or 0400), and stands for one identity: the agent's own user, or a
+// policy client ("clients" in the policy).
+//
+// Only SHA-256 digests of the tokens are kept; a presented token is digested
+// and compared with every digest in time that depends neither on where the
+// tokens differ nor on which one matches. Tokens are never logged.
+//
+// Threading: const methods may be called from many threads at once.
+#ifndef COFFER_AGENT_TOKEN_AUTH_HPP
+#define COFFER_AGENT_TOKEN_AUTH_HPP
+
+#include <coffer/store.hpp>
+
+#include <array>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coffer::agent {
+
+// One --token-file: [CLIENT=]FILE.
+struct TokenGrant {
+  std::string client;  // a policy client; empty: the agent's own user
+  std::filesystem::path file;
+};
+
+// Parses "[CLIENT=]FILE". Throws Error(invalid_argument) for an empty file
+// name or a client name that is not a policy name (letters, digits, '_',
+// '-', starting with a letter).
+TokenGrant parse_token_grant(std::string_view argument);
+
+class TokenTable {
+ public:
+  TokenTable() = default;
+  // Reads every grant's file. Throws Error(invalid_config) naming the file
+  // and the rule it breaks (not a regular file, owned by another user,
+  // readable or writable by group or others, empty, larger than 4 KiB, the
+  // same token as another grant) and the fix.
+  static TokenTable load(const std::vector<TokenGrant> &grants);
+
+  [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+  // The identity the token stands for; nullopt when it matches none.
+  [[nodiscard]] std::optional<Peer> identify(std::string_view presented) const;
+
+ private:
+  struct Entry {
+    std::array<unsigned char, 32> digest{};
+    Peer peer;
+  };
+  std::vector<Entry> entries_;
+};
+
+// The token a request presents: the `dapr-api-token` header, else an
+// `Authorization: Bearer` header; empty when neither.
+std::string_view presented_token(std::string_view dapr_api_token, std::string_view authorization);
+
+}  // namespace coffer::agent
+
+#endif  // COFFER_AGENT_TOKEN_AUTH_HPP
