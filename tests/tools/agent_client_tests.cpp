@@ -117,9 +117,28 @@ BOOST_AUTO_TEST_CASE(refusals_keep_the_agents_message_and_map_to_codes) {
   BOOST_TEST(answer(500, R"({"errorCode": "ERR_SECRET_GET", "message": "x"})", "A.B").code ==
              Code::unavailable);
   BOOST_TEST(answer(400, "", "A.B").code == Code::invalid_argument);
+  BOOST_TEST(answer(404, "", "A.B").code == Code::unsupported);
   BOOST_TEST(code_of_refusal(504, "") == Code::timeout);
   BOOST_TEST(code_of_refusal(418, "") == Code::internal);
   BOOST_TEST(code_of_refusal(500, "ERR_PERMISSION_DENIED") == Code::denied);
+}
+
+// The agent answers most failures with 500 ERR_SECRET_GET and names the
+// core's code after the store (docs/agent.md).
+BOOST_AUTO_TEST_CASE(the_code_named_in_the_agents_500_is_taken) {
+  auto code_in = [](const std::string &tail) {
+    std::string body =
+        R"({"errorCode": "ERR_SECRET_GET", "message": "failed getting secret with key A.B from secret store coffer: )" +
+        tail + "\"}";
+    return answer(500, body, "A.B").code;
+  };
+  BOOST_TEST(code_in("not_found: no provider has A.B (provider 'p': x: y)") == Code::not_found);
+  BOOST_TEST(code_in("timeout: provider 'kv': did not answer within 30000 ms") == Code::timeout);
+  BOOST_TEST(code_in("data_error: provider 'db': record fails authentication") == Code::data_error);
+  BOOST_TEST(code_in("unavailable: provider 'kv': 503") == Code::unavailable);
+  BOOST_TEST(code_in("something else entirely") == Code::unavailable);
+  BOOST_TEST(code_in("not_found") == Code::unavailable);
+  BOOST_TEST(code_of_refusal(500, "ERR_OTHER", "x: not_found: y") == Code::unavailable);
 }
 
 BOOST_AUTO_TEST_CASE(helper_entries_come_out_of_their_list) {

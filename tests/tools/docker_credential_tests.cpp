@@ -262,6 +262,22 @@ BOOST_AUTO_TEST_CASE(get_and_list_read_through_the_agent) {
   BOOST_TEST(list.out == "{\"acme.azurecr.io\":\"agent-puller\"}\n", describe(list));
 }
 
+BOOST_AUTO_TEST_CASE(get_and_list_through_coffer_serve) {
+  coffer::test::RealAgent agent(cli, directory, directory / "coffer.json", directory / "a.sock");
+  std::map<std::string, std::optional<std::string>> environment{
+      {"COFFER_AGENT_SOCKET", (directory / "a.sock").string()}};
+  auto get = helper("get", "acme.azurecr.io", environment);
+  BOOST_TEST(get.status == 0, describe(get) + agent.log());
+  BOOST_TEST(get.out == R"({"ServerURL":"acme.azurecr.io","Username":")" + kRegistryUser +
+                            R"(","Secret":")" + kRegistryPassword + "\"}\n");
+  auto missing = helper("get", "ghcr.io", environment);
+  BOOST_TEST(missing.status == 1, describe(missing));
+  BOOST_TEST(missing.out == kNotFound);
+  auto list = helper("list", "unused", environment);
+  BOOST_TEST(list.status == 0, describe(list));
+  BOOST_TEST(contains(list.out, "\"acme.azurecr.io\":\"" + kRegistryUser + "\""), list.out);
+}
+
 BOOST_AUTO_TEST_CASE(store_through_the_agent_is_refused) {
   FakeAgent agent(directory / "agent.sock", agent_answer);
   auto r = helper("store", credentials_json("acme.azurecr.io", "agent-puller", "typed-Token-6"),

@@ -39,7 +39,9 @@ std::function<FakeAnswer(const std::string &)> serving(std::map<std::string, std
     if (target.rfind(prefix, 0) == 0) {
       std::string key = target.substr(prefix.size());
       if (auto it = values.find(key); it != values.end()) return value_answer(key, it->second);
-      return FakeAnswer{204, ""};
+      return error_answer(500, "ERR_SECRET_GET",
+                          "failed getting secret with key " + key +
+                              " from secret store coffer: not_found: no provider has " + key);
     }
     return error_answer(404, "ERR_NOT_FOUND", "no such route");
   };

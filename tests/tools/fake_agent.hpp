@@ -25,7 +25,8 @@ struct FakeAnswer {
 FakeAnswer value_answer(const std::string &key, const std::string &value);
 // A Dapr-shaped error: {"errorCode": CODE, "message": MESSAGE}.
 FakeAnswer error_answer(unsigned status, const std::string &code, const std::string &message);
-// Answers GET /v1.0/secrets/coffer/KEY from `values` (204 for another key).
+// Answers GET /v1.0/secrets/coffer/KEY from `values`, and another key as the
+// agent answers a key no provider has (500 ERR_SECRET_GET, "not_found: ...").
 std::function<FakeAnswer(const std::string &)> serving(std::map<std::string, std::string> values);
 
 class FakeAgent {

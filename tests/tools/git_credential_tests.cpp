@@ -269,4 +269,23 @@ BOOST_AUTO_TEST_CASE(approve_through_the_agent_stores_nothing) {
     BOOST_TEST(!contains(target, "typed-New-Token"), target);
 }
 
+// The real agent over the fixture's policy: its helpers endpoint and its
+// values, the user name read from a key.
+BOOST_AUTO_TEST_CASE(fill_and_approve_through_coffer_serve) {
+  coffer::test::RealAgent agent(cli, directory, directory / "coffer.json", directory / "a.sock");
+  configure_git(built("git-credential-coffer"));
+  std::map<std::string, std::optional<std::string>> environment{
+      {"COFFER_AGENT_SOCKET", (directory / "a.sock").string()}};
+  auto fill = git({"credential", "fill"}, description("acme/repo.git"), environment);
+  BOOST_TEST(fill.status == 0, describe(fill) + agent.log());
+  BOOST_TEST(contains(fill.out, "username=" + kUser + "\npassword=" + kPat + "\n"), fill.out);
+  std::string before = env_file();
+  auto approve = git({"credential", "approve"},
+                     "protocol=https\nhost=github.com\npath=acme/repo.git\nusername=" + kUser +
+                         "\npassword=typed-New-Token-43\n\n",
+                     environment);
+  BOOST_TEST(contains(approve.err, "not stored: the values come from the agent at "), approve.err);
+  BOOST_TEST(env_file() == before);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "fake_agent.hpp"
+#include "other_owner.hpp"
 #include "tools_fixture.hpp"
 
 using coffer::test::can_replace_run_coffer;
@@ -325,6 +326,10 @@ BOOST_AUTO_TEST_CASE(the_agents_refusals_have_the_cli_statuses) {
   std::vector<Case> cases = {
       {error_answer(403, "ERR_PERMISSION_DENIED", "uid 0 may not read VCS.GithubAdminPAT"), 4},
       {{204, ""}, 3},
+      {error_answer(500, "ERR_SECRET_GET",
+                    "failed getting secret with key VCS.GithubAdminPAT from secret store coffer: "
+                    "not_found: no provider has VCS.GithubAdminPAT"),
+       3},
       {error_answer(500, "ERR_SECRET_GET", "provider 'kv' unavailable"), 5},
       {error_answer(400, "ERR_SECRET_GET", "no catalog has the key"), 2},
   };
@@ -403,6 +408,68 @@ BOOST_AUTO_TEST_CASE(coffer_policy_skips_the_default_agent) {
   BOOST_TEST(r.status == 0, describe(r));
   BOOST_TEST(r.out == kPat + "|" + kSmtp);
   BOOST_TEST(agent.connections() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The real agent, `coffer serve`, over the same policy.
+BOOST_FIXTURE_TEST_SUITE(through_the_real_agent, Fixture)
+
+BOOST_AUTO_TEST_CASE(values_come_from_coffer_serve) {
+  coffer::test::RealAgent agent(cli, directory, directory / "coffer.json", directory / "a.sock");
+  std::filesystem::create_directory(directory / "elsewhere");
+  auto spawn_in = [&](const std::vector<std::string> &arguments) {
+    auto spawn = options(arguments);
+    spawn.directory = (directory / "elsewhere").string();  // no ./coffer.json there
+    spawn.environment["COFFER_AGENT_SOCKET"] = (directory / "a.sock").string();
+    return coffer::test::run_process(cli, spawn);
+  };
+  auto r = spawn_in(both());
+  BOOST_TEST(r.status == 0, describe(r) + agent.log());
+  BOOST_TEST(r.out == kPat + "|" + kSmtp);
+  auto missing =
+      spawn_in({"run", "--env", "CDN=Marketplace.ImportCDNPassword", "--", "touch", "started"});
+  BOOST_TEST(missing.status == 3, describe(missing));
+  BOOST_TEST(contains(missing.err, "CDN (--env): "), missing.err);
+  auto unknown = spawn_in({"run", "--env", "X=VCS.NoSuchKey", "--", "touch", "started"});
+  BOOST_TEST(unknown.status == 2, describe(unknown));
+  BOOST_TEST(!exists("elsewhere/started"));
+}
+
+BOOST_AUTO_TEST_CASE(a_route_deny_through_coffer_serve_is_4) {
+  write("coffer.json",
+        env_policy("secrets.env",
+                   R"({"VCS": {"providers": "p", "deny": ["VCS.GithubAdminPAT"]}, "*": "p"})"));
+  coffer::test::RealAgent agent(cli, directory, directory / "coffer.json", directory / "a.sock");
+  auto r = coffer({"run", "--env", "GH=VCS.GithubAdminPAT", "--", "touch", "started"},
+                  {{"COFFER_AGENT_SOCKET", (directory / "a.sock").string()}});
+  BOOST_TEST(r.status == 4, describe(r));
+  BOOST_TEST(!exists("started"));
+}
+
+// Another user reaches the socket through its group; the policy's "clients"
+// decide what that user's processes read.
+BOOST_AUTO_TEST_CASE(another_user_gets_what_its_client_allows,
+                     *boost::unit_test::precondition(coffer::test::running_as_root)) {
+  ::chmod(directory.c_str(), 0711);
+  std::string policy = env_policy();
+  policy.pop_back();
+  write("coffer.json",
+        policy + R"(, "clients": {"tools": {"uids": [65534], "allow": ["VCS.*"]}}})");
+  coffer::test::RealAgent agent(cli, directory, directory / "coffer.json", directory / "a.sock",
+                                {"--socket-group", "65534"});
+  auto as_nobody = [&](const std::string &mapping) {
+    return run_program("/usr/bin/setpriv",
+                       {"--reuid=65534", "--regid=65534", "--clear-groups", cli, "run", "--env",
+                        mapping, "--", "sh", "-c", R"(printf '%s' "$V")"},
+                       {}, {{"COFFER_AGENT_SOCKET", (directory / "a.sock").string()}});
+  };
+  auto allowed = as_nobody("V=VCS.GithubAdminPAT");
+  BOOST_TEST(allowed.status == 0, describe(allowed) + agent.log());
+  BOOST_TEST(allowed.out == kPat);
+  auto refused = as_nobody("V=Email.SMTPPassword");
+  BOOST_TEST(refused.status == 4, describe(refused));
+  BOOST_TEST(!contains(refused.out + refused.err, kSmtp));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

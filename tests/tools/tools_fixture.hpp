@@ -7,6 +7,8 @@
 
 #include <coffer/error.hpp>
 
+#include <sys/types.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -38,6 +40,26 @@ inline std::string describe(const ProcessResult &r) {
 // Whether this test may give a program a private mount namespace in which
 // a directory of the test's stands at /run/coffer (root with unshare(1)).
 boost::test_tools::assertion_result can_replace_run_coffer(boost::unit_test::test_unit_id);
+
+// `coffer --policy POLICY serve --socket SOCKET ARGS...`, the real agent, as a
+// child process with its log in a file. The constructor returns once the
+// socket accepts connections (30 s at most, then it throws with the log);
+// the destructor stops it with SIGTERM (SIGKILL after 30 s).
+class RealAgent {
+ public:
+  RealAgent(const std::string &cli, const std::filesystem::path &directory,
+            const std::filesystem::path &policy, const std::filesystem::path &socket,
+            const std::vector<std::string> &arguments = {});
+  ~RealAgent();
+  RealAgent(const RealAgent &) = delete;
+  RealAgent &operator=(const RealAgent &) = delete;
+
+  [[nodiscard]] std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path log_file_;
+};
 
 struct ToolsFixture : CliFixture {
   ToolsFixture();

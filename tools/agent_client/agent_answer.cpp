@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <optional>
+
 #include "secret_json.hpp"
 
 namespace coffer::tools {
@@ -35,14 +37,35 @@ Refusal refusal_of(std::span<const char> body) {
   return refusal;
 }
 
+// The core's code that the agent's message names after the store.
+std::optional<Code> code_named_in(std::string_view message) noexcept {
+  static constexpr Code kCodes[] = {Code::not_found,        Code::denied,         Code::unavailable,
+                                    Code::invalid_argument, Code::unsupported,    Code::timeout,
+                                    Code::internal,         Code::invalid_config, Code::data_error};
+  for (auto at = message.find(": "); at != std::string_view::npos;
+       at = message.find(": ", at + 2)) {
+    std::string_view rest = message.substr(at + 2);
+    for (Code code : kCodes) {
+      std::string_view name = to_string(code);
+      if (rest.substr(0, name.size()) == name && rest.substr(name.size(), 2) == ": ") return code;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-Code code_of_refusal(unsigned status, std::string_view error_code) noexcept {
+Code code_of_refusal(unsigned status, std::string_view error_code,
+                     std::string_view message) noexcept {
   if (error_code == "ERR_PERMISSION_DENIED") return Code::denied;
+  if (status == 500 && error_code == "ERR_SECRET_GET")
+    if (auto named = code_named_in(message)) return *named;
   switch (status) {
     case 204:
-    case 404:
       return Code::not_found;
+    case 404:
+    case 405:
+      return Code::unsupported;
     case 400:
     case 413:
     case 414:
@@ -87,13 +110,11 @@ std::string member_string(const json::object &object, std::string_view name, boo
 Result secret_of_answer(unsigned status, std::span<const char> body, std::string_view key) {
   if (status != 200) {
     Refusal refusal = status == 204 ? Refusal{} : refusal_of(body);
-    std::string message = !refusal.message.empty() ? refusal.message
-                          : status == 204 ? "the agent has no value for " + std::string(key)
-                                          : "the agent refused " + std::string(key);
-    message += " (agent: HTTP " + std::to_string(status) +
-               (refusal.error_code.empty() ? std::string() : " " + refusal.error_code) + ")";
-    Code code = code_of_refusal(status, refusal.error_code);
-    return failed(code, std::move(message));
+    return failed(
+        code_of_refusal(status, refusal.error_code, refusal.message),
+        refusal_message(status, refusal,
+                        (status == 204 ? "the agent has no value for " : "the agent refused ") +
+                            std::string(key)));
   }
   SecretArena arena(arena_bytes_for(body.size()));
   json::value document;
@@ -118,7 +139,7 @@ std::vector<HelperEntry> helpers_of_answer(unsigned status, std::span<const char
                                            std::string_view tool) {
   if (status != 200) {
     Refusal refusal = refusal_of(body);
-    throw Error(code_of_refusal(status, refusal.error_code),
+    throw Error(code_of_refusal(status, refusal.error_code, refusal.message),
                 refusal_message(status, refusal,
                                 "the agent refused the " + std::string(tool) + " helper entries"));
   }

@@ -14,8 +14,13 @@
 namespace coffer::tools {
 
 // The Code of an answer that carries no value: `status` with the Dapr error
-// body's "errorCode" (may be empty).
-Code code_of_refusal(unsigned status, std::string_view error_code) noexcept;
+// body's "errorCode" and "message" (either may be empty). The agent answers
+// every failure but a refusal and a malformed request with 500
+// ERR_SECRET_GET, naming the core's code after the store in the message
+// ("... from secret store coffer: not_found: ...", docs/agent.md); that
+// code is taken when present, unavailable otherwise.
+Code code_of_refusal(unsigned status, std::string_view error_code,
+                     std::string_view message = {}) noexcept;
 
 // The Result of `GET /v1.0/secrets/{store}/{key}` that answered `status`
 // with `body`. 200: `body` must be a JSON object whose member `key` is a
