@@ -52,7 +52,8 @@ Options parse_arguments(const std::vector<std::string> &arguments) {
   Options options;
   for (std::size_t i = 0; i < arguments.size(); ++i) {
     const std::string &argument = arguments[i];
-    if (argument == "--policy" && i + 1 < arguments.size()) {
+    if (argument == "--policy") {
+      if (i + 1 == arguments.size()) throw cli::UsageError("", "option --policy needs a FILE");
       options.policy = arguments[++i];
     } else if (argument.rfind("--policy=", 0) == 0) {
       options.policy = argument.substr(9);
