@@ -57,4 +57,13 @@ $out"
 
 check "$tmp/first"
 check "$tmp/moved"
+
+# The credential helpers are installed beside coffer and find their libcoffer
+# wherever the prefix is.
+for prefix in "$tmp/first" "$tmp/moved"; do
+  "$prefix/bin/git-credential-coffer" --version | grep -q '^git-credential-coffer (coffer ' ||
+    fail "$prefix/bin/git-credential-coffer --version"
+  "$prefix/bin/docker-credential-coffer" version | grep -q '^docker-credential-coffer (coffer) ' ||
+    fail "$prefix/bin/docker-credential-coffer version"
+done
 echo "each installation, moved or not, finds its own plugins: ok"

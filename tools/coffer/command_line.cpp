@@ -195,6 +195,7 @@ CommandLine parse_command_line(const std::vector<std::string> &argv,
       continue;
     }
     out.arguments.positionals.push_back(token);
+    if (command->options_end_at_first_argument) options_done = true;
   }
 
   if (log_level) out.globals.log_level = parse_log_level(*log_level);

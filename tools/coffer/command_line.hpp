@@ -57,6 +57,9 @@ struct CommandSpec {
   // Why the command refuses surplus arguments without repeating them (for
   // commands where a surplus argument may be a secret value).
   std::string surplus_refusal;
+  // The first positional argument ends the options: it and everything after
+  // it are positionals, options of another program included (`run`).
+  bool options_end_at_first_argument = false;
 };
 
 struct GlobalOptions {

@@ -132,6 +132,25 @@ std::vector<CommandSpec> build() {
       "Exit status: 0 when every key is copied, equal or absent (and the policy was\n"
       "updated if asked); 1 when any key failed or the policy could not be updated.\n",
       run_migrate));
+  CommandSpec run = command(
+      "run", "[--] COMMAND [ARGS...]", 1, static_cast<std::size_t>(-1),
+      {{"--env", "", "NAME=KEY", "set variable NAME to the value of KEY (repeatable)", true},
+       {"--env-file", "", "MAP",
+        "a file of NAME=KEY lines, '#' comments and blank lines (repeatable)", true}},
+      "Run a command with secret values in its environment",
+      "Resolves every KEY, then replaces itself with COMMAND (looked up in PATH), whose\n"
+      "environment is this one plus NAME=VALUE for each mapping; a NAME already set is\n"
+      "replaced. Values are never put on a command line. The first argument that is not\n"
+      "an option ends the options: it and all that follow are the command's.\n"
+      "Values come from the agent when one listens, else from the policy (see\n"
+      "docs/credential-helpers.md, \"Agent or policy\"; --policy skips the agent).\n"
+      "Nothing runs unless every key resolves: each failure is reported and the status\n"
+      "is the first failure's (3 not found, 4 denied, 5 unavailable, 2 for a bad\n"
+      "mapping, an unknown key or policy). Otherwise the status is the command's;\n"
+      "126 when it cannot be executed, 127 when it is not found.\n",
+      run_run);
+  run.options_end_at_first_argument = true;
+  table.push_back(std::move(run));
   table.push_back(
       command("watch", "KEY|CATEGORY...", 1, 64,
               {{"--interval", "", "SECONDS",

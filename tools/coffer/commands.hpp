@@ -32,6 +32,8 @@ int run_version(Invocation &invocation, const Arguments &arguments);
 
 // migrate.cpp: copies secrets between providers, verified.
 int run_migrate(Invocation &invocation, const Arguments &arguments);
+// run.cpp: runs a command with values in its environment.
+int run_run(Invocation &invocation, const Arguments &arguments);
 // watch.cpp: prints version changes until interrupted.
 int run_watch(Invocation &invocation, const Arguments &arguments);
 

@@ -1,14 +1,9 @@
 #include "invocation.hpp"
 
-#include <cstdlib>
-
 namespace coffer::cli {
 
 PolicyLocation Invocation::policy_location() const {
-  if (globals.policy) return {*globals.policy, "--policy", true};
-  if (const char *env = std::getenv("COFFER_POLICY"); env != nullptr && *env != '\0')
-    return {env, "COFFER_POLICY", true};
-  return {"./coffer.json", "the default", false};
+  return tools::locate_policy(globals.policy);
 }
 
 StoreOptions Invocation::store_options() const {
@@ -29,13 +24,7 @@ Store Invocation::open_store_to_read() const {
 }
 
 Store Invocation::open_store(StoreOptions options) const {
-  PolicyLocation where = policy_location();
-  std::error_code ec;
-  if (!std::filesystem::exists(where.file, ec))
-    throw Error(Code::invalid_config,
-                "no policy file " + where.file.string() + " (" + where.origin +
-                    "); give one with --policy FILE or the COFFER_POLICY environment variable");
-  return Store::open(where.file, std::move(options));
+  return tools::open_policy(policy_location(), std::move(options));
 }
 
 }  // namespace coffer::cli

@@ -9,15 +9,11 @@
 #include <string>
 
 #include "command_line.hpp"
+#include "policy_location.hpp"
 
 namespace coffer::cli {
 
-// Where the policy file was found, and by which rule.
-struct PolicyLocation {
-  std::filesystem::path file;
-  std::string origin;            // "--policy", "COFFER_POLICY" or "the default"
-  bool explicit_choice = false;  // named by --policy or COFFER_POLICY
-};
+using tools::PolicyLocation;
 
 struct Invocation {
   GlobalOptions globals;

@@ -3,27 +3,17 @@
 #include <unistd.h>
 #include <coffer/catalog.hpp>
 
-#include <cerrno>
-#include <cstring>
-
 #include "commands.hpp"
 #include "exit_status.hpp"
 #include "output.hpp"
 #include "secret_input.hpp"
+#include "write_all.hpp"
 
 namespace coffer::cli {
 namespace {
 
-// Writes with write(2), so that no stdio buffer keeps a copy of the value.
 void write_all(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0)
-      throw Error(Code::internal,
-                  std::string("cannot write to standard output: ") + std::strerror(errno));
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
+  tools::write_all(STDOUT_FILENO, bytes, "standard output");
 }
 
 }  // namespace
