@@ -1,7 +1,5 @@
 #include "peer_access.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 
 namespace coffer::detail {
@@ -54,12 +52,14 @@ bool pattern_covers(std::string_view pattern, std::string_view key) noexcept {
          category_of(key) == pattern.substr(0, pattern.size() - 2);
 }
 
-PeerDecision decide_peer(const Policy &policy, const Peer &peer, std::string_view key) {
+PeerDecision decide_peer(const Policy &policy, const Peer &peer, std::string_view key,
+                         std::uint32_t own_uid) {
   if (!peer.client.empty()) {
     const Client *client = policy.client(peer.client);
     if (client == nullptr)
       return {false, "the policy refuses " + std::string(key) + " to client '" + peer.client +
-                         "': \"clients\" has no entry of that name"};
+                         (policy.has_clients ? "': \"clients\" has no entry of that name"
+                                             : "': the policy has no \"clients\" section")};
     // Fast path first: no string is built for an allowed read.
     if (any_covers(client->allow, key) && !any_covers(client->deny, key)) return {true, {}};
     return decide_clients({client}, key, "client '" + peer.client + "'");
@@ -69,9 +69,8 @@ PeerDecision decide_peer(const Policy &policy, const Peer &peer, std::string_vie
     any = any || names(c.uids, peer.uid) || names(c.gids, peer.gid);
   if (!any) {
     // The Store's own uid could read its memory anyway; it is refused nothing
-    // its routes serve. The effective uid is read now: a process may drop
-    // privileges after opening the Store.
-    if (peer.uid == static_cast<std::uint32_t>(::geteuid())) return {true, {}};
+    // its routes serve.
+    if (peer.uid == own_uid) return {true, {}};
     return {false, "the policy refuses " + std::string(key) + " to " + unix_peer(peer) + ": " +
                        (policy.has_clients
                             ? "no entry of \"clients\" names its uid or gid"

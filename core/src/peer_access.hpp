@@ -5,6 +5,7 @@
 
 #include <coffer/store.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,9 +18,11 @@ struct PeerDecision {
   std::string refusal;  // when refused: why, naming the client or the peer and the rule
 };
 
-// Decides for `peer` and the canonical `key`. Cheap when allowed (no
-// allocation): it runs on the cache-hit path.
-PeerDecision decide_peer(const Policy &policy, const Peer &peer, std::string_view key);
+// Decides for `peer` and the canonical `key`; `own_uid` is the Store
+// process's effective uid. Cheap when allowed (no allocation, no system
+// call): it runs on the cache-hit path.
+PeerDecision decide_peer(const Policy &policy, const Peer &peer, std::string_view key,
+                         std::uint32_t own_uid);
 
 // Whether a key pattern ("*", "Category.*" or a canonical key) covers `key`.
 bool pattern_covers(std::string_view pattern, std::string_view key) noexcept;

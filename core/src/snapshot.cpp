@@ -1,5 +1,7 @@
 #include "snapshot.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "cache.hpp"
@@ -136,6 +138,7 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
   snapshot->allow_unknown_keys = context.options.allow_unknown_keys;
+  snapshot->own_uid = static_cast<std::uint32_t>(::geteuid());
   auto catalog = std::make_shared<Catalog>();
   if (context.options.builtin_catalog && policy.builtin_catalog) *catalog = Catalog::builtin();
   for (const auto &file : context.options.catalogs) catalog->add_file(file);

@@ -18,6 +18,7 @@
 #include "key_index.hpp"
 #include "logger.hpp"
 #include "metrics.hpp"
+#include "peer_access.hpp"
 #include "plugin_library.hpp"
 #include "policy.hpp"
 #include "provider_instance.hpp"
@@ -56,6 +57,9 @@ struct Snapshot {
   KeyIndex<Resolution> fast_index;  // the same, for the cache-hit path
   bool allow_unknown_keys = false;
   std::shared_ptr<AuditLog> audit;  // the policy's audit log, if any
+  // The process's effective uid when the policy loaded: the peer the
+  // "clients" refuse nothing (read once: a system call per read is too dear).
+  std::uint32_t own_uid = 0;
 
   // The providers that failed to open and stand isolated, in policy order.
   [[nodiscard]] std::vector<IsolatedProvider> isolated() const;
@@ -64,6 +68,10 @@ struct Snapshot {
   // The resolution of `key` (precomputed for catalog keys).
   [[nodiscard]] Resolution resolve(const std::string &key) const;
   [[nodiscard]] const Resolution *find(std::string_view key) const { return fast_index.find(key); }
+  // Whether the policy's "clients" let `peer` read `key` (see peer_access.hpp).
+  [[nodiscard]] PeerDecision decide(const Peer &peer, std::string_view key) const {
+    return decide_peer(policy, peer, key, own_uid);
+  }
 };
 
 // What building a snapshot needs from the Store.

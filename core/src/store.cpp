@@ -11,7 +11,6 @@
 #include <typeinfo>
 
 #include "cache.hpp"
-#include "peer_access.hpp"
 #include "policy.hpp"
 #include "store_impl.hpp"
 
@@ -406,8 +405,7 @@ std::optional<Secret> Store::Impl::find_cached(std::string_view key, const Peer 
   if (resolution == nullptr || resolution->code != Code::ok) return std::nullopt;
   // A refused peer takes the slow path, which refuses and audits it: the
   // cache never answers a peer the clients do not allow.
-  if (peer != nullptr && !detail::decide_peer(snap->policy, *peer, key).allowed)
-    return std::nullopt;
+  if (peer != nullptr && !snap->decide(*peer, key).allowed) return std::nullopt;
   for (std::size_t step = 0; step < resolution->chain.size(); ++step) {
     bool negative = false;
     bool refresh = false;
@@ -486,7 +484,7 @@ void Store::Impl::get_async(const std::string &key, std::function<void(Result)> 
   }
   // After the route's own allow/deny, before anything reaches the cache.
   if (op->peer) {
-    detail::PeerDecision decision = detail::decide_peer(op->snapshot->policy, *op->peer, key);
+    detail::PeerDecision decision = op->snapshot->decide(*op->peer, key);
     if (!decision.allowed) {
       Result r;
       r.code = Code::denied;
@@ -794,9 +792,15 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
     return result;
   }
   if (options.peer != nullptr) {
-    detail::PeerDecision decision = detail::decide_peer(snap->policy, *options.peer, k);
+    // A peer never reads what the routes refuse, whichever provider it names.
+    detail::Resolution resolution = snap->resolve(k);
+    detail::PeerDecision decision;
+    if (resolution.code != Code::ok)
+      decision.refusal = std::move(resolution.message);
+    else
+      decision = snap->decide(*options.peer, k);
     if (!decision.allowed) {
-      result.code = Code::denied;
+      result.code = resolution.code != Code::ok ? resolution.code : Code::denied;
       result.message = std::move(decision.refusal);
       (void)impl_->report_access(snap->audit.get(), k, p->name(), "get", result.code,
                                  result.message, start, false, false, options.caller, options.peer);
@@ -908,7 +912,7 @@ bool Store::permits(const Peer &peer, std::string_view key) const {
   const detail::Resolution *known = snap->find(key);
   if (known != nullptr ? known->code != Code::ok : snap->resolve(std::string(key)).code != Code::ok)
     return false;
-  return detail::decide_peer(snap->policy, peer, key).allowed;
+  return snap->decide(peer, key).allowed;
 }
 
 std::vector<HelperEntry> Store::helpers(std::string_view tool) const {

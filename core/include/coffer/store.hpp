@@ -185,7 +185,8 @@ struct GetOptions {
   // Code::denied whose message names the client (or says the peer is not
   // named) and the rule, never a value, and is audited with the peer. Applies
   // to get, try_get, get_async, get_many and get_from. Must stay valid until
-  // the call returns (get_async copies it).
+  // the call returns (get_async copies it). get_from, which otherwise skips
+  // the routes, applies the key's route allow/deny too for a peer.
   const Peer *peer = nullptr;
 };
 
@@ -303,7 +304,9 @@ class Store {
   // named provider directly, with no route, no allow/deny lists and no cache
   // (put_to invalidates the key in that provider's cache). `key` must have the
   // canonical form but need not be in a catalog. Failures: get_from reports
-  // them in the Result, put_to throws Error.
+  // them in the Result, put_to throws Error. A get_from for a peer
+  // (GetOptions::peer) is a peer's read: the key must resolve under the
+  // routes (catalog, allow/deny) and the clients must allow it.
   Result get_from(std::string_view provider, std::string_view key, const GetOptions &options = {});
   std::string put_to(std::string_view provider, std::string_view key, const Secret &value,
                      std::string_view caller = {});
