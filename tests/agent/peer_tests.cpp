@@ -57,7 +57,10 @@ struct PeerAgent {
       "coffer.json",
       dir.policy(
           R"({"*": "p"})",
-          R"("clients": {"builds": {"uids": [65534], "allow": ["VCS.*"]}}, "audit": {"file": )" +
+          R"("clients": {"builds": {"uids": [65534], "allow": ["VCS.*"]}},)"
+          R"( "helpers": {"git": [{"url": "https://github.com/acme", "username": "x-access-token",)"
+          R"( "secret": "VCS.GithubAdminPAT"}], "docker": [{"server": "acme.azurecr.io",)"
+          R"( "username": "acme", "secret": "Email.SMTPPassword"}]}, "audit": {"file": )" +
               json::serialize(json::value(audit.string())) + "}"));
   std::filesystem::path socket = dir.directory / "run" / "agent.sock";
   std::filesystem::path token = dir.write("builds.token", "tok-Builds-Client-5c7a\n");
@@ -129,6 +132,24 @@ BOOST_FIXTURE_TEST_CASE(bulk_lists_only_what_the_peer_may_read, PeerAgent) {
   auto body = json::parse(bulk.body).as_object();
   BOOST_TEST(body.size() == 1u);
   BOOST_TEST(body.contains("VCS.GithubAdminPAT"));
+}
+
+BOOST_FIXTURE_TEST_CASE(helper_entries_are_listed_only_when_the_peer_may_read_their_keys,
+                        PeerAgent) {
+  auto git = parse(as_nobody("/v1.0-coffer/helpers/git"));
+  BOOST_TEST(git.status == 200);
+  auto entries = json::parse(git.body).as_array();
+  BOOST_TEST_REQUIRE(entries.size() == 1u);
+  BOOST_TEST(entries[0].at("match") == "https://github.com/acme");
+  BOOST_TEST(entries[0].at("username") == "x-access-token");
+  BOOST_TEST(entries[0].at("secret_key") == "VCS.GithubAdminPAT");
+  BOOST_TEST(git.body.find(agent_values().at("VCS.GithubAdminPAT")) == std::string::npos);
+  auto docker = parse(as_nobody("/v1.0-coffer/helpers/docker"));
+  BOOST_TEST(docker.status == 200);
+  BOOST_TEST(json::parse(docker.body).as_array().empty());
+  auto own = HttpConnection::unix_socket(socket.string()).get("/v1.0-coffer/helpers/docker");
+  BOOST_TEST(json::parse(own.body).as_array().size() == 1u);
+  BOOST_TEST(parse(as_nobody("/v1.0-coffer/helpers/svn")).status == 404);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_token_acts_as_its_client, PeerAgent) {
