@@ -20,9 +20,10 @@ namespace coffer {
 //
 // Call it early in main(), before the first secret is read, and again after
 // changing user or group ids (the kernel resets the non-dumpable mark then).
-// Both settings last until the process ends or calls execve(); children made
-// with fork() inherit them. Idempotent and thread-safe. Throws coffer::Error
-// (Code::internal) naming the step the system refused.
+// Children made with fork() inherit both. execve() keeps the RLIMIT_CORE of
+// 0 (resource limits survive it, so a program the host executes writes no
+// core dump either) and resets the non-dumpable mark. Idempotent and thread-safe. Throws
+// coffer::Error (Code::internal) naming the step the system refused.
 void harden_process();
 
 }  // namespace coffer
