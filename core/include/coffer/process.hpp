@@ -22,8 +22,9 @@ namespace coffer {
 // changing user or group ids (the kernel resets the non-dumpable mark then).
 // Children made with fork() inherit both. execve() keeps the RLIMIT_CORE of
 // 0 (resource limits survive it, so a program the host executes writes no
-// core dump either) and resets the non-dumpable mark. Idempotent and thread-safe. Throws
-// coffer::Error (Code::internal) naming the step the system refused.
+// core dump either) and resets the non-dumpable mark. Idempotent and
+// thread-safe. Throws coffer::Error (Code::internal) naming the step the
+// system refused.
 void harden_process();
 
 }  // namespace coffer
