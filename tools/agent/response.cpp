@@ -123,7 +123,7 @@ Response text_response(int status, std::string content_type, std::string body) {
   Response response;
   response.status = status;
   response.content_type = std::move(content_type);
-  response.body = WipedString(std::move(body));
+  response.body = WipedString(body);
   return response;
 }
 

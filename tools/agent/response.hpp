@@ -1,9 +1,12 @@
 // What a handler answers: a status, a content type and a body that may hold
-// secret values. The body is a string reserved at its final size before the
-// values are copied in (so that it never leaves a copy behind by growing)
-// and wiped when it is destroyed, after the response is written.
+// secret values. The body is a string in secret memory (excluded from core
+// dumps), reserved at its final size before the values are copied in (so
+// that it never leaves a copy behind by growing) and wiped when it is
+// destroyed, after the response is written.
 #ifndef COFFER_AGENT_RESPONSE_HPP
 #define COFFER_AGENT_RESPONSE_HPP
+
+#include <coffer/provider.hpp>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/message.hpp>
@@ -16,11 +19,12 @@
 
 namespace coffer::agent {
 
-// A string wiped (its whole capacity) when destroyed, cleared or moved from.
+// A string in secret memory, wiped (its whole capacity) when destroyed,
+// cleared or moved from.
 class WipedString {
  public:
   WipedString() = default;
-  explicit WipedString(std::string text) : text_(std::move(text)) {}
+  explicit WipedString(std::string_view text) : text_(text) {}
   WipedString(WipedString &&other) noexcept : text_(std::move(other.text_)) { other.wipe(); }
   WipedString &operator=(WipedString &&other) noexcept {
     if (this != &other) {
@@ -44,7 +48,7 @@ class WipedString {
   void wipe() noexcept;
 
  private:
-  std::string text_;
+  std::basic_string<char, std::char_traits<char>, coffer::provider::SecretAllocator<char>> text_;
 };
 
 // A Beast body over a WipedString, for responses (serialization only).
