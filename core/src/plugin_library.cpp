@@ -199,6 +199,14 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
     if (pos != std::string::npos) detail.replace(pos, fd_path.size(), name);
     throw refuse("it is not a loadable shared object (" + detail + ")");
   }
+#ifdef COFFER_PLUGINS_STAY_LOADED
+  // LeakSanitizer (LLVM 14) keeps scanning the dynamic TLS block it recorded for
+  // a library after dlclose freed it, and its stop-the-world thread crashes on
+  // the stale entry at exit. In AddressSanitizer builds a plugin therefore stays
+  // mapped once loaded (which its leak reports need to name its frames anyway).
+  if (void *resident = ::dlopen(fd_path.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
+    ::dlclose(resident);
+#endif
   if (!self->handle_->library.has(COFFER_PROVIDER_ENTRY_SYMBOL))
     throw refuse("it does not export " + std::string(COFFER_PROVIDER_ENTRY_SYMBOL) +
                  " (is it a coffer provider plugin built with the coffer SDK?)");
