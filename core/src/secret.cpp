@@ -27,6 +27,7 @@ Secret Secret::copy_of(std::span<const unsigned char> bytes, std::string_view ve
   }
   secret.size_ = bytes.size();
   secret.version_size_ = version.size();
+  provider::clear_vector_registers();  // memcpy carried the value through them
   return secret;
 }
 
@@ -36,6 +37,7 @@ Secret Secret::clone() const {
   std::size_t used = size_ + (version_size_ == 0 ? 0 : version_size_ + 1);
   copy.data_ = detail::secure_allocate(used, &copy.capacity_);
   if (used != 0) std::memcpy(copy.data_, data_, used);
+  provider::clear_vector_registers();  // memcpy carried the value through them
   copy.size_ = size_;
   copy.version_size_ = version_size_;
   return copy;

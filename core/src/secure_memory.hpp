@@ -7,6 +7,7 @@
 #define COFFER_CORE_SECURE_MEMORY_HPP
 
 #include <string.h>
+#include <coffer/vector_registers.hpp>
 
 #include <bit>
 #include <cstddef>
@@ -43,9 +44,12 @@ inline std::size_t secure_class_of(std::size_t size) noexcept {
 
 // Overwrites memory in a way the compiler may not elide (explicit_bzero:
 // memset's speed; OPENSSL_cleanse's volatile stores are several times slower
-// on the small blocks every cache hit frees).
+// on the small blocks every cache hit frees), and then the vector registers
+// that held pieces of it (coffer::provider::clear_vector_registers).
 inline void wipe(void *data, std::size_t size) noexcept {
-  if (data != nullptr && size != 0) explicit_bzero(data, size);
+  if (data == nullptr || size == 0) return;
+  explicit_bzero(data, size);
+  provider::clear_vector_registers();
 }
 
 // Returns at least `size` bytes (nullptr only for size 0) and the usable

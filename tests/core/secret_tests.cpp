@@ -5,6 +5,7 @@
 #include <concepts>
 #include <cstring>
 #include <ostream>
+#include <span>
 #include <string>
 #include <type_traits>
 
@@ -171,3 +172,150 @@ BOOST_AUTO_TEST_CASE(large_values_get_their_own_mapping) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#if defined(__x86_64__)
+namespace {
+// Every vector register of this thread, as it is now.
+struct RegisterFile {
+  alignas(64) unsigned char bytes[32 * 64] = {};
+};
+__attribute__((target("avx512f"), noinline)) void capture_avx512(unsigned char *out) {
+  asm volatile(
+      "vmovdqu64 %%zmm0, 0(%0)\n\t"
+      "vmovdqu64 %%zmm1, 64(%0)\n\t"
+      "vmovdqu64 %%zmm2, 128(%0)\n\t"
+      "vmovdqu64 %%zmm3, 192(%0)\n\t"
+      "vmovdqu64 %%zmm4, 256(%0)\n\t"
+      "vmovdqu64 %%zmm5, 320(%0)\n\t"
+      "vmovdqu64 %%zmm6, 384(%0)\n\t"
+      "vmovdqu64 %%zmm7, 448(%0)\n\t"
+      "vmovdqu64 %%zmm8, 512(%0)\n\t"
+      "vmovdqu64 %%zmm9, 576(%0)\n\t"
+      "vmovdqu64 %%zmm10, 640(%0)\n\t"
+      "vmovdqu64 %%zmm11, 704(%0)\n\t"
+      "vmovdqu64 %%zmm12, 768(%0)\n\t"
+      "vmovdqu64 %%zmm13, 832(%0)\n\t"
+      "vmovdqu64 %%zmm14, 896(%0)\n\t"
+      "vmovdqu64 %%zmm15, 960(%0)\n\t"
+      "vmovdqu64 %%zmm16, 1024(%0)\n\t"
+      "vmovdqu64 %%zmm17, 1088(%0)\n\t"
+      "vmovdqu64 %%zmm18, 1152(%0)\n\t"
+      "vmovdqu64 %%zmm19, 1216(%0)\n\t"
+      "vmovdqu64 %%zmm20, 1280(%0)\n\t"
+      "vmovdqu64 %%zmm21, 1344(%0)\n\t"
+      "vmovdqu64 %%zmm22, 1408(%0)\n\t"
+      "vmovdqu64 %%zmm23, 1472(%0)\n\t"
+      "vmovdqu64 %%zmm24, 1536(%0)\n\t"
+      "vmovdqu64 %%zmm25, 1600(%0)\n\t"
+      "vmovdqu64 %%zmm26, 1664(%0)\n\t"
+      "vmovdqu64 %%zmm27, 1728(%0)\n\t"
+      "vmovdqu64 %%zmm28, 1792(%0)\n\t"
+      "vmovdqu64 %%zmm29, 1856(%0)\n\t"
+      "vmovdqu64 %%zmm30, 1920(%0)\n\t"
+      "vmovdqu64 %%zmm31, 1984(%0)\n\t" ::"r"(out)
+      : "memory");
+}
+__attribute__((target("avx"), noinline)) void capture_avx(unsigned char *out) {
+  asm volatile(
+      "vmovdqu %%ymm0, 0(%0)\n\t"
+      "vmovdqu %%ymm1, 32(%0)\n\t"
+      "vmovdqu %%ymm2, 64(%0)\n\t"
+      "vmovdqu %%ymm3, 96(%0)\n\t"
+      "vmovdqu %%ymm4, 128(%0)\n\t"
+      "vmovdqu %%ymm5, 160(%0)\n\t"
+      "vmovdqu %%ymm6, 192(%0)\n\t"
+      "vmovdqu %%ymm7, 224(%0)\n\t"
+      "vmovdqu %%ymm8, 256(%0)\n\t"
+      "vmovdqu %%ymm9, 288(%0)\n\t"
+      "vmovdqu %%ymm10, 320(%0)\n\t"
+      "vmovdqu %%ymm11, 352(%0)\n\t"
+      "vmovdqu %%ymm12, 384(%0)\n\t"
+      "vmovdqu %%ymm13, 416(%0)\n\t"
+      "vmovdqu %%ymm14, 448(%0)\n\t"
+      "vmovdqu %%ymm15, 480(%0)\n\t" ::"r"(out)
+      : "memory");
+}
+__attribute__((noinline)) void capture_sse(unsigned char *out) {
+  asm volatile(
+      "movdqu %%xmm0, 0(%0)\n\t"
+      "movdqu %%xmm1, 16(%0)\n\t"
+      "movdqu %%xmm2, 32(%0)\n\t"
+      "movdqu %%xmm3, 48(%0)\n\t"
+      "movdqu %%xmm4, 64(%0)\n\t"
+      "movdqu %%xmm5, 80(%0)\n\t"
+      "movdqu %%xmm6, 96(%0)\n\t"
+      "movdqu %%xmm7, 112(%0)\n\t"
+      "movdqu %%xmm8, 128(%0)\n\t"
+      "movdqu %%xmm9, 144(%0)\n\t"
+      "movdqu %%xmm10, 160(%0)\n\t"
+      "movdqu %%xmm11, 176(%0)\n\t"
+      "movdqu %%xmm12, 192(%0)\n\t"
+      "movdqu %%xmm13, 208(%0)\n\t"
+      "movdqu %%xmm14, 224(%0)\n\t"
+      "movdqu %%xmm15, 240(%0)\n\t" ::"r"(out)
+      : "memory");
+}
+void capture(RegisterFile &file) {
+  switch (coffer::provider::detail::vector_registers()) {
+    case coffer::provider::detail::VectorRegisters::avx512:
+      capture_avx512(file.bytes);
+      break;
+    case coffer::provider::detail::VectorRegisters::avx:
+      capture_avx(file.bytes);
+      break;
+    case coffer::provider::detail::VectorRegisters::sse:
+      capture_sse(file.bytes);
+      break;
+  }
+}
+// Whether any 8 consecutive bytes of `value` are in the register file.
+bool holds_a_piece_of(const RegisterFile &file, const unsigned char *value, std::size_t size) {
+  for (std::size_t at = 0; at + 8 <= size; ++at)
+    if (::memmem(file.bytes, sizeof file.bytes, value + at, 8) != nullptr) return true;
+  return false;
+}
+// 64 bytes that occur nowhere else.
+struct Value {
+  alignas(64) unsigned char bytes[64];
+  Value() {
+    for (std::size_t i = 0; i < sizeof bytes; ++i)
+      bytes[i] = static_cast<unsigned char>(0xa5 ^ (i * 37 + 11));
+  }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(vector_registers)
+
+// The control: a value loaded into the registers is seen there, and gone
+// after clear_vector_registers().
+BOOST_AUTO_TEST_CASE(clearing_removes_what_a_load_left) {
+  Value value;
+  RegisterFile before, after;
+  asm volatile("movdqu (%0), %%xmm3\n\tmovdqu 16(%0), %%xmm9" ::"r"(value.bytes) : "xmm3", "xmm9");
+  capture(before);
+  BOOST_TEST(holds_a_piece_of(before, value.bytes, sizeof value.bytes));
+  coffer::provider::clear_vector_registers();
+  capture(after);
+  BOOST_TEST(!holds_a_piece_of(after, value.bytes, sizeof value.bytes));
+}
+
+// What memcpy carried through the registers into a Secret is not left there
+// when copy_of and clone return, nor after a wipe.
+BOOST_AUTO_TEST_CASE(a_copy_into_a_secret_leaves_no_piece_in_the_registers) {
+  Value value;
+  RegisterFile file;
+  auto secret = coffer::Secret::copy_of(std::span<const unsigned char>(value.bytes, 64));
+  capture(file);
+  BOOST_TEST(!holds_a_piece_of(file, value.bytes, sizeof value.bytes));
+  auto copy = secret.clone();
+  capture(file);
+  BOOST_TEST(!holds_a_piece_of(file, value.bytes, sizeof value.bytes));
+  unsigned char scratch[64];
+  std::memcpy(scratch, value.bytes, sizeof scratch);
+  coffer::detail::wipe(scratch, sizeof scratch);
+  capture(file);
+  BOOST_TEST(!holds_a_piece_of(file, value.bytes, sizeof value.bytes));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+#endif

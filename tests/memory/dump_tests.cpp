@@ -168,9 +168,7 @@ class World {
 
   // Everything: the above, the data keys and the access tokens the emulator
   // has issued (to this host among others).
-  // `halves`: also the second half of each secret (see below). The core
-  // dump scan leaves them out: a dump still shows half of two values in dead
-  // frames of the main thread's stack (docs/security.md, what remains).
+  // `halves`: also the second half of each secret (see below).
   [[nodiscard]] std::vector<Needle> all_needles(bool halves = true) const {
     std::vector<Needle> needles = copied_needles();
     for (std::size_t i = 0; i < data_keys_.size(); ++i)
@@ -513,7 +511,7 @@ BOOST_AUTO_TEST_CASE(a_core_dump_of_a_host_holds_no_secret) {
     std::string why;
     auto core = core_dump_of(host.pid(), directory, why);
     BOOST_TEST_REQUIRE(core.has_value(), why);
-    auto scan = DumpScan::scan_file(core->string(), world().all_needles(false));
+    auto scan = DumpScan::scan_file(core->string(), world().all_needles());
     BOOST_TEST(scan.bytes > 1000000u);
     BOOST_TEST(scan.hits.empty(),
                program << ": secret material in the core dump:" << describe(scan.hits));
