@@ -58,22 +58,25 @@ void kill_and_resume(boost::json::value layout, int rounds, std::mt19937 &random
     world.seed_database(values);
     auto &vault = world.kv().emulator();
     vault.reset_stats();
-    // Each write is applied at once and answered 20 ms later, so that the
-    // copy lasts long enough to be killed anywhere in it, including between
-    // a write and its verification.
-    vault.inject_rule(boost::json::object{
-        {"route", "put"}, {"fault", "stall"}, {"probability", 1.0}, {"stall_ms", 20}});
-    // A random point inside the copy: after the vault has taken `target`
-    // writes (the kill lands a little later, wherever the tool then is).
+    // A random point inside the copy: the vault takes `target` writes, each
+    // applied at once and answered 20 ms later; the next write is applied and
+    // then not answered at all, so that the kill lands between a write and
+    // its verification however slowly this process gets to send it.
     std::uniform_int_distribution<std::uint64_t> when(1, values.size() - 1);
     std::uint64_t target = when(random);
+    vault.inject_rule(boost::json::object{{"route", "put"},
+                                          {"fault", "stall"},
+                                          {"count", static_cast<std::int64_t>(target)},
+                                          {"stall_ms", 20}});
+    vault.inject_rule(boost::json::object{
+        {"route", "put"}, {"fault", "stall"}, {"probability", 1.0}, {"stall_ms", 600000}});
     {
       coffer::test::ChildProcess child(
           coffer::test::cli_program(),
           world.spawn_options({"migrate", "--from", "db", "--to", "vault", "--json"}));
       auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-      while (vault.requests("put") < target && std::chrono::steady_clock::now() < limit) {
-      }
+      while (vault.requests("put") < target + 1 && std::chrono::steady_clock::now() < limit)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
       ::kill(child.pid(), SIGKILL);
       auto killed = child.finish();
       BOOST_TEST_MESSAGE("round " << round << ": killed after " << target << " writes, status "
