@@ -1,5 +1,7 @@
 #include "secure_memory.hpp"
 
+#include <coffer/secret_memory.hpp>
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -191,3 +193,16 @@ bool secure_memory_locked() noexcept {
 }
 
 }  // namespace coffer::detail
+
+namespace coffer {
+
+void *secret_allocate(std::size_t size) {
+  std::size_t capacity = 0;
+  return detail::secure_allocate(size == 0 ? 1 : size, &capacity);
+}
+
+void secret_free(void *block, std::size_t size) noexcept {
+  if (block != nullptr) detail::secure_free(block, detail::secure_capacity(size == 0 ? 1 : size));
+}
+
+}  // namespace coffer

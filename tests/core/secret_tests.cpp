@@ -1,4 +1,5 @@
 #include <coffer/secret.hpp>
+#include <coffer/secret_memory.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -161,6 +162,35 @@ BOOST_AUTO_TEST_CASE(plugins_get_the_same_protected_memory) {
   BOOST_TEST(excluded(static_cast<char *>(large) + 99999));
   coffer::detail::secret_free_for_plugin(large, 100000);
   BOOST_CHECK_NO_THROW(coffer::detail::secret_free_for_plugin(nullptr, 10));
+}
+
+// The same memory for a host's own buffers (coffer/secret_memory.hpp): the
+// agent keeps its responses there.
+BOOST_AUTO_TEST_CASE(hosts_get_the_same_protected_memory_through_the_public_header) {
+  auto excluded = [](const void *address) {
+    auto mapping = coffer::test::mapping_of(address);
+    return mapping && mapping->has_flag("dd");
+  };
+  void *block = coffer::secret_allocate(100);
+  BOOST_REQUIRE(block != nullptr);
+  BOOST_TEST(excluded(block));
+  std::memset(block, 'H', 100);
+  coffer::secret_free(block, 100);
+  std::size_t capacity = 0;
+  void *again = coffer::detail::secure_allocate(100, &capacity);
+  BOOST_TEST(again == block);  // from the pool, not a mapping of its own
+  const auto *bytes = static_cast<const unsigned char *>(again);
+  for (std::size_t i = sizeof(void *); i < 100; ++i) BOOST_TEST_REQUIRE(bytes[i] == 0);
+  coffer::detail::secure_free(again, capacity);
+
+  using SecretString =
+      std::basic_string<char, std::char_traits<char>, coffer::SecretAllocator<char>>;
+  SecretString text(300, 'h');
+  BOOST_TEST(excluded(text.data()));
+  BOOST_CHECK_NO_THROW(coffer::secret_free(nullptr, 10));
+  void *empty = coffer::secret_allocate(0);
+  BOOST_TEST(empty != nullptr);
+  coffer::secret_free(empty, 0);
 }
 
 BOOST_AUTO_TEST_CASE(large_values_get_their_own_mapping) {
