@@ -5,11 +5,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -49,16 +49,22 @@ struct Agent::Impl {
       : store(store_in),
         options(std::move(options_in)),
         log(log_in),
-        io(static_cast<int>(io_threads(options.threads))),
-        router(store, metrics, pool, draining),
+        router(store, metrics, pool, pending_gets, draining),
         signals(io, SIGTERM, SIGINT, SIGHUP) {}
 
   Store &store;
   AgentOptions options;
   AgentLog &log;
-  asio::io_context io;
+  // One event loop per I/O thread, each connection on one of them for its
+  // whole life: no strand and no lock between a connection's steps. `io`
+  // (the first loop) also runs the acceptors, the signals and the drain.
+  asio::io_context io{1};
+  std::vector<std::unique_ptr<asio::io_context>> more_loops;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  std::size_t next_loop = 0;
   asio::thread_pool pool{4};  // blocking Store calls: providers asked directly, bulk, reload
   AgentMetrics metrics;
+  PendingGets pending_gets;
   TokenTable tokens;
   std::atomic<bool> draining{false};
   Router router;
@@ -88,12 +94,23 @@ struct Agent::Impl {
     return true;
   }
 
+  // The loop the next connection goes to: each in turn.
+  asio::io_context &pick_loop() {
+    std::size_t index = next_loop++ % (more_loops.size() + 1);
+    return index == 0 ? io : *more_loops[index - 1];
+  }
+
+  void stop_loops() {
+    keep_running.clear();
+    io.stop();
+    for (auto &loop : more_loops) loop->stop();
+  }
+
   template <class Acceptor>
   asio::awaitable<void> accept_loop(Acceptor &acceptor) {
     for (;;) {
-      auto strand = asio::make_strand(io);
-      auto [ec, socket] =
-          co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
+      asio::io_context &loop = pick_loop();
+      auto [ec, socket] = co_await acceptor.async_accept(loop, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (!acceptor.is_open() || draining.load()) co_return;
         if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
@@ -104,7 +121,7 @@ struct Agent::Impl {
         continue;
       }
       if (!admit(socket)) continue;
-      asio::co_spawn(strand, serve_connection(std::move(socket), services()), asio::detached);
+      asio::co_spawn(loop, serve_connection(std::move(socket), services()), asio::detached);
     }
   }
 
@@ -121,7 +138,7 @@ struct Agent::Impl {
     if (draining.exchange(true)) {
       log.write(LogLevel::warning,
                 "second signal: stopping without waiting for requests in flight");
-      io.stop();
+      stop_loops();
       return;
     }
     log.write(LogLevel::info, "shutting down: no new connections; requests in flight finish",
@@ -143,7 +160,7 @@ struct Agent::Impl {
     if (metrics.open_connections() > 0)
       log.write(LogLevel::warning, "drain timeout: closing connections still open",
                 {{"open_connections", metrics.open_connections()}});
-    io.stop();
+    stop_loops();
   }
 
   void wait_for_signal() {
@@ -172,6 +189,10 @@ Agent::Agent(Store &store, AgentOptions options, AgentLog &log)
   if (self.options.socket.empty() && self.options.listen.empty())
     throw Error(Code::invalid_argument, "nothing to serve on: give --socket or --listen");
   self.tokens = TokenTable::load(self.options.tokens);
+  for (unsigned i = 1; i < io_threads(self.options.threads); ++i) {
+    self.more_loops.push_back(std::make_unique<asio::io_context>(1));
+    self.keep_running.push_back(asio::make_work_guard(*self.more_loops.back()));
+  }
   if (!self.options.socket.empty()) {
     self.unix_acceptor = open_unix_listener(
         self.io.get_executor(), UnixSocketOptions{self.options.socket, self.options.socket_group,
@@ -191,6 +212,9 @@ Agent::Agent(Store &store, AgentOptions options, AgentLog &log)
 Agent::~Agent() {
   Impl &self = *impl_;
   self.pool.join();
+  // A get still in flight (run() returned at the drain timeout or a second
+  // signal) is answered onto the event loop: it must still exist then.
+  self.pending_gets.wait_idle();
   if (self.socket_created) ::unlink(self.options.socket.c_str());
 }
 
@@ -210,9 +234,8 @@ int Agent::run() {
   self.log.write(LogLevel::info, "ready",
                  {{"generation", static_cast<std::int64_t>(self.store.generation())}});
 
-  unsigned count = io_threads(self.options.threads);
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < count; ++i) threads.emplace_back([&self] { self.io.run(); });
+  for (auto &loop : self.more_loops) threads.emplace_back([&loop] { loop->run(); });
   self.io.run();
   for (auto &thread : threads) thread.join();
   if (self.socket_created) {

@@ -6,11 +6,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/parser.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <type_traits>
@@ -110,21 +111,78 @@ std::string logged_key(std::string_view target) {
   return is_canonical_key(key) ? key : std::string();
 }
 
+// The status line and header fields of `response`, as Beast would write them.
+std::string response_head(const Response &response, unsigned version, bool keep_alive) {
+  std::string head;
+  head.reserve(160);
+  head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(response.status);
+  head += ' ';
+  head += http::obsolete_reason(static_cast<http::status>(response.status));
+  head += "\r\nServer: coffer\r\n";
+  if (!response.content_type.empty() && response.status != 204) {
+    head += "Content-Type: ";
+    head += response.content_type;
+    head += "\r\n";
+  }
+  if (response.carries_values) head += "Cache-Control: no-store\r\n";
+  if (!response.allow.empty()) {
+    head += "Allow: ";
+    head += response.allow;
+    head += "\r\n";
+  }
+  if (version == 10 && keep_alive) head += "Connection: keep-alive\r\n";
+  if (version != 10 && !keep_alive) head += "Connection: close\r\n";
+  if (response.status != 204) {
+    head += "Content-Length: ";
+    head += std::to_string(response.body.size());
+    head += "\r\n";
+  }
+  head += "\r\n";
+  return head;
+}
+
+// Writes the response: at once when the socket takes it all (the usual case:
+// a response is a few hundred bytes), else waiting at most the write timeout
+// for the client to take the rest. The body is wiped when `response` goes.
 template <class Stream>
 asio::awaitable<bool> write_response(Stream &stream, Response response, unsigned version,
                                      bool keep_alive, const Limits &limits) {
-  http::response<WipedBody> message{static_cast<http::status>(response.status), version};
-  message.set(http::field::server, "coffer");
-  if (!response.content_type.empty() && response.status != 204)
-    message.set(http::field::content_type, response.content_type);
-  if (response.carries_values) message.set(http::field::cache_control, "no-store");
-  if (!response.allow.empty()) message.set(http::field::allow, response.allow);
-  message.keep_alive(keep_alive);
-  message.body() = std::move(response.body);
-  if (message.result() != http::status::no_content) message.prepare_payload();
+  std::string head = response_head(response, version, keep_alive);
+  std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(response.body.view())};
+  std::size_t total = head.size() + response.body.size();
+  boost::system::error_code ec;
+  std::size_t written = stream.socket().write_some(parts, ec);  // the socket does not block
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+  if (written == total) co_return true;
+  if (written < head.size()) {
+    parts[0] += written;
+  } else {
+    parts[0] = asio::const_buffer();
+    parts[1] += written - head.size();
+  }
   stream.expires_after(limits.write_timeout);
-  auto [ec, n] = co_await http::async_write(stream, message, use_nothrow);
-  co_return !ec;
+  auto [error, n] = co_await asio::async_write(stream, parts, use_nothrow);
+  co_return !error;
+}
+
+// Reads what the socket holds into `buffer`, at once if it holds anything,
+// else waiting until `deadline` for at least one byte.
+template <class Stream>
+asio::awaitable<boost::system::error_code> read_more(Stream &stream, ReadBuffer &buffer,
+                                                     Clock::time_point deadline) {
+  constexpr std::size_t kReadSize = 4096;
+  boost::system::error_code ec;
+  std::size_t n = stream.socket().read_some(buffer.prepare(kReadSize), ec);
+  if (!ec) {
+    buffer.commit(n);
+    co_return ec;
+  }
+  if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+  stream.expires_at(deadline);
+  auto [error, got] = co_await stream.async_read_some(buffer.prepare(kReadSize), use_nothrow);
+  if (!error) buffer.commit(got);
+  co_return error;
 }
 
 template <class Protocol>
@@ -168,26 +226,48 @@ asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices
     });
   });
 
+  // Reads and writes are tried at once and wait on the event loop only when
+  // the socket is not ready.
+  {
+    boost::system::error_code ignored;
+    stream.socket().non_blocking(true, ignored);
+  }
   ReadBuffer buffer;
   bool first = true;
   for (;;) {
-    if (buffer.size() == 0) {
-      if (state->stop || services.registry.stopping()) break;
-      state->idle = true;
-      stream.expires_after(first ? limits.read_timeout : limits.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
-      state->idle = false;
-      if (ec) break;
-      buffer.commit(n);
-    }
-    first = false;
+    if (buffer.size() == 0 && (state->stop || services.registry.stopping())) break;
     http::request_parser<http::string_body, WipingAllocator<char>> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
-    stream.expires_after(limits.read_timeout);
-    auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+    parser.eager(true);
+    // The whole request must arrive within the read timeout from its first
+    // byte; a connection waiting for its next request may idle longer.
+    bool started = buffer.size() > 0;
+    auto deadline = Clock::now() + (started || first ? limits.read_timeout : limits.idle_timeout);
+    boost::system::error_code read_error;
+    for (;;) {
+      if (buffer.size() > 0) {
+        if (!started) deadline = Clock::now() + limits.read_timeout;
+        started = true;
+        buffer.consume(parser.put(buffer.data(), read_error));
+        if (read_error == http::error::need_more) {
+          read_error = {};
+        } else if (read_error || parser.is_done()) {
+          break;
+        }
+      }
+      state->idle = !started;
+      if (state->idle && (state->stop || services.registry.stopping())) {
+        read_error = asio::error::operation_aborted;
+        break;
+      }
+      read_error = co_await read_more(stream, buffer, deadline);
+      state->idle = false;
+      if (read_error) break;
+    }
+    first = false;
     if (read_error) {
-      int status = status_for_read_error(read_error);
+      int status = started ? status_for_read_error(read_error) : 0;
       if (status != 0) {
         services.metrics.count_request(Route::other, status, {});
         services.log.write(LogLevel::info, "request refused", [&] {

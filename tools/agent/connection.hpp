@@ -1,5 +1,6 @@
 // One client connection: HTTP/1.1 with keep-alive, read and answered one
-// request at a time within the Limits, on a strand of its own. A Unix-socket
+// request at a time within the Limits, on one event loop (one thread) for
+// its whole life. A Unix-socket
 // peer is who SO_PEERCRED says; a TCP peer is who its request's token says,
 // request by request. After shutdown begins, a connection waiting for its
 // next request is closed, and one in the middle of a request answers it in
@@ -54,8 +55,8 @@ struct ConnectionServices {
 };
 
 // Serve one accepted connection until it closes. The socket's executor must
-// be a strand. The caller has counted the connection as open
-// (AgentMetrics::connection_opened); serving it counts it closed at the end.
+// be an event loop that one thread runs (or a strand). The caller has counted the connection as
+// open (AgentMetrics::connection_opened); serving it counts it closed at the end.
 boost::asio::awaitable<void> serve_connection(boost::asio::local::stream_protocol::socket socket,
                                               ConnectionServices services);
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,

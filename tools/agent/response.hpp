@@ -6,7 +6,7 @@
 #ifndef COFFER_AGENT_RESPONSE_HPP
 #define COFFER_AGENT_RESPONSE_HPP
 
-#include <coffer/provider.hpp>
+#include <coffer/secret_memory.hpp>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/message.hpp>
@@ -48,7 +48,7 @@ class WipedString {
   void wipe() noexcept;
 
  private:
-  std::basic_string<char, std::char_traits<char>, coffer::provider::SecretAllocator<char>> text_;
+  std::basic_string<char, std::char_traits<char>, coffer::SecretAllocator<char>> text_;
 };
 
 // A Beast body over a WipedString, for responses (serialization only).

@@ -37,9 +37,12 @@ std::optional<Target> parse_target(std::string_view target);
 
 class Router {
  public:
-  Router(Store &store, AgentMetrics &metrics, boost::asio::thread_pool &pool,
+  Router(Store &store, AgentMetrics &metrics, boost::asio::thread_pool &pool, PendingGets &pending,
          const std::atomic<bool> &draining)
-      : store_(store), metrics_(metrics), draining_(draining), secrets_(store, metrics, pool) {}
+      : store_(store),
+        metrics_(metrics),
+        draining_(draining),
+        secrets_(store, metrics, pool, pending) {}
 
   // Answers `request` from `peer`; sets `route` to what it asked for. Does not throw.
   boost::asio::awaitable<Response> handle(const Request &request, const Peer &peer, Route &route);

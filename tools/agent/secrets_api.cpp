@@ -110,7 +110,7 @@ asio::awaitable<Response> SecretsApi::get(const Peer &peer, std::string store_na
   if (query.version_id) options.version = *query.version_id;
   Result result;
   if (store_name == kRoutedStore) {
-    result = co_await get_value(store_, key, options);
+    result = co_await get_value(store_, pending_, key, options);
   } else {
     result = co_await on_pool(pool_, [this, &store_name, &key, &options] {
       return store_.get_from(store_name, key, options);

@@ -20,6 +20,7 @@
 
 #include "agent_metrics.hpp"
 #include "response.hpp"
+#include "store_calls.hpp"
 
 namespace coffer::agent {
 
@@ -33,8 +34,9 @@ inline constexpr std::string_view kRoutedStore = "coffer";
 
 class SecretsApi {
  public:
-  SecretsApi(Store &store, AgentMetrics &metrics, boost::asio::thread_pool &pool)
-      : store_(store), metrics_(metrics), pool_(pool) {}
+  SecretsApi(Store &store, AgentMetrics &metrics, boost::asio::thread_pool &pool,
+             PendingGets &pending)
+      : store_(store), metrics_(metrics), pool_(pool), pending_(pending) {}
 
   // GET /v1.0/secrets/{store}/{key}; `key` has the canonical form.
   boost::asio::awaitable<Response> get(const Peer &peer, std::string store_name, std::string key,
@@ -54,6 +56,7 @@ class SecretsApi {
   Store &store_;
   AgentMetrics &metrics_;
   boost::asio::thread_pool &pool_;
+  PendingGets &pending_;
 };
 
 }  // namespace coffer::agent

@@ -16,15 +16,46 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <condition_variable>
+#include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
 namespace coffer::agent {
 
-// Store::get_async, resumed on the calling coroutine's executor. `options`
+// Gets whose answer is still to come from a Store or provider thread. The
+// answer is posted to the I/O thread's event loop, which therefore must
+// outlive it: the agent waits for wait_idle() before it destroys the loop.
+class PendingGets {
+ public:
+  void begin() {
+    std::lock_guard lock(mutex_);
+    ++count_;
+  }
+  void end() {
+    std::lock_guard lock(mutex_);
+    if (--count_ == 0) idle_.notify_all();
+  }
+  // Returns once no answer is outstanding (each get ends by its deadline).
+  void wait_idle() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  std::size_t count_ = 0;
+};
+
+// Store::get_async from a coroutine. A cache hit, which the Store answers
+// before get_async returns, completes without leaving the coroutine's
+// thread; any other answer resumes the coroutine on its executor. `options`
 // (and what it points to) must stay alive until the call completes.
-boost::asio::awaitable<Result> get_value(Store &store, std::string key, GetOptions options);
+boost::asio::awaitable<Result> get_value(Store &store, PendingGets &pending, std::string key,
+                                         GetOptions options);
 
 // Runs `work` (a callable returning T) on `pool` and resumes with its result
 // on the calling coroutine's executor. An exception thrown by `work` is
