@@ -36,10 +36,12 @@ std::string read_file(const std::filesystem::path &path) {
   return text.str();
 }
 
-// fork + exec with stdin from /dev/null and stdout, stderr to `log`.
+// fork + exec with stdin from /dev/null and stdout, stderr to `log`; with
+// `listening` >= 0, that socket is passed as systemd passes one (descriptor 3,
+// LISTEN_PID and LISTEN_FDS).
 pid_t spawn(const std::string &program, const std::vector<std::string> &arguments,
             const std::filesystem::path &directory, const std::filesystem::path &log,
-            const std::filesystem::path &input = "/dev/null") {
+            const std::filesystem::path &input = "/dev/null", int listening = -1) {
   std::vector<std::string> argv{program};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   std::vector<char *> pointers;
@@ -57,6 +59,13 @@ pid_t spawn(const std::string &program, const std::vector<std::string> &argument
     ::unsetenv("COFFER_POLICY");
     ::unsetenv("COFFER_PLUGIN_PATH");
     ::unsetenv("COFFER_AGENT_SOCKET");
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    if (listening >= 0) {
+      if (::dup2(listening, 3) != 3) ::_exit(127);
+      ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+      ::setenv("LISTEN_FDS", "1", 1);
+    }
     ::execv(program.c_str(), pointers.data());
     ::_exit(127);
   }
@@ -140,12 +149,12 @@ std::string AgentDirectory::policy(const std::string &routes, const std::string 
 }
 
 AgentProcess::AgentProcess(const AgentDirectory &directory, const std::filesystem::path &policy,
-                           const std::vector<std::string> &arguments) {
+                           const std::vector<std::string> &arguments, int listening) {
   static int count = 0;
   log_file_ = directory.directory / ("agent-" + std::to_string(++count) + ".log");
   std::vector<std::string> argv{"--policy", policy.string(), "serve"};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
-  pid_ = spawn(directory.cli, argv, directory.directory, log_file_);
+  pid_ = spawn(directory.cli, argv, directory.directory, log_file_, "/dev/null", listening);
 }
 
 AgentProcess::~AgentProcess() {

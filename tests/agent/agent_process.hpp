@@ -48,9 +48,10 @@ class AgentDirectory {
 class AgentProcess {
  public:
   // Starts `coffer --policy POLICY serve ARGS...` in `directory`, with
-  // standard error (the log) in a file.
+  // standard error (the log) in a file; with `listening` >= 0, that listening
+  // socket is passed as systemd's socket activation passes one.
   AgentProcess(const AgentDirectory &directory, const std::filesystem::path &policy,
-               const std::vector<std::string> &arguments);
+               const std::vector<std::string> &arguments, int listening = -1);
   ~AgentProcess();
   AgentProcess(const AgentProcess &) = delete;
   AgentProcess &operator=(const AgentProcess &) = delete;

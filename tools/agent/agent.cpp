@@ -193,7 +193,11 @@ Agent::Agent(Store &store, AgentOptions options, AgentLog &log)
     self.more_loops.push_back(std::make_unique<asio::io_context>(1));
     self.keep_running.push_back(asio::make_work_guard(*self.more_loops.back()));
   }
-  if (!self.options.socket.empty()) {
+  if (auto activated = activated_unix_listener(self.io.get_executor())) {
+    // systemd owns the socket file: it stays when the agent stops.
+    self.unix_acceptor = std::move(activated->acceptor);
+    self.endpoints.push_back("unix:" + activated->path.string());
+  } else if (!self.options.socket.empty()) {
     self.unix_acceptor = open_unix_listener(
         self.io.get_executor(), UnixSocketOptions{self.options.socket, self.options.socket_group,
                                                   self.options.socket_mode});

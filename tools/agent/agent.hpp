@@ -31,7 +31,9 @@ namespace coffer::agent {
 inline constexpr const char *kDefaultSocket = "/run/coffer/coffer.sock";
 
 struct AgentOptions {
-  std::filesystem::path socket = kDefaultSocket;  // empty: no Unix socket
+  // Empty: no Unix socket. A socket passed by systemd (socket activation)
+  // is served in its place; socket_group and socket_mode do not apply to it.
+  std::filesystem::path socket = kDefaultSocket;
   std::optional<gid_t> socket_group;
   mode_t socket_mode = 0660;
   std::vector<std::string> listen;  // loopback "HOST:PORT"s

@@ -13,6 +13,9 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -159,6 +162,68 @@ local::acceptor open_unix_listener(const boost::asio::any_io_executor &executor,
   acceptor.assign(local(), fd, ec);
   if (ec) fail("cannot use the socket", ec.value());
   return acceptor;
+}
+
+namespace {
+
+std::string octal(unsigned mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", mode);
+  return text;
+}
+
+}  // namespace
+
+std::optional<ActivatedSocket> activated_unix_listener(
+    const boost::asio::any_io_executor &executor) {
+  const char *pid_text = std::getenv("LISTEN_PID");
+  const char *count_text = std::getenv("LISTEN_FDS");
+  if (pid_text == nullptr || count_text == nullptr) return std::nullopt;
+  std::string_view pid_view(pid_text), count_view(count_text);
+  long pid = 0;
+  int count = 0;
+  auto pid_parsed = std::from_chars(pid_view.data(), pid_view.data() + pid_view.size(), pid);
+  auto count_parsed =
+      std::from_chars(count_view.data(), count_view.data() + count_view.size(), count);
+  if (pid_parsed.ec != std::errc() || pid != static_cast<long>(::getpid())) return std::nullopt;
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  ::unsetenv("LISTEN_FDNAMES");
+  auto refuse = [](const std::string &why) {
+    return Error(Code::invalid_config,
+                 "socket activation: " + why +
+                     "; coffer serve takes one Unix stream socket (ListenStream=/run/coffer/"
+                     "coffer.sock in coffer.socket, see docs/deploy/)");
+  };
+  if (count_parsed.ec != std::errc() || count != 1)
+    throw refuse("systemd passed " + std::string(count_view) + " sockets");
+  constexpr int fd = 3;  // SD_LISTEN_FDS_START
+  sockaddr_un address{};
+  socklen_t size = sizeof address;
+  int type = 0, listening = 0;
+  socklen_t type_size = sizeof type, listening_size = sizeof listening;
+  if (::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &size) != 0 ||
+      address.sun_family != AF_UNIX ||
+      ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_size) != 0 || type != SOCK_STREAM ||
+      ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &listening_size) != 0 ||
+      listening == 0)
+    throw refuse("descriptor 3 is not a listening Unix stream socket");
+  std::size_t length = size > offsetof(sockaddr_un, sun_path)
+                           ? ::strnlen(address.sun_path, size - offsetof(sockaddr_un, sun_path))
+                           : 0;
+  fs::path path(std::string(address.sun_path, length));
+  struct stat status {};
+  if (path.empty() || ::stat(path.c_str(), &status) != 0)
+    throw refuse("the socket passed has no path in the file system");
+  if ((status.st_mode & 07777 & ~0660u) != 0)
+    throw refuse(path.string() + " has mode " + octal(status.st_mode & 07777) +
+                 ", which grants more than 0660 (SocketMode=0660)");
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  ActivatedSocket activated{local::acceptor(executor), path};
+  boost::system::error_code ec;
+  activated.acceptor.assign(local(), fd, ec);
+  if (ec) throw refuse("cannot use descriptor 3: " + ec.message());
+  return activated;
 }
 
 boost::asio::ip::tcp::acceptor open_tcp_listener(const boost::asio::any_io_executor &executor,

@@ -35,6 +35,20 @@ struct UnixSocketOptions {
 boost::asio::local::stream_protocol::acceptor open_unix_listener(
     const boost::asio::any_io_executor &executor, const UnixSocketOptions &options);
 
+// A listening Unix socket handed over by systemd (socket activation: the
+// environment's LISTEN_PID is this process and LISTEN_FDS is 1, the socket
+// is descriptor 3), with its path; nullopt when the agent was not activated.
+// Clears LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES so that no child takes
+// them for its own. Throws Error(invalid_config) when systemd passed more
+// than one socket, something other than a listening Unix stream socket, or
+// a socket file whose mode grants more than 0660.
+struct ActivatedSocket {
+  boost::asio::local::stream_protocol::acceptor acceptor;
+  std::filesystem::path path;
+};
+std::optional<ActivatedSocket> activated_unix_listener(
+    const boost::asio::any_io_executor &executor);
+
 // Parses "HOST:PORT" (127.0.0.1, ::1 in brackets, or localhost; PORT 0
 // picks a free one) and listens there. Throws Error(invalid_argument) for a
 // malformed address or one that is not loopback: the TCP listener carries
