@@ -1011,6 +1011,45 @@ CheckReport Store::check() {
   return report;
 }
 
+std::vector<ProviderHealth> Store::health() {
+  auto snap = impl_->snapshot();
+  struct Answers {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t outstanding = 0;
+    std::vector<ProviderHealth> health;
+  };
+  auto answers = std::make_shared<Answers>();
+  std::vector<ProviderInstance *> asked(snap->instances.size(), nullptr);
+  for (std::size_t i = 0; i < snap->instances.size(); ++i) {
+    ProviderInstance &instance = *snap->instances[i];
+    ProviderHealth entry;
+    entry.provider = instance.name();
+    if (!instance.isolation().empty()) {
+      entry.code = Code::unavailable;
+      entry.message = instance.isolation();
+      entry.isolated = true;
+    } else if (instance.can(COFFER_CAP_HEALTH)) {
+      asked[i] = &instance;
+      ++answers->outstanding;
+    }
+    answers->health.push_back(std::move(entry));
+  }
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    if (asked[i] == nullptr) continue;
+    asked[i]->health(snap->policy.timeout,
+                     [answers, i](Code code, const std::string &, const std::string &message) {
+                       std::lock_guard lock(answers->mutex);
+                       answers->health[i].code = code;
+                       answers->health[i].message = message;
+                       if (--answers->outstanding == 0) answers->done.notify_all();
+                     });
+  }
+  std::unique_lock lock(answers->mutex);
+  answers->done.wait(lock, [&] { return answers->outstanding == 0; });
+  return answers->health;
+}
+
 std::shared_ptr<const Catalog> Store::catalog() const {
   return impl_->snapshot()->catalog;
 }

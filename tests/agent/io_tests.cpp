@@ -146,6 +146,30 @@ BOOST_AUTO_TEST_CASE(a_get_still_in_flight_when_the_drain_times_out_ends_cleanly
   BOOST_TEST(agent.log().find("stopped") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(readyz_asks_each_provider_for_its_health_and_names_the_unhealthy_one) {
+  const char *memory_plugins = std::getenv("COFFER_TEST_MEMORY_PLUGIN_DIR");
+  BOOST_TEST_REQUIRE(memory_plugins != nullptr);
+  AgentDirectory dir;
+  // "sick" opens (its health is not a configuration error) but its backend
+  // is down: the agent is not ready, and says which provider and why.
+  std::string policy = dir.policy();
+  const std::string anchor = R"("providers": {)";
+  policy.replace(policy.find(anchor), anchor.size(),
+                 anchor + R"("sick": {"plugin": "memory", "config": {"health": "unavailable"}}, )");
+  policy.replace(policy.find(R"("plugin_dirs": [)"), 16,
+                 std::string(R"("plugin_dirs": [")") + memory_plugins + R"(", )");
+  auto socket = dir.directory / "agent.sock";
+  AgentProcess agent(dir, dir.write("coffer.json", policy), {"--socket", socket.string()});
+  agent.wait_ready();
+  auto reply = HttpConnection::unix_socket(socket.string()).get("/readyz");
+  BOOST_TEST(reply.status == 503);
+  auto body = body_of(reply);
+  BOOST_TEST(json::value_to<std::string>(body.at("status")) == "degraded");
+  BOOST_TEST(json::value_to<std::string>(body.at("providers").at("sick")) ==
+             "unavailable: unhealthy as configured");
+  BOOST_TEST(json::value_to<std::string>(body.at("providers").at("p")) == "ok");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace coffer::test

@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+
 #include <mutex>
 #include <sstream>
 
@@ -112,6 +114,35 @@ BOOST_AUTO_TEST_CASE(check_names_the_isolated_provider_and_fails) {
   BOOST_TEST_REQUIRE(report.problems.size() == 1u);
   BOOST_TEST(contains(report.problems[0], "provider 'broken'"), report.problems[0]);
   BOOST_TEST(contains(report.problems[0], "refuse_open"), report.problems[0]);
+}
+
+BOOST_AUTO_TEST_CASE(health_asks_every_provider_and_reports_the_isolated_one) {
+  // "slow" answers after a while, "sick" is open but unhealthy, "hung" never
+  // answers (it counts as a timeout), "broken" did not open.
+  auto with_more_providers = [](std::string text, const std::string &more) {
+    const std::string anchor = R"("providers": {)";
+    return text.replace(text.find(anchor), anchor.size(), anchor + more);
+  };
+  Store store = Store::from_string(
+      with_more_providers(policy(R"({"refuse_open": true})", R"(, "timeout_ms": 1000)"),
+                          R"("slow": {"plugin": "memory", "config": {"health_delay_ms": 300}},)"
+                          R"( "sick": {"plugin": "memory", "config": {"health": "unavailable", )"
+                          R"("health_delay_ms": 300}},)"
+                          R"( "hung": {"plugin": "memory", "config": {"hang": ["health"]}},)"),
+      quiet());
+  auto health = store.health();
+  BOOST_TEST_REQUIRE(health.size() == 5u);
+  std::map<std::string, coffer::ProviderHealth> by_name;
+  for (auto &entry : health) by_name[entry.provider] = entry;
+  BOOST_TEST((by_name.at("slow").code == Code::ok));
+  BOOST_TEST((by_name.at("good").code == Code::ok));
+  BOOST_TEST((by_name.at("sick").code == Code::unavailable));
+  BOOST_TEST(by_name.at("sick").message == "unhealthy as configured");
+  BOOST_TEST(!by_name.at("sick").isolated);
+  BOOST_TEST((by_name.at("broken").code == Code::unavailable));
+  BOOST_TEST(by_name.at("broken").isolated);
+  BOOST_TEST(contains(by_name.at("broken").message, "refuse_open"), by_name.at("broken").message);
+  BOOST_TEST((by_name.at("hung").code == Code::timeout), by_name.at("hung").message);
 }
 
 BOOST_AUTO_TEST_CASE(explain_and_key_name_work_and_say_why) {

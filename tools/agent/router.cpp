@@ -115,17 +115,25 @@ std::optional<Target> parse_target(std::string_view target) {
   return parsed;
 }
 
-Response Router::readiness() const {
-  auto isolated = store_.isolated_providers();
+asio::awaitable<Response> Router::readiness() {
+  auto health = co_await on_pool(pool_, [this] { return store_.health(); });
   boost::json::object providers;
-  for (const auto &name : store_.providers()) providers[name] = "ok";
-  for (const auto &provider : isolated)
-    providers[provider.provider] = "isolated: " + provider.error;
+  bool healthy = true;
+  for (const auto &provider : health) {
+    if (provider.code == Code::ok) {
+      providers[provider.provider] = "ok";
+      continue;
+    }
+    healthy = false;
+    providers[provider.provider] =
+        (provider.isolated ? std::string("isolated") : std::string(to_string(provider.code))) +
+        ": " + provider.message;
+  }
   bool draining = draining_.load(std::memory_order_relaxed);
-  bool ready = isolated.empty() && !draining;
+  bool ready = healthy && !draining;
   boost::json::object body{{"status", ready ? "ready" : (draining ? "draining" : "degraded")},
                            {"providers", std::move(providers)}};
-  return text_response(ready ? 200 : 503, "application/json", boost::json::serialize(body));
+  co_return text_response(ready ? 200 : 503, "application/json", boost::json::serialize(body));
 }
 
 Response Router::metrics() const {
@@ -184,7 +192,7 @@ asio::awaitable<Response> Router::handle(const Request &request, const Peer &pee
   if (is(target, {"readyz"})) {
     route = Route::ready;
     if (!get) co_return method_not_allowed();
-    co_return readiness();
+    co_return co_await readiness();
   }
   if (is(target, {"metrics"})) {
     route = Route::metrics;

@@ -41,6 +41,7 @@ class Router {
          const std::atomic<bool> &draining)
       : store_(store),
         metrics_(metrics),
+        pool_(pool),
         draining_(draining),
         secrets_(store, metrics, pool, pending) {}
 
@@ -48,11 +49,13 @@ class Router {
   boost::asio::awaitable<Response> handle(const Request &request, const Peer &peer, Route &route);
 
  private:
-  Response readiness() const;
+  // Asks every provider for its health (on the pool: it may wait on a backend).
+  boost::asio::awaitable<Response> readiness();
   Response metrics() const;
 
   Store &store_;
   AgentMetrics &metrics_;
+  boost::asio::thread_pool &pool_;
   const std::atomic<bool> &draining_;
   SecretsApi secrets_;
 };

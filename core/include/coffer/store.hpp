@@ -231,6 +231,14 @@ struct HelperEntry {
 };
 
 // The result of `check`: every provider opened, every catalog key tried.
+// One provider's answer to a health check.
+struct ProviderHealth {
+  std::string provider;
+  Code code = Code::ok;   // ok: healthy
+  std::string message;    // the provider's words (may describe a healthy one too)
+  bool isolated = false;  // failed to open: `message` is its open error
+};
+
 struct CheckReport {
   struct KeyOutcome {
     std::string key;
@@ -353,6 +361,11 @@ class Store {
   // Asks every provider for its health (an isolated one reports its open
   // error) and every catalog key for its value, which is dropped at once.
   [[nodiscard]] CheckReport check();
+  // Asks every provider of the policy in force for its health, all at once,
+  // each within the policy's timeout_ms (one that has not answered then
+  // counts as Code::timeout); an isolated provider reports its open error.
+  // In policy order. Blocks; never throws for a provider's failure.
+  [[nodiscard]] std::vector<ProviderHealth> health();
   // The providers of the policy in force that failed to open and stand
   // isolated; empty when every provider opened.
   [[nodiscard]] std::vector<IsolatedProvider> isolated_providers() const;
