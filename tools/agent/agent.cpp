@@ -20,6 +20,7 @@
 
 #include "agent_metrics.hpp"
 #include "connection.hpp"
+#include "cpu_budget.hpp"
 #include "listeners.hpp"
 #include "router.hpp"
 
@@ -37,9 +38,7 @@ constexpr std::string_view kBusy =
     "\"the agent serves no more connections now\"}";
 
 unsigned io_threads(unsigned asked) {
-  if (asked > 0) return asked;
-  unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 2 : cores;
+  return asked > 0 ? asked : default_io_threads();
 }
 
 }  // namespace
@@ -236,7 +235,8 @@ int Agent::run() {
   for (const auto &endpoint : self.endpoints)
     self.log.write(LogLevel::info, "listening", {{"address", endpoint}});
   self.log.write(LogLevel::info, "ready",
-                 {{"generation", static_cast<std::int64_t>(self.store.generation())}});
+                 {{"generation", static_cast<std::int64_t>(self.store.generation())},
+                  {"io_threads", static_cast<std::int64_t>(self.more_loops.size() + 1)}});
 
   std::vector<std::thread> threads;
   for (auto &loop : self.more_loops) threads.emplace_back([&loop] { loop->run(); });

@@ -39,7 +39,7 @@ struct AgentOptions {
   std::vector<std::string> listen;  // loopback "HOST:PORT"s
   std::vector<TokenGrant> tokens;   // required when `listen` is not empty
   Limits limits;
-  unsigned threads = 0;  // I/O threads; 0: one per core
+  unsigned threads = 0;  // I/O threads; 0: default_io_threads() (cpu_budget.hpp)
 };
 
 class Agent {
