@@ -13,7 +13,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <coffer/store.hpp>
@@ -445,6 +447,67 @@ std::optional<fs::path> core_dump_of(pid_t pid, const fs::path &directory, std::
   return core;
 }
 
+// `coffer serve` over the world's policy, on a Unix socket in `directory`;
+// stopped with SIGTERM when destroyed.
+class Agent {
+ public:
+  explicit Agent(const fs::path &directory) : socket_(directory / "agent.sock") {
+    std::vector<std::string> arguments{
+        env("COFFER_CLI"), "--policy", world().policy_file().string(),
+        "serve",           "--socket", socket_.string(),
+        "--threads",       "2"};
+    std::vector<char *> argv;
+    for (auto &argument : arguments) argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string log = (directory / "agent.log").string();
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int spawned = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) throw std::runtime_error("cannot start the agent");
+    const auto until = Clock::now() + kDeadline;
+    while (!fs::exists(socket_)) {
+      if (Clock::now() > until) throw std::runtime_error("the agent did not open its socket");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~Agent() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  Agent(const Agent &) = delete;
+  Agent &operator=(const Agent &) = delete;
+  [[nodiscard]] pid_t pid() const { return pid_; }
+
+  // The whole answer to GET `target` on a connection of its own.
+  [[nodiscard]] std::string get(const std::string &target) const {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot connect to the agent");
+    }
+    const std::string request =
+        "GET " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size()))
+      throw std::runtime_error("cannot write to the agent");
+    std::string answer;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+      answer.append(buffer, static_cast<std::size_t>(n));
+    ::close(fd);
+    return answer;
+  }
+
+ private:
+  fs::path socket_;
+  pid_t pid_ = -1;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(live_memory)
@@ -469,6 +532,35 @@ BOOST_AUTO_TEST_CASE(the_search_finds_copies_in_ordinary_memory) {
       BOOST_TEST(names.count(needle.name) == 1u, program << ": " << needle.name << " not found");
     BOOST_TEST(host.finish() == 0);
   }
+}
+
+// The agent hands values to other processes: after it has served each key
+// (one by one, and all at once), its dumpable memory holds none of them.
+BOOST_AUTO_TEST_CASE(the_agent_leaves_no_secret_in_dumpable_memory) {
+  std::string pattern = (fs::temp_directory_path() / "coffer-memory-agent-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  const fs::path directory = pattern;
+  struct Remove {
+    fs::path path;
+    ~Remove() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } remove{directory};
+  Agent agent(directory);
+  for (int round = 0; round < 3; ++round)
+    for (const auto &key : world().keys()) {
+      auto answer = agent.get("/v1.0/secrets/coffer/" + key.key);
+      BOOST_TEST_REQUIRE(answer.find(key.value) != std::string::npos,
+                         key.key << ": " << answer.substr(0, answer.find("\r\n")));
+    }
+  auto bulk = agent.get("/v1.0/secrets/coffer/bulk");
+  for (const auto &key : world().keys())
+    BOOST_TEST_REQUIRE(bulk.find(key.value) != std::string::npos, key.key << " not in bulk");
+  auto scan = DumpScan::scan_process(agent.pid(), world().all_needles());
+  BOOST_TEST(scan.mappings > 10u);
+  BOOST_TEST(scan.hits.empty(),
+             "the agent: secret material in dumpable memory:" << describe(scan.hits));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
