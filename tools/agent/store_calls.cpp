@@ -48,29 +48,35 @@ asio::awaitable<Result> get_value(Store &store, PendingGets &pending, std::strin
     if (meeting->result) co_return std::move(*meeting->result);  // a cache hit
   }
   auto executor = co_await asio::this_coro::executor;
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Result)>(
-      [meeting, &pending, executor](auto handler) {
-        using Handler = decltype(handler);
-        auto waiting = std::make_shared<Handler>(std::move(handler));
-        auto resume = [waiting, executor](Result result) {
-          asio::post(executor, [waiting, result = std::move(result)]() mutable {
-            (*waiting)(std::move(result));
-          });
-        };
-        std::unique_lock lock(meeting->mutex);
-        if (meeting->result) {  // the answer came while this coroutine suspended
-          auto result = std::move(*meeting->result);
-          lock.unlock();
-          resume(std::move(result));
-          return;
-        }
-        pending.begin();
-        meeting->pending = &pending;
-        meeting->deliver = [resume, work = asio::make_work_guard(executor)](Result result) {
-          resume(std::move(result));
-        };
-      },
-      asio::use_awaitable);
+  auto initiation = [meeting, &pending, executor](auto handler) {
+    using Handler = decltype(handler);
+    auto waiting = std::make_shared<Handler>(std::move(handler));
+    auto resume = [waiting, executor](Result result) {
+      asio::post(executor, [waiting, result = std::move(result)]() mutable {
+        (*waiting)(std::move(result));
+      });
+    };
+    std::unique_lock lock(meeting->mutex);
+    if (meeting->result) {  // the answer came while this coroutine suspended
+      auto result = std::move(*meeting->result);
+      lock.unlock();
+      resume(std::move(result));
+      return;
+    }
+    pending.begin();
+    meeting->pending = &pending;
+    meeting->deliver = [resume, work = asio::make_work_guard(executor)](Result result) {
+      resume(std::move(result));
+    };
+  };
+  // Named locals, not temporaries of the co_await expression: GCC 12 destroys
+  // such temporaries twice when a frame suspended in that expression is
+  // destroyed (the agent's loops taken down with a get still out; ThreadSanitizer
+  // reported the double release).
+  auto answer = asio::async_initiate<decltype(asio::use_awaitable), void(Result)>(
+      std::move(initiation), asio::use_awaitable);
+  Result result = co_await std::move(answer);
+  co_return result;
 }
 
 }  // namespace coffer::agent

@@ -180,7 +180,7 @@ std::vector<CommandSpec> build() {
         true},
        {"--max-connections", "", "N",
         "connections served at once; more are answered 503 (default: 1024)"},
-       {"--threads", "", "N", "I/O threads (default: one per core)"},
+       {"--threads", "", "N", "I/O threads (default: the CPUs it may use, less one; at least 1)"},
        {"--read-timeout", "", "SECONDS", "time for a whole request to arrive (default: 10)"},
        {"--idle-timeout", "", "SECONDS",
         "time a keep-alive connection may wait for its next request (default: 60)"},
