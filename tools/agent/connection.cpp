@@ -166,19 +166,24 @@ asio::awaitable<bool> write_response(Stream &stream, Response response, unsigned
   co_return !error;
 }
 
-// Reads what the socket holds into `buffer`, at once if it holds anything,
-// else waiting until `deadline` for at least one byte.
+// Reads into `buffer` what the socket holds, waiting until `deadline` for at
+// least one byte. With `at_once` (the rest of a request that has begun), what
+// is there is taken without leaving the coroutine; otherwise (the next
+// request) the read completes through the event loop, so that a client that
+// always has its next request ready cannot keep the thread from the others.
 template <class Stream>
 asio::awaitable<boost::system::error_code> read_more(Stream &stream, ReadBuffer &buffer,
-                                                     Clock::time_point deadline) {
+                                                     Clock::time_point deadline, bool at_once) {
   constexpr std::size_t kReadSize = 4096;
-  boost::system::error_code ec;
-  std::size_t n = stream.socket().read_some(buffer.prepare(kReadSize), ec);
-  if (!ec) {
-    buffer.commit(n);
-    co_return ec;
+  if (at_once) {
+    boost::system::error_code ec;
+    std::size_t n = stream.socket().read_some(buffer.prepare(kReadSize), ec);
+    if (!ec) {
+      buffer.commit(n);
+      co_return ec;
+    }
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
   }
-  if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
   stream.expires_at(deadline);
   auto [error, got] = co_await stream.async_read_some(buffer.prepare(kReadSize), use_nothrow);
   if (!error) buffer.commit(got);
@@ -261,7 +266,7 @@ asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices
         read_error = asio::error::operation_aborted;
         break;
       }
-      read_error = co_await read_more(stream, buffer, deadline);
+      read_error = co_await read_more(stream, buffer, deadline, started);
       state->idle = false;
       if (read_error) break;
     }
