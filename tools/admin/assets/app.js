@@ -1,0 +1,334 @@
+// The admin panel's page: log in, then the credentials in their groups, the
+// providers, the recent audit events and an overview. Everything is built
+// with DOM calls and textContent (no HTML from data, no inline script or
+// style); the JSON API is documented in docs/admin-panel.md. No value is
+// ever requested: the API has none to give.
+'use strict';
+
+const state = { csrf: '', identity: '' };
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === 'class') node.className = value;
+    else if (name === 'text') node.textContent = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+function svgElement(tag, attributes = {}) {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  return node;
+}
+
+async function api(path, options = {}) {
+  const init = { method: options.method || 'GET', credentials: 'same-origin', headers: {} };
+  if (init.method !== 'GET') init.headers['X-CSRF-Token'] = state.csrf;
+  if (options.form) {
+    init.body = options.form;
+  } else if (options.json !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(options.json);
+  }
+  const response = await fetch(path, init);
+  let body = {};
+  try {
+    body = await response.json();
+  } catch (ignored) {
+    body = {};
+  }
+  return { status: response.status, body };
+}
+
+function show(view) {
+  document.getElementById('login-view').hidden = view !== 'login';
+  document.getElementById('app-view').hidden = view !== 'app';
+  document.getElementById('who').hidden = view !== 'app';
+}
+
+function setStatus(text) {
+  document.getElementById('status').textContent = text;
+}
+
+function sessionLost() {
+  state.csrf = '';
+  show('login');
+  document.getElementById('login-message').textContent =
+    'Your session has ended. Log in again.';
+  document.getElementById('token').focus();
+}
+
+// --- views -----------------------------------------------------------------
+
+const stateLabels = {
+  resolved: 'Resolved',
+  not_found: 'Not found',
+  denied: 'Denied',
+  unavailable: 'Unavailable',
+  refused: 'Refused by the policy',
+  error: 'Error',
+};
+
+function storageCell(row) {
+  const cell = element('td');
+  const chain = row.chain.map((step) => step.provider).join(' → ');
+  cell.append(element('span', { text: chain || '(no provider)' }));
+  const how = row.override ? `per-key override (${row.rule})` : `route ${row.rule || '(none)'}`;
+  cell.append(element('span', { class: 'detail', text: how }));
+  if (row.chain.length > 1) cell.append(element('span', { class: 'detail', text: 'fallback chain' }));
+  return cell;
+}
+
+function namesCell(row) {
+  const list = element('ul', { class: 'names' });
+  for (const step of row.chain) {
+    const label = `Name in ${step.provider} (${step.plugin})`;
+    list.append(element('li', {},
+      element('span', { class: 'provider-name', text: `${step.provider}:` }),
+      element('output', { 'aria-label': `${label} for ${row.key}`, text: step.name })));
+  }
+  return element('td', {}, list);
+}
+
+function statusCell(row) {
+  const status = row.status;
+  const cell = element('td');
+  cell.append(element('span', {
+    class: `state state-${status.state}`,
+    'data-state': status.state,
+    text: stateLabels[status.state] || status.state,
+  }));
+  if (status.state === 'resolved') {
+    cell.append(element('span', { class: 'detail', text: `from ${status.provider}` }));
+    if (status.version) cell.append(element('span', { class: 'detail', text: `version ${status.version}` }));
+  } else if (status.message) {
+    cell.append(element('span', { class: 'detail', text: status.message }));
+  }
+  return cell;
+}
+
+function credentialsTable(service) {
+  const table = element('table', { class: 'credentials' });
+  table.append(element('caption', { class: 'visually-hidden', text: service.name }));
+  table.append(element('thead', {}, element('tr', {},
+    element('th', { scope: 'col', text: 'Credential' }),
+    element('th', { scope: 'col', text: 'Stored in' }),
+    element('th', { scope: 'col', text: 'Key name (read-only)' }),
+    element('th', { scope: 'col', text: 'Status' }))));
+  const body = element('tbody');
+  for (const row of service.keys) {
+    const tr = element('tr', { 'data-key': row.key });
+    tr.append(element('td', { class: 'key' },
+      element('code', { text: row.key }),
+      element('span', { class: 'description', text: row.description })));
+    tr.append(storageCell(row), namesCell(row), statusCell(row));
+    body.append(tr);
+  }
+  table.append(body);
+  return table;
+}
+
+async function renderCredentials(view) {
+  const { status, body } = await api('/api/credentials');
+  if (status === 401) return sessionLost();
+  if (status !== 200) return setStatus(body.error || `the panel answered ${status}`);
+  for (const group of body.groups) {
+    const section = element('section', { 'aria-labelledby': `group-${group.name}` });
+    section.append(element('h2', { id: `group-${group.name}`, text: group.name }));
+    for (const service of group.services) {
+      if (group.services.length > 1 || service.name !== group.name) {
+        section.append(element('h3', { text: service.name }));
+      }
+      section.append(credentialsTable(service));
+    }
+    view.append(section);
+  }
+  const count = body.groups.reduce((n, g) => n + g.services.reduce((m, s) => m + s.keys.length, 0), 0);
+  setStatus(`${count} credentials, policy generation ${body.generation}`);
+}
+
+async function renderProviders(view) {
+  const { status, body } = await api('/api/providers');
+  if (status === 401) return sessionLost();
+  if (status !== 200) return setStatus(body.error || `the panel answered ${status}`);
+  const table = element('table');
+  table.append(element('thead', {}, element('tr', {},
+    element('th', { scope: 'col', text: 'Provider' }),
+    element('th', { scope: 'col', text: 'Plugin' }),
+    element('th', { scope: 'col', text: 'Health' }),
+    element('th', { scope: 'col', text: 'Writable' }),
+    element('th', { scope: 'col', text: 'Credentials routed here first' }))));
+  const rows = element('tbody');
+  for (const provider of body.providers) {
+    const health = element('td', {}, element('span', {
+      class: `state state-${provider.health}`, text: provider.isolated ? 'isolated' : provider.health,
+    }));
+    if (provider.message) health.append(element('span', { class: 'detail', text: provider.message }));
+    rows.append(element('tr', { 'data-provider': provider.name },
+      element('td', {}, element('code', { text: provider.name })),
+      element('td', { text: provider.plugin }),
+      health,
+      element('td', { text: provider.writable ? 'yes' : 'no' }),
+      element('td', { text: String(provider.keys) })));
+  }
+  table.append(rows);
+  view.append(table);
+  setStatus(`${body.providers.length} providers`);
+}
+
+async function renderAudit(view) {
+  const { status, body } = await api('/api/audit');
+  if (status === 401) return sessionLost();
+  if (status !== 200) return setStatus(body.error || `the panel answered ${status}`);
+  const table = element('table');
+  table.append(element('thead', {}, element('tr', {},
+    element('th', { scope: 'col', text: 'Time (UTC)' }),
+    element('th', { scope: 'col', text: 'Who' }),
+    element('th', { scope: 'col', text: 'Action' }),
+    element('th', { scope: 'col', text: 'Credential' }),
+    element('th', { scope: 'col', text: 'Provider' }),
+    element('th', { scope: 'col', text: 'Outcome' }))));
+  const rows = element('tbody');
+  for (const event of body.events) {
+    const who = event.peer ? `${event.caller} (${event.peer})` : event.caller;
+    const outcome = element('td', { text: event.outcome });
+    if (event.message) outcome.append(element('span', { class: 'detail', text: event.message }));
+    rows.append(element('tr', {},
+      element('td', { text: event.time }), element('td', { text: who }),
+      element('td', { text: event.operation }), element('td', { text: event.key }),
+      element('td', { text: event.provider }), outcome));
+  }
+  table.append(rows);
+  view.append(table);
+  setStatus(`${body.events.length} recent events since the agent started (the audit log file has them all)`);
+}
+
+function barChart(title, counts, classOf) {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  const max = Math.max(1, ...entries.map(([, n]) => n));
+  const rowHeight = 26;
+  const width = 360;
+  const svg = svgElement('svg', {
+    width, height: entries.length * rowHeight + 4, role: 'img',
+    'aria-label': `${title}: ${entries.map(([name, n]) => `${name} ${n}`).join(', ')}`,
+  });
+  entries.forEach(([name, n], i) => {
+    const y = i * rowHeight + 2;
+    const label = svgElement('text', { x: 0, y: y + 16 });
+    label.textContent = name;
+    const bar = svgElement('rect', {
+      x: 130, y: y + 3, height: rowHeight - 8, width: Math.max(2, (n / max) * 190), class: classOf(name),
+    });
+    const value = svgElement('text', { x: 130 + Math.max(2, (n / max) * 190) + 6, y: y + 16 });
+    value.textContent = String(n);
+    svg.append(label, bar, value);
+  });
+  return element('figure', {}, element('figcaption', { text: title }), svg);
+}
+
+async function renderOverview(view) {
+  const { status, body } = await api('/api/credentials');
+  if (status === 401) return sessionLost();
+  if (status !== 200) return setStatus(body.error || `the panel answered ${status}`);
+  const byProvider = {};
+  const byStatus = {};
+  for (const group of body.groups) {
+    for (const service of group.services) {
+      for (const row of service.keys) {
+        const provider = row.status.provider || (row.chain[0] && row.chain[0].provider) || '(none)';
+        byProvider[provider] = (byProvider[provider] || 0) + 1;
+        const label = stateLabels[row.status.state] || row.status.state;
+        byStatus[label] = (byStatus[label] || 0) + 1;
+      }
+    }
+  }
+  const stateOf = Object.fromEntries(Object.entries(stateLabels).map(([k, v]) => [v, k]));
+  view.append(element('div', { class: 'chart' },
+    barChart('Credentials by provider', byProvider, () => 'bar-provider'),
+    barChart('Credentials by status', byStatus, (label) => `bar-${stateOf[label] || 'error'}`)));
+  setStatus('Counts from a resolution just now');
+}
+
+const views = {
+  credentials: { title: 'Credentials', render: renderCredentials },
+  providers: { title: 'Providers', render: renderProviders },
+  audit: { title: 'Recent audit events', render: renderAudit },
+  overview: { title: 'Overview', render: renderOverview },
+};
+
+async function renderCurrent() {
+  const name = (location.hash || '#credentials').slice(1);
+  const current = views[name] ? name : 'credentials';
+  for (const key of Object.keys(views)) {
+    const tab = document.getElementById(`tab-${key}`);
+    if (key === current) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+  }
+  document.getElementById('view-title').textContent = views[current].title;
+  const view = document.getElementById('view');
+  view.replaceChildren();
+  setStatus('Loading…');
+  view.setAttribute('aria-busy', 'true');
+  try {
+    await views[current].render(view);
+  } finally {
+    view.removeAttribute('aria-busy');
+  }
+}
+
+// --- session ---------------------------------------------------------------
+
+function enterApp(body) {
+  state.csrf = body.csrf;
+  state.identity = body.identity;
+  document.getElementById('identity').textContent = `Signed in as ${body.identity}`;
+  show('app');
+  renderCurrent();
+}
+
+async function login(event) {
+  event.preventDefault();
+  const input = document.getElementById('token');
+  const form = new URLSearchParams();
+  form.set('token', input.value);
+  input.value = '';
+  const message = document.getElementById('login-message');
+  message.textContent = '';
+  const { status, body } = await api('/api/login', { method: 'POST', form });
+  if (status === 200) {
+    enterApp(body);
+    document.getElementById('content').focus();
+  } else {
+    message.textContent = body.error || `The panel answered ${status}.`;
+    input.focus();
+  }
+}
+
+async function logout() {
+  await api('/api/logout', { method: 'POST' });
+  state.csrf = '';
+  show('login');
+  document.getElementById('token').focus();
+}
+
+async function boot() {
+  document.getElementById('login-form').addEventListener('submit', login);
+  document.getElementById('logout').addEventListener('click', logout);
+  window.addEventListener('hashchange', () => {
+    if (state.csrf) renderCurrent();
+  });
+  const { status, body } = await api('/api/session');
+  if (status === 200) {
+    enterApp(body);
+  } else {
+    show('login');
+    document.getElementById('token').focus();
+  }
+}
+
+document.addEventListener('DOMContentLoaded', boot);
