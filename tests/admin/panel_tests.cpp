@@ -48,6 +48,30 @@ std::string read_file(const std::filesystem::path &file) {
 const std::string kRoutes =
     R"({"CIAdmin": {"providers": ["p"], "deny": ["CIAdmin.AzureAwsS3SK"]}, "*": "p"})";
 
+// application/x-www-form-urlencoded, every byte but letters and digits escaped.
+std::string form_encoded(const std::string &text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) != 0) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// The default policy with "p" (secrets.env) writable.
+std::string writable_policy(const AgentDirectory &directory, const std::string &extra = {}) {
+  std::string policy = directory.policy(R"({"*": "p"})", extra);
+  std::string marker = "secrets.env\"";
+  policy.insert(policy.find(marker) + marker.size(), R"(, "writable": true)");
+  return policy;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(page)
@@ -351,6 +375,102 @@ BOOST_AUTO_TEST_CASE(a_token_file_others_may_read_or_a_short_token_is_refused) {
   BOOST_TEST(remote.status == 2, remote.err);
   BOOST_TEST(contains(remote.err, "--admin 0.0.0.0:0"), remote.err);
   BOOST_TEST(contains(remote.err, "loopback"), remote.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(entry)
+
+// Shaped to be found if it leaks, with the characters a form must escape.
+const std::string kEntered = "cdn-Entered-Echo-31f0&=+% \"quoted\"";
+
+BOOST_AUTO_TEST_CASE(an_entered_value_is_stored_as_a_new_version_and_never_sent_back) {
+  AgentDirectory directory;
+  auto policy = writable_policy(directory, R"("audit": {"file": "audit.log"})");
+  Panel panel({}, policy);
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  auto stored = panel.send(post_request("/api/credentials/Marketplace.ImportCDNPassword/value",
+                                        "value=" + form_encoded(kEntered)));
+  BOOST_TEST_REQUIRE(stored.status == 200, stored.body);
+  BOOST_TEST(!contains(stored.body, "Entered-Echo"));
+  auto answer = json::parse(stored.body);
+  BOOST_TEST(answer.at("provider").as_string() == "p");
+  BOOST_TEST(answer.at("key").as_string() == "Marketplace.ImportCDNPassword");
+
+  // `coffer get` reads what was entered.
+  auto get =
+      run_cli(panel.directory, {"--policy", (panel.directory.directory / "coffer.json").string(),
+                                "get", "-n", "Marketplace.ImportCDNPassword"});
+  BOOST_TEST(get.status == 0, get.err);
+  BOOST_TEST(get.err == kEntered);
+
+  auto view = panel.get("/api/credentials");
+  BOOST_TEST(!contains(view.body, "Entered-Echo"));
+  auto row = rows_of(json::parse(view.body)).at("Marketplace.ImportCDNPassword");
+  BOOST_TEST(row.at("status").at("state").as_string() == "resolved");
+  BOOST_TEST(!contains(panel.agent->log(), "Entered-Echo"));
+  BOOST_TEST(!contains(read_file(panel.directory.directory / "audit.log"), "Entered-Echo"));
+  BOOST_TEST(contains(read_file(panel.directory.directory / "audit.log"),
+                      R"("operation":"put","outcome":"ok")"));
+}
+
+BOOST_AUTO_TEST_CASE(
+    an_entry_without_csrf_for_a_read_only_provider_or_an_unknown_key_stores_nothing) {
+  AgentDirectory directory;
+  // "q" (other.env) is not writable; Email is routed there.
+  auto policy = writable_policy(directory, R"("keys": {"Email.SMTPPassword": "q"})");
+  Panel panel({}, policy);
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  auto no_csrf = post_request("/api/credentials/Marketplace.ImportCDNPassword/value",
+                              "value=" + form_encoded(kEntered));
+  no_csrf.with_csrf = false;
+  BOOST_TEST(panel.send(no_csrf).status == 403);
+
+  auto read_only = panel.send(
+      post_request("/api/credentials/Email.SMTPPassword/value", "value=" + form_encoded(kEntered)));
+  BOOST_TEST(read_only.status >= 400, read_only.body);
+  BOOST_TEST(contains(read_only.body, "q"), read_only.body);
+  BOOST_TEST(!contains(read_only.body, "Entered-Echo"));
+
+  auto unknown = panel.send(post_request("/api/credentials/Marketplace.NoSuchKey/value",
+                                         "value=" + form_encoded(kEntered)));
+  BOOST_TEST(unknown.status == 400, unknown.body);
+  auto empty =
+      panel.send(post_request("/api/credentials/Marketplace.ImportCDNPassword/value", "value="));
+  BOOST_TEST(empty.status == 400, empty.body);
+  auto get_entry = panel.get("/api/credentials/Marketplace.ImportCDNPassword/value");
+  BOOST_TEST(get_entry.status == 405);
+
+  auto rows = rows_of(json::parse(panel.get("/api/credentials").body));
+  BOOST_TEST(rows.at("Marketplace.ImportCDNPassword").at("status").at("state").as_string() ==
+             "not_found");
+  BOOST_TEST(!contains(read_file(panel.directory.directory / "other.env"), "Entered-Echo"));
+  BOOST_TEST(!contains(panel.agent->log(), "Entered-Echo"));
+}
+
+BOOST_AUTO_TEST_CASE(test_resolves_one_credential_now_and_explains_its_chain) {
+  AgentDirectory directory;
+  Panel panel({}, directory.policy(R"({"VCS": ["q", "p"], "*": "p"})"));
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  auto reply = panel.get("/api/credentials/VCS.GitlabAdminPAT/test");
+  BOOST_TEST_REQUIRE(reply.status == 200, reply.body);
+  auto test = json::parse(reply.body);
+  BOOST_TEST(test.at("rule").as_string() == "routes.VCS");
+  BOOST_TEST(test.at("status").at("state").as_string() == "not_found");
+  const auto &steps = test.at("steps").as_array();
+  BOOST_TEST_REQUIRE(steps.size() == 2u);
+  BOOST_TEST(steps[0].at("provider").as_string() == "q");
+  BOOST_TEST(steps[0].at("name").as_string() == "VCS__GitlabAdminPAT");
+  BOOST_TEST(steps[0].at("outcome").as_string() == "not_found");
+
+  auto found = json::parse(panel.get("/api/credentials/VCS.GithubAdminPAT/test").body);
+  BOOST_TEST(found.at("status").at("state").as_string() == "resolved");
+  BOOST_TEST(found.at("status").at("provider").as_string() == "q");  // other.env has it first
+  BOOST_TEST(found.at("steps").at(0).at("outcome").as_string() == "found");
+  auto raw = panel.get("/api/credentials/VCS.GithubAdminPAT/test").body;
+  BOOST_TEST(!contains(raw, "ghp-Other-Delta-0042"));
+  BOOST_TEST(!contains(raw, agent_values().at("VCS.GithubAdminPAT")));
+  BOOST_TEST(panel.get("/api/credentials/not-a-key/test").status == 400);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

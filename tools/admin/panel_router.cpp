@@ -1,12 +1,14 @@
 #include "panel_router.hpp"
 
 #include <openssl/crypto.h>
+#include <coffer/catalog.hpp>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "assets.hpp"
+#include "credential_actions.hpp"
 #include "panel_views.hpp"
 #include "router.hpp"
 
@@ -77,6 +79,26 @@ bool form_field(std::string_view body, std::string_view name, agent::WipedString
     return true;
   }
   return false;
+}
+
+// The HTTP status for a Store's refusal of an administrative action.
+int status_for(Code code) {
+  switch (code) {
+    case Code::invalid_argument:
+      return 400;
+    case Code::not_found:
+      return 404;
+    case Code::denied:
+      return 403;
+    case Code::unsupported:
+    case Code::invalid_config:
+      return 409;
+    case Code::unavailable:
+    case Code::timeout:
+      return 503;
+    default:
+      return 500;
+  }
 }
 
 bool same_secret(std::string_view a, std::string_view b) {
@@ -172,6 +194,36 @@ PanelResponse PanelRouter::logout(const PanelRequest &, const std::string &sessi
   return response;
 }
 
+PanelResponse PanelRouter::credential_action(const PanelRequest &request, const std::string &key,
+                                             const std::string &action, const std::string &caller) {
+  bool post = request.method() == http::verb::post;
+  if (!is_canonical_key(key))
+    return error(400, "the path does not name a key (Category.Name); it is not repeated here");
+  try {
+    if (action == "value") {
+      if (!post) return error(405, "enter a value with POST");
+      Secret value;
+      {
+        agent::WipedString field;
+        if (!form_field(request.body(), "value", field))
+          return error(400, "the entry form sends the value as the field \"value\"");
+        value = Secret::copy_of(field.view());
+      }  // the decoded copy is wiped here; the request body when the request goes
+      auto stored = enter_value(services_.store, key, value, caller);
+      services_.log.write(LogLevel::info, "admin entered a value",
+                          {{"key", key}, {"caller", caller}});
+      return json_response(200, stored);
+    }
+    if (action == "test") {
+      if (request.method() != http::verb::get) return error(405, "test a credential with GET");
+      return json_response(200, test_credential(services_.store, key, caller));
+    }
+  } catch (const Error &failure) {
+    return error(status_for(failure.code()), failure.what());
+  }
+  return error(404, "no API endpoint at this path");
+}
+
 PanelResponse PanelRouter::route(const PanelRequest &request, const std::string &client) {
   if (!services_.origins.host_allowed(request[http::field::host]))
     return error(421, "this panel does not answer for that Host; use the address it listens on");
@@ -188,7 +240,8 @@ PanelResponse PanelRouter::route(const PanelRequest &request, const std::string 
     if (asset == nullptr) return error(404, "no page at this path");
     return asset_response(*asset);
   }
-  if (segments.size() != 2) return error(404, "no API endpoint at this path");
+  if (segments.size() != 2 && segments.size() != 4)
+    return error(404, "no API endpoint at this path");
   const std::string &endpoint = segments[1];
   if (post && !services_.origins.request_from_allowed(request[http::field::origin],
                                                       request[http::field::referer]))
@@ -205,6 +258,10 @@ PanelResponse PanelRouter::route(const PanelRequest &request, const std::string 
     return error(403, "refused: the request does not carry this session's CSRF token");
   std::string caller = admin_caller(session->identity, client);
 
+  if (segments.size() == 4) {
+    if (endpoint != "credentials") return error(404, "no API endpoint at this path");
+    return credential_action(request, segments[2], segments[3], caller);
+  }
   if (endpoint == "session") {
     if (!get) return error(405, "read the session with GET");
     return json_response(200, json::object{{"identity", session->identity},

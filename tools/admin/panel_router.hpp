@@ -54,6 +54,9 @@ class PanelRouter {
   PanelResponse route(const PanelRequest &request, const std::string &client);
   PanelResponse login(const PanelRequest &request, const std::string &client);
   PanelResponse logout(const PanelRequest &request, const std::string &session_id);
+  // POST /api/credentials/KEY/value (write-only entry), GET .../KEY/test.
+  PanelResponse credential_action(const PanelRequest &request, const std::string &key,
+                                  const std::string &action, const std::string &caller);
   [[nodiscard]] std::string cookie_name() const;
   [[nodiscard]] std::string session_cookie(const PanelRequest &request) const;
   void add_security_headers(PanelResponse &response) const;

@@ -5,7 +5,7 @@
 // ever requested: the API has none to give.
 'use strict';
 
-const state = { csrf: '', identity: '' };
+const state = { csrf: '', identity: '', writable: {} };
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -112,6 +112,102 @@ function statusCell(row) {
   return cell;
 }
 
+// A row below `anchor` (replacing one left there before) spanning the table.
+function detailRow(anchor, kind, ...content) {
+  const next = anchor.nextElementSibling;
+  if (next && next.classList.contains('detail-row')) next.remove();
+  const tr = element('tr', { class: `detail-row ${kind}` },
+    element('td', { colspan: String(anchor.children.length) }, ...content));
+  anchor.after(tr);
+  return tr;
+}
+
+async function testCredential(row, anchor) {
+  const result = element('div', { role: 'status', 'aria-live': 'polite', text: `Testing ${row.key}…` });
+  detailRow(anchor, 'test-row', result);
+  const { status, body } = await api(`/api/credentials/${encodeURIComponent(row.key)}/test`);
+  if (status === 401) return sessionLost();
+  if (status !== 200) {
+    result.textContent = body.error || `The panel answered ${status}.`;
+    return;
+  }
+  const outcome = stateLabels[body.status.state] || body.status.state;
+  result.replaceChildren(element('p', {},
+    element('strong', { text: `${row.key}: ${outcome}` }),
+    body.status.version ? ` (version ${body.status.version} from ${body.status.provider})` : '',
+    body.status.message ? ` — ${body.status.message}` : ''));
+  const steps = element('ol', { class: 'steps' });
+  for (const step of body.steps) {
+    steps.append(element('li', {
+      text: `${step.provider} (${step.plugin}) as ${step.name}: ${step.outcome} — ${step.note}`,
+    }));
+  }
+  result.append(element('p', { text: `Chosen by ${body.rule}; access: ${body.access}` }), steps);
+}
+
+function entryForm(row, anchor) {
+  const provider = row.chain[0].provider;
+  const id = `entry-${row.key.replace('.', '-')}`;
+  const input = element('input', {
+    id, type: 'password', autocomplete: 'new-password', required: '', spellcheck: 'false',
+  });
+  const message = element('p', { class: 'entry-message', role: 'status', 'aria-live': 'polite' });
+  const cancel = element('button', { type: 'button', class: 'secondary', text: 'Cancel' });
+  const form = element('form', { class: 'entry' },
+    element('label', { for: id, text: `New value for ${row.key}` }),
+    element('span', {
+      class: 'detail',
+      text: `Write-only: stored as a new version in ${provider} and never shown again.`,
+    }),
+    input,
+    element('button', { type: 'submit', text: 'Store' }),
+    cancel);
+  const tr = detailRow(anchor, 'entry-row', form, message);
+  cancel.addEventListener('click', () => {
+    tr.remove();
+    anchor.querySelector('button.enter').focus();
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!input.value) {
+      message.textContent = 'Type the value first.';
+      return;
+    }
+    const fields = new URLSearchParams();
+    fields.set('value', input.value);
+    input.value = '';
+    const { status, body } = await api(`/api/credentials/${encodeURIComponent(row.key)}/value`,
+      { method: 'POST', form: fields });
+    fields.delete('value');
+    if (status === 401) return sessionLost();
+    if (status === 200) {
+      message.textContent = `Stored in ${body.provider}` +
+        (body.version ? ` as version ${body.version}.` : '.');
+    } else {
+      message.textContent = body.error || `The panel answered ${status}.`;
+    }
+  });
+  input.focus();
+}
+
+function actionsCell(row, anchor) {
+  const cell = element('td', { class: 'actions' });
+  const test = element('button', {
+    type: 'button', class: 'secondary test', text: 'Test', 'aria-label': `Test ${row.key}`,
+  });
+  test.addEventListener('click', () => testCredential(row, anchor));
+  cell.append(test);
+  const first = row.chain[0];
+  if (first && state.writable[first.provider] && row.status.state !== 'refused') {
+    const enter = element('button', {
+      type: 'button', class: 'enter', text: 'Enter value', 'aria-label': `Enter a value for ${row.key}`,
+    });
+    enter.addEventListener('click', () => entryForm(row, anchor));
+    cell.append(enter);
+  }
+  return cell;
+}
+
 function credentialsTable(service) {
   const table = element('table', { class: 'credentials' });
   table.append(element('caption', { class: 'visually-hidden', text: service.name }));
@@ -119,14 +215,15 @@ function credentialsTable(service) {
     element('th', { scope: 'col', text: 'Credential' }),
     element('th', { scope: 'col', text: 'Stored in' }),
     element('th', { scope: 'col', text: 'Key name (read-only)' }),
-    element('th', { scope: 'col', text: 'Status' }))));
+    element('th', { scope: 'col', text: 'Status' }),
+    element('th', { scope: 'col', text: 'Actions' }))));
   const body = element('tbody');
   for (const row of service.keys) {
     const tr = element('tr', { 'data-key': row.key });
     tr.append(element('td', { class: 'key' },
       element('code', { text: row.key }),
       element('span', { class: 'description', text: row.description })));
-    tr.append(storageCell(row), namesCell(row), statusCell(row));
+    tr.append(storageCell(row), namesCell(row), statusCell(row), actionsCell(row, tr));
     body.append(tr);
   }
   table.append(body);
@@ -134,7 +231,11 @@ function credentialsTable(service) {
 }
 
 async function renderCredentials(view) {
-  const { status, body } = await api('/api/credentials');
+  const [{ status, body }, providers] =
+    await Promise.all([api('/api/credentials'), api('/api/providers')]);
+  if (providers.status === 200) {
+    state.writable = Object.fromEntries(providers.body.providers.map((p) => [p.name, p.writable]));
+  }
   if (status === 401) return sessionLost();
   if (status !== 200) return setStatus(body.error || `the panel answered ${status}`);
   for (const group of body.groups) {
