@@ -474,3 +474,145 @@ BOOST_AUTO_TEST_CASE(test_resolves_one_credential_now_and_explains_its_chain) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(switching)
+
+// Providers p (secrets.env, writable), q (other.env, read-only) and w
+// (new.env, writable, empty); a comment the edit must keep.
+std::string switch_policy(const AgentDirectory &directory) {
+  directory.write_env("new.env", {});
+  std::string policy = writable_policy(directory, R"("audit": {"file": "audit.log"})");
+  std::string w = R"("w": {"plugin": "env_file", "config": {"path": ")" +
+                  (directory.directory / "new.env").string() + R"(", "writable": true}}, )";
+  policy.insert(policy.find(R"("p": )"), w);
+  return "// the platform's credentials: keep this comment\n" + policy;
+}
+
+std::string switch_form(const std::string &scope, const std::string &name, const std::string &to,
+                        bool migrate = true) {
+  return "scope=" + scope + "&name=" + name + "&to=" + to + "&migrate=" + (migrate ? "1" : "0");
+}
+
+// Polls the job until it is no longer running (deadline 60 s).
+json::object finished_job(Panel &panel, const std::string &id) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    auto reply = panel.get("/api/job?id=" + id);
+    BOOST_REQUIRE_MESSAGE(reply.status == 200, reply.body);
+    auto job = json::parse(reply.body).as_object();
+    if (job.at("state") != "running") return job;
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "the job did not finish");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_category_moves_with_its_values_after_a_preview_and_the_store_reloads) {
+  AgentDirectory directory;
+  Panel panel({}, switch_policy(directory));
+  auto policy_file = panel.directory.directory / "coffer.json";
+  std::string before = read_file(policy_file);
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+
+  auto preview =
+      panel.send(post_request("/api/switch-preview", switch_form("category", "Email", "w")));
+  BOOST_TEST_REQUIRE(preview.status == 200, preview.body);
+  auto change = json::parse(preview.body);
+  BOOST_TEST(change.at("from").as_string() == "p");
+  BOOST_TEST(change.at("possible").as_bool());
+  BOOST_TEST(change.at("keys").as_array().size() == 1u);
+  bool added = false;
+  for (const auto &line : change.at("diff").as_array())
+    if (line.at("kind") == "+" && contains(std::string(line.at("text").as_string()), "\"Email\""))
+      added = true;
+  BOOST_TEST(added, preview.body);
+  BOOST_TEST(read_file(policy_file) == before);  // a preview changes nothing
+
+  auto started = panel.send(post_request("/api/switch", switch_form("category", "Email", "w")));
+  BOOST_TEST_REQUIRE(started.status == 202, started.body);
+  auto job = finished_job(panel, std::string(json::parse(started.body).at("job").as_string()));
+  BOOST_TEST_REQUIRE(job.at("state") == "done", json::serialize(job));
+  BOOST_TEST(job.at("keys").at(0).at("key") == "Email.SMTPPassword");
+  BOOST_TEST(job.at("keys").at(0).at("status") == "copied");
+
+  std::string after = read_file(policy_file);
+  BOOST_TEST(after.rfind("// the platform's credentials: keep this comment\n", 0) == 0u, after);
+  BOOST_TEST(contains(after, R"("Email": "w")"), after);
+  auto rows = rows_of(json::parse(panel.get("/api/credentials").body));
+  const auto &email = rows.at("Email.SMTPPassword");
+  BOOST_TEST(email.at("chain").at(0).at("provider").as_string() == "w");
+  BOOST_TEST(email.at("chain").at(0).at("name").as_string() == "Email__SMTPPassword");
+  BOOST_TEST(email.at("status").at("state").as_string() == "resolved");
+  BOOST_TEST(email.at("status").at("provider").as_string() == "w");
+  BOOST_TEST(rows.at("VCS.GithubAdminPAT").at("chain").at(0).at("provider").as_string() == "p");
+
+  auto get = run_cli(panel.directory,
+                     {"--policy", policy_file.string(), "get", "-n", "Email.SMTPPassword"});
+  BOOST_TEST(get.status == 0, get.err);
+  BOOST_TEST(get.err == agent_values().at("Email.SMTPPassword"));
+  std::string audit = read_file(panel.directory.directory / "audit.log");
+  BOOST_TEST(contains(audit, R"("operation":"policy_edit")"), audit);
+  BOOST_TEST(contains(audit, R"("caller":"admin:admin-token@127.0.0.1")"), audit);
+  BOOST_TEST(!contains(audit, "smtp-Agent-Bravo"));
+  BOOST_TEST(!contains(panel.agent->log(), "smtp-Agent-Bravo"));
+}
+
+BOOST_AUTO_TEST_CASE(a_switch_whose_copy_fails_leaves_the_policy_and_the_values_as_they_were) {
+  AgentDirectory directory;
+  Panel panel({}, switch_policy(directory));
+  auto policy_file = panel.directory.directory / "coffer.json";
+  std::string before = read_file(policy_file);
+  std::string other_before = read_file(panel.directory.directory / "other.env");
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  // q is read-only: the copy of VCS.GithubAdminPAT fails.
+  auto started = panel.send(post_request("/api/switch", switch_form("category", "VCS", "q")));
+  BOOST_TEST_REQUIRE(started.status == 202, started.body);
+  auto job = finished_job(panel, std::string(json::parse(started.body).at("job").as_string()));
+  BOOST_TEST(job.at("state") == "failed", json::serialize(job));
+  BOOST_TEST(contains(std::string(job.at("message").as_string()), "not changed"));
+  BOOST_TEST(read_file(policy_file) == before);
+  BOOST_TEST(read_file(panel.directory.directory / "other.env") == other_before);
+  auto rows = rows_of(json::parse(panel.get("/api/credentials").body));
+  BOOST_TEST(rows.at("VCS.GithubAdminPAT").at("chain").at(0).at("provider").as_string() == "p");
+  BOOST_TEST(rows.at("VCS.GithubAdminPAT").at("status").at("state").as_string() == "resolved");
+}
+
+BOOST_AUTO_TEST_CASE(one_key_moves_without_copying_by_a_per_key_override) {
+  AgentDirectory directory;
+  Panel panel({}, switch_policy(directory));
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  auto started =
+      panel.send(post_request("/api/switch", switch_form("key", "VCS.GithubAdminPAT", "w", false)));
+  BOOST_TEST_REQUIRE(started.status == 202, started.body);
+  auto job = finished_job(panel, std::string(json::parse(started.body).at("job").as_string()));
+  BOOST_TEST_REQUIRE(job.at("state") == "done", json::serialize(job));
+  BOOST_TEST(job.at("keys").as_array().empty());
+  auto rows = rows_of(json::parse(panel.get("/api/credentials").body));
+  const auto &github = rows.at("VCS.GithubAdminPAT");
+  BOOST_TEST(github.at("override").as_bool());
+  BOOST_TEST(github.at("chain").at(0).at("provider").as_string() == "w");
+  BOOST_TEST(github.at("status").at("state").as_string() == "not_found");  // not copied
+  BOOST_TEST(rows.at("VCS.GitlabAdminPAT").at("chain").at(0).at("provider").as_string() == "p");
+}
+
+BOOST_AUTO_TEST_CASE(a_switch_request_that_makes_no_sense_or_lacks_csrf_is_refused) {
+  AgentDirectory directory;
+  Panel panel({}, switch_policy(directory));
+  auto policy_file = panel.directory.directory / "coffer.json";
+  std::string before = read_file(policy_file);
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  auto same =
+      panel.send(post_request("/api/switch-preview", switch_form("category", "Email", "p")));
+  BOOST_TEST(same.status == 400, same.body);
+  BOOST_TEST(contains(same.body, "already stored"), same.body);
+  auto unknown = panel.send(post_request("/api/switch", switch_form("category", "Email", "nope")));
+  BOOST_TEST(unknown.status == 400, unknown.body);
+  auto no_category = panel.send(post_request("/api/switch", switch_form("category", "Nope", "w")));
+  BOOST_TEST(no_category.status == 400, no_category.body);
+  auto no_csrf = post_request("/api/switch", switch_form("category", "Email", "w"));
+  no_csrf.with_csrf = false;
+  BOOST_TEST(panel.send(no_csrf).status == 403);
+  BOOST_TEST(panel.get("/api/job?id=0000").status == 404);
+  BOOST_TEST(read_file(policy_file) == before);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

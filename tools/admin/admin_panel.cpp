@@ -95,7 +95,8 @@ struct AdminPanel::Impl {
         events(std::move(events_in)),
         token(AdminToken::load(options.token_file)),
         sessions(SessionLimits{.idle = options.session_idle, .lifetime = options.session_lifetime}),
-        limiter(options.login_failures, options.login_window) {}
+        limiter(options.login_failures, options.login_window),
+        storage_switch(store, options.policy_file, options.check_options, log) {}
 
   Store &store;
   AdminOptions options;
@@ -104,6 +105,7 @@ struct AdminPanel::Impl {
   AdminToken token;
   SessionTable sessions;
   LoginLimiter limiter;
+  StorageSwitch storage_switch;
   AllowedOrigins origins;
   std::optional<PanelRouter> router;
   asio::io_context io{1};
@@ -237,6 +239,7 @@ AdminPanel::AdminPanel(Store &store, AdminOptions options, agent::AgentLog &log,
       .sessions = self.sessions,
       .limiter = self.limiter,
       .events = *self.events,
+      .storage_switch = self.storage_switch,
       .origins = self.origins,
       .log = log,
       .secure = self.origins.any_https(),

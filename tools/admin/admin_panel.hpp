@@ -25,9 +25,11 @@
 namespace coffer::admin {
 
 struct AdminOptions {
-  std::string address;               // --admin HOST:PORT (loopback; PORT 0 picks one)
-  std::filesystem::path token_file;  // --admin-token-file
-  std::vector<std::string> origins;  // --admin-origin URLs also allowed
+  std::string address;                // --admin HOST:PORT (loopback; PORT 0 picks one)
+  std::filesystem::path token_file;   // --admin-token-file
+  std::filesystem::path policy_file;  // the Store's policy file, which switches edit
+  StoreOptions check_options;         // open an edited policy to validate it
+  std::vector<std::string> origins;   // --admin-origin URLs also allowed
   std::chrono::milliseconds session_idle{std::chrono::minutes(15)};  // --admin-session-idle
   std::chrono::milliseconds session_lifetime{std::chrono::hours(8)};
   std::size_t max_connections = 64;  // panel connections; beyond: 503 and closed

@@ -101,6 +101,31 @@ int status_for(Code code) {
   }
 }
 
+// A form field that is not secret ("" when absent or malformed).
+std::string plain_field(std::string_view body, std::string_view name) {
+  agent::WipedString value;
+  if (!form_field(body, name, value)) return {};
+  return std::string(value.view());
+}
+
+SwitchRequest switch_request(std::string_view body) {
+  SwitchRequest request;
+  std::string scope = plain_field(body, "scope");
+  if (scope != "key" && scope != "category")
+    throw Error(Code::invalid_argument, "the field \"scope\" must be \"key\" or \"category\"");
+  request.scope = scope == "key" ? SwitchRequest::Scope::key : SwitchRequest::Scope::category;
+  request.name = plain_field(body, "name");
+  request.to = plain_field(body, "to");
+  request.migrate = plain_field(body, "migrate") != "0";
+  bool name_ok = request.scope == SwitchRequest::Scope::key
+                     ? is_canonical_key(request.name)
+                     : is_canonical_key(request.name + ".Name");
+  if (!name_ok)
+    throw Error(Code::invalid_argument, "the field \"name\" is not a key or category name");
+  if (request.to.empty()) throw Error(Code::invalid_argument, "the field \"to\" names no provider");
+  return request;
+}
+
 bool same_secret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -194,6 +219,33 @@ PanelResponse PanelRouter::logout(const PanelRequest &, const std::string &sessi
   return response;
 }
 
+PanelResponse PanelRouter::switch_action(const PanelRequest &request, const std::string &endpoint,
+                                         const std::string &caller) {
+  bool post = request.method() == http::verb::post;
+  try {
+    if (endpoint == "switch-preview") {
+      if (!post) return error(405, "preview a switch with POST");
+      return json_response(200, services_.storage_switch.preview(switch_request(request.body())));
+    }
+    if (endpoint == "switch") {
+      if (!post) return error(405, "start a switch with POST");
+      std::string id = services_.storage_switch.start(switch_request(request.body()), caller);
+      return json_response(202, json::object{{"job", id}});
+    }
+    if (request.method() != http::verb::get) return error(405, "read a job with GET");
+    auto target = agent::parse_target(request.target());
+    std::string id;
+    for (const auto &[name, value] : target->query)
+      if (name == "id") id = value;
+    auto job = services_.storage_switch.job(id);
+    if (!job) return error(404, "no such job");
+    return json_response(200, *job);
+  } catch (const Error &failure) {
+    return error(failure.code() == Code::unavailable ? 409 : status_for(failure.code()),
+                 failure.what());
+  }
+}
+
 PanelResponse PanelRouter::credential_action(const PanelRequest &request, const std::string &key,
                                              const std::string &action, const std::string &caller) {
   bool post = request.method() == http::verb::post;
@@ -202,6 +254,8 @@ PanelResponse PanelRouter::credential_action(const PanelRequest &request, const 
   try {
     if (action == "value") {
       if (!post) return error(405, "enter a value with POST");
+      if (services_.storage_switch.busy_with(key))
+        return error(409, "a storage switch for " + key + " is running; enter the value after it");
       Secret value;
       {
         agent::WipedString field;
@@ -280,6 +334,8 @@ PanelResponse PanelRouter::route(const PanelRequest &request, const std::string 
     if (!get) return error(405, "read the providers with GET");
     return json_response(200, providers_view(services_.store));
   }
+  if (endpoint == "switch-preview" || endpoint == "switch" || endpoint == "job")
+    return switch_action(request, endpoint, caller);
   if (endpoint == "audit") {
     if (!get) return error(405, "read the audit events with GET");
     return json_response(200, audit_view(services_.events));

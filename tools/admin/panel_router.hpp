@@ -23,6 +23,7 @@
 #include "panel_http.hpp"
 #include "recent_events.hpp"
 #include "sessions.hpp"
+#include "storage_switch.hpp"
 
 namespace coffer::admin {
 
@@ -33,6 +34,7 @@ struct PanelServices {
   SessionTable &sessions;
   LoginLimiter &limiter;
   const RecentEvents &events;
+  StorageSwitch &storage_switch;
   const AllowedOrigins &origins;
   agent::AgentLog &log;
   // Cookies are Secure (and named with the __Host- prefix) and HSTS is sent:
@@ -54,6 +56,9 @@ class PanelRouter {
   PanelResponse route(const PanelRequest &request, const std::string &client);
   PanelResponse login(const PanelRequest &request, const std::string &client);
   PanelResponse logout(const PanelRequest &request, const std::string &session_id);
+  // POST /api/switch-preview, POST /api/switch, GET /api/job?id=ID.
+  PanelResponse switch_action(const PanelRequest &request, const std::string &endpoint,
+                              const std::string &caller);
   // POST /api/credentials/KEY/value (write-only entry), GET .../KEY/test.
   PanelResponse credential_action(const PanelRequest &request, const std::string &key,
                                   const std::string &action, const std::string &caller);

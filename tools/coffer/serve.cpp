@@ -141,6 +141,10 @@ int run_serve(Invocation &invocation, const Arguments &arguments) {
                                ? std::make_shared<admin::ObserverFanOut>(
                                      std::vector<std::shared_ptr<Observer>>{reporter, recent})
                                : reporter;
+  if (panel_options) {
+    panel_options->policy_file = invocation.policy_location().file;
+    panel_options->check_options = invocation.store_options();
+  }
   Store store = invocation.open_store(store_options);
   agent::Agent server(store, std::move(options), log);
   // Declared after the Store and the agent: destroyed (stopped) before them.

@@ -5,7 +5,7 @@
 // ever requested: the API has none to give.
 'use strict';
 
-const state = { csrf: '', identity: '', writable: {} };
+const state = { csrf: '', identity: '', writable: {}, providers: [], categorySizes: {} };
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -190,6 +190,127 @@ function entryForm(row, anchor) {
   input.focus();
 }
 
+function diffView(lines) {
+  const pre = element('pre', { class: 'diff', 'aria-label': 'Policy change' });
+  for (const line of lines) {
+    const kind = line.kind === '+' ? 'added' : line.kind === '-' ? 'removed' : 'context';
+    pre.append(element('span', { class: `diff-${kind}`, text: `${line.kind} ${line.line}: ${line.text}\n` }));
+  }
+  return pre;
+}
+
+async function followJob(id, progress, message) {
+  for (;;) {
+    const { status, body } = await api(`/api/job?id=${encodeURIComponent(id)}`);
+    if (status === 401) return sessionLost();
+    if (status !== 200) {
+      message.textContent = body.error || `The panel answered ${status}.`;
+      return;
+    }
+    progress.max = Math.max(1, body.total);
+    progress.value = body.done;
+    if (body.state === 'running') {
+      message.textContent = body.total > 0
+        ? `Copying and verifying: ${body.done} of ${body.total}${body.current ? ` (${body.current})` : ''}`
+        : 'Changing the policy…';
+      await new Promise((resolve) => { setTimeout(resolve, 250); });
+      continue;
+    }
+    const failed = body.keys.filter((k) => k.status === 'failed');
+    const copied = body.keys.filter((k) => k.status === 'copied').length;
+    let text = `${body.state === 'done' ? 'Done' : 'Failed'}: ${body.message}.`;
+    if (body.total > 0) text += ` ${copied} copied, ${body.keys.length - copied - failed.length} unchanged or absent, ${failed.length} failed.`;
+    for (const k of failed) text += ` ${k.key}: ${k.note}.`;
+    message.textContent = text;
+    if (body.state === 'done') {
+      setStatus(text);
+      const refresh = element('button', { type: 'button', class: 'refresh', text: 'Show the new storage' });
+      refresh.addEventListener('click', () => renderCurrent());
+      message.after(refresh);
+      refresh.focus();
+    }
+    return;
+  }
+}
+
+function switchForm(row, anchor) {
+  const category = row.category;
+  const current = row.chain[0] ? row.chain[0].provider : '';
+  const select = element('select', { id: `move-to-${row.key.replace('.', '-')}` });
+  for (const provider of state.providers) {
+    const option = element('option', { value: provider.name, text: `${provider.name} (${provider.plugin})` });
+    if (provider.name === current) option.disabled = true;
+    select.append(option);
+  }
+  const firstOther = state.providers.find((p) => p.name !== current);
+  if (firstOther) select.value = firstOther.name;
+  const scopeKey = element('input', { type: 'radio', name: `scope-${row.key}`, id: `scope-key-${row.key}`, value: 'key' });
+  const scopeCategory = element('input', { type: 'radio', name: `scope-${row.key}`, id: `scope-cat-${row.key}`, value: 'category' });
+  scopeKey.checked = true;
+  const migrate = element('input', { type: 'checkbox', id: `migrate-${row.key}` });
+  migrate.checked = true;
+  const previewButton = element('button', { type: 'submit', text: 'Preview the change' });
+  const cancel = element('button', { type: 'button', class: 'secondary', text: 'Cancel' });
+  const result = element('div', { class: 'switch-result', role: 'status', 'aria-live': 'polite' });
+  const form = element('form', { class: 'switch' },
+    element('label', { for: select.id, text: `Store ${row.key} in` }), select,
+    element('fieldset', {},
+      element('legend', { text: 'What moves' }),
+      scopeKey, element('label', { for: scopeKey.id, text: `only ${row.key}` }),
+      scopeCategory, element('label', { for: scopeCategory.id, text: `the whole category ${category} (${state.categorySizes[category] || 1} credentials)` })),
+    migrate, element('label', { for: migrate.id, text: 'Copy the values across and verify them' }),
+    previewButton, cancel);
+  const tr = detailRow(anchor, 'switch-row', form, result);
+  cancel.addEventListener('click', () => {
+    tr.remove();
+    anchor.querySelector('button.move').focus();
+  });
+  const fields = () => {
+    const data = new URLSearchParams();
+    data.set('scope', scopeCategory.checked ? 'category' : 'key');
+    data.set('name', scopeCategory.checked ? category : row.key);
+    data.set('to', select.value);
+    data.set('migrate', migrate.checked ? '1' : '0');
+    return data;
+  };
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const request = fields();
+    const { status, body } = await api('/api/switch-preview', { method: 'POST', form: request });
+    if (status === 401) return sessionLost();
+    result.replaceChildren();
+    if (status !== 200) {
+      result.textContent = body.error || `The panel answered ${status}.`;
+      return;
+    }
+    result.append(element('p', {
+      text: `From ${body.from} to ${body.to}: ${body.keys.length} credential(s). The policy file changes so:`,
+    }));
+    if (!body.possible) {
+      result.append(element('p', { class: 'message', text: `This change cannot be made here: ${body.refusal}` }));
+      return;
+    }
+    result.append(diffView(body.diff));
+    const apply = element('button', { type: 'button', class: 'apply', text: 'Apply the change' });
+    const progress = element('progress', { max: '1', value: '0', 'aria-label': 'Switch progress' });
+    const message = element('p', { class: 'job-message', role: 'status', 'aria-live': 'polite' });
+    apply.addEventListener('click', async () => {
+      apply.disabled = true;
+      const started = await api('/api/switch', { method: 'POST', form: request });
+      if (started.status === 401) return sessionLost();
+      if (started.status !== 202) {
+        message.textContent = started.body.error || `The panel answered ${started.status}.`;
+        apply.disabled = false;
+        return;
+      }
+      await followJob(started.body.job, progress, message);
+    });
+    result.append(apply, progress, message);
+    apply.focus();
+  });
+  select.focus();
+}
+
 function actionsCell(row, anchor) {
   const cell = element('td', { class: 'actions' });
   const test = element('button', {
@@ -197,6 +318,13 @@ function actionsCell(row, anchor) {
   });
   test.addEventListener('click', () => testCredential(row, anchor));
   cell.append(test);
+  if (state.providers.length > 1 && row.chain.length > 0) {
+    const move = element('button', {
+      type: 'button', class: 'secondary move', text: 'Change storage', 'aria-label': `Change where ${row.key} is stored`,
+    });
+    move.addEventListener('click', () => switchForm(row, anchor));
+    cell.append(move);
+  }
   const first = row.chain[0];
   if (first && state.writable[first.provider] && row.status.state !== 'refused') {
     const enter = element('button', {
@@ -234,7 +362,18 @@ async function renderCredentials(view) {
   const [{ status, body }, providers] =
     await Promise.all([api('/api/credentials'), api('/api/providers')]);
   if (providers.status === 200) {
+    state.providers = providers.body.providers;
     state.writable = Object.fromEntries(providers.body.providers.map((p) => [p.name, p.writable]));
+  }
+  if (status === 200) {
+    state.categorySizes = {};
+    for (const group of body.groups) {
+      for (const service of group.services) {
+        for (const row of service.keys) {
+          state.categorySizes[row.category] = (state.categorySizes[row.category] || 0) + 1;
+        }
+      }
+    }
   }
   if (status === 401) return sessionLost();
   if (status !== 200) return setStatus(body.error || `the panel answered ${status}`);
