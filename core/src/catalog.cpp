@@ -22,6 +22,20 @@ bool is_part(std::string_view part) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
 }
 
+// An optional display label of an entry: absent is empty; present, a
+// non-empty string of at most 100 bytes.
+std::string optional_label(const detail::JsonDocument &doc, std::size_t index,
+                           const boost::json::object &entry, std::string_view field) {
+  const auto *value = entry.if_contains(field);
+  if (value == nullptr) return {};
+  if (!value->is_string() || value->as_string().empty() || value->as_string().size() > 100) {
+    doc.fail(
+        {std::string("keys"), index, std::string(field)},
+        "expected \"" + std::string(field) + "\" to be a non-empty string of at most 100 bytes");
+  }
+  return std::string(value->as_string());
+}
+
 void load_into(Catalog &catalog, const detail::JsonDocument &doc, const std::string &source) {
   using detail::JsonPath;
   const auto *root = doc.root().if_object();
@@ -53,6 +67,8 @@ void load_into(Catalog &catalog, const detail::JsonDocument &doc, const std::str
     e.category = std::string(category_of(name));
     if (const auto *d = entry->if_contains("description"); d != nullptr && d->is_string())
       e.description = std::string(d->as_string());
+    e.group = optional_label(doc, index, *entry, "group");
+    e.service = optional_label(doc, index, *entry, "service");
     e.source = source;
     if (const auto *existing = catalog.find(name)) {
       if (existing->description != e.description && !e.description.empty() &&
@@ -100,6 +116,8 @@ void Catalog::add(CatalogEntry entry) {
                 "'" + entry.key + "' is not a canonical key (Category.Name, letters and digits)");
   if (find(entry.key) != nullptr) return;
   if (entry.category.empty()) entry.category = std::string(category_of(entry.key));
+  if (entry.group.empty()) entry.group = entry.category;
+  if (entry.service.empty()) entry.service = entry.category;
   entries_.push_back(std::move(entry));
 }
 
@@ -121,6 +139,13 @@ std::vector<std::string> Catalog::categories() const {
   for (const auto &entry : entries_)
     if (std::find(out.begin(), out.end(), entry.category) == out.end())
       out.push_back(entry.category);
+  return out;
+}
+
+std::vector<std::string> Catalog::groups() const {
+  std::vector<std::string> out;
+  for (const auto &entry : entries_)
+    if (std::find(out.begin(), out.end(), entry.group) == out.end()) out.push_back(entry.group);
   return out;
 }
 

@@ -972,6 +972,57 @@ Explanation Store::explain(std::string_view key) {
   return out;
 }
 
+bool Store::audit(const AccessEvent &event) {
+  auto snap = impl_->snapshot();
+  bool recorded = snap->audit == nullptr || snap->audit->record(event);
+  if (impl_->options_.observer) impl_->options_.observer->on_access(event);
+  return recorded;
+}
+
+RouteInfo Store::route(std::string_view key) const {
+  auto snap = impl_->snapshot();
+  RouteInfo out;
+  out.key = std::string(key);
+  out.category = std::string(category_of(key));
+  detail::Resolution r = snap->resolve(out.key);
+  out.rule = r.rule;
+  out.override = r.rule.rfind("keys.", 0) == 0;
+  out.access = r.code;
+  out.message = r.message;
+  if (r.spec != nullptr) out.chain = r.spec->providers;
+  return out;
+}
+
+std::vector<ProviderHealth> Store::health() {
+  auto snap = impl_->snapshot();
+  using Answer = std::pair<Code, std::string>;
+  std::vector<std::future<Answer>> answers;
+  for (const auto &instance : snap->instances) {
+    auto waiter = std::make_shared<Waiter<Answer>>();
+    answers.push_back(std::move(waiter->future));
+    instance->health(snap->policy.timeout,
+                     [waiter](Code code, const std::string &, const std::string &message) {
+                       waiter->promise.set_value({code, message});
+                     });
+  }
+  std::vector<ProviderHealth> out;
+  for (std::size_t i = 0; i < snap->instances.size(); ++i) {
+    const ProviderInstance &instance = *snap->instances[i];
+    auto [code, message] = answers[i].get();
+    ProviderHealth health;
+    health.provider = instance.name();
+    health.plugin = instance.plugin();
+    health.code = code;
+    health.isolated = !instance.isolation().empty();
+    health.message =
+        health.isolated ? instance.isolation() : (code == Code::ok ? std::string() : message);
+    health.can_put = instance.can(COFFER_CAP_PUT);
+    health.can_remove = instance.can(COFFER_CAP_REMOVE);
+    out.push_back(std::move(health));
+  }
+  return out;
+}
+
 std::string Store::key_name(std::string_view key, std::string_view provider) {
   auto snap = impl_->snapshot();
   ProviderInstance *p = named(*snap, provider);
@@ -1009,45 +1060,6 @@ CheckReport Store::check() {
     report.keys.push_back(std::move(outcome));
   }
   return report;
-}
-
-std::vector<ProviderHealth> Store::health() {
-  auto snap = impl_->snapshot();
-  struct Answers {
-    std::mutex mutex;
-    std::condition_variable done;
-    std::size_t outstanding = 0;
-    std::vector<ProviderHealth> health;
-  };
-  auto answers = std::make_shared<Answers>();
-  std::vector<ProviderInstance *> asked(snap->instances.size(), nullptr);
-  for (std::size_t i = 0; i < snap->instances.size(); ++i) {
-    ProviderInstance &instance = *snap->instances[i];
-    ProviderHealth entry;
-    entry.provider = instance.name();
-    if (!instance.isolation().empty()) {
-      entry.code = Code::unavailable;
-      entry.message = instance.isolation();
-      entry.isolated = true;
-    } else if (instance.can(COFFER_CAP_HEALTH)) {
-      asked[i] = &instance;
-      ++answers->outstanding;
-    }
-    answers->health.push_back(std::move(entry));
-  }
-  for (std::size_t i = 0; i < asked.size(); ++i) {
-    if (asked[i] == nullptr) continue;
-    asked[i]->health(snap->policy.timeout,
-                     [answers, i](Code code, const std::string &, const std::string &message) {
-                       std::lock_guard lock(answers->mutex);
-                       answers->health[i].code = code;
-                       answers->health[i].message = message;
-                       if (--answers->outstanding == 0) answers->done.notify_all();
-                     });
-  }
-  std::unique_lock lock(answers->mutex);
-  answers->done.wait(lock, [&] { return answers->outstanding == 0; });
-  return answers->health;
 }
 
 std::shared_ptr<const Catalog> Store::catalog() const {

@@ -327,6 +327,8 @@ BOOST_AUTO_TEST_CASE(catalog_json_has_the_30_keys) {
   BOOST_TEST(keys.size() == 30u);
   BOOST_TEST(keys.at(0).at("key") == "VCS.BitbucketProjectAdminPAT");
   BOOST_TEST(keys.at(0).at("category") == "VCS");
+  BOOST_TEST(keys.at(0).at("group") == "Version Control");
+  BOOST_TEST(keys.at(0).at("service") == "Bitbucket");
   BOOST_TEST(!keys.at(0).at("description").as_string().empty());
   auto text = run_policy({"catalog"});
   BOOST_TEST(text.status == 0, describe(text));

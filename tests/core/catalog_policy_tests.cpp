@@ -49,6 +49,58 @@ BOOST_AUTO_TEST_CASE(builtin_catalog_has_the_thirty_platform_keys) {
   BOOST_TEST(!catalog.contains("vcs.GithubAdminPAT"));  // names are case-sensitive
 }
 
+BOOST_AUTO_TEST_CASE(builtin_catalog_groups_keys_as_the_platform_does) {
+  auto catalog = coffer::Catalog::builtin();
+  const auto *github = catalog.find("VCS.GithubAdminPAT");
+  BOOST_TEST(github->group == "Version Control");
+  BOOST_TEST(github->service == "GitHub");
+  BOOST_TEST(catalog.find("VCS.BitbucketProjectAdminPAT")->service == "Bitbucket");
+  BOOST_TEST(catalog.find("VCS.GitlabAdminPAT")->service == "GitLab");
+  BOOST_TEST(catalog.find("VCS.AzureDevOpsOrgAdminPAT")->service == "Azure DevOps");
+  BOOST_TEST(catalog.find("OCIRegistry.PrivateRegistryPassword")->group ==
+             "Kubernetes build settings");
+  BOOST_TEST(catalog.find("CIAdmin.JenkinsTriggerAuthToken")->group == "Build cluster settings");
+  BOOST_TEST(catalog.find("ClusterSettings.GrafanaAPIKey")->group == "Cluster manager");
+  BOOST_TEST(catalog.find("Email.SMTPPassword")->group == "Email");
+  std::vector<std::string> expected = {"Version Control",
+                                       "Kubernetes build settings",
+                                       "Build cluster settings",
+                                       "Cluster manager",
+                                       "Marketplace",
+                                       "Email"};
+  BOOST_TEST(catalog.groups() == expected, boost::test_tools::per_element());
+  for (const auto &entry : catalog.entries()) {
+    BOOST_TEST(!entry.group.empty(), entry.key);
+    BOOST_TEST(!entry.service.empty(), entry.key);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(host_catalog_group_and_service_default_to_the_category) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("extra.json", R"({"keys": [
+      {"key": "Billing.StripeKey", "group": "Payments", "service": "Stripe"},
+      {"key": "Billing.WebhookSecret"}]})");
+  coffer::Catalog catalog;
+  catalog.add_file(file);
+  BOOST_TEST(catalog.find("Billing.StripeKey")->group == "Payments");
+  BOOST_TEST(catalog.find("Billing.StripeKey")->service == "Stripe");
+  BOOST_TEST(catalog.find("Billing.WebhookSecret")->group == "Billing");
+  BOOST_TEST(catalog.find("Billing.WebhookSecret")->service == "Billing");
+  coffer::CatalogEntry pager;
+  pager.key = "Ops.PagerKey";
+  catalog.add(pager);
+  BOOST_TEST(catalog.find("Ops.PagerKey")->group == "Ops");
+}
+
+BOOST_AUTO_TEST_CASE(a_catalog_group_that_is_not_a_string_is_an_error_at_its_line) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("bad.json", "{\"keys\": [\n  {\"key\": \"A.B\",\n   \"group\": 7}]}\n");
+  coffer::Catalog catalog;
+  std::string message = error_of([&] { catalog.add_file(file); });
+  BOOST_TEST(message.find(file.string() + ":3:") != std::string::npos, message);
+  BOOST_TEST(message.find("\"group\"") != std::string::npos, message);
+}
+
 BOOST_AUTO_TEST_CASE(nearest_key_for_a_typo) {
   auto catalog = coffer::Catalog::builtin();
   BOOST_TEST(catalog.nearest("VCS.GitHubAdminPat").value() == "VCS.GithubAdminPAT");

@@ -145,6 +145,18 @@ BOOST_AUTO_TEST_CASE(health_asks_every_provider_and_reports_the_isolated_one) {
   BOOST_TEST((by_name.at("hung").code == Code::timeout), by_name.at("hung").message);
 }
 
+BOOST_AUTO_TEST_CASE(health_reports_an_isolated_provider_with_its_open_error) {
+  Store store = Store::from_string(policy(), quiet());
+  auto health = store.health();
+  BOOST_TEST_REQUIRE(health.size() == 2u);
+  BOOST_TEST(health[0].provider == "broken");
+  BOOST_TEST(health[0].isolated);
+  BOOST_TEST((health[0].code == Code::unavailable));
+  BOOST_TEST(contains(health[0].message, "refuse_open"), health[0].message);
+  BOOST_TEST(!health[1].isolated);
+  BOOST_TEST((health[1].code == Code::ok));
+}
+
 BOOST_AUTO_TEST_CASE(explain_and_key_name_work_and_say_why) {
   Store store = Store::from_string(policy(), quiet());
   auto e = store.explain("Email.SMTPPassword");

@@ -246,6 +246,33 @@ BOOST_AUTO_TEST_CASE(every_access_is_a_json_line_without_the_value_in_a_private_
   BOOST_TEST(lines[4].at("operation").as_string() == "put");
 }
 
+BOOST_AUTO_TEST_CASE(an_administrative_action_is_a_line_with_who_acted) {
+  coffer::test::TempDir dir;
+  auto file = dir.write("coffer.json",
+                        policy(",\n \"audit\": {\"file\": \"audit.log\", \"max_bytes\": 0}"));
+  {
+    Store store = Store::open(file);
+    coffer::Peer peer;
+    peer.client = "admin-panel 127.0.0.1";
+    coffer::AccessEvent login;
+    login.operation = "login";
+    login.outcome = Code::ok;
+    login.caller = "admin:admin-token";
+    login.peer = &peer;
+    BOOST_TEST(store.audit(login));
+  }
+  std::string text = read_file(dir.path() / "audit.log");
+  std::vector<boost::json::object> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(boost::json::parse(line).as_object());
+  BOOST_REQUIRE(lines.size() == 2u);  // the load, the login
+  BOOST_TEST(lines[1].at("operation").as_string() == "login");
+  BOOST_TEST(lines[1].at("caller").as_string() == "admin:admin-token");
+  BOOST_TEST(lines[1].at("peer").at("client").as_string() == "admin-panel 127.0.0.1");
+  BOOST_TEST(lines[1].at("key").as_string().empty());
+}
+
 BOOST_AUTO_TEST_CASE(the_log_rotates_by_size_and_keeps_the_configured_number_of_files) {
   coffer::test::TempDir dir;
   auto file = dir.write("coffer.json",

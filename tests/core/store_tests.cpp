@@ -206,6 +206,56 @@ BOOST_AUTO_TEST_CASE(key_names_and_explain) {
   BOOST_TEST(e.chain[1].outcome == "found");
 }
 
+BOOST_AUTO_TEST_CASE(route_says_which_rule_and_chain_serve_a_key) {
+  Store store = open(R"(
+    "providers": {"a": {"plugin": "memory"}, "b": {"plugin": "memory"}},
+    "routes": {"VCS": {"providers": ["a", "b"], "deny": ["VCS.AzureAuthSecret"]}, "*": "a"},
+    "keys": {"VCS.GithubAdminPAT": "b"})");
+  auto github = store.route("VCS.GithubAdminPAT");
+  BOOST_TEST(github.rule == "keys.VCS.GithubAdminPAT");
+  BOOST_TEST(github.override);
+  BOOST_TEST(github.category == "VCS");
+  BOOST_TEST(github.chain == std::vector<std::string>{"b"}, boost::test_tools::per_element());
+  BOOST_TEST((github.access == Code::ok));
+
+  auto gitlab = store.route("VCS.GitlabAdminPAT");
+  BOOST_TEST(gitlab.rule == "routes.VCS");
+  BOOST_TEST(!gitlab.override);
+  BOOST_TEST(gitlab.chain == (std::vector<std::string>{"a", "b"}),
+             boost::test_tools::per_element());
+
+  auto email = store.route("Email.SMTPPassword");
+  BOOST_TEST(email.rule == "routes.*");
+  BOOST_TEST(email.chain == std::vector<std::string>{"a"}, boost::test_tools::per_element());
+
+  auto denied = store.route("VCS.AzureAuthSecret");
+  BOOST_TEST((denied.access == Code::denied));
+  BOOST_TEST(denied.message.find("deny") != std::string::npos, denied.message);
+
+  auto unknown = store.route("VCS.NoSuchKey");
+  BOOST_TEST((unknown.access == Code::invalid_argument));
+  BOOST_TEST(unknown.chain.empty());
+}
+
+BOOST_AUTO_TEST_CASE(health_asks_every_provider_and_keeps_policy_order) {
+  Store store = open(R"(
+    "providers": {"ok": {"plugin": "memory"},
+                  "sick": {"plugin": "memory", "config": {"health": "unavailable", "health_delay_ms": 30}}},
+    "routes": {"*": ["ok", "sick"]})");
+  auto health = store.health();
+  BOOST_TEST_REQUIRE(health.size() == 2u);
+  BOOST_TEST(health[0].provider == "ok");
+  BOOST_TEST(health[0].plugin == "memory");
+  BOOST_TEST((health[0].code == Code::ok));
+  BOOST_TEST(health[0].message.empty());
+  BOOST_TEST(health[0].can_put);
+  BOOST_TEST(!health[0].isolated);
+  BOOST_TEST(health[1].provider == "sick");
+  BOOST_TEST((health[1].code == Code::unavailable));
+  BOOST_TEST(health[1].message.find("unhealthy as configured") != std::string::npos,
+             health[1].message);
+}
+
 BOOST_AUTO_TEST_CASE(get_many_resolves_each_key) {
   Store store =
       open(R"("providers": {"p": {"plugin": "memory", "config": {"delay_ms": 20, "values": {

@@ -227,10 +227,11 @@ std::optional<ActivatedSocket> activated_unix_listener(
 }
 
 boost::asio::ip::tcp::acceptor open_tcp_listener(const boost::asio::any_io_executor &executor,
-                                                 std::string_view text) {
+                                                 std::string_view text, std::string_view option) {
   auto colon = text.rfind(':');
   auto refuse = [&](const std::string &why) -> Error {
-    return Error(Code::invalid_argument, "--listen " + std::string(text) + ": " + why);
+    return Error(Code::invalid_argument,
+                 std::string(option) + " " + std::string(text) + ": " + why);
   };
   if (colon == std::string_view::npos || colon == 0)
     throw refuse("expected HOST:PORT, e.g. 127.0.0.1:3500");
@@ -257,7 +258,9 @@ boost::asio::ip::tcp::acceptor open_tcp_listener(const boost::asio::any_io_execu
   if (!ec) acceptor.set_option(boost::asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
-  if (ec) throw Error(Code::unavailable, "--listen " + std::string(text) + ": " + ec.message());
+  if (ec)
+    throw Error(Code::unavailable,
+                std::string(option) + " " + std::string(text) + ": " + ec.message());
   return acceptor;
 }
 

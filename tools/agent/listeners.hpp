@@ -52,9 +52,11 @@ std::optional<ActivatedSocket> activated_unix_listener(
 // Parses "HOST:PORT" (127.0.0.1, ::1 in brackets, or localhost; PORT 0
 // picks a free one) and listens there. Throws Error(invalid_argument) for a
 // malformed address or one that is not loopback: the TCP listener carries
-// secrets in clear text and must not leave the machine.
+// secrets in clear text and must not leave the machine. Messages name
+// `option`, the command-line option that gave the address.
 boost::asio::ip::tcp::acceptor open_tcp_listener(const boost::asio::any_io_executor &executor,
-                                                 std::string_view address);
+                                                 std::string_view address,
+                                                 std::string_view option = "--listen");
 
 // Parses an octal mode ("0660", "660", "0600"). Throws Error(invalid_argument).
 mode_t parse_socket_mode(std::string_view text);

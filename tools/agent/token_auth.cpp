@@ -36,8 +36,9 @@ bool is_policy_name(std::string_view name) {
   throw Error(Code::invalid_config, "token file " + file.string() + ": " + why);
 }
 
-// The token: the file's content less trailing white space, in secret memory.
-Secret read_token(const std::filesystem::path &file) {
+}  // namespace
+
+Secret read_token_file(const std::filesystem::path &file) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) refuse(file, std::string("cannot be opened: ") + std::strerror(errno));
   struct stat info {};
@@ -86,8 +87,6 @@ Secret read_token(const std::filesystem::path &file) {
   return token;
 }
 
-}  // namespace
-
 TokenGrant parse_token_grant(std::string_view argument) {
   TokenGrant grant;
   auto equals = argument.find('=');
@@ -108,7 +107,7 @@ TokenGrant parse_token_grant(std::string_view argument) {
 TokenTable TokenTable::load(const std::vector<TokenGrant> &grants) {
   TokenTable table;
   for (const auto &grant : grants) {
-    Secret token = read_token(grant.file);
+    Secret token = read_token_file(grant.file);
     Entry entry;
     entry.digest = digest_of(token.reveal());
     for (const auto &other : table.entries_)

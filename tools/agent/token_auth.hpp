@@ -54,6 +54,11 @@ class TokenTable {
   std::vector<Entry> entries_;
 };
 
+// Reads a token file under the rules TokenTable::load states: the content
+// less trailing white space, in secret memory. Throws Error(invalid_config)
+// naming the file, the rule it breaks and the fix.
+Secret read_token_file(const std::filesystem::path &file);
+
 // The token a request presents: the `dapr-api-token` header, else an
 // `Authorization: Bearer` header; empty when neither.
 std::string_view presented_token(std::string_view dapr_api_token, std::string_view authorization);

@@ -187,6 +187,15 @@ std::vector<CommandSpec> build() {
        {"--write-timeout", "", "SECONDS", "time for a client to take a response (default: 10)"},
        {"--drain-timeout", "", "SECONDS",
         "after SIGTERM, time for requests in flight to finish (default: 30)"},
+       {"--admin", "", "HOST:PORT",
+        "also serve the admin panel, a web page of the credential settings, on this loopback "
+        "address (port 0 picks one); needs --admin-token-file"},
+       {"--admin-token-file", "", "FILE",
+        "the admin token that logs into the panel, read from a 0600 file (at least 128 bits)"},
+       {"--admin-origin", "", "URL",
+        "another origin the panel answers as, e.g. a reverse proxy's https URL (repeatable)", true},
+       {"--admin-session-idle", "", "SECONDS",
+        "a panel session ends after this long without a request (default: 900)"},
        {"--json", "", "", "log one JSON object per line"}},
       "Serve secrets to local processes: the Dapr secrets API, metrics, health",
       "Runs one long-lived Store (one cache, live policy reloads, audit) and serves it\n"
@@ -198,7 +207,11 @@ std::vector<CommandSpec> build() {
       "policy's routes, a provider's name reads that provider alone), /v1.0-coffer/helpers/\n"
       "{git|docker}, /metrics (Prometheus), /healthz and /readyz. SIGHUP reloads the\n"
       "policy (so does an edit of the file); SIGTERM stops accepting, lets requests in\n"
-      "flight finish and exits 0. See docs/agent.md.\n",
+      "flight finish and exits 0. See docs/agent.md.\n"
+      "\n"
+      "With --admin, the admin panel (a web page of the credential settings: where each\n"
+      "credential is stored, its name in each provider, its status; never a value) is\n"
+      "served on a listener of its own. See docs/admin-panel.md.\n",
       run_serve));
   CommandSpec db = command("db", "", 0, 0, {}, "Administer the database provider",
                            "Runs the database provider's administrative commands. The provider is\n"

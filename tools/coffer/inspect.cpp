@@ -77,6 +77,8 @@ int run_catalog(Invocation &invocation, const Arguments &arguments) {
     for (const auto &entry : catalog->entries())
       keys.push_back(json::object{{"key", entry.key},
                                   {"category", entry.category},
+                                  {"group", entry.group},
+                                  {"service", entry.service},
                                   {"description", entry.description},
                                   {"source", entry.source}});
     print_json(json::object{{"keys", std::move(keys)}});

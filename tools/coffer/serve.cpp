@@ -4,7 +4,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
+#include "../admin/admin_panel.hpp"
+#include "../admin/recent_events.hpp"
 #include "../agent/agent.hpp"
 #include "../agent/listeners.hpp"
 #include "commands.hpp"
@@ -97,6 +100,27 @@ agent::AgentOptions agent_options(const Arguments &arguments) {
   return options;
 }
 
+// The panel's options, or nullopt without --admin.
+std::optional<admin::AdminOptions> admin_options(const Arguments &arguments) {
+  auto address = arguments.value("--admin");
+  if (!address) {
+    for (const char *option : {"--admin-token-file", "--admin-origin", "--admin-session-idle"})
+      if (arguments.has(option))
+        throw UsageError(
+            "serve", std::string(option) + " is an option of the admin panel: give --admin too");
+    return std::nullopt;
+  }
+  admin::AdminOptions options;
+  options.address = *address;
+  auto token = arguments.value("--admin-token-file");
+  if (!token)
+    throw UsageError("serve", "--admin needs --admin-token-file: the panel is only for its admin");
+  options.token_file = *token;
+  options.origins = arguments.values("--admin-origin");
+  options.session_idle = seconds(arguments, "--admin-session-idle", options.session_idle);
+  return options;
+}
+
 }  // namespace
 
 int run_serve(Invocation &invocation, const Arguments &arguments) {
@@ -104,16 +128,34 @@ int run_serve(Invocation &invocation, const Arguments &arguments) {
   if (level == LogLevel::warning) level = LogLevel::info;  // the agent says where it listens
   agent::AgentLog log({.json = arguments.has("--json"), .level = level});
   agent::AgentOptions options = agent_options(arguments);
+  auto panel_options = admin_options(arguments);
+  auto recent = std::make_shared<admin::RecentEvents>();
 
   StoreOptions store_options = invocation.store_options();
   store_options.caller = "coffer-serve";
   store_options.watch_policy = true;
   store_options.log = log.store_sink();
   store_options.log_level = level;
-  store_options.observer = std::make_shared<PolicyReporter>(log);
+  std::shared_ptr<Observer> reporter = std::make_shared<PolicyReporter>(log);
+  store_options.observer = panel_options
+                               ? std::make_shared<admin::ObserverFanOut>(
+                                     std::vector<std::shared_ptr<Observer>>{reporter, recent})
+                               : reporter;
+  if (panel_options) {
+    panel_options->policy_file = invocation.policy_location().file;
+    panel_options->check_options = invocation.store_options();
+  }
   Store store = invocation.open_store(store_options);
   agent::Agent server(store, std::move(options), log);
-  return server.run();
+  // Declared after the Store and the agent: destroyed (stopped) before them.
+  std::optional<admin::AdminPanel> panel;
+  if (panel_options) {
+    panel.emplace(store, std::move(*panel_options), log, recent);
+    panel->start();
+  }
+  int status = server.run();
+  if (panel) panel->stop();
+  return status;
 }
 
 }  // namespace coffer::cli

@@ -3,7 +3,11 @@
 // A catalog is a list of canonical keys `Category.Name` with a description
 // each. The built-in catalog (the 30 keys of the platform coffer was first
 // built for) ships with the core; hosts add their own from JSON files of the
-// form {"keys": [{"key": "Category.Name", "description": "..."}, ...]}.
+// form {"keys": [{"key": "Category.Name", "group": "...", "service": "...",
+// "description": "..."}, ...]}. "group" and "service" place a key on screens
+// that present credentials to people (the admin panel): the platform's
+// "Version Control" group holds the "GitHub" service's keys, say. Both are
+// optional and default to the key's category.
 //
 // Threading: const methods may be called from many threads without
 // synchronisation; add() needs external synchronisation.
@@ -21,6 +25,8 @@ namespace coffer {
 struct CatalogEntry {
   std::string key;       // `Category.Name`
   std::string category;  // the part before the dot
+  std::string group;     // the heading people know it under ("Version Control")
+  std::string service;   // the service within the group ("GitHub")
   std::string description;
   std::string source;  // "builtin" or the catalog file it came from
 };
@@ -39,7 +45,8 @@ class Catalog {
   // at most 4 MiB that only root or the running user can write
   // (docs/security.md, "Files coffer trusts").
   void add_file(const std::filesystem::path &file);
-  // Adds one entry; throws Error(invalid_argument) for a malformed key.
+  // Adds one entry; throws Error(invalid_argument) for a malformed key. An
+  // empty category, group or service is taken from the key.
   void add(CatalogEntry entry);
 
   [[nodiscard]] const CatalogEntry *find(std::string_view key) const;
@@ -49,6 +56,8 @@ class Catalog {
   // Entries in the order they were added.
   [[nodiscard]] const std::vector<CatalogEntry> &entries() const { return entries_; }
   [[nodiscard]] std::vector<std::string> categories() const;
+  // The groups, in the order their first key was added.
+  [[nodiscard]] std::vector<std::string> groups() const;
 
  private:
   std::vector<CatalogEntry> entries_;

@@ -222,6 +222,33 @@ struct Explanation {
   std::vector<Step> chain;
 };
 
+// Where a key routes under the policy in force, for screens that show it
+// (the admin panel). Computed from the policy alone: no provider is asked.
+struct RouteInfo {
+  std::string key;
+  std::string category;
+  // The rule that chose the chain: "keys.K" (a per-key override), "routes.C"
+  // or "routes.*"; empty when none does.
+  std::string rule;
+  bool override = false;           // a "keys" entry chose the chain
+  std::vector<std::string> chain;  // provider names, in the order they are asked
+  // ok; denied (the route's allow/deny list); invalid_config (no route for
+  // the category); invalid_argument (not a key, or in no catalog).
+  Code access = Code::ok;
+  std::string message;  // why, when `access` is not ok
+};
+
+// What a provider says of its own health, with what a screen shows beside it.
+struct ProviderHealth {
+  std::string provider;  // the policy's name for it
+  std::string plugin;
+  Code code = Code::ok;     // the health answer (unavailable for an isolated provider)
+  std::string message;      // the provider's message when not ok; never a value
+  bool isolated = false;    // it failed to open (message: why)
+  bool can_put = false;     // its plugin writes values (put); a config may still refuse
+  bool can_remove = false;  // its plugin removes values
+};
+
 // One "helpers" entry of the policy: how a credential helper answers a host.
 struct HelperEntry {
   std::string match;         // git: a URL prefix "https://github.com/org"; docker: a server
@@ -231,14 +258,6 @@ struct HelperEntry {
 };
 
 // The result of `check`: every provider opened, every catalog key tried.
-// One provider's answer to a health check.
-struct ProviderHealth {
-  std::string provider;
-  Code code = Code::ok;   // ok: healthy
-  std::string message;    // the provider's words (may describe a healthy one too)
-  bool isolated = false;  // failed to open: `message` is its open error
-};
-
 struct CheckReport {
   struct KeyOutcome {
     std::string key;
@@ -318,6 +337,13 @@ class Store {
   Result get_from(std::string_view provider, std::string_view key, const GetOptions &options = {});
   std::string put_to(std::string_view provider, std::string_view key, const Secret &value,
                      std::string_view caller = {});
+  // Records an administrative action taken through a host (a login to an
+  // admin panel, a policy change it made) in the policy's audit log and
+  // reports it to the Observer, as an access is: `event.operation` names the
+  // action ("login", "policy_edit", ...), `event.caller` who acted, and
+  // `event.key` may be empty. Returns false when the policy has an audit log
+  // and the line could not be written. Never carries a value.
+  bool audit(const AccessEvent &event);
   // Lists what a provider holds (by the policy's provider name).
   std::vector<ListEntry> list(std::string_view provider);
   // Runs a provider's administrative command; returns its JSON result.
@@ -356,16 +382,19 @@ class Store {
   [[nodiscard]] std::vector<HelperEntry> helpers(std::string_view tool) const;
 
   [[nodiscard]] Explanation explain(std::string_view key);
+  // Where `key` routes under the policy in force (see RouteInfo). Does not
+  // block or throw for a bad key: `access` says what is wrong.
+  [[nodiscard]] RouteInfo route(std::string_view key) const;
+  // Asks every provider of the policy in force for its health, all at once,
+  // and blocks until each has answered (at the latest after the policy's
+  // timeout_ms); results in policy order. Never throws for a provider's
+  // failure: it is reported in its entry.
+  [[nodiscard]] std::vector<ProviderHealth> health();
   // The provider's name for a key (e.g. `VCS-GithubAdminPAT`).
   [[nodiscard]] std::string key_name(std::string_view key, std::string_view provider);
   // Asks every provider for its health (an isolated one reports its open
   // error) and every catalog key for its value, which is dropped at once.
   [[nodiscard]] CheckReport check();
-  // Asks every provider of the policy in force for its health, all at once,
-  // each within the policy's timeout_ms (one that has not answered then
-  // counts as Code::timeout); an isolated provider reports its open error.
-  // In policy order. Blocks; never throws for a provider's failure.
-  [[nodiscard]] std::vector<ProviderHealth> health();
   // The providers of the policy in force that failed to open and stand
   // isolated; empty when every provider opened.
   [[nodiscard]] std::vector<IsolatedProvider> isolated_providers() const;

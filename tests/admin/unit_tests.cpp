@@ -1,0 +1,160 @@
+// The admin panel's parts alone: sessions (idle and absolute expiry, on a
+// clock the test moves), the login limiter (window, IPv6 /64 groups), the
+// allowed origins (Host and Origin checks), the token strength rule.
+#define BOOST_TEST_MODULE admin_unit_tests
+#include <coffer/error.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include "admin_token.hpp"
+#include "login_limiter.hpp"
+#include "origins.hpp"
+#include "sessions.hpp"
+
+using namespace coffer::admin;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A clock that moves only when told.
+struct ManualClock {
+  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::time_point(100h);
+  auto function() {
+    return [this] { return now; };
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sessions)
+
+BOOST_AUTO_TEST_CASE(a_session_ends_when_idle_and_at_its_lifetime) {
+  ManualClock clock;
+  SessionTable table(SessionLimits{.idle = 10min, .lifetime = 30min, .max_sessions = 8},
+                     clock.function());
+  auto session = table.create("admin-token");
+  BOOST_TEST(session.id.size() == 64u);
+  BOOST_TEST(session.csrf.size() == 64u);
+  BOOST_TEST(session.id != session.csrf);
+  auto info = table.use(session.id);
+  BOOST_TEST_REQUIRE(info.has_value());
+  BOOST_TEST(info->identity == "admin-token");
+  BOOST_TEST(info->csrf == session.csrf);
+  // Used every 9 minutes it lives until its lifetime...
+  for (int i = 0; i < 3; ++i) {
+    clock.now += 9min;
+    BOOST_TEST(table.use(session.id).has_value(), i);
+  }
+  clock.now += 4min;  // 31 minutes after it began
+  BOOST_TEST(!table.use(session.id).has_value());
+  // ... and one left alone ends after its idle time.
+  auto idle = table.create("admin-token");
+  clock.now += 10min;
+  BOOST_TEST(!table.use(idle.id).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_or_ended_session_is_refused) {
+  SessionTable table(SessionLimits{});
+  auto session = table.create("admin-token");
+  BOOST_TEST(!table.use(std::string(64, '0')).has_value());
+  BOOST_TEST(!table.use("").has_value());
+  table.end(session.id);
+  BOOST_TEST(!table.use(session.id).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_oldest_session_makes_room) {
+  ManualClock clock;
+  SessionTable table(SessionLimits{.idle = 1h, .lifetime = 2h, .max_sessions = 2},
+                     clock.function());
+  auto first = table.create("a");
+  clock.now += 1s;
+  auto second = table.create("b");
+  clock.now += 1s;
+  auto third = table.create("c");
+  BOOST_TEST(!table.use(first.id).has_value());
+  BOOST_TEST(table.use(second.id).has_value());
+  BOOST_TEST(table.use(third.id).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(login_limits)
+
+BOOST_AUTO_TEST_CASE(failures_lock_the_group_until_the_window_passes) {
+  ManualClock clock;
+  LoginLimiter limiter(3, 5min, clock.function());
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(limiter.wait_before_attempt("192.0.2.7").count() == 0);
+    limiter.record_failure("192.0.2.7");
+  }
+  BOOST_TEST(limiter.wait_before_attempt("192.0.2.7").count() > 0);
+  BOOST_TEST(limiter.wait_before_attempt("192.0.2.8").count() == 0);  // another client
+  clock.now += 5min;
+  BOOST_TEST(limiter.wait_before_attempt("192.0.2.7").count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_success_clears_the_failures) {
+  ManualClock clock;
+  LoginLimiter limiter(2, 5min, clock.function());
+  limiter.record_failure("g");
+  limiter.record_success("g");
+  limiter.record_failure("g");
+  BOOST_TEST(limiter.wait_before_attempt("g").count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_clients_are_grouped_by_their_64_prefix) {
+  BOOST_TEST(address_group("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64");
+  BOOST_TEST(address_group("2001:db8:1:2:bbbb:cccc:dddd:eeee") == "2001:db8:1:2::/64");
+  BOOST_TEST(address_group("2001:db8:1:3::1") == "2001:db8:1:3::/64");
+  BOOST_TEST(address_group("::ffff:192.0.2.7") == "192.0.2.7");
+  BOOST_TEST(address_group("192.0.2.7") == "192.0.2.7");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(allowed_origins)
+
+BOOST_AUTO_TEST_CASE(hosts_and_origins_match_scheme_host_and_port) {
+  AllowedOrigins origins({Origin{.scheme = "http", .host = "127.0.0.1", .port = 8443},
+                          parse_origin("https://Panel.Example.com/")});
+  BOOST_TEST(origins.host_allowed("127.0.0.1:8443"));
+  BOOST_TEST(!origins.host_allowed("127.0.0.1"));
+  BOOST_TEST(!origins.host_allowed("127.0.0.1:8444"));
+  BOOST_TEST(origins.host_allowed("panel.example.com"));  // the default port of https
+  BOOST_TEST(origins.host_allowed("panel.example.com:443"));
+  BOOST_TEST(!origins.host_allowed("panel.example.com.attacker.example"));
+  BOOST_TEST(origins.request_from_allowed("http://127.0.0.1:8443", ""));
+  BOOST_TEST(origins.request_from_allowed("https://panel.example.com", ""));
+  BOOST_TEST(!origins.request_from_allowed("http://panel.example.com", ""));
+  BOOST_TEST(!origins.request_from_allowed("null", "http://127.0.0.1:8443/"));
+  BOOST_TEST(origins.request_from_allowed("", "http://127.0.0.1:8443/#overview"));
+  BOOST_TEST(!origins.request_from_allowed("", "http://127.0.0.1:8443.attacker.example/"));
+  BOOST_TEST(!origins.request_from_allowed("", ""));
+  BOOST_TEST(origins.any_https());
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_origin_is_refused_by_name) {
+  for (const char *bad : {"panel.example.com", "ftp://panel.example.com", "https://",
+                          "https://panel.example.com/path", "https://user@panel.example.com",
+                          "https://panel.example.com:99999"}) {
+    try {
+      (void)parse_origin(bad);
+      BOOST_ERROR(std::string("accepted ") + bad);
+    } catch (const coffer::Error &error) {
+      BOOST_TEST(std::string(error.what()).find("--admin-origin") != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(token_strength)
+
+BOOST_AUTO_TEST_CASE(tokens_under_128_bits_do_not_count) {
+  BOOST_TEST(token_bits(std::string(32, 'a')) == 128u);  // hex
+  BOOST_TEST(token_bits(std::string(31, 'a')) == 124u);
+  BOOST_TEST(token_bits(std::string(22, 'z')) == 132u);  // base64 and the like
+  BOOST_TEST(token_bits("") == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
