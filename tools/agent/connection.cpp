@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include <string.h>  // explicit_bzero
+
 #include <coffer/catalog.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -93,7 +95,7 @@ void wipe_consumed(ReadBuffer &buffer) {
   std::size_t spare = buffer.capacity() - buffer.size();
   if (spare == 0) return;
   auto region = buffer.prepare(spare);
-  OPENSSL_cleanse(region.data(), region.size());
+  explicit_bzero(region.data(), region.size());
 }
 
 std::vector<LogField> peer_fields(const Peer &peer) {

@@ -1,6 +1,6 @@
 #include "response.hpp"
 
-#include <openssl/crypto.h>
+#include <string.h>  // explicit_bzero
 
 #include <cstdio>
 
@@ -33,7 +33,7 @@ const char *short_escape(unsigned char c) noexcept {
 }  // namespace
 
 void WipedString::wipe() noexcept {
-  if (text_.capacity() > 0) OPENSSL_cleanse(text_.data(), text_.capacity());
+  if (text_.capacity() > 0) explicit_bzero(text_.data(), text_.capacity());
   text_.clear();
 }
 
