@@ -616,3 +616,66 @@ BOOST_AUTO_TEST_CASE(a_switch_request_that_makes_no_sense_or_lacks_csrf_is_refus
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(provider_settings)
+
+// Providers p, q and a Key Vault "vault" (never reached: a load does not call it).
+std::string vault_policy(const AgentDirectory &directory) {
+  std::string policy = directory.policy(R"({"BuildCluster": "vault", "*": "p"})");
+  policy.insert(policy.find(R"("p": )"),
+                R"("vault": {"plugin": "azure_keyvault", "config": {"vault_name": "pmp-prod", )"
+                R"("credential": {"type": "managed_identity", )"
+                R"("imds_endpoint": "http://127.0.0.1:9/metadata/identity/oauth2/token"}}}, )");
+  return "// providers: keep this comment\n" + policy;
+}
+
+BOOST_AUTO_TEST_CASE(a_vault_name_is_changed_after_the_provider_accepts_it) {
+  AgentDirectory directory;
+  Panel panel({}, vault_policy(directory));
+  auto policy_file = panel.directory.directory / "coffer.json";
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  auto providers = json::parse(panel.get("/api/providers").body).at("providers").as_array();
+  BOOST_TEST_REQUIRE(providers[0].at("name").as_string() == "vault");
+  BOOST_TEST(providers[0].at("settings").at("vault_name").as_string() == "pmp-prod");
+  BOOST_TEST(providers[1].at("settings").at("path").as_string() ==
+             (directory.directory / "secrets.env").string());
+
+  auto changed = panel.send(
+      post_request("/api/provider-setting", "provider=vault&field=vault_name&value=pmp-staging"));
+  BOOST_TEST_REQUIRE(changed.status == 200, changed.body);
+  BOOST_TEST(contains(changed.body, "providers.vault.config.vault_name"), changed.body);
+  std::string after = read_file(policy_file);
+  BOOST_TEST(after.rfind("// providers: keep this comment\n", 0) == 0u, after);
+  BOOST_TEST(contains(after, R"("vault_name": "pmp-staging")"), after);
+  auto rows = rows_of(json::parse(panel.get("/api/credentials").body));
+  BOOST_TEST(rows.at("BuildCluster.KubernetesConfigureToken").at("chain").at(0).at("provider") ==
+             "vault");
+  auto shown = json::parse(panel.get("/api/providers").body).at("providers").as_array();
+  BOOST_TEST(shown[0].at("settings").at("vault_name").as_string() == "pmp-staging");
+}
+
+BOOST_AUTO_TEST_CASE(a_setting_the_provider_or_the_rules_refuse_leaves_the_policy_as_it_was) {
+  AgentDirectory directory;
+  Panel panel({}, vault_policy(directory));
+  auto policy_file = panel.directory.directory / "coffer.json";
+  std::string before = read_file(policy_file);
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  auto bad_name = panel.send(
+      post_request("/api/provider-setting", "provider=vault&field=vault_name&value=not_a%21vault"));
+  BOOST_TEST(bad_name.status == 400, bad_name.body);
+  BOOST_TEST(contains(bad_name.body, "vault_name"), bad_name.body);
+  auto elsewhere = panel.send(
+      post_request("/api/provider-setting",
+                   "provider=vault&field=vault_url&value=https%3A%2F%2Fattacker.example%2F"));
+  BOOST_TEST(elsewhere.status == 400, elsewhere.body);
+  auto env_path = panel.send(
+      post_request("/api/provider-setting", "provider=p&field=path&value=%2Fetc%2Fshadow"));
+  BOOST_TEST(env_path.status == 400, env_path.body);
+  auto no_csrf =
+      post_request("/api/provider-setting", "provider=vault&field=vault_name&value=pmp-x");
+  no_csrf.with_csrf = false;
+  BOOST_TEST(panel.send(no_csrf).status == 403);
+  BOOST_TEST(read_file(policy_file) == before);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,7 @@
 #include "assets.hpp"
 #include "credential_actions.hpp"
 #include "panel_views.hpp"
+#include "provider_settings.hpp"
 #include "router.hpp"
 
 namespace coffer::admin {
@@ -219,6 +220,30 @@ PanelResponse PanelRouter::logout(const PanelRequest &, const std::string &sessi
   return response;
 }
 
+PanelResponse PanelRouter::provider_setting(const PanelRequest &request,
+                                            const std::string &caller) {
+  if (request.method() != http::verb::post) return error(405, "change a setting with POST");
+  SettingChange change{.provider = plain_field(request.body(), "provider"),
+                       .field = plain_field(request.body(), "field"),
+                       .value = plain_field(request.body(), "value")};
+  try {
+    std::string where = apply_setting_change(services_.store, services_.policy_file,
+                                             services_.check_options, change);
+    AccessEvent event;
+    event.operation = "provider_edit";
+    event.provider = change.provider;
+    event.outcome = Code::ok;
+    event.message = where;
+    event.caller = caller;
+    (void)services_.store.audit(event);
+    services_.log.write(LogLevel::info, "admin changed a provider setting",
+                        {{"caller", caller}, {"change", where}});
+    return json_response(200, json::object{{"changed", where}});
+  } catch (const Error &failure) {
+    return error(status_for(failure.code()), failure.what());
+  }
+}
+
 PanelResponse PanelRouter::switch_action(const PanelRequest &request, const std::string &endpoint,
                                          const std::string &caller) {
   bool post = request.method() == http::verb::post;
@@ -332,10 +357,12 @@ PanelResponse PanelRouter::route(const PanelRequest &request, const std::string 
   }
   if (endpoint == "providers") {
     if (!get) return error(405, "read the providers with GET");
-    return json_response(200, providers_view(services_.store));
+    return json_response(200,
+                         providers_view(services_.store, provider_settings(services_.policy_file)));
   }
   if (endpoint == "switch-preview" || endpoint == "switch" || endpoint == "job")
     return switch_action(request, endpoint, caller);
+  if (endpoint == "provider-setting") return provider_setting(request, caller);
   if (endpoint == "audit") {
     if (!get) return error(405, "read the audit events with GET");
     return json_response(200, audit_view(services_.events));

@@ -35,6 +35,8 @@ struct PanelServices {
   LoginLimiter &limiter;
   const RecentEvents &events;
   StorageSwitch &storage_switch;
+  const std::filesystem::path &policy_file;  // the Store's, for settings
+  const StoreOptions &check_options;         // open an edited policy to validate it
   const AllowedOrigins &origins;
   agent::AgentLog &log;
   // Cookies are Secure (and named with the __Host- prefix) and HSTS is sent:
@@ -56,6 +58,8 @@ class PanelRouter {
   PanelResponse route(const PanelRequest &request, const std::string &client);
   PanelResponse login(const PanelRequest &request, const std::string &client);
   PanelResponse logout(const PanelRequest &request, const std::string &session_id);
+  // POST /api/provider-setting: one provider setting, validated and applied.
+  PanelResponse provider_setting(const PanelRequest &request, const std::string &caller);
   // POST /api/switch-preview, POST /api/switch, GET /api/job?id=ID.
   PanelResponse switch_action(const PanelRequest &request, const std::string &endpoint,
                               const std::string &caller);
