@@ -679,3 +679,68 @@ BOOST_AUTO_TEST_CASE(a_setting_the_provider_or_the_rules_refuse_leaves_the_polic
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(trusted_proxy)
+
+const std::string kProxySecret = "7c1e5a9d3b8f2e6a4c0d9b7f5e3a1c8e6d4b2f0a9e7c5b3d1f8e6a4c2b0d9f7e";
+
+std::vector<std::string> proxy_arguments(const AgentDirectory &directory,
+                                         const std::string &address) {
+  auto secret = directory.write("proxy.secret", kProxySecret + "\n", 0600);
+  return {"--admin-trusted-proxy", address, "--admin-proxy-secret-file", secret.string()};
+}
+
+HttpReply proxied(Panel &panel, const std::string &headers) {
+  auto connection = HttpConnection::tcp(panel.port);
+  connection.send("GET /api/session HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(panel.port) +
+                  "\r\n" + headers + "Connection: close\r\n\r\n");
+  return connection.read_reply();
+}
+
+BOOST_AUTO_TEST_CASE(the_proxy_names_the_admin_only_with_its_secret) {
+  AgentDirectory directory;
+  Panel panel(proxy_arguments(directory, "127.0.0.1"),
+              directory.policy(R"({"*": "p"})", R"("audit": {"file": "audit.log"})"));
+  auto with_secret = proxied(panel, "X-Coffer-Proxy-Secret: " + kProxySecret +
+                                        "\r\nX-Forwarded-User: alice\r\n"
+                                        "X-Forwarded-Email: alice@example.com\r\n");
+  BOOST_TEST_REQUIRE(with_secret.status == 200, with_secret.body);
+  BOOST_TEST(json::parse(with_secret.body).at("identity").as_string() == "alice");
+  BOOST_TEST(contains(with_secret.header("set-cookie"), "HttpOnly"));
+  BOOST_TEST(!contains(with_secret.body, kProxySecret));
+
+  auto without_secret = proxied(panel, "X-Forwarded-User: mallory\r\n");
+  BOOST_TEST(without_secret.status == 401, without_secret.body);
+  auto wrong_secret = proxied(panel, "X-Coffer-Proxy-Secret: " + std::string(64, 'a') +
+                                         "\r\nX-Forwarded-User: mallory\r\n");
+  BOOST_TEST(wrong_secret.status == 401, wrong_secret.body);
+  auto twice = proxied(panel, "X-Coffer-Proxy-Secret: " + kProxySecret +
+                                  "\r\nX-Forwarded-User: alice\r\nX-Forwarded-User: mallory\r\n");
+  BOOST_TEST(twice.status == 400, twice.body);
+  std::string audit = read_file(panel.directory.directory / "audit.log");
+  BOOST_TEST(contains(audit, R"("caller":"admin:alice@127.0.0.1")"), audit);
+  BOOST_TEST(!contains(audit, "mallory"), audit);
+  BOOST_TEST(!contains(audit, kProxySecret));
+}
+
+BOOST_AUTO_TEST_CASE(headers_from_another_address_are_not_believed) {
+  AgentDirectory directory;
+  Panel panel(proxy_arguments(directory, "127.0.0.2"));
+  auto reply =
+      proxied(panel, "X-Coffer-Proxy-Secret: " + kProxySecret + "\r\nX-Forwarded-User: alice\r\n");
+  BOOST_TEST(reply.status == 401, reply.body);
+}
+
+BOOST_AUTO_TEST_CASE(a_proxy_address_without_a_secret_is_refused_at_start) {
+  AgentDirectory directory;
+  auto policy = directory.write("coffer.json", directory.policy());
+  auto token = directory.write("admin.token", kAdminToken, 0600);
+  auto outcome = run_cli(
+      directory, {"--policy", policy.string(), "serve", "--socket",
+                  (directory.directory / "a.sock").string(), "--admin", "127.0.0.1:0",
+                  "--admin-token-file", token.string(), "--admin-trusted-proxy", "127.0.0.1"});
+  BOOST_TEST(outcome.status == 2, outcome.err);
+  BOOST_TEST(contains(outcome.err, "--admin-proxy-secret-file"), outcome.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -37,6 +37,9 @@ struct PanelServices {
   StorageSwitch &storage_switch;
   const std::filesystem::path &policy_file;  // the Store's, for settings
   const StoreOptions &check_options;         // open an edited policy to validate it
+  // The trusted proxy's address ("" for none) and the digest of its secret.
+  std::string trusted_proxy;
+  const AdminToken *proxy_secret = nullptr;
   const AllowedOrigins &origins;
   agent::AgentLog &log;
   // Cookies are Secure (and named with the __Host- prefix) and HSTS is sent:
@@ -66,6 +69,11 @@ class PanelRouter {
   // POST /api/credentials/KEY/value (write-only entry), GET .../KEY/test.
   PanelResponse credential_action(const PanelRequest &request, const std::string &key,
                                   const std::string &action, const std::string &caller);
+  // The admin a trusted proxy names for this request, or "" (not from the
+  // proxy, or without its secret). Throws Error(invalid_argument) for an
+  // identity header sent twice.
+  [[nodiscard]] std::string proxy_identity(const PanelRequest &request,
+                                           const std::string &client) const;
   [[nodiscard]] std::string cookie_name() const;
   [[nodiscard]] std::string session_cookie(const PanelRequest &request) const;
   void add_security_headers(PanelResponse &response) const;
