@@ -11,6 +11,7 @@
 #include "origins.hpp"
 #include "provider_settings.hpp"
 #include "sessions.hpp"
+#include "storage_switch.hpp"
 
 using namespace coffer::admin;
 using namespace std::chrono_literals;
@@ -204,6 +205,22 @@ BOOST_AUTO_TEST_CASE(setting_changes_are_restricted) {
   std::string why = refused("database", sqlite, "url", "sqlite:///tmp/other.db");
   BOOST_TEST(why.find("SQLite") != std::string::npos, why);
   BOOST_TEST(!refused("env_file", boost::json::object{{"path", "/a"}}, "path", "/b").empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(policy_diff)
+
+BOOST_AUTO_TEST_CASE(the_diff_shows_the_changed_lines_with_their_numbers_and_context) {
+  auto diff = line_diff("a\nb\nc\nd\ne\n", "a\nb\nC\nx\nd\ne\n", 1);
+  std::vector<std::string> shown;
+  for (const auto &line : diff)
+    shown.push_back(std::string(line.at("kind").as_string()) +
+                    std::to_string(line.at("line").to_number<std::int64_t>()) +
+                    std::string(line.at("text").as_string()));
+  std::vector<std::string> expected = {" 2b", "-3c", "+3C", "+4x", " 5d"};
+  BOOST_TEST(shown == expected, boost::test_tools::per_element());
+  BOOST_TEST(line_diff("same\n", "same\n").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
