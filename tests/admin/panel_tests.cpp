@@ -150,6 +150,24 @@ BOOST_AUTO_TEST_CASE(the_admin_token_opens_a_strict_http_only_session) {
   BOOST_TEST(panel.get("/api/session").status == 401);
 }
 
+BOOST_AUTO_TEST_CASE(behind_an_https_origin_the_cookie_is_secure_and_hsts_is_sent) {
+  Panel panel({"--admin-origin", "https://panel.example.com"});
+  auto reply = panel.login();
+  BOOST_TEST_REQUIRE(reply.status == 200, reply.body);
+  std::string cookie = reply.header("set-cookie");
+  BOOST_TEST(cookie.rfind("__Host-coffer_admin=", 0) == 0u, cookie);
+  BOOST_TEST(contains(cookie, "; Secure"), cookie);
+  BOOST_TEST(contains(cookie, "; Path=/"), cookie);
+  BOOST_TEST(contains(reply.header("strict-transport-security"), "max-age="));
+  BOOST_TEST(panel.get("/api/session").status == 200);
+  auto through_proxy = get_request("/");
+  through_proxy.host = "panel.example.com";  // the https origin on its default port
+  BOOST_TEST(panel.send(through_proxy).status == 200);
+  auto from_proxy_origin = post_request("/api/logout");
+  from_proxy_origin.origin = "https://panel.example.com";
+  BOOST_TEST(panel.send(from_proxy_origin).status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(a_wrong_token_is_refused_and_repeated_failures_are_rate_limited) {
   Panel panel;
   for (int attempt = 0; attempt < 5; ++attempt) {
