@@ -150,6 +150,24 @@ BOOST_AUTO_TEST_CASE(the_admin_token_opens_a_strict_http_only_session) {
   BOOST_TEST(panel.get("/api/session").status == 401);
 }
 
+BOOST_AUTO_TEST_CASE(behind_an_https_origin_the_cookie_is_secure_and_hsts_is_sent) {
+  Panel panel({"--admin-origin", "https://panel.example.com"});
+  auto reply = panel.login();
+  BOOST_TEST_REQUIRE(reply.status == 200, reply.body);
+  std::string cookie = reply.header("set-cookie");
+  BOOST_TEST(cookie.rfind("__Host-coffer_admin=", 0) == 0u, cookie);
+  BOOST_TEST(contains(cookie, "; Secure"), cookie);
+  BOOST_TEST(contains(cookie, "; Path=/"), cookie);
+  BOOST_TEST(contains(reply.header("strict-transport-security"), "max-age="));
+  BOOST_TEST(panel.get("/api/session").status == 200);
+  auto through_proxy = get_request("/");
+  through_proxy.host = "panel.example.com";  // the https origin on its default port
+  BOOST_TEST(panel.send(through_proxy).status == 200);
+  auto from_proxy_origin = post_request("/api/logout");
+  from_proxy_origin.origin = "https://panel.example.com";
+  BOOST_TEST(panel.send(from_proxy_origin).status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(a_wrong_token_is_refused_and_repeated_failures_are_rate_limited) {
   Panel panel;
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -613,6 +631,134 @@ BOOST_AUTO_TEST_CASE(a_switch_request_that_makes_no_sense_or_lacks_csrf_is_refus
   BOOST_TEST(panel.send(no_csrf).status == 403);
   BOOST_TEST(panel.get("/api/job?id=0000").status == 404);
   BOOST_TEST(read_file(policy_file) == before);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(provider_settings)
+
+// Providers p, q and a Key Vault "vault" (never reached: a load does not call it).
+std::string vault_policy(const AgentDirectory &directory) {
+  std::string policy = directory.policy(R"({"BuildCluster": "vault", "*": "p"})");
+  policy.insert(policy.find(R"("p": )"),
+                R"("vault": {"plugin": "azure_keyvault", "config": {"vault_name": "pmp-prod", )"
+                R"("credential": {"type": "managed_identity", )"
+                R"("imds_endpoint": "http://127.0.0.1:9/metadata/identity/oauth2/token"}}}, )");
+  return "// providers: keep this comment\n" + policy;
+}
+
+BOOST_AUTO_TEST_CASE(a_vault_name_is_changed_after_the_provider_accepts_it) {
+  AgentDirectory directory;
+  Panel panel({}, vault_policy(directory));
+  auto policy_file = panel.directory.directory / "coffer.json";
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  auto providers = json::parse(panel.get("/api/providers").body).at("providers").as_array();
+  BOOST_TEST_REQUIRE(providers[0].at("name").as_string() == "vault");
+  BOOST_TEST(providers[0].at("settings").at("vault_name").as_string() == "pmp-prod");
+  BOOST_TEST(providers[1].at("settings").at("path").as_string() ==
+             (directory.directory / "secrets.env").string());
+
+  auto changed = panel.send(
+      post_request("/api/provider-setting", "provider=vault&field=vault_name&value=pmp-staging"));
+  BOOST_TEST_REQUIRE(changed.status == 200, changed.body);
+  BOOST_TEST(contains(changed.body, "providers.vault.config.vault_name"), changed.body);
+  std::string after = read_file(policy_file);
+  BOOST_TEST(after.rfind("// providers: keep this comment\n", 0) == 0u, after);
+  BOOST_TEST(contains(after, R"("vault_name": "pmp-staging")"), after);
+  auto rows = rows_of(json::parse(panel.get("/api/credentials").body));
+  BOOST_TEST(rows.at("BuildCluster.KubernetesConfigureToken").at("chain").at(0).at("provider") ==
+             "vault");
+  auto shown = json::parse(panel.get("/api/providers").body).at("providers").as_array();
+  BOOST_TEST(shown[0].at("settings").at("vault_name").as_string() == "pmp-staging");
+}
+
+BOOST_AUTO_TEST_CASE(a_setting_the_provider_or_the_rules_refuse_leaves_the_policy_as_it_was) {
+  AgentDirectory directory;
+  Panel panel({}, vault_policy(directory));
+  auto policy_file = panel.directory.directory / "coffer.json";
+  std::string before = read_file(policy_file);
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+  auto bad_name = panel.send(
+      post_request("/api/provider-setting", "provider=vault&field=vault_name&value=not_a%21vault"));
+  BOOST_TEST(bad_name.status == 400, bad_name.body);
+  BOOST_TEST(contains(bad_name.body, "vault_name"), bad_name.body);
+  auto elsewhere = panel.send(
+      post_request("/api/provider-setting",
+                   "provider=vault&field=vault_url&value=https%3A%2F%2Fattacker.example%2F"));
+  BOOST_TEST(elsewhere.status == 400, elsewhere.body);
+  auto env_path = panel.send(
+      post_request("/api/provider-setting", "provider=p&field=path&value=%2Fetc%2Fshadow"));
+  BOOST_TEST(env_path.status == 400, env_path.body);
+  auto no_csrf =
+      post_request("/api/provider-setting", "provider=vault&field=vault_name&value=pmp-x");
+  no_csrf.with_csrf = false;
+  BOOST_TEST(panel.send(no_csrf).status == 403);
+  BOOST_TEST(read_file(policy_file) == before);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(trusted_proxy)
+
+const std::string kProxySecret = "7c1e5a9d3b8f2e6a4c0d9b7f5e3a1c8e6d4b2f0a9e7c5b3d1f8e6a4c2b0d9f7e";
+
+std::vector<std::string> proxy_arguments(const AgentDirectory &directory,
+                                         const std::string &address) {
+  auto secret = directory.write("proxy.secret", kProxySecret + "\n", 0600);
+  return {"--admin-trusted-proxy", address, "--admin-proxy-secret-file", secret.string()};
+}
+
+HttpReply proxied(Panel &panel, const std::string &headers) {
+  auto connection = HttpConnection::tcp(panel.port);
+  connection.send("GET /api/session HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(panel.port) +
+                  "\r\n" + headers + "Connection: close\r\n\r\n");
+  return connection.read_reply();
+}
+
+BOOST_AUTO_TEST_CASE(the_proxy_names_the_admin_only_with_its_secret) {
+  AgentDirectory directory;
+  Panel panel(proxy_arguments(directory, "127.0.0.1"),
+              directory.policy(R"({"*": "p"})", R"("audit": {"file": "audit.log"})"));
+  auto with_secret = proxied(panel, "X-Coffer-Proxy-Secret: " + kProxySecret +
+                                        "\r\nX-Forwarded-User: alice\r\n"
+                                        "X-Forwarded-Email: alice@example.com\r\n");
+  BOOST_TEST_REQUIRE(with_secret.status == 200, with_secret.body);
+  BOOST_TEST(json::parse(with_secret.body).at("identity").as_string() == "alice");
+  BOOST_TEST(contains(with_secret.header("set-cookie"), "HttpOnly"));
+  BOOST_TEST(!contains(with_secret.body, kProxySecret));
+
+  auto without_secret = proxied(panel, "X-Forwarded-User: mallory\r\n");
+  BOOST_TEST(without_secret.status == 401, without_secret.body);
+  auto wrong_secret = proxied(panel, "X-Coffer-Proxy-Secret: " + std::string(64, 'a') +
+                                         "\r\nX-Forwarded-User: mallory\r\n");
+  BOOST_TEST(wrong_secret.status == 401, wrong_secret.body);
+  auto twice = proxied(panel, "X-Coffer-Proxy-Secret: " + kProxySecret +
+                                  "\r\nX-Forwarded-User: alice\r\nX-Forwarded-User: mallory\r\n");
+  BOOST_TEST(twice.status == 400, twice.body);
+  std::string audit = read_file(panel.directory.directory / "audit.log");
+  BOOST_TEST(contains(audit, R"("caller":"admin:alice@127.0.0.1")"), audit);
+  BOOST_TEST(!contains(audit, "mallory"), audit);
+  BOOST_TEST(!contains(audit, kProxySecret));
+}
+
+BOOST_AUTO_TEST_CASE(headers_from_another_address_are_not_believed) {
+  AgentDirectory directory;
+  Panel panel(proxy_arguments(directory, "127.0.0.2"));
+  auto reply =
+      proxied(panel, "X-Coffer-Proxy-Secret: " + kProxySecret + "\r\nX-Forwarded-User: alice\r\n");
+  BOOST_TEST(reply.status == 401, reply.body);
+}
+
+BOOST_AUTO_TEST_CASE(a_proxy_address_without_a_secret_is_refused_at_start) {
+  AgentDirectory directory;
+  auto policy = directory.write("coffer.json", directory.policy());
+  auto token = directory.write("admin.token", kAdminToken, 0600);
+  auto outcome = run_cli(
+      directory, {"--policy", policy.string(), "serve", "--socket",
+                  (directory.directory / "a.sock").string(), "--admin", "127.0.0.1:0",
+                  "--admin-token-file", token.string(), "--admin-trusted-proxy", "127.0.0.1"});
+  BOOST_TEST(outcome.status == 2, outcome.err);
+  BOOST_TEST(contains(outcome.err, "--admin-proxy-secret-file"), outcome.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,7 +9,9 @@
 #include "admin_token.hpp"
 #include "login_limiter.hpp"
 #include "origins.hpp"
+#include "provider_settings.hpp"
 #include "sessions.hpp"
+#include "storage_switch.hpp"
 
 using namespace coffer::admin;
 using namespace std::chrono_literals;
@@ -155,6 +157,70 @@ BOOST_AUTO_TEST_CASE(tokens_under_128_bits_do_not_count) {
   BOOST_TEST(token_bits(std::string(31, 'a')) == 124u);
   BOOST_TEST(token_bits(std::string(22, 'z')) == 132u);  // base64 and the like
   BOOST_TEST(token_bits("") == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(provider_settings)
+
+BOOST_AUTO_TEST_CASE(a_database_url_is_shown_without_its_password) {
+  BOOST_TEST(redact_database_url("postgresql://app:s3cret@db.internal:5432/pmp?sslmode=require") ==
+             "postgresql://app@db.internal:5432/pmp?sslmode=require");
+  BOOST_TEST(redact_database_url("postgresql://app@db/pmp?password=s3cret&sslmode=require") ==
+             "postgresql://app@db/pmp?sslmode=require");
+  BOOST_TEST(redact_database_url("postgres://u:p@h/d?password=x") == "postgres://u@h/d");
+  BOOST_TEST(redact_database_url("host=db user=app password=s3cret dbname=pmp") ==
+             "host=db user=app dbname=pmp");
+  BOOST_TEST(redact_database_url("host=db password='s3 cr\\'et' dbname=pmp") ==
+             "host=db dbname=pmp");
+  BOOST_TEST(redact_database_url("sqlite:///var/lib/pmp/credentials.db") ==
+             "sqlite:///var/lib/pmp/credentials.db");
+}
+
+BOOST_AUTO_TEST_CASE(setting_changes_are_restricted) {
+  boost::json::object vault{{"vault_name", "pmp-prod"}, {"cloud", "china"}};
+  auto refused = [](const std::string &plugin, const boost::json::object &config,
+                    const std::string &field, const std::string &value) {
+    try {
+      check_setting_change(plugin, config, {.provider = "p", .field = field, .value = value});
+      return std::string();
+    } catch (const coffer::Error &error) {
+      return std::string(error.what());
+    }
+  };
+  BOOST_TEST(refused("azure_keyvault", vault, "vault_name", "pmp-staging").empty());
+  BOOST_TEST(refused("azure_keyvault", vault, "vault_url", "https://x.vault.azure.cn/").empty());
+  BOOST_TEST(!refused("azure_keyvault", vault, "vault_url", "https://x.vault.azure.net/").empty());
+  BOOST_TEST(!refused("azure_keyvault", vault, "vault_url", "https://attacker.example/").empty());
+  BOOST_TEST(!refused("azure_keyvault", vault, "vault_url", "http://x.vault.azure.cn/").empty());
+  BOOST_TEST(!refused("azure_keyvault", vault, "ca_file", "/tmp/ca.pem").empty());
+
+  boost::json::object postgres{{"url", "postgresql://app@db/pmp?sslmode=require"}};
+  BOOST_TEST(
+      refused("database", postgres, "url", "postgresql://app@db2/pmp?sslmode=require").empty());
+  BOOST_TEST(
+      !refused("database", postgres, "url", "postgresql://app@db2/pmp?sslrootcert=/x").empty());
+  BOOST_TEST(!refused("database", postgres, "url", "sqlite:///tmp/x.db").empty());
+  boost::json::object sqlite{{"url", "sqlite:///var/lib/pmp/credentials.db"}};
+  std::string why = refused("database", sqlite, "url", "sqlite:///tmp/other.db");
+  BOOST_TEST(why.find("SQLite") != std::string::npos, why);
+  BOOST_TEST(!refused("env_file", boost::json::object{{"path", "/a"}}, "path", "/b").empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(policy_diff)
+
+BOOST_AUTO_TEST_CASE(the_diff_shows_the_changed_lines_with_their_numbers_and_context) {
+  auto diff = line_diff("a\nb\nc\nd\ne\n", "a\nb\nC\nx\nd\ne\n", 1);
+  std::vector<std::string> shown;
+  for (const auto &line : diff)
+    shown.push_back(std::string(line.at("kind").as_string()) +
+                    std::to_string(line.at("line").to_number<std::int64_t>()) +
+                    std::string(line.at("text").as_string()));
+  std::vector<std::string> expected = {" 2b", "-3c", "+3C", "+4x", " 5d"};
+  BOOST_TEST(shown == expected, boost::test_tools::per_element());
+  BOOST_TEST(line_diff("same\n", "same\n").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

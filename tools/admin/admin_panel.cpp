@@ -106,6 +106,7 @@ struct AdminPanel::Impl {
   SessionTable sessions;
   LoginLimiter limiter;
   StorageSwitch storage_switch;
+  std::optional<AdminToken> proxy_secret;
   AllowedOrigins origins;
   std::optional<PanelRouter> router;
   asio::io_context io{1};
@@ -228,6 +229,20 @@ AdminPanel::AdminPanel(Store &store, AdminOptions options, agent::AgentLog &log,
                        std::shared_ptr<const RecentEvents> events)
     : impl_(std::make_unique<Impl>(store, std::move(options), log, std::move(events))) {
   Impl &self = *impl_;
+  if (self.options.trusted_proxy.empty() != self.options.proxy_secret_file.empty())
+    throw Error(Code::invalid_argument,
+                "--admin-trusted-proxy and --admin-proxy-secret-file go together: the proxy's "
+                "address alone is no proof (any local process could connect from it)");
+  if (!self.options.trusted_proxy.empty()) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(self.options.trusted_proxy, ec);
+    if (ec)
+      throw Error(Code::invalid_argument,
+                  "--admin-trusted-proxy " + self.options.trusted_proxy + ": not an IP address");
+    self.options.trusted_proxy = address.to_string();
+    self.proxy_secret =
+        AdminToken::load(self.options.proxy_secret_file, "--admin-proxy-secret-file");
+  }
   self.acceptor.emplace(
       agent::open_tcp_listener(self.io.get_executor(), self.options.address, "--admin"));
   auto endpoint = self.acceptor->local_endpoint();
@@ -240,6 +255,10 @@ AdminPanel::AdminPanel(Store &store, AdminOptions options, agent::AgentLog &log,
       .limiter = self.limiter,
       .events = *self.events,
       .storage_switch = self.storage_switch,
+      .policy_file = self.options.policy_file,
+      .check_options = self.options.check_options,
+      .trusted_proxy = self.options.trusted_proxy,
+      .proxy_secret = self.proxy_secret ? &*self.proxy_secret : nullptr,
       .origins = self.origins,
       .log = log,
       .secure = self.origins.any_https(),

@@ -30,6 +30,12 @@ struct AdminOptions {
   std::filesystem::path policy_file;  // the Store's policy file, which switches edit
   StoreOptions check_options;         // open an edited policy to validate it
   std::vector<std::string> origins;   // --admin-origin URLs also allowed
+  // --admin-trusted-proxy: the address of an authenticating reverse proxy
+  // (oauth2-proxy) whose X-Forwarded-User / -Email / -Preferred-Username
+  // name the admin, believed only with --admin-proxy-secret-file's secret
+  // in X-Coffer-Proxy-Secret. Empty: no proxy.
+  std::string trusted_proxy;
+  std::filesystem::path proxy_secret_file;
   std::chrono::milliseconds session_idle{std::chrono::minutes(15)};  // --admin-session-idle
   std::chrono::milliseconds session_lifetime{std::chrono::hours(8)};
   std::size_t max_connections = 64;  // panel connections; beyond: 503 and closed

@@ -17,13 +17,13 @@ unsigned token_bits(std::string_view token) noexcept {
   return static_cast<unsigned>(token.size()) * (hex ? 4u : 6u);
 }
 
-AdminToken AdminToken::load(const std::filesystem::path &file) {
+AdminToken AdminToken::load(const std::filesystem::path &file, std::string_view option) {
   Secret token = agent::read_token_file(file);
   std::string_view text(reinterpret_cast<const char *>(token.bytes().data()), token.size());
   if (token_bits(text) < 128)
     throw Error(Code::invalid_config,
-                "--admin-token-file " + file.string() + ": the token is shorter than 128 bits (" +
-                    std::to_string(text.size()) +
+                std::string(option) + " " + file.string() +
+                    ": the token is shorter than 128 bits (" + std::to_string(text.size()) +
                     " characters); write a longer one, e.g. 'openssl rand -hex 32 > " +
                     file.string() + "'");
   AdminToken out;

@@ -16,8 +16,10 @@ namespace coffer::admin {
 
 class AdminToken {
  public:
-  // Throws Error(invalid_config) naming the file and the rule it breaks.
-  static AdminToken load(const std::filesystem::path &file);
+  // Throws Error(invalid_config) naming `option`, the file and the rule it
+  // breaks.
+  static AdminToken load(const std::filesystem::path &file,
+                         std::string_view option = "--admin-token-file");
 
   [[nodiscard]] bool matches(std::string_view presented) const noexcept;
 

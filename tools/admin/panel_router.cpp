@@ -10,6 +10,7 @@
 #include "assets.hpp"
 #include "credential_actions.hpp"
 #include "panel_views.hpp"
+#include "provider_settings.hpp"
 #include "router.hpp"
 
 namespace coffer::admin {
@@ -179,6 +180,25 @@ void PanelRouter::audit_login(const std::string &identity, const std::string &cl
                       {{"identity", identity}, {"client", client}, {"reason", message}});
 }
 
+std::string PanelRouter::proxy_identity(const PanelRequest &request,
+                                        const std::string &client) const {
+  if (services_.trusted_proxy.empty() || services_.proxy_secret == nullptr) return {};
+  static constexpr std::string_view kHeaders[] = {"X-Coffer-Proxy-Secret",
+                                                  "X-Forwarded-Preferred-Username",
+                                                  "X-Forwarded-User", "X-Forwarded-Email"};
+  for (auto header : kHeaders)
+    if (request.count(header) > 1)
+      throw Error(Code::invalid_argument,
+                  "the header " + std::string(header) + " is sent more than once");
+  if (client != services_.trusted_proxy) return {};
+  if (!services_.proxy_secret->matches(request["X-Coffer-Proxy-Secret"])) return {};
+  for (std::size_t i = 1; i < std::size(kHeaders); ++i) {
+    std::string_view value = request[kHeaders[i]];
+    if (!value.empty() && value.size() <= 256) return std::string(value);
+  }
+  return {};
+}
+
 PanelResponse PanelRouter::login(const PanelRequest &request, const std::string &client) {
   std::string group = address_group(client);
   auto wait = services_.limiter.wait_before_attempt(group);
@@ -217,6 +237,30 @@ PanelResponse PanelRouter::logout(const PanelRequest &, const std::string &sessi
   if (services_.secure) cookie += "; Secure";
   response.headers.push_back({"Set-Cookie", std::move(cookie)});
   return response;
+}
+
+PanelResponse PanelRouter::provider_setting(const PanelRequest &request,
+                                            const std::string &caller) {
+  if (request.method() != http::verb::post) return error(405, "change a setting with POST");
+  SettingChange change{.provider = plain_field(request.body(), "provider"),
+                       .field = plain_field(request.body(), "field"),
+                       .value = plain_field(request.body(), "value")};
+  try {
+    std::string where = apply_setting_change(services_.store, services_.policy_file,
+                                             services_.check_options, change);
+    AccessEvent event;
+    event.operation = "provider_edit";
+    event.provider = change.provider;
+    event.outcome = Code::ok;
+    event.message = where;
+    event.caller = caller;
+    (void)services_.store.audit(event);
+    services_.log.write(LogLevel::info, "admin changed a provider setting",
+                        {{"caller", caller}, {"change", where}});
+    return json_response(200, json::object{{"changed", where}});
+  } catch (const Error &failure) {
+    return error(status_for(failure.code()), failure.what());
+  }
 }
 
 PanelResponse PanelRouter::switch_action(const PanelRequest &request, const std::string &endpoint,
@@ -305,8 +349,29 @@ PanelResponse PanelRouter::route(const PanelRequest &request, const std::string 
     return login(request, client);
   }
 
+  std::string proxied;
+  try {
+    proxied = proxy_identity(request, client);
+  } catch (const Error &failure) {
+    return error(400, failure.what());
+  }
   std::string session_id = session_cookie(request);
   auto session = services_.sessions.use(session_id);
+  if (session && !proxied.empty() && session->identity != proxied) {
+    services_.sessions.end(session_id);  // the proxy now names someone else
+    session.reset();
+  }
+  if (!session && !proxied.empty() && endpoint == "session" && get) {
+    // The proxy has authenticated the admin: a session for them, as a login.
+    NewSession created = services_.sessions.create(proxied);
+    audit_login(proxied, client, Code::ok, "identity from the trusted proxy");
+    auto response = json_response(200, json::object{{"identity", proxied}, {"csrf", created.csrf}});
+    std::string cookie = cookie_name() + "=" + created.id + "; Path=/; HttpOnly; SameSite=Strict" +
+                         "; Max-Age=" + std::to_string(services_.session_lifetime_s);
+    if (services_.secure) cookie += "; Secure";
+    response.headers.push_back({"Set-Cookie", std::move(cookie)});
+    return response;
+  }
   if (!session) return error(401, "not logged in, or the session has expired: log in again");
   if (post && !same_secret(request["X-CSRF-Token"], session->csrf))
     return error(403, "refused: the request does not carry this session's CSRF token");
@@ -332,10 +397,12 @@ PanelResponse PanelRouter::route(const PanelRequest &request, const std::string 
   }
   if (endpoint == "providers") {
     if (!get) return error(405, "read the providers with GET");
-    return json_response(200, providers_view(services_.store));
+    return json_response(200,
+                         providers_view(services_.store, provider_settings(services_.policy_file)));
   }
   if (endpoint == "switch-preview" || endpoint == "switch" || endpoint == "job")
     return switch_action(request, endpoint, caller);
+  if (endpoint == "provider-setting") return provider_setting(request, caller);
   if (endpoint == "audit") {
     if (!get) return error(405, "read the audit events with GET");
     return json_response(200, audit_view(services_.events));

@@ -35,6 +35,11 @@ struct PanelServices {
   LoginLimiter &limiter;
   const RecentEvents &events;
   StorageSwitch &storage_switch;
+  const std::filesystem::path &policy_file;  // the Store's, for settings
+  const StoreOptions &check_options;         // open an edited policy to validate it
+  // The trusted proxy's address ("" for none) and the digest of its secret.
+  std::string trusted_proxy;
+  const AdminToken *proxy_secret = nullptr;
   const AllowedOrigins &origins;
   agent::AgentLog &log;
   // Cookies are Secure (and named with the __Host- prefix) and HSTS is sent:
@@ -56,12 +61,19 @@ class PanelRouter {
   PanelResponse route(const PanelRequest &request, const std::string &client);
   PanelResponse login(const PanelRequest &request, const std::string &client);
   PanelResponse logout(const PanelRequest &request, const std::string &session_id);
+  // POST /api/provider-setting: one provider setting, validated and applied.
+  PanelResponse provider_setting(const PanelRequest &request, const std::string &caller);
   // POST /api/switch-preview, POST /api/switch, GET /api/job?id=ID.
   PanelResponse switch_action(const PanelRequest &request, const std::string &endpoint,
                               const std::string &caller);
   // POST /api/credentials/KEY/value (write-only entry), GET .../KEY/test.
   PanelResponse credential_action(const PanelRequest &request, const std::string &key,
                                   const std::string &action, const std::string &caller);
+  // The admin a trusted proxy names for this request, or "" (not from the
+  // proxy, or without its secret). Throws Error(invalid_argument) for an
+  // identity header sent twice.
+  [[nodiscard]] std::string proxy_identity(const PanelRequest &request,
+                                           const std::string &client) const;
   [[nodiscard]] std::string cookie_name() const;
   [[nodiscard]] std::string session_cookie(const PanelRequest &request) const;
   void add_security_headers(PanelResponse &response) const;

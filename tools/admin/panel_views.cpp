@@ -100,7 +100,7 @@ json::object credentials_view(Store &store, const std::string &caller) {
   return {{"generation", store.generation()}, {"groups", std::move(groups)}};
 }
 
-json::object providers_view(Store &store) {
+json::object providers_view(Store &store, const json::object &settings) {
   auto catalog = store.catalog();
   std::map<std::string, std::int64_t> first_of;
   for (const auto &entry : catalog->entries()) {
@@ -109,13 +109,16 @@ json::object providers_view(Store &store) {
   }
   json::array providers;
   for (const auto &health : store.health()) {
-    providers.push_back(json::object{{"name", health.provider},
-                                     {"plugin", health.plugin},
-                                     {"health", to_string(health.code)},
-                                     {"message", health.message},
-                                     {"isolated", health.isolated},
-                                     {"writable", health.can_put},
-                                     {"keys", first_of[health.provider]}});
+    providers.push_back(json::object{
+        {"name", health.provider},
+        {"plugin", health.plugin},
+        {"health", to_string(health.code)},
+        {"message", health.message},
+        {"isolated", health.isolated},
+        {"writable", health.can_put},
+        {"keys", first_of[health.provider]},
+        {"settings", settings.contains(health.provider) ? settings.at(health.provider)
+                                                        : json::value(json::object())}});
   }
   return {{"providers", std::move(providers)}};
 }

@@ -27,8 +27,10 @@ namespace coffer::admin {
 boost::json::object credentials_view(Store &store, const std::string &caller);
 
 // {"providers": [{"name", "plugin", "health", "message", "isolated",
-// "writable", "keys"}]}: "keys" counts the catalog keys whose chain starts there.
-boost::json::object providers_view(Store &store);
+// "writable", "keys", "settings"}]}: "keys" counts the catalog keys whose
+// chain starts there; "settings" are the provider's entry in `settings`
+// (see provider_settings.hpp).
+boost::json::object providers_view(Store &store, const boost::json::object &settings);
 
 // {"events": [{"time", "key", "provider", "operation", "outcome", "message",
 // "caller", "peer"}]}, newest first.

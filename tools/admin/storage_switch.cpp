@@ -71,9 +71,10 @@ json::array line_diff(const std::string &before, const std::string &after, std::
     add(" ", i, old_lines[i]);
   for (std::size_t i = prefix; i < old_lines.size() - suffix; ++i) add("-", i, old_lines[i]);
   for (std::size_t i = prefix; i < new_lines.size() - suffix; ++i) add("+", i, new_lines[i]);
-  std::size_t tail = old_lines.size() - suffix;
-  for (std::size_t i = tail; i < std::min(old_lines.size(), tail + context); ++i)
-    add(" ", i, old_lines[i]);
+  // Context after the change is numbered as the edited file numbers it.
+  std::size_t tail = new_lines.size() - suffix;
+  for (std::size_t i = tail; i < std::min(new_lines.size(), tail + context); ++i)
+    add(" ", i, new_lines[i]);
   return diff;
 }
 

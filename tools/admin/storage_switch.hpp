@@ -80,7 +80,9 @@ class StorageSwitch {
 };
 
 // The edit as diff lines: the changed lines ("-" before, "+" after) with up
-// to `context` unchanged lines (" ") around them, each with its line number.
+// to `context` unchanged lines (" ") around them, each with its line number
+// (in the file before for "-" and the context before, in the edited file for
+// "+" and the context after).
 boost::json::array line_diff(const std::string &before, const std::string &after,
                              std::size_t context = 2);
 

@@ -194,6 +194,11 @@ std::vector<CommandSpec> build() {
         "the admin token that logs into the panel, read from a 0600 file (at least 128 bits)"},
        {"--admin-origin", "", "URL",
         "another origin the panel answers as, e.g. a reverse proxy's https URL (repeatable)", true},
+       {"--admin-trusted-proxy", "", "ADDR",
+        "the address of an authenticating reverse proxy (oauth2-proxy) whose X-Forwarded-User "
+        "names the admin; needs --admin-proxy-secret-file"},
+       {"--admin-proxy-secret-file", "", "FILE",
+        "the secret the proxy sends as X-Coffer-Proxy-Secret, read from a 0600 file"},
        {"--admin-session-idle", "", "SECONDS",
         "a panel session ends after this long without a request (default: 900)"},
        {"--json", "", "", "log one JSON object per line"}},

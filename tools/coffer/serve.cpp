@@ -104,7 +104,8 @@ agent::AgentOptions agent_options(const Arguments &arguments) {
 std::optional<admin::AdminOptions> admin_options(const Arguments &arguments) {
   auto address = arguments.value("--admin");
   if (!address) {
-    for (const char *option : {"--admin-token-file", "--admin-origin", "--admin-session-idle"})
+    for (const char *option : {"--admin-token-file", "--admin-origin", "--admin-session-idle",
+                               "--admin-trusted-proxy", "--admin-proxy-secret-file"})
       if (arguments.has(option))
         throw UsageError(
             "serve", std::string(option) + " is an option of the admin panel: give --admin too");
@@ -117,6 +118,8 @@ std::optional<admin::AdminOptions> admin_options(const Arguments &arguments) {
     throw UsageError("serve", "--admin needs --admin-token-file: the panel is only for its admin");
   options.token_file = *token;
   options.origins = arguments.values("--admin-origin");
+  options.trusted_proxy = arguments.value("--admin-trusted-proxy").value_or("");
+  options.proxy_secret_file = arguments.value("--admin-proxy-secret-file").value_or("");
   options.session_idle = seconds(arguments, "--admin-session-idle", options.session_idle);
   return options;
 }

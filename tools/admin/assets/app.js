@@ -392,6 +392,56 @@ async function renderCredentials(view) {
   setStatus(`${count} credentials, policy generation ${body.generation}`);
 }
 
+const editable = {
+  azure_keyvault: ['vault_name', 'cloud', 'vault_url'],
+  database: ['url'],
+};
+const settingLabels = {
+  vault_name: 'Vault name', cloud: 'Cloud', vault_url: 'Vault URL', layout: 'Layout',
+  url: 'Database URL (no password)', path: 'File', prefix: 'Prefix', source: 'Source', writable: 'Writable',
+};
+
+function settingsCell(provider) {
+  const list = element('dl', { class: 'settings' });
+  for (const [field, value] of Object.entries(provider.settings || {})) {
+    const dd = element('dd', {}, element('output', { text: value }));
+    const canEdit = (editable[provider.plugin] || []).includes(field) &&
+      !(field === 'url' && value.startsWith('sqlite'));
+    if (canEdit) {
+      const edit = element('button', {
+        type: 'button', class: 'secondary edit-setting', text: 'Edit', 'aria-label': `Edit ${settingLabels[field] || field} of ${provider.name}`,
+      });
+      edit.addEventListener('click', () => settingForm(provider, field, value, dd, edit));
+      dd.append(' ', edit);
+    }
+    list.append(element('dt', { text: settingLabels[field] || field }), dd);
+  }
+  return element('td', {}, list);
+}
+
+function settingForm(provider, field, value, dd, edit) {
+  const id = `setting-${provider.name}-${field}`;
+  const input = element('input', { id, type: 'text', spellcheck: 'false', autocomplete: 'off' });
+  input.value = value;
+  const message = element('p', { class: 'setting-message', role: 'status', 'aria-live': 'polite' });
+  const form = element('form', { class: 'setting' },
+    element('label', { for: id, text: `New ${settingLabels[field] || field}` }), input,
+    element('button', { type: 'submit', text: 'Check and save' }));
+  edit.hidden = true;
+  dd.append(form, message);
+  input.focus();
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const fields = new URLSearchParams();
+    fields.set('provider', provider.name);
+    fields.set('field', field);
+    fields.set('value', input.value);
+    const { status, body } = await api('/api/provider-setting', { method: 'POST', form: fields });
+    if (status === 401) return sessionLost();
+    message.textContent = status === 200 ? `Saved (${body.changed}); the policy reloaded.` : (body.error || `The panel answered ${status}.`);
+  });
+}
+
 async function renderProviders(view) {
   const { status, body } = await api('/api/providers');
   if (status === 401) return sessionLost();
@@ -402,7 +452,8 @@ async function renderProviders(view) {
     element('th', { scope: 'col', text: 'Plugin' }),
     element('th', { scope: 'col', text: 'Health' }),
     element('th', { scope: 'col', text: 'Writable' }),
-    element('th', { scope: 'col', text: 'Credentials routed here first' }))));
+    element('th', { scope: 'col', text: 'Credentials routed here first' }),
+    element('th', { scope: 'col', text: 'Settings' }))));
   const rows = element('tbody');
   for (const provider of body.providers) {
     const health = element('td', {}, element('span', {
@@ -414,7 +465,8 @@ async function renderProviders(view) {
       element('td', { text: provider.plugin }),
       health,
       element('td', { text: provider.writable ? 'yes' : 'no' }),
-      element('td', { text: String(provider.keys) })));
+      element('td', { text: String(provider.keys) }),
+      settingsCell(provider)));
   }
   table.append(rows);
   view.append(table);
