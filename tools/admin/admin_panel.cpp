@@ -1,5 +1,6 @@
 #include "admin_panel.hpp"
 
+#include <openssl/crypto.h>
 #include <coffer/error.hpp>
 
 #include <boost/asio/as_tuple.hpp>
