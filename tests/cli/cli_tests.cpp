@@ -410,6 +410,10 @@ BOOST_AUTO_TEST_CASE(version_names_coffer_and_the_abi) {
       std::regex_match(
           r.out, std::regex("coffer [0-9]+\\.[0-9]+\\.[0-9]+\nprovider ABI [0-9]+\\.[0-9]+\n")),
       r.out);
+  // The one version of the project (CMakeLists.txt), which the packages carry too.
+  const char *project_version = std::getenv("COFFER_PROJECT_VERSION");
+  BOOST_TEST_REQUIRE(project_version != nullptr);
+  BOOST_TEST(r.out.starts_with("coffer " + std::string(project_version) + "\n"), r.out);
   BOOST_TEST(run({"--version"}).out == r.out);
 }
 
