@@ -447,6 +447,22 @@ std::optional<fs::path> core_dump_of(pid_t pid, const fs::path &directory, std::
   return core;
 }
 
+// A directory of the test's own, removed with what it holds at the end.
+struct ScratchDirectory {
+  explicit ScratchDirectory(const std::string &prefix) {
+    std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  ScratchDirectory(const ScratchDirectory &) = delete;
+  ScratchDirectory &operator=(const ScratchDirectory &) = delete;
+  fs::path path;
+};
+
 // `coffer serve` over the world's policy, on a Unix socket in `directory`;
 // stopped with SIGTERM when destroyed.
 class Agent {
@@ -537,16 +553,8 @@ BOOST_AUTO_TEST_CASE(the_search_finds_copies_in_ordinary_memory) {
 // The agent hands values to other processes: after it has served each key
 // (one by one, and all at once), its dumpable memory holds none of them.
 BOOST_AUTO_TEST_CASE(the_agent_leaves_no_secret_in_dumpable_memory) {
-  std::string pattern = (fs::temp_directory_path() / "coffer-memory-agent-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  const fs::path directory = pattern;
-  struct Remove {
-    fs::path path;
-    ~Remove() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } remove{directory};
+  const ScratchDirectory scratch("coffer-memory-agent");
+  const fs::path &directory = scratch.path;
   Agent agent(directory);
   for (int round = 0; round < 3; ++round)
     for (const auto &key : world().keys()) {
@@ -568,16 +576,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(core_dump)
 
 BOOST_AUTO_TEST_CASE(a_core_dump_of_a_host_holds_no_secret) {
-  std::string pattern = (fs::temp_directory_path() / "coffer-memory-core-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  const fs::path directory = pattern;
-  struct Remove {
-    fs::path path;
-    ~Remove() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } remove{directory};
+  const ScratchDirectory scratch("coffer-memory-core");
+  const fs::path &directory = scratch.path;
 
   // The control first: a dump of a host that left copies in its heap holds
   // them; where no dump can be made, say so and stop.
