@@ -182,7 +182,9 @@ async function main() {
     check(await page.$$eval('input[type=password]', (inputs) => inputs.length) === 1, 'the login page has one password input');
 
     // A wrong token is refused.
-    await page.type('#token', `${adminToken.slice(0, -1)}0`);
+    // The token with its last digit changed (never the same digit: that would be the right token).
+    const wrongToken = `${adminToken.slice(0, -1)}${adminToken.endsWith('0') ? '1' : '0'}`;
+    await page.type('#token', wrongToken);
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.getElementById('login-message').textContent.length > 0);
     check((await page.cookies()).length === 0, 'a wrong token gets no session cookie');
