@@ -245,6 +245,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
   keep(COFFER_CAP_HEALTH, reinterpret_cast<const void *>(self->table_.health));
   keep(COFFER_CAP_KEY_NAME, reinterpret_cast<const void *>(self->table_.key_name));
   keep(COFFER_CAP_ADMIN, reinterpret_cast<const void *>(self->table_.admin));
+  keep(COFFER_CAP_HISTORY, reinterpret_cast<const void *>(self->table_.versions));
+  keep(COFFER_CAP_SOFT_DELETE, reinterpret_cast<const void *>(self->table_.purge));
   self->table_.capabilities |= COFFER_CAP_GET;
   return self;
 }
@@ -255,7 +257,8 @@ std::vector<std::string> PluginLibrary::capability_names() const {
       {COFFER_CAP_GET, "get"},           {COFFER_CAP_PUT, "put"},
       {COFFER_CAP_REMOVE, "remove"},     {COFFER_CAP_LIST, "list"},
       {COFFER_CAP_HEALTH, "health"},     {COFFER_CAP_VERSIONS, "versions"},
-      {COFFER_CAP_KEY_NAME, "key_name"}, {COFFER_CAP_ADMIN, "admin"}};
+      {COFFER_CAP_KEY_NAME, "key_name"}, {COFFER_CAP_ADMIN, "admin"},
+      {COFFER_CAP_HISTORY, "history"},   {COFFER_CAP_SOFT_DELETE, "soft_delete"}};
   for (const auto &[bit, text] : names)
     if ((table_.capabilities & bit) != 0) out.emplace_back(text);
   return out;

@@ -40,7 +40,7 @@ extern "C" {
 /* Versions                                                                  */
 
 #define COFFER_ABI_VERSION_MAJOR 1u
-#define COFFER_ABI_VERSION_MINOR 3u
+#define COFFER_ABI_VERSION_MINOR 4u
 #define COFFER_ABI_VERSION ((COFFER_ABI_VERSION_MAJOR << 16) | COFFER_ABI_VERSION_MINOR)
 #define COFFER_ABI_MAJOR(version) ((uint32_t)(version) >> 16)
 #define COFFER_ABI_MINOR(version) ((uint32_t)(version)&0xFFFFu)
@@ -183,6 +183,11 @@ typedef struct coffer_value {
    * same string; a changed value must give a different one. Never derived from
    * the value in a way that reveals it (use a keyed digest or a counter). */
   const char *version;
+  /* Since ABI 1.4: the core reads it only when struct_size reaches past it
+   * (a value from an older plugin counts as 0).
+   * When this version was written, in milliseconds since the Unix epoch (as
+   * the backend records it), or 0 when the provider does not know. */
+  int64_t created_unix_ms;
 } coffer_value;
 
 /* One entry of a list() result. */
@@ -199,6 +204,22 @@ typedef struct coffer_list_entry {
   /* Version identifier as in coffer_value, or NULL. */
   const char *version;
 } coffer_list_entry;
+
+/* Since ABI 1.4. One version of a key, in a versions() result. */
+typedef struct coffer_version_entry {
+  /* sizeof(coffer_version_entry) as the plugin compiled it. The core walks
+   * the entries array with this stride. */
+  uint32_t struct_size;
+  /* The version identifier, as get() returns it in coffer_value.version and
+   * accepts in coffer_get_request.version. NUL-terminated, never NULL. */
+  const char *version;
+  /* When the version was written, in milliseconds since the Unix epoch, or
+   * 0 when the provider does not know. */
+  int64_t created_unix_ms;
+  /* Nonzero when a get() of this version returns it; 0 when the backend keeps
+   * it but refuses to serve it (a disabled Key Vault version). */
+  int32_t enabled;
+} coffer_version_entry;
 
 /* Parameters of open(). */
 typedef struct coffer_open_params {
@@ -262,6 +283,13 @@ typedef void (*coffer_list_callback)(void *context, coffer_status status,
                                      const coffer_list_entry *entries, size_t count,
                                      const char *message);
 
+/* Since ABI 1.4. Completion of versions(): `entries` points to `count`
+ * entries (stride entries[0].struct_size), newest first, valid only during
+ * the call; NULL when count is 0 (and whenever status is not OK). */
+typedef void (*coffer_versions_callback)(void *context, coffer_status status,
+                                         const coffer_version_entry *entries, size_t count,
+                                         const char *message);
+
 /* Completion of admin(): `result_json` is NULL or a NUL-terminated JSON text
  * describing the outcome (never a secret value), valid during the call. */
 typedef void (*coffer_admin_callback)(void *context, coffer_status status, const char *result_json,
@@ -286,6 +314,13 @@ typedef void (*coffer_admin_callback)(void *context, coffer_status status, const
 #define COFFER_CAP_KEY_NAME (1ull << 6)
 /* admin() is implemented. */
 #define COFFER_CAP_ADMIN (1ull << 7)
+/* Since ABI 1.4: versions() is implemented (the backend keeps a key's
+ * earlier versions and can list them). */
+#define COFFER_CAP_HISTORY (1ull << 8)
+/* Since ABI 1.4: remove() leaves the deleted data recoverable in the backend
+ * (e.g. Key Vault's soft delete) until purge() deletes it for good; purge()
+ * is implemented. */
+#define COFFER_CAP_SOFT_DELETE (1ull << 9)
 
 /* An instance may narrow these at run time (e.g. an env file opened without
  * `writable`): its put() then completes with COFFER_STATUS_UNSUPPORTED. */
@@ -387,6 +422,29 @@ typedef struct coffer_provider {
    * table): the core waits for operations to end on their own, retries
    * included. Optional. */
   void (*cancel)(coffer_instance *instance);
+
+  /* Since ABI 1.4 (absent from a shorter table: the core reports
+   * COFFER_STATUS_UNSUPPORTED).
+   * Lists every version the backend keeps of `key` (COFFER_CAP_HISTORY),
+   * newest first, never values. `key` is a NUL-terminated canonical key
+   * valid only until versions() returns. Completes with
+   * COFFER_STATUS_NOT_FOUND when the key does not exist (a removed key
+   * included). Calls `done` exactly once. */
+  void (*versions)(coffer_instance *instance, const char *key, coffer_versions_callback done,
+                   void *context);
+
+  /* Since ABI 1.4 (absent from a shorter table: the core reports
+   * COFFER_STATUS_UNSUPPORTED).
+   * Deletes for good the data of a key that remove() left recoverable
+   * (COFFER_CAP_SOFT_DELETE). `key` is a NUL-terminated canonical key valid
+   * only until purge() returns. Completes with COFFER_STATUS_NOT_FOUND when
+   * the backend holds no removed key of that name, COFFER_STATUS_DENIED when
+   * the backend refuses (purge protection, a missing permission; the message
+   * names what is missing). A backend that is still completing the removal
+   * is waited for within the provider's deadline and retries. `version` of
+   * the callback is NULL. Calls `done` exactly once. */
+  void (*purge)(coffer_instance *instance, const char *key, coffer_done_callback done,
+                void *context);
 } coffer_provider;
 
 /*

@@ -310,13 +310,21 @@ struct GetRequest {
 // A value with its version identifier, as returned by SyncProvider::get().
 struct Value {
   SecretBytes bytes;
-  std::string version;  // empty: none
+  std::string version;          // empty: none
+  int64_t created_unix_ms = 0;  // when the version was written; 0: unknown (ABI 1.4)
 };
 
 struct ListEntry {
   std::string key;  // canonical key, or empty when the name maps to none
   std::string name;
   std::string version;
+};
+
+// One version of a key, as versions() answers it (ABI 1.4).
+struct VersionEntry {
+  std::string version;          // never empty
+  int64_t created_unix_ms = 0;  // 0: unknown
+  bool enabled = true;          // false: kept by the backend but not served
 };
 
 namespace detail {
@@ -372,6 +380,12 @@ inline void Once<coffer_list_callback>::abandon() noexcept {
     cb(context_, COFFER_STATUS_INTERNAL, nullptr, 0,
        "the provider dropped the request without answering it");
 }
+template <>
+inline void Once<coffer_versions_callback>::abandon() noexcept {
+  if (auto cb = take())
+    cb(context_, COFFER_STATUS_INTERNAL, nullptr, 0,
+       "the provider dropped the request without answering it");
+}
 }  // namespace detail
 
 // Completion of a get. Move-only; answer once with succeed() or fail().
@@ -380,7 +394,9 @@ class GetCompletion : public detail::Once<coffer_get_callback> {
   using Once::Once;
   // Allocates before it disarms, so that running out of memory cannot lose
   // the answer (the exception then fails the operation instead).
-  void succeed(const unsigned char *data, std::size_t size, std::string_view version = {}) {
+  // `created_unix_ms`: when the version was written (0: unknown).
+  void succeed(const unsigned char *data, std::size_t size, std::string_view version = {},
+               int64_t created_unix_ms = 0) {
     std::string version_text(version);
     if (auto cb = take()) {
       coffer_value value{};
@@ -388,11 +404,13 @@ class GetCompletion : public detail::Once<coffer_get_callback> {
       value.data = data;
       value.size = size;
       value.version = version.empty() ? nullptr : version_text.c_str();
+      value.created_unix_ms = created_unix_ms;
       cb(context(), COFFER_STATUS_OK, &value, nullptr);
     }
   }
-  void succeed(const SecretBytes &bytes, std::string_view version = {}) {
-    succeed(bytes.data(), bytes.size(), version);
+  void succeed(const SecretBytes &bytes, std::string_view version = {},
+               int64_t created_unix_ms = 0) {
+    succeed(bytes.data(), bytes.size(), version, created_unix_ms);
   }
   void fail(coffer_status status, const std::string &message) {
     if (auto cb = take()) cb(context(), status, nullptr, message.c_str());
@@ -426,6 +444,28 @@ class ListCompletion : public detail::Once<coffer_list_callback> {
       table[i].key = entries[i].key.empty() ? nullptr : entries[i].key.c_str();
       table[i].name = entries[i].name.c_str();
       table[i].version = entries[i].version.empty() ? nullptr : entries[i].version.c_str();
+    }
+    if (auto cb = take()) {
+      cb(context(), COFFER_STATUS_OK, table.empty() ? nullptr : table.data(), table.size(),
+         nullptr);
+    }
+  }
+  void fail(coffer_status status, const std::string &message) {
+    if (auto cb = take()) cb(context(), status, nullptr, 0, message.c_str());
+  }
+};
+
+// Completion of versions (ABI 1.4). Move-only; answer once, newest first.
+class VersionsCompletion : public detail::Once<coffer_versions_callback> {
+ public:
+  using Once::Once;
+  void succeed(const std::vector<VersionEntry> &entries) {
+    std::vector<coffer_version_entry> table(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      table[i].struct_size = sizeof(coffer_version_entry);
+      table[i].version = entries[i].version.c_str();
+      table[i].created_unix_ms = entries[i].created_unix_ms;
+      table[i].enabled = entries[i].enabled ? 1 : 0;
     }
     if (auto cb = take()) {
       cb(context(), COFFER_STATUS_OK, table.empty() ? nullptr : table.data(), table.size(),
@@ -485,6 +525,16 @@ class Provider {
   // The provider's name for a canonical key; throws Error
   // (COFFER_STATUS_INVALID_ARGUMENT) for a key it cannot represent.
   virtual std::string key_name(const std::string &key) { return key; }
+  // Every version the backend keeps of `key`, newest first (COFFER_CAP_HISTORY).
+  virtual void versions(const std::string &key, VersionsCompletion &&done) {
+    (void)key;
+    done.fail(COFFER_STATUS_UNSUPPORTED, "this provider keeps no version history");
+  }
+  // Deletes a removed key's recoverable data for good (COFFER_CAP_SOFT_DELETE).
+  virtual void purge(const std::string &key, DoneCompletion &&done) {
+    (void)key;
+    done.fail(COFFER_STATUS_UNSUPPORTED, "this provider has nothing to purge");
+  }
   // The host is shutting down (coffer_provider.cancel): finish every
   // operation in flight promptly, without waiting for the backend, each
   // answered once as usual (usually COFFER_STATUS_UNAVAILABLE); operations
@@ -512,6 +562,14 @@ class SyncProvider : public Provider {
     throw Error(COFFER_STATUS_UNSUPPORTED, "this provider does not support list");
   }
   virtual void health() {}
+  virtual std::vector<VersionEntry> versions(const std::string &key) {
+    (void)key;
+    throw Error(COFFER_STATUS_UNSUPPORTED, "this provider keeps no version history");
+  }
+  virtual void purge(const std::string &key) {
+    (void)key;
+    throw Error(COFFER_STATUS_UNSUPPORTED, "this provider has nothing to purge");
+  }
   // Returns the JSON result; throw Error to fail.
   virtual std::string admin(const std::string &command, const std::string &arguments_json) {
     (void)arguments_json;
@@ -520,7 +578,7 @@ class SyncProvider : public Provider {
 
   void get(const GetRequest &request, GetCompletion &&done) final {
     Value value = get(request);
-    done.succeed(value.bytes, value.version);
+    done.succeed(value.bytes, value.version, value.created_unix_ms);
   }
   void put(const std::string &key, const SecretBytes &value, DoneCompletion &&done) final {
     std::string version = put(key, value);
@@ -538,6 +596,13 @@ class SyncProvider : public Provider {
   void admin(const std::string &command, const std::string &arguments_json,
              AdminCompletion &&done) final {
     done.succeed(admin(command, arguments_json));
+  }
+  void versions(const std::string &key, VersionsCompletion &&done) final {
+    done.succeed(versions(key));
+  }
+  void purge(const std::string &key, DoneCompletion &&done) final {
+    purge(key);
+    done.succeed();
   }
 };
 
@@ -680,6 +745,20 @@ struct Thunks {
     });
   }
 
+  static void versions(coffer_instance *handle, const char *key, coffer_versions_callback callback,
+                       void *context) noexcept {
+    Instance *self = instance(handle);
+    VersionsCompletion done(callback, context);
+    guarded(self->host, "versions", done, [&] { self->provider->versions(key, std::move(done)); });
+  }
+
+  static void purge(coffer_instance *handle, const char *key, coffer_done_callback callback,
+                    void *context) noexcept {
+    Instance *self = instance(handle);
+    DoneCompletion done(callback, context);
+    guarded(self->host, "purge", done, [&] { self->provider->purge(key, std::move(done)); });
+  }
+
   static void cancel(coffer_instance *handle) noexcept {
     try {
       instance(handle)->provider->cancel();
@@ -733,6 +812,8 @@ constexpr coffer_provider make_table(const char *name, const char *version,
       &Thunks<Impl>::key_name,
       (capabilities & COFFER_CAP_ADMIN) != 0 ? &Thunks<Impl>::admin : nullptr,
       &Thunks<Impl>::cancel,
+      (capabilities & COFFER_CAP_HISTORY) != 0 ? &Thunks<Impl>::versions : nullptr,
+      (capabilities & COFFER_CAP_SOFT_DELETE) != 0 ? &Thunks<Impl>::purge : nullptr,
   };
 }
 

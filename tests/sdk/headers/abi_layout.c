@@ -30,8 +30,10 @@ OFFSET(coffer_provider, list, 80);
 OFFSET(coffer_provider, health, 88);
 OFFSET(coffer_provider, key_name, 96);
 OFFSET(coffer_provider, admin, 104);
-OFFSET(coffer_provider, cancel, 112);
-_Static_assert(sizeof(coffer_provider) >= 120, "coffer_provider shrank");
+OFFSET(coffer_provider, cancel, 112);   /* since 1.2 */
+OFFSET(coffer_provider, versions, 120); /* since 1.4 */
+OFFSET(coffer_provider, purge, 128);    /* since 1.4 */
+_Static_assert(sizeof(coffer_provider) >= 136, "coffer_provider shrank");
 
 OFFSET(coffer_host, struct_size, 0);
 OFFSET(coffer_host, abi_version, 4);
@@ -48,7 +50,14 @@ OFFSET(coffer_value, struct_size, 0);
 OFFSET(coffer_value, data, 8);
 OFFSET(coffer_value, size, 16);
 OFFSET(coffer_value, version, 24);
-_Static_assert(sizeof(coffer_value) >= 32, "coffer_value shrank");
+OFFSET(coffer_value, created_unix_ms, 32); /* since 1.4 */
+_Static_assert(sizeof(coffer_value) >= 40, "coffer_value shrank");
+
+OFFSET(coffer_version_entry, struct_size, 0); /* since 1.4 */
+OFFSET(coffer_version_entry, version, 8);
+OFFSET(coffer_version_entry, created_unix_ms, 16);
+OFFSET(coffer_version_entry, enabled, 24);
+_Static_assert(sizeof(coffer_version_entry) >= 28, "coffer_version_entry shrank");
 
 OFFSET(coffer_list_entry, struct_size, 0);
 OFFSET(coffer_list_entry, key, 8);
@@ -78,7 +87,8 @@ _Static_assert(COFFER_STATUS_OK == 0 && COFFER_STATUS_NOT_FOUND == 1 && COFFER_S
                "status codes changed");
 _Static_assert(COFFER_CAP_GET == 1 && COFFER_CAP_PUT == 2 && COFFER_CAP_REMOVE == 4 &&
                    COFFER_CAP_LIST == 8 && COFFER_CAP_HEALTH == 16 && COFFER_CAP_VERSIONS == 32 &&
-                   COFFER_CAP_KEY_NAME == 64 && COFFER_CAP_ADMIN == 128,
+                   COFFER_CAP_KEY_NAME == 64 && COFFER_CAP_ADMIN == 128 &&
+                   COFFER_CAP_HISTORY == 256 && COFFER_CAP_SOFT_DELETE == 512,
                "capability bits changed");
 _Static_assert(sizeof(coffer_status) == 4, "coffer_status is not 32 bits");
 _Static_assert(COFFER_ABI_VERSION == ((1u << 16) | COFFER_ABI_VERSION_MINOR),
