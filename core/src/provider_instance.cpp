@@ -77,13 +77,16 @@ void answer_timeout(ProviderInstance::Done &done, const std::string &message) {
 void answer_timeout(ProviderInstance::ListDone &done, const std::string &message) {
   done(Code::timeout, {}, message);
 }
+void answer_timeout(ProviderInstance::VersionsDone &done, const std::string &message) {
+  done(Code::timeout, {}, message);
+}
 
 std::string deadline_message(const char *operation, std::chrono::milliseconds timeout) {
   std::string message = "did not answer within " + std::to_string(timeout.count()) +
                         " ms (timeout_ms; the core's deadline)";
   // A write may still land: say so rather than let it look undone.
-  if (std::string_view(operation) != "get" && std::string_view(operation) != "list" &&
-      std::string_view(operation) != "health")
+  const std::string_view name(operation);
+  if (name != "get" && name != "list" && name != "health" && name != "versions")
     message += "; the " + std::string(operation) + " may still complete in the provider";
   return message;
 }
@@ -293,6 +296,9 @@ void ProviderInstance::get(const std::string &key, const std::string &version,
         std::string value_version;
         if (value->struct_size > offsetof(coffer_value, version) && value->version != nullptr)
           value_version = value->version;
+        std::int64_t created_unix_ms = 0;
+        if (value->struct_size >= offsetof(coffer_value, created_unix_ms) + sizeof(std::int64_t))
+          created_unix_ms = value->created_unix_ms;
         std::span<const unsigned char> bytes(value->data, value->data == nullptr ? 0 : value->size);
         if (value_version.empty()) {
           // No version from the provider: a keyed digest tells versions apart
@@ -310,7 +316,7 @@ void ProviderInstance::get(const std::string &key, const std::string &version,
             }
           }
         }
-        call->done(Code::ok, {}, Secret::copy_of(bytes, std::move(value_version)));
+        call->done(Code::ok, {}, Secret::copy_of(bytes, value_version, created_unix_ms));
       },
       start("get", timeout, std::move(done)));
 }
@@ -397,6 +403,52 @@ void ProviderInstance::list(std::chrono::milliseconds timeout, ListDone done) {
         call->done(code_of(status), std::move(out), text(message));
       },
       start("list", timeout, std::move(done)));
+}
+
+void ProviderInstance::versions(const std::string &key, std::chrono::milliseconds timeout,
+                                VersionsDone done) {
+  if (!isolation_.empty()) return done(Code::unavailable, {}, isolation_);
+  if (!can(COFFER_CAP_HISTORY))
+    return done(Code::unsupported, {},
+                "its plugin (" + plugin_ + ") keeps no version history it can list");
+  library_->table().versions(
+      instance_, key.c_str(),
+      [](void *context, coffer_status status, const coffer_version_entry *entries, size_t count,
+         const char *message) {
+        auto call = answered<VersionsDone>(context);
+        if (!call) return;
+        std::vector<VersionInfo> out;
+        if (status == COFFER_STATUS_OK && entries != nullptr && count > 0) {
+          std::size_t stride = entries[0].struct_size;
+          if (stride < offsetof(coffer_version_entry, enabled) + sizeof(int32_t)) {
+            call->done(Code::internal, {}, "version entries are too short");
+            return;
+          }
+          const auto *base = reinterpret_cast<const unsigned char *>(entries);
+          for (std::size_t i = 0; i < count; ++i) {
+            const auto *e = reinterpret_cast<const coffer_version_entry *>(base + i * stride);
+            if (e->version == nullptr) {
+              call->done(Code::internal, {}, "a version entry has no version");
+              return;
+            }
+            out.push_back({.version = e->version,
+                           .created_unix_ms = e->created_unix_ms,
+                           .enabled = e->enabled != 0});
+          }
+        }
+        call->done(code_of(status), std::move(out), text(message));
+      },
+      start("versions", timeout, std::move(done)));
+}
+
+void ProviderInstance::purge(const std::string &key, std::chrono::milliseconds timeout, Done done) {
+  if (!isolation_.empty()) return done(Code::unavailable, {}, isolation_);
+  if (!can(COFFER_CAP_SOFT_DELETE))
+    return done(
+        Code::unsupported, {},
+        "its plugin (" + plugin_ + ") deletes for good on remove; there is nothing to purge");
+  library_->table().purge(instance_, key.c_str(), &done_trampoline,
+                          start("purge", timeout, std::move(done), key));
 }
 
 std::pair<Code, std::string> ProviderInstance::key_name(const std::string &key) {

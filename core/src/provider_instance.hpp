@@ -44,6 +44,8 @@ class ProviderInstance {
   using Done = std::function<void(Code, const std::string &version, const std::string &message)>;
   using ListDone =
       std::function<void(Code, std::vector<ListEntry> entries, const std::string &message)>;
+  using VersionsDone =
+      std::function<void(Code, std::vector<VersionInfo> versions, const std::string &message)>;
 
   // What an instance lends from its Store; everything must outlive it.
   struct Services {
@@ -96,6 +98,10 @@ class ProviderInstance {
   void remove(const std::string &key, std::chrono::milliseconds timeout, Done done);
   void health(std::chrono::milliseconds timeout, Done done);
   void list(std::chrono::milliseconds timeout, ListDone done);
+  // ABI 1.4: a key's versions (COFFER_CAP_HISTORY) and the purge of a removed
+  // key (COFFER_CAP_SOFT_DELETE); Code::unsupported naming the plugin without.
+  void versions(const std::string &key, std::chrono::milliseconds timeout, VersionsDone done);
+  void purge(const std::string &key, std::chrono::milliseconds timeout, Done done);
   void admin(const std::string &command, const std::string &arguments,
              std::chrono::milliseconds timeout, Done done);
   // Asks the plugin to finish its operations in flight promptly (the Store is

@@ -9,13 +9,15 @@
 
 namespace coffer {
 
-Secret Secret::copy_of(std::string_view bytes, std::string_view version) {
+Secret Secret::copy_of(std::string_view bytes, std::string_view version,
+                       std::int64_t created_unix_ms) {
   return copy_of(std::span(reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size()),
-                 version);
+                 version, created_unix_ms);
 }
 
 // One block: the value, then the version and its NUL (when there is one).
-Secret Secret::copy_of(std::span<const unsigned char> bytes, std::string_view version) {
+Secret Secret::copy_of(std::span<const unsigned char> bytes, std::string_view version,
+                       std::int64_t created_unix_ms) {
   Secret secret;
   std::size_t need = bytes.size() + (version.empty() ? 0 : version.size() + 1);
   secret.data_ = detail::secure_allocate(need, &secret.capacity_);
@@ -27,6 +29,7 @@ Secret Secret::copy_of(std::span<const unsigned char> bytes, std::string_view ve
   }
   secret.size_ = bytes.size();
   secret.version_size_ = version.size();
+  secret.created_unix_ms_ = created_unix_ms;
   provider::clear_vector_registers();  // memcpy carried the value through them
   return secret;
 }
@@ -40,6 +43,7 @@ Secret Secret::clone() const {
   provider::clear_vector_registers();  // memcpy carried the value through them
   copy.size_ = size_;
   copy.version_size_ = version_size_;
+  copy.created_unix_ms_ = created_unix_ms_;
   return copy;
 }
 
@@ -59,6 +63,7 @@ void Secret::clear() noexcept {
   size_ = 0;
   capacity_ = 0;
   version_size_ = 0;
+  created_unix_ms_ = 0;
 }
 
 }  // namespace coffer

@@ -767,6 +767,20 @@ void Store::remove(std::string_view key, std::string_view caller) {
   impl_->finish_write(*snap, k, *provider, "remove", code, rest.second, start, caller);
 }
 
+void Store::purge(std::string_view key, std::string_view caller) {
+  auto snap = impl_->snapshot();
+  std::string k(key);
+  auto start = Clock::now();
+  detail::Resolution resolution;
+  ProviderInstance *provider = writer_for(*snap, k, resolution);
+  impl_->refuse_unaudited_write(*snap, k, *provider, "purge", start, caller);
+  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
+    provider->purge(k, snap->policy.timeout, std::move(done));
+  });
+  for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
+  impl_->finish_write(*snap, k, *provider, "purge", code, rest.second, start, caller);
+}
+
 namespace {
 ProviderInstance *named(const Snapshot &snap, std::string_view name) {
   ProviderInstance *p = snap.instance(name);
@@ -827,6 +841,88 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
     result.secret.clear();
   }
   return result;
+}
+
+namespace {
+struct VersionsAnswer {
+  Code code = Code::internal;
+  std::vector<VersionInfo> versions;
+  std::string message;
+};
+
+// A provider's versions of a key. One without history that has the key
+// answers unsupported; it is asked for the key directly (as explain asks),
+// so that a chain passes by a provider that does not have it.
+VersionsAnswer versions_of(ProviderInstance &p, const std::string &key,
+                           std::chrono::milliseconds timeout) {
+  auto waiter = std::make_shared<Waiter<VersionsAnswer>>();
+  if (p.can(COFFER_CAP_HISTORY)) {
+    p.versions(key, timeout,
+               [waiter](Code c, std::vector<VersionInfo> versions, const std::string &m) {
+                 waiter->promise.set_value({c, std::move(versions), m});
+               });
+    return waiter->future.get();
+  }
+  p.get(key, {}, timeout, [waiter](Code c, const std::string &m, Secret) {
+    waiter->promise.set_value({c, {}, m});
+  });
+  VersionsAnswer answer = waiter->future.get();
+  if (answer.code == Code::ok) {
+    answer.code = Code::unsupported;
+    answer.message = "it has the key but keeps no version history (plugin " + p.plugin() + ")";
+  }
+  return answer;
+}
+}  // namespace
+
+std::vector<VersionInfo> Store::versions(std::string_view key, std::string_view caller) {
+  auto snap = impl_->snapshot();
+  std::string k(key);
+  auto start = Clock::now();
+  detail::Resolution resolution = snap->resolve(k);
+  if (resolution.code != Code::ok) throw Error(resolution.code, resolution.message);
+  Code worst = Code::not_found;
+  const ProviderInstance *blamed = resolution.chain.front();
+  std::string trail;
+  for (ProviderInstance *p : resolution.chain) {
+    VersionsAnswer answer = versions_of(*p, k, snap->policy.timeout);
+    if (answer.code == Code::ok) {
+      if (!impl_->report_access(snap->audit.get(), k, p->name(), "versions", Code::ok, {}, start,
+                                false, false, caller))
+        throw Error(Code::unavailable, audit_refusal(k, *snap->audit));
+      return std::move(answer.versions);
+    }
+    trail += (trail.empty() ? "" : "; ") + provider_message(*p, answer.code, answer.message);
+    if (worst == Code::not_found) {
+      worst = answer.code;
+      blamed = p;
+    }
+    if (answer.code == Code::unsupported ||
+        resolution.spec->action(answer.code) != detail::OnFailure::next)
+      break;
+  }
+  (void)impl_->report_access(snap->audit.get(), k, blamed->name(), "versions", worst, trail, start,
+                             false, false, caller);
+  throw Error(worst, k + ": " + trail);
+}
+
+std::vector<VersionInfo> Store::versions_from(std::string_view provider, std::string_view key,
+                                              std::string_view caller) {
+  auto snap = impl_->snapshot();
+  ProviderInstance *p = named(*snap, provider);
+  std::string k(key);
+  if (!is_canonical_key(k))
+    throw Error(Code::invalid_argument, "'" + k + "' is not a key name: expected Category.Name");
+  auto start = Clock::now();
+  VersionsAnswer answer = versions_of(*p, k, snap->policy.timeout);
+  std::string message =
+      answer.code == Code::ok ? std::string() : provider_message(*p, answer.code, answer.message);
+  if (!impl_->report_access(snap->audit.get(), k, p->name(), "versions", answer.code, message,
+                            start, false, false, caller) &&
+      answer.code == Code::ok)
+    throw Error(Code::unavailable, audit_refusal(k, *snap->audit));
+  if (answer.code != Code::ok) throw Error(answer.code, k + ": " + message);
+  return std::move(answer.versions);
 }
 
 std::string Store::put_to(std::string_view provider, std::string_view key, const Secret &value,
@@ -1018,6 +1114,8 @@ std::vector<ProviderHealth> Store::health() {
         health.isolated ? instance.isolation() : (code == Code::ok ? std::string() : message);
     health.can_put = instance.can(COFFER_CAP_PUT);
     health.can_remove = instance.can(COFFER_CAP_REMOVE);
+    health.has_history = instance.can(COFFER_CAP_HISTORY);
+    health.soft_delete = instance.can(COFFER_CAP_SOFT_DELETE);
     out.push_back(std::move(health));
   }
   return out;

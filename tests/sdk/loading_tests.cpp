@@ -45,6 +45,38 @@ BOOST_AUTO_TEST_CASE(capabilities_without_functions_are_dropped) {
              boost::test_tools::per_element());
 }
 
+// A table of ABI 1.3 (before versions() and purge(), and values before
+// created_unix_ms) loads, serves get, and reports no history.
+BOOST_AUTO_TEST_CASE(a_1_3_table_loads_and_reports_no_history) {
+  auto plugins = scan_plugins({plugin_dir("table_1_3")});
+  BOOST_TEST_REQUIRE(plugins.size() == 1u);
+  BOOST_TEST(plugins[0].loadable, plugins[0].refusal);
+  BOOST_TEST(plugins[0].capabilities == std::vector<std::string>{"get"},
+             boost::test_tools::per_element());
+
+  Store store = open_test_plugin("table_1_3");
+  Secret value = store.get("Old.Key");
+  BOOST_TEST(value.reveal() == "value-from-a-1.3-table");
+  BOOST_TEST(value.version() == "v1");
+  BOOST_TEST(value.created_unix_ms() == 0);  // the field lies past the value's struct_size
+
+  Failure versions = failure_of([&] { (void)store.versions("Old.Key"); });
+  BOOST_TEST(versions.thrown);
+  BOOST_TEST((versions.code == Code::unsupported), versions.message);
+  BOOST_TEST(contains(versions.message, "provider 'p'"), versions.message);
+  BOOST_TEST(contains(versions.message, "no version history"), versions.message);
+  Failure from = failure_of([&] { (void)store.versions_from("p", "Old.Key"); });
+  BOOST_TEST((from.code == Code::unsupported), from.message);
+  Failure purge = failure_of([&] { store.purge("Old.Key"); });
+  BOOST_TEST((purge.code == Code::unsupported), purge.message);
+  BOOST_TEST(contains(purge.message, "provider 'p'"), purge.message);
+
+  auto health = store.health();
+  BOOST_TEST_REQUIRE(health.size() == 1u);
+  BOOST_TEST(!health[0].has_history);
+  BOOST_TEST(!health[0].soft_delete);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(refusals)

@@ -6,6 +6,8 @@
 // reveal() is the one, explicit, way to the bytes. A Secret also carries the
 // provider's identifier of the value's version, which is not secret; it is
 // kept in the same block as the value, so that a Secret is one allocation.
+// Beside the block, and not secret either, is the time the provider says the
+// version was written.
 //
 // Threading: a Secret is a value; distinct Secrets may be used from distinct
 // threads without synchronisation.
@@ -13,6 +15,7 @@
 #define COFFER_SECRET_HPP
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 #include <span>
 #include <string>
@@ -26,8 +29,11 @@ class Secret {
   // An empty secret.
   Secret() noexcept = default;
   // Copies `bytes` into protected memory. The caller wipes its own copy.
-  static Secret copy_of(std::string_view bytes, std::string_view version = {});
-  static Secret copy_of(std::span<const unsigned char> bytes, std::string_view version = {});
+  // `created_unix_ms`: when the provider wrote this version (0: unknown).
+  static Secret copy_of(std::string_view bytes, std::string_view version = {},
+                        std::int64_t created_unix_ms = 0);
+  static Secret copy_of(std::span<const unsigned char> bytes, std::string_view version = {},
+                        std::int64_t created_unix_ms = 0);
 
   // Moves hand over the protected block; the source is left empty. Inline,
   // as they sit on every cache hit.
@@ -35,7 +41,8 @@ class Secret {
       : data_(std::exchange(other.data_, nullptr)),
         size_(std::exchange(other.size_, 0)),
         capacity_(std::exchange(other.capacity_, 0)),
-        version_size_(std::exchange(other.version_size_, 0)) {}
+        version_size_(std::exchange(other.version_size_, 0)),
+        created_unix_ms_(std::exchange(other.created_unix_ms_, 0)) {}
   Secret &operator=(Secret &&other) noexcept {
     if (this != &other) {
       if (data_ != nullptr) clear();
@@ -43,6 +50,7 @@ class Secret {
       size_ = std::exchange(other.size_, 0);
       capacity_ = std::exchange(other.capacity_, 0);
       version_size_ = std::exchange(other.version_size_, 0);
+      created_unix_ms_ = std::exchange(other.created_unix_ms_, 0);
     }
     return *this;
   }
@@ -72,6 +80,11 @@ class Secret {
     return {static_cast<const char *>(data_) + size_, version_size_};
   }
 
+  // When the provider wrote this version, in milliseconds since the Unix
+  // epoch; 0 when the provider does not say (a plugin older than ABI 1.4, a
+  // backend that keeps no such time).
+  [[nodiscard]] std::int64_t created_unix_ms() const noexcept { return created_unix_ms_; }
+
   // Compares the bytes in time that depends only on the lengths.
   [[nodiscard]] bool equals(const Secret &other) const noexcept;
 
@@ -86,6 +99,7 @@ class Secret {
   std::size_t size_ = 0;  // of the value
   std::size_t capacity_ = 0;
   std::size_t version_size_ = 0;
+  std::int64_t created_unix_ms_ = 0;
 };
 
 // Printing a Secret is a compile-time error; use redacted() or reveal().

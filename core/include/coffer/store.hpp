@@ -64,7 +64,7 @@ struct AccessEvent {
   std::string_view key;
   std::string_view category;
   std::string_view provider;   // the provider that answered; empty if none did
-  std::string_view operation;  // "get", "put", "remove", "list"
+  std::string_view operation;  // "get", "put", "remove", "purge", "versions", "list"
   Code outcome = Code::ok;
   std::string_view message;  // why it failed; empty on success
   std::chrono::nanoseconds latency{0};
@@ -193,8 +193,10 @@ struct GetOptions {
 // The outcome of one get.
 struct Result {
   Code code = Code::internal;
-  std::string message;   // on failure; never a value
-  Secret secret;         // on success
+  std::string message;  // on failure; never a value
+  // On success; secret.version() and secret.created_unix_ms() say which
+  // version it is and when the provider wrote it.
+  Secret secret;
   std::string provider;  // the provider that answered
   [[nodiscard]] bool ok() const noexcept { return code == Code::ok; }
 };
@@ -203,6 +205,13 @@ struct ListEntry {
   std::string key;   // canonical key, or empty when the name maps to none
   std::string name;  // the provider's own name
   std::string version;
+};
+
+// One version a provider keeps of a key (Store::versions). Never a value.
+struct VersionInfo {
+  std::string version;  // as Secret::version() gives it and GetOptions::version takes it
+  std::int64_t created_unix_ms = 0;  // when it was written; 0 when the provider does not say
+  bool enabled = true;               // false: the backend keeps it but refuses to serve it
 };
 
 // How a key resolves, for `coffer explain`.
@@ -242,11 +251,15 @@ struct RouteInfo {
 struct ProviderHealth {
   std::string provider;  // the policy's name for it
   std::string plugin;
-  Code code = Code::ok;     // the health answer (unavailable for an isolated provider)
-  std::string message;      // the provider's message when not ok; never a value
-  bool isolated = false;    // it failed to open (message: why)
-  bool can_put = false;     // its plugin writes values (put); a config may still refuse
-  bool can_remove = false;  // its plugin removes values
+  Code code = Code::ok;      // the health answer (unavailable for an isolated provider)
+  std::string message;       // the provider's message when not ok; never a value
+  bool isolated = false;     // it failed to open (message: why)
+  bool can_put = false;      // its plugin writes values (put); a config may still refuse
+  bool can_remove = false;   // its plugin removes values
+  bool has_history = false;  // its plugin lists a key's versions (Store::versions)
+  // Its plugin's remove leaves the value recoverable in the backend until
+  // purged (Store::purge), as Key Vault's soft delete does.
+  bool soft_delete = false;
 };
 
 // One "helpers" entry of the policy: how a credential helper answers a host.
@@ -327,6 +340,24 @@ class Store {
   std::string put(std::string_view key, const Secret &value, std::string_view caller = {});
   // Removes the key from the first provider of its route.
   void remove(std::string_view key, std::string_view caller = {});
+  // Deletes for good what remove() left recoverable in the first provider of
+  // the key's route (a provider with soft delete, ProviderHealth::soft_delete),
+  // audited as operation "purge". Throws Error: Code::unsupported naming the
+  // provider when it has no soft delete, not_found when it holds no removed
+  // key of that name, denied when the backend refuses (its message names
+  // what is missing).
+  void purge(std::string_view key, std::string_view caller = {});
+  // The versions the provider serving `key` keeps of it, newest first: the
+  // key's chain is walked as a get walks it (a provider that does not have
+  // the key is passed by as its route says). Audited as operation
+  // "versions". Throws Error: Code::unsupported naming the provider that has
+  // the key when it keeps no history (ProviderHealth::has_history),
+  // not_found when no provider has it.
+  std::vector<VersionInfo> versions(std::string_view key, std::string_view caller = {});
+  // The versions the named provider keeps of `key`, with no route (as
+  // get_from); the same errors.
+  std::vector<VersionInfo> versions_from(std::string_view provider, std::string_view key,
+                                         std::string_view caller = {});
   // Provider-level access for administration (`coffer migrate`): asks the
   // named provider directly, with no route, no allow/deny lists and no cache
   // (put_to invalidates the key in that provider's cache). `key` must have the

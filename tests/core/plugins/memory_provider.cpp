@@ -9,6 +9,9 @@
 // operation, at once with UNAVAILABLE "the instance is closing" (with
 // cancel_delay_ms, the held ones only that long after cancel(): a provider
 // slow to cancel); the admin command "release" answers them as usual.
+// Every version written is kept with the host's time of the write, and
+// versions() lists them. remove() keeps the removed versions until purge()
+// (soft delete, as Key Vault does); a put after a remove starts afresh.
 // Admin commands: "stats" -> {"gets": N, "puts": N, "held": N}; "fail"
 // {"key", "status"} makes a key fail with a status ("ok" clears it); "delay"
 // {"ms"}; "count" {"counter", "delta"} adds to a counter through the host
@@ -49,8 +52,9 @@ coffer_status status_named(const std::string &name) {
 
 class MemoryProvider final : public Provider {
  public:
-  static constexpr uint64_t capabilities =
-      COFFER_CAP_PUT | COFFER_CAP_REMOVE | COFFER_CAP_LIST | COFFER_CAP_HEALTH | COFFER_CAP_ADMIN;
+  static constexpr uint64_t capabilities = COFFER_CAP_PUT | COFFER_CAP_REMOVE | COFFER_CAP_LIST |
+                                           COFFER_CAP_HEALTH | COFFER_CAP_ADMIN |
+                                           COFFER_CAP_HISTORY | COFFER_CAP_SOFT_DELETE;
 
   MemoryProvider(const Host &host, const OpenParams &params) : host_(host) {
     json::value config = json::parse(params.config_json);
@@ -104,6 +108,7 @@ class MemoryProvider final : public Provider {
     auto answer = [this, key = request.key, version = request.version](GetCompletion &d) {
       coffer_status failure = COFFER_STATUS_OK;
       std::string found_version;
+      int64_t created_unix_ms = 0;
       SecretBytes value;
       {
         std::lock_guard lock(mutex_);
@@ -117,11 +122,12 @@ class MemoryProvider final : public Provider {
             if (version.empty() ? &v == &it->second.back() : v.version == version) {
               value = v.bytes.clone();
               found_version = v.version;
+              created_unix_ms = v.created_unix_ms;
               failure = COFFER_STATUS_OK;
             }
         }
       }
-      if (failure == COFFER_STATUS_OK) return d.succeed(value, found_version);
+      if (failure == COFFER_STATUS_OK) return d.succeed(value, found_version, created_unix_ms);
       d.fail(failure, failure == COFFER_STATUS_NOT_FOUND ? key + " is not in memory"
                                                          : "injected failure for " + key);
     };
@@ -203,12 +209,38 @@ class MemoryProvider final : public Provider {
   }
 
   void remove_now(const std::string &key, DoneCompletion &done) {
-    bool erased;
+    bool erased = false;
     {
       std::lock_guard lock(mutex_);
-      erased = values_.erase(key) != 0;
+      if (auto it = values_.find(key); it != values_.end()) {
+        removed_[key] = std::move(it->second);
+        values_.erase(it);
+        erased = true;
+      }
     }
     if (!erased) return done.fail(COFFER_STATUS_NOT_FOUND, key + " not found");
+    done.succeed();
+  }
+
+  void versions(const std::string &key, VersionsCompletion &&done) override {
+    std::vector<VersionEntry> entries;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = values_.find(key);
+      if (it == values_.end()) return done.fail(COFFER_STATUS_NOT_FOUND, key + " not found");
+      for (auto v = it->second.rbegin(); v != it->second.rend(); ++v)
+        entries.push_back({.version = v->version, .created_unix_ms = v->created_unix_ms});
+    }
+    done.succeed(entries);
+  }
+
+  void purge(const std::string &key, DoneCompletion &&done) override {
+    bool purged;
+    {
+      std::lock_guard lock(mutex_);
+      purged = removed_.erase(key) != 0;
+    }
+    if (!purged) return done.fail(COFFER_STATUS_NOT_FOUND, "no removed key " + key);
     done.succeed();
   }
 
@@ -265,7 +297,8 @@ class MemoryProvider final : public Provider {
     {
       std::lock_guard lock(mutex_);
       if (command == "stats") {
-        result = json::serialize(json::object{{"gets", gets_}, {"puts", puts_}, {"held", held}});
+        result = json::serialize(json::object{
+            {"gets", gets_}, {"puts", puts_}, {"held", held}, {"removed", removed_.size()}});
       } else if (command == "fail") {
         std::string key(args.at("key").as_string());
         std::string status(args.at("status").as_string());
@@ -293,12 +326,13 @@ class MemoryProvider final : public Provider {
   struct Version {
     SecretBytes bytes;
     std::string version;
+    int64_t created_unix_ms = 0;
   };
 
   std::string store(const std::string &key, SecretBytes bytes) {
     auto &versions = values_[key];
     std::string version = "v" + std::to_string(++counter_);
-    versions.push_back({std::move(bytes), version});
+    versions.push_back({std::move(bytes), version, host_.now_unix_ms()});
     return version;
   }
 
@@ -357,6 +391,7 @@ class MemoryProvider final : public Provider {
   Host host_;
   std::mutex mutex_;
   std::map<std::string, std::vector<Version>> values_;
+  std::map<std::string, std::vector<Version>> removed_;  // until purged
   std::map<std::string, coffer_status> failures_;
   int delay_ms_ = 0;
   coffer_status health_ = COFFER_STATUS_OK;
