@@ -51,7 +51,7 @@ class DatabaseProvider final : public Provider {
  public:
   static constexpr uint64_t capabilities = COFFER_CAP_PUT | COFFER_CAP_REMOVE | COFFER_CAP_LIST |
                                            COFFER_CAP_HEALTH | COFFER_CAP_VERSIONS |
-                                           COFFER_CAP_ADMIN;
+                                           COFFER_CAP_ADMIN | COFFER_CAP_HISTORY;
 
   DatabaseProvider(const Host &host, const OpenParams &params)
       : host_(host),
@@ -89,7 +89,8 @@ class DatabaseProvider final : public Provider {
     char version[24];
     auto written = std::to_chars(version, version + sizeof version, value.version);
     completion.succeed(value.bytes.data(), value.bytes.size(),
-                       std::string_view(version, static_cast<std::size_t>(written.ptr - version)));
+                       std::string_view(version, static_cast<std::size_t>(written.ptr - version)),
+                       value.created_at);
   }
 
   void put(const std::string &key, const SecretBytes &value, DoneCompletion &&done) override {
@@ -118,6 +119,19 @@ class DatabaseProvider final : public Provider {
       std::vector<ListEntry> entries;
       for (const auto &summary : store_->list())
         entries.push_back({summary.key, summary.key, std::to_string(summary.latest_version)});
+      completion.succeed(entries);
+    });
+  }
+
+  // Every version coffer_records keeps (the config's `history`); each is
+  // served by get, so every one is enabled.
+  void versions(const std::string &key, VersionsCompletion &&done) override {
+    run(std::move(done), [this, key](VersionsCompletion &completion) {
+      std::vector<VersionEntry> entries;
+      for (const auto &row : store_->versions(key))
+        entries.push_back({.version = std::to_string(row.version),
+                           .created_unix_ms = row.created_at,
+                           .enabled = true});
       completion.succeed(entries);
     });
   }

@@ -37,6 +37,9 @@ class ForwardingStorage : public Storage {
     return inner_->remove(key, now_ms);
   }
   std::vector<KeySummary> list_keys() override { return inner_->list_keys(); }
+  std::vector<VersionRow> read_versions(const std::string &key) override {
+    return inner_->read_versions(key);
+  }
   std::vector<RecordRow> scan_records(const std::string &after_key, uint64_t after_version,
                                       std::size_t limit) override {
     return inner_->scan_records(after_key, after_version, limit);

@@ -20,8 +20,11 @@ BOOST_AUTO_TEST_CASE(table_declares_the_operations) {
   BOOST_TEST(std::string(table->name) == "database");
   for (uint64_t cap :
        {COFFER_CAP_GET, COFFER_CAP_PUT, COFFER_CAP_REMOVE, COFFER_CAP_LIST, COFFER_CAP_HEALTH,
-        COFFER_CAP_VERSIONS, COFFER_CAP_KEY_NAME, COFFER_CAP_ADMIN})
+        COFFER_CAP_VERSIONS, COFFER_CAP_KEY_NAME, COFFER_CAP_ADMIN, COFFER_CAP_HISTORY})
     BOOST_TEST((table->capabilities & cap) != 0, "capability " << cap);
+  // A remove deletes every version for good: nothing is left to purge.
+  BOOST_TEST((table->capabilities & COFFER_CAP_SOFT_DELETE) == 0u);
+  BOOST_TEST(table->purge == nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(an_uninitialised_store_opens_and_says_to_run_init) {
@@ -158,6 +161,44 @@ BOOST_AUTO_TEST_CASE(remove_deletes_every_version_and_versions_never_repeat) {
   Outcome again = db->put("Marketplace.ImportCDNPassword", "c");
   BOOST_TEST(again.version == "3");
   BOOST_TEST(require_get(*db, "Marketplace.ImportCDNPassword") == "c");
+}
+
+BOOST_AUTO_TEST_CASE(versions_list_the_kept_history_newest_first_with_times) {
+  TestStore store;
+  auto db = open_initialised(store.file_config(", \"history\": 3"));
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  int64_t before = now_ms();
+  for (int i = 1; i <= 4; ++i) require_put(*db, "Email.SMTPPassword", "v" + std::to_string(i));
+  int64_t after = now_ms();
+  Outcome versions = db->versions("Email.SMTPPassword");
+  BOOST_REQUIRE(versions.ok());
+  BOOST_REQUIRE(versions.versions.size() == 3u);  // history 3: version 1 is gone
+  const char *expected[] = {"4", "3", "2"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    BOOST_TEST(versions.versions[i].version == expected[i]);
+    BOOST_TEST(versions.versions[i].enabled);
+    // coffer_records.created_at is in milliseconds since the Unix epoch.
+    BOOST_TEST(versions.versions[i].created_unix_ms >= before);
+    BOOST_TEST(versions.versions[i].created_unix_ms <= after);
+  }
+  // A get says when its version was written, the same time versions() gives.
+  Outcome latest = db->get("Email.SMTPPassword");
+  BOOST_TEST(latest.created_unix_ms == versions.versions[0].created_unix_ms);
+  Outcome older = db->get("Email.SMTPPassword", "2");
+  BOOST_TEST(older.created_unix_ms == versions.versions[2].created_unix_ms);
+  BOOST_TEST(store.query("SELECT created_at FROM coffer_records WHERE version = 4")[0] ==
+             std::to_string(versions.versions[0].created_unix_ms));
+
+  Outcome unknown = db->versions("Email.Unknown");
+  BOOST_TEST(unknown.status == COFFER_STATUS_NOT_FOUND);
+  BOOST_TEST(contains(unknown.message, "Email.Unknown"), unknown.message);
+  BOOST_TEST(db->versions("not canonical").status == COFFER_STATUS_INVALID_ARGUMENT);
+  BOOST_TEST(db->remove("Email.SMTPPassword").ok());
+  BOOST_TEST(db->versions("Email.SMTPPassword").status == COFFER_STATUS_NOT_FOUND);
 }
 
 BOOST_AUTO_TEST_CASE(keys_must_be_canonical) {

@@ -46,7 +46,14 @@ struct Outcome {
   struct Entry {
     std::string key, name, version;
   };
-  std::vector<Entry> entries;  // list
+  std::vector<Entry> entries;   // list
+  int64_t created_unix_ms = 0;  // get: when the version was written (ABI 1.4)
+  struct Version {
+    std::string version;
+    int64_t created_unix_ms = 0;
+    bool enabled = false;
+  };
+  std::vector<Version> versions;  // versions, newest first
   [[nodiscard]] bool ok() const { return status == COFFER_STATUS_OK; }
 };
 
@@ -209,6 +216,8 @@ class Instance {
           if (value != nullptr) {
             o.value.assign(reinterpret_cast<const char *>(value->data), value->size);
             if (value->version != nullptr) o.version = value->version;
+            if (value->struct_size >= offsetof(coffer_value, created_unix_ms) + sizeof(int64_t))
+              o.created_unix_ms = value->created_unix_ms;
           }
           waiter->finish(std::move(o));
         },
@@ -259,6 +268,36 @@ class Instance {
           waiter->finish(std::move(o));
         },
         &w);
+    return w.wait();
+  }
+
+  Outcome versions(const std::string &key) {
+    require(table_->versions != nullptr, "versions");
+    Waiter w;
+    table_->versions(
+        instance_, key.c_str(),
+        [](void *context, coffer_status status, const coffer_version_entry *entries, size_t count,
+           const char *message) {
+          auto *waiter = static_cast<Waiter *>(context);
+          Outcome o;
+          o.status = status;
+          if (message != nullptr) o.message = message;
+          const auto *bytes = reinterpret_cast<const unsigned char *>(entries);
+          for (size_t i = 0; i < count; ++i) {
+            const auto *e =
+                reinterpret_cast<const coffer_version_entry *>(bytes + i * entries[0].struct_size);
+            o.versions.push_back({e->version, e->created_unix_ms, e->enabled != 0});
+          }
+          waiter->finish(std::move(o));
+        },
+        &w);
+    return w.wait();
+  }
+
+  Outcome purge(const std::string &key) {
+    require(table_->purge != nullptr, "purge");
+    Waiter w;
+    table_->purge(instance_, key.c_str(), &Waiter::done, &w);
     return w.wait();
   }
 

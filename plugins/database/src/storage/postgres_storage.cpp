@@ -100,6 +100,11 @@ const PgStatement list_sql{
     "coffer_list",
     "SELECT key, latest_version FROM coffer_keys WHERE NOT removed ORDER BY key",
     {}};
+const PgStatement read_versions_sql{
+    "coffer_read_versions",
+    "SELECT r.version, r.created_at FROM coffer_records r JOIN coffer_keys k "
+    "ON k.key = r.key WHERE r.key = $1 AND NOT k.removed ORDER BY r.version DESC",
+    {text}};
 const PgStatement scan_sql{
     "coffer_scan",
     "SELECT key, version, data_key_id, nonce, ciphertext, created_at, updated_at "
@@ -624,6 +629,18 @@ std::vector<KeySummary> PostgresStorage::list_keys() {
     for (int row = 0; row < result.rows(); ++row)
       keys.push_back({result.text(row, 0), static_cast<uint64_t>(result.integer(row, 1))});
     return keys;
+  });
+}
+
+std::vector<VersionRow> PostgresStorage::read_versions(const std::string &key) {
+  return with_retries([&](PgConnection &connection) {
+    PgParams params;
+    params.add(std::string_view(key));
+    auto result = connection.run(read_versions_sql, params);
+    std::vector<VersionRow> versions;
+    for (int row = 0; row < result.rows(); ++row)
+      versions.push_back({static_cast<uint64_t>(result.integer(row, 0)), result.integer(row, 1)});
+    return versions;
   });
 }
 

@@ -556,6 +556,17 @@ std::vector<KeySummary> SqliteStorage::list_keys() {
   return keys;
 }
 
+std::vector<VersionRow> SqliteStorage::read_versions(const std::string &key) {
+  auto connection = pool_.acquire();
+  Query q(*connection,
+          "SELECT r.version, r.created_at FROM coffer_records r JOIN coffer_keys k "
+          "ON k.key = r.key WHERE r.key = ?1 AND k.removed = 0 ORDER BY r.version DESC");
+  q.bind(1, std::string_view(key));
+  std::vector<VersionRow> versions;
+  while (q.step()) versions.push_back({static_cast<uint64_t>(q.integer(0)), q.integer(1)});
+  return versions;
+}
+
 std::vector<RecordRow> SqliteStorage::scan_records(const std::string &after_key,
                                                    uint64_t after_version, std::size_t limit) {
   auto connection = pool_.acquire();

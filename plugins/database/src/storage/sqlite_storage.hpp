@@ -42,6 +42,7 @@ class SqliteStorage final : public Storage {
                  const Sealer &seal) override;
   bool remove(const std::string &key, int64_t now_ms) override;
   std::vector<KeySummary> list_keys() override;
+  std::vector<VersionRow> read_versions(const std::string &key) override;
   std::vector<RecordRow> scan_records(const std::string &after_key, uint64_t after_version,
                                       std::size_t limit) override;
   std::vector<KeySummary> keys_missing_latest() override;

@@ -86,6 +86,12 @@ struct LatestRecord {
   RecordRow record;
 };
 
+// One version kept of a key: its number and when it was written.
+struct VersionRow {
+  uint64_t version = 0;
+  int64_t created_at = 0;  // milliseconds since the Unix epoch, as coffer_records keeps it
+};
+
 struct KeySummary {
   std::string key;
   uint64_t latest_version = 0;
@@ -197,6 +203,9 @@ class Storage {
   // Removes the key's records; false when it does not exist.
   virtual bool remove(const std::string &key, int64_t now_ms) = 0;
   virtual std::vector<KeySummary> list_keys() = 0;
+  // The versions kept of a live key, newest first; empty when the key does
+  // not exist or was removed.
+  virtual std::vector<VersionRow> read_versions(const std::string &key) = 0;
   // Records in (key, version) order after the given position.
   virtual std::vector<RecordRow> scan_records(const std::string &after_key, uint64_t after_version,
                                               std::size_t limit) = 0;

@@ -313,6 +313,7 @@ CredentialStore::Value CredentialStore::get(const std::string &key,
   Value value;
   value.bytes = open(row);
   value.version = row.version;
+  value.created_at = row.created_at;
   return value;
 }
 
@@ -364,6 +365,15 @@ void CredentialStore::remove(const std::string &key) {
 std::vector<KeySummary> CredentialStore::list() {
   ensure_ready();
   return storage_->list_keys();
+}
+
+std::vector<VersionRow> CredentialStore::versions(const std::string &key) {
+  check_key(key);
+  ensure_ready();
+  auto versions = storage_->read_versions(key);
+  if (versions.empty())
+    throw Error(COFFER_STATUS_NOT_FOUND, key + " is not in " + storage_->location());
+  return versions;
 }
 
 std::string CredentialStore::health() {

@@ -118,6 +118,7 @@ class CredentialStore {
   struct Value {
     SecretBuffer bytes;
     uint64_t version = 0;
+    int64_t created_at = 0;  // when the version was written, ms since the Unix epoch
   };
   // The latest version of `key`, or `version` of it.
   [[nodiscard]] Value get(const std::string &key, std::optional<uint64_t> version = std::nullopt);
@@ -125,6 +126,9 @@ class CredentialStore {
   uint64_t put(const std::string &key, ByteView value);
   void remove(const std::string &key);
   [[nodiscard]] std::vector<KeySummary> list();
+  // The versions kept of `key` (the config's `history`), newest first; throws
+  // NOT_FOUND when the key does not exist or was removed.
+  [[nodiscard]] std::vector<VersionRow> versions(const std::string &key);
   // A one-line description of a healthy store; throws otherwise.
   [[nodiscard]] std::string health();
 
