@@ -23,6 +23,7 @@ using coffer::provider::Error;
 using coffer::provider::GetCompletion;
 using coffer::provider::ListCompletion;
 using coffer::provider::SecretBytes;
+using coffer::provider::VersionsCompletion;
 
 constexpr std::size_t kMaxSecretBytes = 25 * 1024;
 
@@ -126,7 +127,7 @@ struct KeyVaultProvider::State {
         done.succeed(value.bytes, value.version);
       } else {
         SecretBundle secret = co_await vault->get_secret(name, version, key, deadline);
-        done.succeed(secret.value, secret.version);
+        done.succeed(secret.value, secret.version, secret.created_unix_ms);
       }
     });
   }
@@ -171,6 +172,36 @@ struct KeyVaultProvider::State {
                 [](const auto &a, const auto &b) { return a.name < b.name; });
       done.succeed(entries);
     });
+  }
+
+  asio::awaitable<void> versions(std::string name, std::string key, Deadline deadline,
+                                 VersionsCompletion done) {
+    co_await answering(done, [&]() -> asio::awaitable<void> {
+      std::vector<coffer::provider::VersionEntry> entries;
+      for (SecretItem &item : co_await vault->list_versions(name, key, deadline)) {
+        if (item.version.empty()) continue;
+        entries.push_back({.version = std::move(item.version),
+                           .created_unix_ms = item.created_unix_ms,
+                           .enabled = item.enabled});
+      }
+      done.succeed(entries);
+    });
+  }
+
+  asio::awaitable<void> purge(std::string name, std::string key, Deadline deadline,
+                              DoneCompletion done) {
+    co_await answering(done, [&]() -> asio::awaitable<void> {
+      co_await vault->purge_secret(name, key, deadline);
+      done.succeed();
+    });
+  }
+
+  // The json_bundle layout keeps every key in one secret.
+  void refuse_for_bundle(const char *what) const {
+    if (bundle)
+      throw Error(COFFER_STATUS_UNSUPPORTED,
+                  std::string("the json_bundle layout keeps every key in the secret '") +
+                      *config.bundle_secret + "', " + what);
   }
 
   asio::awaitable<void> health(Deadline deadline, DoneCompletion done) {
@@ -258,6 +289,20 @@ void KeyVaultProvider::remove(const std::string &key, DoneCompletion &&done) {
 void KeyVaultProvider::list(ListCompletion &&done) {
   state_->check_open();
   state_->spawn(state_->list(state_->deadline(), std::move(done)));
+}
+
+void KeyVaultProvider::versions(const std::string &key, VersionsCompletion &&done) {
+  state_->check_open();
+  std::string name = secret_name_for_key(key);
+  state_->refuse_for_bundle("whose versions are the bundle's, not the key's");
+  state_->spawn(state_->versions(std::move(name), key, state_->deadline(), std::move(done)));
+}
+
+void KeyVaultProvider::purge(const std::string &key, DoneCompletion &&done) {
+  state_->check_open();
+  std::string name = secret_name_for_key(key);
+  state_->refuse_for_bundle("and a key removed from it is gone at once: there is nothing to purge");
+  state_->spawn(state_->purge(std::move(name), key, state_->deadline(), std::move(done)));
 }
 
 void KeyVaultProvider::health(DoneCompletion &&done) {

@@ -20,7 +20,8 @@ namespace coffer::azure {
 class KeyVaultProvider final : public coffer::provider::Provider {
  public:
   static constexpr uint64_t capabilities = COFFER_CAP_PUT | COFFER_CAP_REMOVE | COFFER_CAP_LIST |
-                                           COFFER_CAP_HEALTH | COFFER_CAP_VERSIONS;
+                                           COFFER_CAP_HEALTH | COFFER_CAP_VERSIONS |
+                                           COFFER_CAP_HISTORY | COFFER_CAP_SOFT_DELETE;
 
   // Throws coffer::provider::Error (COFFER_STATUS_INVALID_CONFIG) for a bad
   // configuration. Does not touch the network.
@@ -38,6 +39,10 @@ class KeyVaultProvider final : public coffer::provider::Provider {
   void remove(const std::string &key, coffer::provider::DoneCompletion &&done) override;
   void list(coffer::provider::ListCompletion &&done) override;
   void health(coffer::provider::DoneCompletion &&done) override;
+  // The per_key layout only: a bundle's versions are the bundle's, and a
+  // member removed from a bundle is gone (UNSUPPORTED, saying so).
+  void versions(const std::string &key, coffer::provider::VersionsCompletion &&done) override;
+  void purge(const std::string &key, coffer::provider::DoneCompletion &&done) override;
   std::string key_name(const std::string &key) override;
   // The host is closing: fails what is running, and what comes later, with
   // COFFER_STATUS_UNAVAILABLE, without waiting for the network.

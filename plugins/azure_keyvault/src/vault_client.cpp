@@ -2,6 +2,8 @@
 
 #include "retry.hpp"
 
+#include <algorithm>
+
 namespace coffer::azure {
 namespace {
 
@@ -213,7 +215,7 @@ asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> VaultClient::exec
         continue;
       }
       end_probe();
-      if (status / 100 == 2) {
+      if (status / 100 == 2 || (call.also_accept != 0 && status == call.also_accept)) {
         try {
           co_return parse(response);
         } catch (const Error &error) {
@@ -354,6 +356,76 @@ asio::awaitable<std::vector<SecretItem>> VaultClient::list_secrets(Deadline dead
   call.target = "/secrets?" + api_query() + (first_page_only ? "&maxresults=1" : "");
   call.context = FailureContext{first_page_only ? Operation::health : Operation::list,
                                 config_.vault.endpoint.host, "", ""};
+  co_return co_await list_pages(call, deadline, "/secrets", first_page_only);
+}
+
+asio::awaitable<std::vector<SecretItem>> VaultClient::list_versions(const std::string &name,
+                                                                    const std::string &key,
+                                                                    Deadline deadline) {
+  Call call;
+  call.method = "GET";
+  const std::string path = "/secrets/" + name + "/versions";
+  call.target = path + "?" + api_query();
+  call.context = FailureContext{Operation::versions, config_.vault.endpoint.host, name, key};
+  std::vector<SecretItem> items = co_await list_pages(call, deadline, path, false);
+  // A secret has at least one version: an empty listing (what the service
+  // may answer for a name it does not hold) is a missing secret.
+  if (items.empty())
+    throw Error(COFFER_STATUS_NOT_FOUND,
+                "secret '" + name + "'" + (key.empty() ? "" : " (key " + key + ")") +
+                    " was not found in vault " + config_.vault.endpoint.host);
+  // The service lists versions by id, not by age.
+  std::stable_sort(items.begin(), items.end(), [](const SecretItem &a, const SecretItem &b) {
+    return a.created_unix_ms > b.created_unix_ms;
+  });
+  co_return items;
+}
+
+asio::awaitable<void> VaultClient::purge_secret(const std::string &name, const std::string &key,
+                                                Deadline deadline) {
+  const auto started = SteadyClock::now();
+  Call purge;
+  purge.method = "DELETE";
+  purge.target = "/deletedsecrets/" + name + "?" + api_query();
+  purge.context = FailureContext{Operation::purge, config_.vault.endpoint.host, name, key};
+  purge.also_accept = 409;
+  Call poll;
+  poll.method = "GET";
+  poll.target = purge.target;
+  poll.context = purge.context;
+  poll.also_accept = 404;  // not yet visible: the deletion is still running
+  int waits = 0;
+  while (true) {
+    const bool purged = co_await execute(purge, deadline, [&](HttpResponse &response) {
+      if (response.status != 409) return true;
+      if (parse_vault_error(response.body.view()).inner_code != "ObjectIsBeingDeleted")
+        throw describe_vault_failure(response.status, response.body.view(), purge.context);
+      return false;
+    });
+    if (purged) co_return;
+    bool deleted = false;
+    while (!deleted) {
+      deleted = co_await execute(poll, deadline,
+                                 [](HttpResponse &response) { return response.status == 200; });
+      if (deleted) break;
+      ++waits;
+      auto delay =
+          next_retry_delay(config_.retry, waits, std::nullopt, remaining(deadline), random01());
+      if (!delay)
+        throw Error(
+            remaining(deadline).count() == 0 ? COFFER_STATUS_TIMEOUT : COFFER_STATUS_UNAVAILABLE,
+            "vault " + config_.vault.endpoint.host + " was still deleting secret '" + name +
+                "' after " + elapsed_since(started) +
+                "; purge it again once the deletion has completed");
+      log_.count("retries");
+      if (!co_await pause(*delay)) throw closing();
+    }
+  }
+}
+
+asio::awaitable<std::vector<SecretItem>> VaultClient::list_pages(Call &call, Deadline deadline,
+                                                                 const std::string &prefix,
+                                                                 bool first_page_only) {
   std::vector<SecretItem> items;
   std::string previous;
   for (int page = 0;; ++page) {
@@ -363,11 +435,11 @@ asio::awaitable<std::vector<SecretItem>> VaultClient::list_secrets(Deadline dead
     for (SecretItem &item : result.items) items.push_back(std::move(item));
     if (first_page_only || !result.next_link) break;
     auto next = parse_url(*result.next_link);
-    if (!next || next->path.rfind("/secrets", 0) != 0 || *result.next_link == previous ||
+    if (!next || next->path.rfind(prefix, 0) != 0 || *result.next_link == previous ||
         page >= 100000)
       throw Error(COFFER_STATUS_UNAVAILABLE,
                   "vault " + config_.vault.endpoint.host +
-                      " sent a nextLink that does not continue the secrets listing");
+                      " sent a nextLink that does not continue the listing of " + prefix);
     if (next->endpoint.host != config_.vault.endpoint.host && log_.enabled(COFFER_LOG_DEBUG))
       log_.debug("vault " + config_.vault.endpoint.host + ": the nextLink names host " +
                  next->endpoint.host + "; the listing continues on the configured vault");

@@ -46,6 +46,18 @@ class VaultClient {
   // `first_page_only`, one page of at most one item (a cheap probe).
   asio::awaitable<std::vector<SecretItem>> list_secrets(Deadline deadline,
                                                         bool first_page_only = false);
+  // Every version of secret `name` (GET /secrets/{name}/versions, following
+  // nextLink), newest first; NOT_FOUND when the secret does not exist.
+  asio::awaitable<std::vector<SecretItem>> list_versions(const std::string &name,
+                                                         const std::string &key, Deadline deadline);
+  // Purges the deleted secret `name` (DELETE /deletedsecrets/{name}). While
+  // the vault is still deleting it (409 ObjectIsBeingDeleted), waits for the
+  // deleted secret to appear (GET /deletedsecrets/{name}, as the SDKs' delete
+  // pollers do) with the retry policy's delays, then purges. NOT_FOUND when
+  // the vault holds no deleted secret of that name; DENIED for purge
+  // protection or a missing permission.
+  asio::awaitable<void> purge_secret(const std::string &name, const std::string &key,
+                                     Deadline deadline);
 
   // Ends sleeps and waits, refuses new requests.
   void shutdown();
@@ -61,7 +73,12 @@ class VaultClient {
     std::string target;  // path and query
     coffer::provider::SecretBytes body;
     FailureContext context;
+    unsigned also_accept = 0;  // a status other than 2xx that `parse` answers
   };
+  // Follows a listing's nextLink pages; each must continue under `prefix`.
+  asio::awaitable<std::vector<SecretItem>> list_pages(Call &call, Deadline deadline,
+                                                      const std::string &prefix,
+                                                      bool first_page_only);
 
   template <class Parse>
   asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> execute(Call &call,

@@ -18,7 +18,35 @@ bool read_bool(const boost::json::object &object, std::string_view name, bool fa
 }
 
 bool is_write(Operation operation) {
-  return operation == Operation::put || operation == Operation::remove;
+  return operation == Operation::put || operation == Operation::remove ||
+         operation == Operation::purge;
+}
+
+// The access policy's secret permission an operation needs.
+const char *permission_for(Operation operation) {
+  switch (operation) {
+    case Operation::get:
+      return "get";
+    case Operation::put:
+      return "set";
+    case Operation::remove:
+      return "delete";
+    case Operation::purge:
+      return "purge";
+    default:
+      return "list";
+  }
+}
+
+// attributes.created (integer Unix seconds) in milliseconds, or 0.
+int64_t created_ms(const boost::json::object &object) {
+  const boost::json::value *attributes = object.if_contains("attributes");
+  if (attributes == nullptr || !attributes->is_object()) return 0;
+  const boost::json::value *created = attributes->as_object().if_contains("created");
+  if (created == nullptr) return 0;
+  if (created->is_int64()) return created->as_int64() * 1000;
+  if (created->is_uint64()) return static_cast<int64_t>(created->as_uint64()) * 1000;
+  return 0;
 }
 
 std::string subject(const FailureContext &context) {
@@ -46,6 +74,10 @@ std::string_view operation_name(Operation operation) noexcept {
       return "list";
     case Operation::health:
       return "health check";
+    case Operation::versions:
+      return "list versions";
+    case Operation::purge:
+      return "purge";
   }
   return "request";
 }
@@ -93,6 +125,7 @@ SecretBundle parse_secret_bundle(std::string_view body, std::string_view what) {
   }
   if (const boost::json::value *id = object->if_contains("id"); id != nullptr && id->is_string())
     bundle.version = parse_secret_id(id->as_string()).version;
+  bundle.created_unix_ms = created_ms(*object);
   return bundle;
 }
 
@@ -120,6 +153,7 @@ SecretListPage parse_secret_list(std::string_view body) {
       if (const auto *attributes = entry->if_contains("attributes");
           attributes != nullptr && attributes->is_object())
         secret.enabled = read_bool(attributes->as_object(), "enabled", true);
+      secret.created_unix_ms = created_ms(*entry);
       page.items.push_back(std::move(secret));
     }
   }
@@ -163,6 +197,9 @@ Error describe_vault_failure(unsigned status, std::string_view body,
   const std::string &inner = error.inner_code;
   switch (status) {
     case 404:
+      if (context.operation == Operation::purge)
+        return Error(COFFER_STATUS_NOT_FOUND, "vault " + context.vault_host + " holds no deleted " +
+                                                  subject(context) + " to purge");
       if (context.secret_name.empty())
         return Error(COFFER_STATUS_UNAVAILABLE,
                      what + ": the URL is not a Key Vault secrets endpoint; check vault_url");
@@ -189,9 +226,7 @@ Error describe_vault_failure(unsigned status, std::string_view body,
                      what +
                          ": the vault uses access policies and none grants the identity the "
                          "secret permission '" +
-                         std::string(is_write(context.operation)
-                                         ? (context.operation == Operation::put ? "set" : "delete")
-                                         : (context.operation == Operation::get ? "get" : "list")) +
+                         permission_for(context.operation) +
                          "'; add an access policy for it, or switch the vault to Azure RBAC and "
                          "grant \"" +
                          (is_write(context.operation) ? "Key Vault Secrets Officer"
@@ -205,6 +240,14 @@ Error describe_vault_failure(unsigned status, std::string_view body,
                          "rules, or reach it through a private endpoint");
       if (inner == "ForbiddenByPolicy" || error.code == "ForbiddenByPolicy")
         return Error(COFFER_STATUS_DENIED, what + ": a policy on the vault forbids this operation");
+      if (context.operation == Operation::purge)
+        return Error(COFFER_STATUS_DENIED,
+                     what +
+                         ": the vault has purge protection enabled (a deleted secret then stays "
+                         "until its retention period ends, and nobody can purge it), or the "
+                         "identity may not purge: it needs the access policy's secret "
+                         "permission 'purge', or the Azure RBAC role \"Key Vault Secrets "
+                         "Officer\" on the vault");
       return Error(COFFER_STATUS_DENIED, what);
     }
     case 401:

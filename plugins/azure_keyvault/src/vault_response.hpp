@@ -17,8 +17,9 @@ namespace coffer::azure {
 
 struct SecretBundle {
   coffer::provider::SecretBytes value;
-  bool has_value = false;  // PATCH answers carry no value
-  std::string version;     // empty when the id names none
+  bool has_value = false;       // PATCH answers carry no value
+  std::string version;          // empty when the id names none
+  int64_t created_unix_ms = 0;  // attributes.created (Unix seconds) in ms; 0 when absent
 };
 
 // Parses a SecretBundle (get, put, delete answers). Throws
@@ -30,7 +31,8 @@ struct SecretItem {
   std::string name;
   std::string version;  // only in version listings
   bool enabled = true;
-  bool managed = false;  // backs a certificate
+  bool managed = false;         // backs a certificate
+  int64_t created_unix_ms = 0;  // attributes.created in ms; 0 when absent
 };
 
 struct SecretListPage {
@@ -54,7 +56,7 @@ struct VaultError {
 };
 VaultError parse_vault_error(std::string_view body);
 
-enum class Operation { get, put, remove, list, health };
+enum class Operation { get, put, remove, list, health, versions, purge };
 
 // Where a failure happened, for the message.
 struct FailureContext {
