@@ -1174,6 +1174,16 @@ std::vector<std::string> Store::providers() const {
   return out;
 }
 
+ProviderFeatures Store::features(std::string_view provider) const {
+  auto snap = impl_->snapshot();
+  const ProviderInstance *p = named(*snap, provider);
+  if (!p->isolation().empty()) return {};
+  return {.can_put = p->can(COFFER_CAP_PUT),
+          .can_remove = p->can(COFFER_CAP_REMOVE),
+          .has_history = p->can(COFFER_CAP_HISTORY),
+          .soft_delete = p->can(COFFER_CAP_SOFT_DELETE)};
+}
+
 std::string Store::plugin_of(std::string_view provider) const {
   return named(*impl_->snapshot(), provider)->plugin();
 }

@@ -149,6 +149,11 @@ BOOST_AUTO_TEST_CASE(health_says_which_providers_have_history_and_soft_delete) {
   BOOST_TEST_REQUIRE(health.size() == 1u);
   BOOST_TEST(health[0].has_history);
   BOOST_TEST(health[0].soft_delete);
+  coffer::ProviderFeatures features = store.features("p");
+  BOOST_TEST(features.has_history);
+  BOOST_TEST(features.soft_delete);
+  BOOST_TEST(features.can_put);
+  BOOST_TEST((code_of([&] { (void)store.features("nope"); }) == Code::invalid_argument));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

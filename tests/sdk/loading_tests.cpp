@@ -75,6 +75,8 @@ BOOST_AUTO_TEST_CASE(a_1_3_table_loads_and_reports_no_history) {
   BOOST_TEST_REQUIRE(health.size() == 1u);
   BOOST_TEST(!health[0].has_history);
   BOOST_TEST(!health[0].soft_delete);
+  BOOST_TEST(!store.features("p").has_history);
+  BOOST_TEST(!store.features("p").soft_delete);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

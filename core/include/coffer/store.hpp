@@ -262,6 +262,15 @@ struct ProviderHealth {
   bool soft_delete = false;
 };
 
+// What a provider's plugin can do, from its table alone (no provider is
+// asked): for tools that must refuse an operation before they start it.
+struct ProviderFeatures {
+  bool can_put = false;
+  bool can_remove = false;
+  bool has_history = false;  // Store::versions
+  bool soft_delete = false;  // remove leaves the value recoverable; Store::purge
+};
+
 // One "helpers" entry of the policy: how a credential helper answers a host.
 struct HelperEntry {
   std::string match;         // git: a URL prefix "https://github.com/org"; docker: a server
@@ -439,6 +448,9 @@ class Store {
   [[nodiscard]] std::vector<std::string> providers() const;
   // The plugin a provider uses.
   [[nodiscard]] std::string plugin_of(std::string_view provider) const;
+  // What the provider's plugin can do (an isolated provider: nothing).
+  // Throws Error(invalid_argument) for a name the policy does not have.
+  [[nodiscard]] ProviderFeatures features(std::string_view provider) const;
   // Every plugin file in the directories the policy uses.
   [[nodiscard]] std::vector<PluginInfo> plugins() const;
 
