@@ -29,7 +29,8 @@ std::vector<CommandSpec> build() {
       command("get", "KEY", 1, 1,
               {{"--no-newline", "-n", "", "do not print a newline after the value"},
                {"--version-id", "", "ID",
-                "an earlier version, by the provider's version id (providers that keep versions)"}},
+                "an earlier version, by the provider's version id (providers that keep versions)"},
+               {"--version", "", "ID", "the same as --version-id (ids as 'coffer history' shows)"}},
               "Print a secret's value",
               "Prints the value of KEY (a canonical key such as VCS.GithubAdminPAT) and a\n"
               "newline on standard output. This is the only command that prints a value.\n"
@@ -56,9 +57,25 @@ std::vector<CommandSpec> build() {
       "history (the extra argument is not repeated here); type it at the prompt or run "
       "'coffer put KEY < FILE'";
   table.push_back(std::move(put));
-  table.push_back(command("rm", "KEY", 1, 1, {}, "Remove a secret",
-                          "Removes KEY (and its versions) from the first provider of its route.\n",
-                          run_rm));
+  table.push_back(
+      command("rm", "KEY", 1, 1,
+              {{"--purge", "", "",
+                "then delete the removed value for good (providers with soft delete only)"}},
+              "Remove a secret",
+              "Removes KEY (and its versions) from the first provider of its route. A provider\n"
+              "with soft delete (Azure Key Vault) keeps the removed value recoverable until it\n"
+              "is purged or its retention ends, and rm says so; --purge removes, then purges.\n"
+              "--purge is refused, before anything is removed, for a provider without soft\n"
+              "delete, whose remove is final.\n",
+              run_rm));
+  table.push_back(command("history", "KEY", 1, 1, {kJson},
+                          "List the versions a provider keeps of a key, never values",
+                          "Lists the versions of KEY that the provider serving it keeps, newest\n"
+                          "first: the version id (for 'coffer get --version'), when it was\n"
+                          "written (UTC, ISO 8601; \"-\" when the provider does not say) and\n"
+                          "whether it is enabled (a disabled version is kept but not served).\n"
+                          "A provider that keeps no history is an error naming it (status 1).\n",
+                          run_history));
   table.push_back(
       command("list", "[PROVIDER]", 0, 1, {kJson}, "List what the providers hold, never values",
               "Lists every entry of PROVIDER, or of every provider in the policy, with the\n"

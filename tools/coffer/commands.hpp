@@ -34,6 +34,8 @@ int run_version(Invocation &invocation, const Arguments &arguments);
 int run_migrate(Invocation &invocation, const Arguments &arguments);
 // run.cpp: runs a command with values in its environment.
 int run_run(Invocation &invocation, const Arguments &arguments);
+// history.cpp: a key's versions, newest first, never values.
+int run_history(Invocation &invocation, const Arguments &arguments);
 // watch.cpp: prints version changes until interrupted.
 int run_watch(Invocation &invocation, const Arguments &arguments);
 

@@ -23,6 +23,11 @@ int run_get(Invocation &invocation, const Arguments &arguments) {
   Store store = invocation.open_store();
   GetOptions options;
   std::optional<std::string> version = arguments.value("--version-id");
+  if (std::optional<std::string> alias = arguments.value("--version")) {
+    if (version && *version != *alias)
+      throw UsageError("get", "--version and --version-id name different versions; give one");
+    version = alias;
+  }
   if (version) options.version = *version;
   Secret value = store.get(arguments.positionals.at(0), options);
   std::fflush(stdout);
@@ -52,9 +57,37 @@ int run_put(Invocation &invocation, const Arguments &arguments) {
 }
 
 int run_rm(Invocation &invocation, const Arguments &arguments) {
-  require_key_shape("rm", arguments.positionals.at(0));
+  const std::string &key = arguments.positionals.at(0);
+  require_key_shape("rm", key);
   Store store = invocation.open_store();
-  store.remove(arguments.positionals.at(0));
+  RouteInfo route = store.route(key);
+  if (route.access != Code::ok) throw Error(route.access, route.message);
+  const std::string &provider = route.chain.front();
+  const bool soft = store.features(provider).soft_delete;
+  const bool purge = arguments.has("--purge");
+  if (purge && !soft)
+    throw Error(Code::unsupported, "provider '" + provider + "' (plugin " +
+                                       store.plugin_of(provider) +
+                                       ") deletes for good on rm: there is nothing to purge; "
+                                       "nothing was removed (run 'coffer rm " +
+                                       key + "' without --purge)");
+  if (purge) {
+    // A key removed earlier (its remove answers not found) is purged all the same.
+    try {
+      store.remove(key);
+    } catch (const Error &e) {
+      if (e.code() != Code::not_found) throw;
+    }
+    store.purge(key);
+    return exit_success;
+  }
+  store.remove(key);
+  if (soft)
+    print_note("provider '" + provider + "' keeps the removed value of " + key +
+                   " recoverable in its backend until it is purged or its retention ends; "
+                   "'coffer rm --purge " +
+                   key + "' deletes it for good",
+               invocation.globals.quiet);
   return exit_success;
 }
 
