@@ -263,6 +263,8 @@ BOOST_AUTO_TEST_CASE(credentials_show_groups_key_names_and_statuses_but_never_a_
   BOOST_TEST(github.at("status").at("state").as_string() == "resolved");
   BOOST_TEST(github.at("status").at("provider").as_string() == "p");
   BOOST_TEST(!github.at("status").at("version").as_string().empty());
+  // An env file keeps no time of writing: no last change to show.
+  BOOST_TEST(github.at("status").at("last_change").is_null());
 
   const auto &email = rows.at("Email.SMTPPassword");
   BOOST_TEST(email.at("override").as_bool());
@@ -302,6 +304,8 @@ BOOST_AUTO_TEST_CASE(an_unavailable_provider_shows_its_message_in_statuses_and_p
   BOOST_TEST(providers[1].at("health").as_string() == "ok");
   BOOST_TEST(providers[1].at("plugin").as_string() == "env_file");
   BOOST_TEST(providers[1].at("keys").as_int64() == 29);
+  BOOST_TEST(!providers[1].at("history").as_bool());  // an env file keeps no versions
+  BOOST_TEST(!providers[1].at("soft_delete").as_bool());
 }
 
 BOOST_AUTO_TEST_CASE(logins_and_status_reads_are_audited_with_the_admin_and_the_peer) {

@@ -18,6 +18,14 @@ std::string utc_text(std::chrono::system_clock::time_point time) {
   return text;
 }
 
+// When the served version was written (UTC), or null when the provider does
+// not say (env files) or nothing was served.
+json::value last_change_of(const Result &result) {
+  if (!result.ok() || result.secret.created_unix_ms() <= 0) return nullptr;
+  return json::value(utc_text(std::chrono::system_clock::time_point(
+      std::chrono::milliseconds(result.secret.created_unix_ms()))));
+}
+
 json::array chain_of(Store &store, const std::string &key, const RouteInfo &route) {
   json::array chain;
   for (const auto &provider : route.chain) {
@@ -35,10 +43,15 @@ json::array chain_of(Store &store, const std::string &key, const RouteInfo &rout
 
 json::object status_of(const Result &result, const RouteInfo &route) {
   if (route.access == Code::denied)
-    return {{"state", "refused"}, {"provider", ""}, {"version", ""}, {"message", route.message}};
+    return {{"state", "refused"},
+            {"provider", ""},
+            {"version", ""},
+            {"last_change", nullptr},
+            {"message", route.message}};
   json::object status{{"state", status_state(result.code)},
                       {"provider", result.provider},
                       {"version", result.ok() ? std::string(result.secret.version()) : ""},
+                      {"last_change", last_change_of(result)},
                       {"message", result.ok() ? std::string() : result.message}};
   return status;
 }
@@ -116,6 +129,8 @@ json::object providers_view(Store &store, const json::object &settings) {
         {"message", health.message},
         {"isolated", health.isolated},
         {"writable", health.can_put},
+        {"history", health.has_history},
+        {"soft_delete", health.soft_delete},
         {"keys", first_of[health.provider]},
         {"settings", settings.contains(health.provider) ? settings.at(health.provider)
                                                         : json::value(json::object())}});

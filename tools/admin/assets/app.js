@@ -106,6 +106,9 @@ function statusCell(row) {
   if (status.state === 'resolved') {
     cell.append(element('span', { class: 'detail', text: `from ${status.provider}` }));
     if (status.version) cell.append(element('span', { class: 'detail', text: `version ${status.version}` }));
+    if (status.last_change) {
+      cell.append(element('span', { class: 'detail', text: `last change ${status.last_change}` }));
+    }
   } else if (status.message) {
     cell.append(element('span', { class: 'detail', text: status.message }));
   }
