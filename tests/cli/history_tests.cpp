@@ -104,6 +104,16 @@ BOOST_AUTO_TEST_CASE(get_version_reads_an_earlier_version_like_version_id) {
   BOOST_TEST(clash.out.empty());
 }
 
+BOOST_AUTO_TEST_CASE(history_has_help_and_rm_documents_purge) {
+  auto top = run({"--help"});
+  BOOST_TEST(contains(top.out, "\n  history"), top.out);
+  auto help = run({"history", "--help"});
+  BOOST_TEST(help.status == 0, describe(help));
+  BOOST_TEST(contains(help.out, "newest"), help.out);
+  auto rm = run({"rm", "--help"});
+  BOOST_TEST(contains(rm.out, "--purge"), rm.out);
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_key_has_no_history) {
   auto r = db({"history", "Email.SMTPPassword"});
   BOOST_TEST(r.status == 3, describe(r));
