@@ -24,6 +24,8 @@
 namespace json = boost::json;
 using coffer::test::ChildProcess;
 using coffer::test::CliFixture;
+using coffer::test::contains;
+using coffer::test::describe;
 using coffer::test::env_name;
 using coffer::test::ProcessResult;
 using coffer::test::quoted;
@@ -40,14 +42,6 @@ BOOST_TEST_GLOBAL_FIXTURE(IgnoreSigpipe);
 struct Fixture : CliFixture {
   Fixture() { write("coffer.json", env_policy()); }
 };
-
-bool contains(const std::string &text, const std::string &part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::string describe(const ProcessResult &r) {
-  return "status " + std::to_string(r.status) + "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
 
 json::value parse_json(const std::string &text) {
   return json::parse(text);
