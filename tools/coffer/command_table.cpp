@@ -56,9 +56,13 @@ std::vector<CommandSpec> build() {
       "history (the extra argument is not repeated here); type it at the prompt or run "
       "'coffer put KEY < FILE'";
   table.push_back(std::move(put));
-  table.push_back(command("rm", "KEY", 1, 1, {}, "Remove a secret",
-                          "Removes KEY (and its versions) from the first provider of its route.\n",
-                          run_rm));
+  table.push_back(
+      command("rm", "KEY", 1, 1, {{"--yes", "-y", "", "remove without asking"}}, "Remove a secret",
+              "Removes KEY (and its versions) from the first provider of its route. On a\n"
+              "terminal it first shows the provider and its name for the key and asks; answer\n"
+              "y or yes to remove it (anything else: nothing is removed, exit status 6). When\n"
+              "standard input is not a terminal it refuses unless --yes is given.\n",
+              run_rm));
   table.push_back(
       command("list", "[PROVIDER]", 0, 1, {kJson}, "List what the providers hold, never values",
               "Lists every entry of PROVIDER, or of every provider in the policy, with the\n"

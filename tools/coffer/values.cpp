@@ -4,6 +4,7 @@
 #include <coffer/catalog.hpp>
 
 #include "commands.hpp"
+#include "confirmation.hpp"
 #include "exit_status.hpp"
 #include "output.hpp"
 #include "secret_input.hpp"
@@ -52,9 +53,33 @@ int run_put(Invocation &invocation, const Arguments &arguments) {
 }
 
 int run_rm(Invocation &invocation, const Arguments &arguments) {
-  require_key_shape("rm", arguments.positionals.at(0));
+  const std::string &key = arguments.positionals.at(0);
+  require_key_shape("rm", key);
+  bool ask = !arguments.has("--yes");
+  if (ask && !can_ask())
+    throw UsageError("rm",
+                     "rm asks before it removes anything, and standard input is not a terminal "
+                     "to answer on; pass --yes to remove without asking");
   Store store = invocation.open_store();
-  store.remove(arguments.positionals.at(0));
+  if (ask) {
+    // What goes is said exactly: the provider a write goes to and its own
+    // name for the key, as remove() will find them.
+    RouteInfo route = store.route(key);
+    if (route.access != Code::ok) throw Error(route.access, route.message);
+    if (route.chain.empty())
+      throw Error(Code::invalid_config, "the policy routes " + key + " to no provider");
+    const std::string &provider = route.chain.front();
+    std::string name = store.key_name(key, provider);
+    // The provider's name is its own: escaped, so it cannot move the cursor.
+    std::string what = "This removes " + key + " from provider '" + provider +
+                       "' (its name there: " + name +
+                       "), with every version the provider keeps of it.";
+    if (!confirm(escape_controls(what) + "\nRemove it? [y/N] ")) {
+      print_error("rm: not confirmed; " + key + " was not removed");
+      return exit_declined;
+    }
+  }
+  store.remove(key);
   return exit_success;
 }
 
