@@ -25,17 +25,23 @@ CommandSpec command(std::string name, std::string arguments, std::size_t min, st
 
 std::vector<CommandSpec> build() {
   std::vector<CommandSpec> table;
-  table.push_back(
-      command("get", "KEY", 1, 1,
-              {{"--no-newline", "-n", "", "do not print a newline after the value"},
-               {"--version-id", "", "ID",
-                "an earlier version, by the provider's version id (providers that keep versions)"}},
-              "Print a secret's value",
-              "Prints the value of KEY (a canonical key such as VCS.GithubAdminPAT) and a\n"
-              "newline on standard output. This is the only command that prints a value.\n"
-              "The value is written as stored; a value that itself ends in a newline shows\n"
-              "it before the one get adds (use -n to see the bytes exactly).\n",
-              run_get));
+  table.push_back(command(
+      "get", "KEY", 1, 1,
+      {{"--no-newline", "-n", "", "do not print a newline after the value"},
+       {"--version-id", "", "ID",
+        "an earlier version, by the provider's version id (providers that keep versions)"},
+       {"--json", "", "", "print a JSON object: key, provider, name, version and the value"},
+       {"--metadata", "", "", "print the JSON object of --json without the value"}},
+      "Print a secret's value",
+      "Prints the value of KEY (a canonical key such as VCS.GithubAdminPAT) and a\n"
+      "newline on standard output. This is the only command that prints a value.\n"
+      "The value is written as stored; a value that itself ends in a newline shows\n"
+      "it before the one get adds (use -n to see the bytes exactly).\n"
+      "--json prints one JSON object instead: the key, the provider that answered,\n"
+      "its name for the key, the version and the value (a value that is not UTF-8\n"
+      "text is refused: JSON cannot carry it). --metadata prints the same object\n"
+      "without the value.\n",
+      run_get));
   CommandSpec put = command(
       "put", "KEY", 1, 1,
       {{"--raw", "", "", "store standard input exactly, without removing a final newline"},

@@ -3,10 +3,13 @@
 #include <unistd.h>
 #include <coffer/catalog.hpp>
 
+#include <boost/json.hpp>
+
 #include "commands.hpp"
 #include "confirmation.hpp"
 #include "exit_status.hpp"
 #include "output.hpp"
+#include "response.hpp"
 #include "secret_input.hpp"
 #include "write_all.hpp"
 
@@ -17,15 +20,59 @@ void write_all(std::string_view bytes) {
   tools::write_all(STDOUT_FILENO, bytes, "standard output");
 }
 
+// `get --json` and `get --metadata`: where the value came from, as one JSON
+// object, and the value itself only for --json. The value is escaped into
+// secret memory by the agent's JSON writer and written from there; like the
+// agent, a value that is not UTF-8 text is refused, since a JSON string
+// cannot carry it.
+int print_get_json(Store &store, const std::string &key, const Result &result, bool with_value) {
+  std::string_view version = result.secret.version();
+  boost::json::object object{
+      {"key", key},
+      {"provider", result.provider},
+      {"name", store.key_name(key, result.provider)},
+      {"version", version.empty() ? boost::json::value(nullptr) : boost::json::value(version)}};
+  std::string text = pretty_json(object);
+  if (!with_value) {
+    write_stdout(text);
+    return exit_success;
+  }
+  if (!agent::is_utf8(result.secret.reveal()))
+    throw Error(Code::data_error, "the value of " + key +
+                                      " is not UTF-8 text, which JSON cannot carry; read it "
+                                      "with 'coffer get " +
+                                      key + "' (without --json)");
+  // pretty_json ends the object with "\n}\n": the value goes before that.
+  text.resize(text.size() - 3);
+  agent::WipedString out;
+  out.reserve(text.size() + agent::json_string_size(result.secret.reveal()) + 16);
+  out.append(text);
+  out.append(",\n  \"value\": ");
+  agent::append_json_string(out, result.secret.reveal());
+  out.append("\n}\n");
+  std::fflush(stdout);
+  write_all(out.view());
+  return exit_success;
+}
+
 }  // namespace
 
 int run_get(Invocation &invocation, const Arguments &arguments) {
-  require_key_shape("get", arguments.positionals.at(0));
+  const std::string &key = arguments.positionals.at(0);
+  require_key_shape("get", key);
+  bool as_json = arguments.has("--json") || arguments.has("--metadata");
+  if (as_json && arguments.has("--no-newline"))
+    throw UsageError("get", "-n is for the plain value; --json and --metadata print JSON");
   Store store = invocation.open_store();
   GetOptions options;
   std::optional<std::string> version = arguments.value("--version-id");
   if (version) options.version = *version;
-  Secret value = store.get(arguments.positionals.at(0), options);
+  if (as_json) {
+    Result result = store.try_get(key, options);
+    if (!result.ok()) throw Error(result.code, result.message);
+    return print_get_json(store, key, result, !arguments.has("--metadata"));
+  }
+  Secret value = store.get(key, options);
   std::fflush(stdout);
   write_all(value.reveal());
   if (!arguments.has("--no-newline")) write_all("\n");
