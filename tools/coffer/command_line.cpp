@@ -322,6 +322,7 @@ std::string help_text(const CommandSpec *command, const std::vector<CommandSpec>
            "Commands:\n";
     std::vector<std::pair<std::string, std::string>> rows;
     for (const auto &c : commands) {
+      if (c.hidden) continue;
       rows.emplace_back(c.name + (c.arguments.empty() ? "" : " " + c.arguments), c.summary);
       for (const auto &sub : c.subcommands)
         rows.emplace_back(sub.name + (sub.arguments.empty() ? "" : " " + sub.arguments),

@@ -240,6 +240,7 @@ std::vector<CommandSpec> build() {
     db.subcommands.push_back(std::move(sub));
   }
   table.push_back(std::move(db));
+  for (auto &spec : operator_commands()) table.push_back(std::move(spec));
   table.push_back(
       command("help", "[COMMAND]", 0, 2, {}, "Show help for coffer or a command", "", {}));
   return table;
