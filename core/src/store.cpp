@@ -1136,7 +1136,7 @@ bool CheckReport::ok() const noexcept {
   return true;
 }
 
-CheckReport Store::check() {
+CheckReport Store::check(const std::function<void(std::size_t, std::size_t)> &progress) {
   CheckReport report;
   auto snap = impl_->snapshot();
   for (const auto &instance : snap->instances) {
@@ -1148,13 +1148,45 @@ CheckReport Store::check() {
   for (const auto &entry : snap->catalog->entries()) keys.push_back(entry.key);
   GetOptions options;
   options.caller = "coffer:check";
-  auto results = get_many(keys, options);
+  // As get_many, but the waiting thread wakes at each answer to report it.
+  struct Batch {
+    std::mutex mutex;
+    std::condition_variable answered;
+    std::vector<Result> results;
+    std::size_t done = 0;
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->results.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    get_async(
+        keys[i],
+        [batch, i](Result r) {
+          std::lock_guard lock(batch->mutex);
+          batch->results[i] = std::move(r);
+          ++batch->done;
+          batch->answered.notify_all();
+        },
+        options);
+  {
+    std::unique_lock lock(batch->mutex);
+    for (std::size_t shown = 0;;) {
+      if (progress) {
+        lock.unlock();
+        progress(shown, keys.size());
+        lock.lock();
+      }
+      if (shown == keys.size()) break;
+      batch->answered.wait(lock, [&] { return batch->done != shown; });
+      shown = batch->done;
+    }
+  }
+  std::lock_guard lock(batch->mutex);
   for (std::size_t i = 0; i < keys.size(); ++i) {
     CheckReport::KeyOutcome outcome;
     outcome.key = keys[i];
-    outcome.provider = results[i].provider;
-    outcome.code = results[i].code;
-    outcome.message = results[i].message;
+    outcome.provider = batch->results[i].provider;
+    outcome.code = batch->results[i].code;
+    outcome.message = batch->results[i].message;
     report.keys.push_back(std::move(outcome));
   }
   return report;

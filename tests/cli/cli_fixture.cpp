@@ -1,6 +1,10 @@
 #include "cli_fixture.hpp"
 
+#include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <boost/json.hpp>
 
@@ -26,6 +30,15 @@ std::string env_name(const std::string &key) {
 
 std::string quoted(const std::string &text) {
   return boost::json::serialize(boost::json::value(text));
+}
+
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string describe(const ProcessResult &result) {
+  return "status " + std::to_string(result.status) + "\nstdout: " + result.out +
+         "\nstderr: " + result.err;
 }
 
 CliFixture::CliFixture() {
@@ -89,6 +102,46 @@ ProcessResult CliFixture::run_policy(const std::vector<std::string> &arguments,
   std::vector<std::string> all{"--policy", "coffer.json"};
   all.insert(all.end(), arguments.begin(), arguments.end());
   return run(all, input);
+}
+
+ProcessResult CliFixture::run_on_terminal(const std::vector<std::string> &arguments,
+                                          const std::string &wait_for,
+                                          const std::string &typed) const {
+  PseudoTerminal pty = open_pseudo_terminal();
+  std::vector<std::string> all{"--policy", "coffer.json"};
+  all.insert(all.end(), arguments.begin(), arguments.end());
+  SpawnOptions spawn = options(all);
+  spawn.stdin_fd = pty.terminal;
+  spawn.stderr_fd = pty.terminal;
+  spawn.detach_from_terminal = true;
+  std::string screen;
+  ProcessResult result;
+  {
+    ChildProcess child(cli, spawn);
+    ::close(pty.terminal);
+    bool answered = wait_for.empty();
+    if (answered && !typed.empty() &&
+        ::write(pty.master, typed.data(), typed.size()) != static_cast<ssize_t>(typed.size()))
+      throw std::runtime_error("cannot type on the terminal");
+    // The master side reads until every descriptor of the terminal is
+    // closed (EIO), i.e. until the child has exited.
+    for (;;) {
+      char buffer[4096];
+      ssize_t n = ::read(pty.master, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      screen.append(buffer, static_cast<std::size_t>(n));
+      if (!answered && screen.find(wait_for) != std::string::npos) {
+        answered = true;
+        if (::write(pty.master, typed.data(), typed.size()) != static_cast<ssize_t>(typed.size()))
+          throw std::runtime_error("cannot type on the terminal");
+      }
+    }
+    result = child.finish();
+  }
+  ::close(pty.master);
+  result.err = screen;
+  return result;
 }
 
 }  // namespace coffer::test

@@ -19,6 +19,10 @@ const std::map<std::string, std::string> &stored_values();
 std::string env_name(const std::string &key);
 // A JSON string literal.
 std::string quoted(const std::string &text);
+// Whether `text` contains `part`.
+bool contains(const std::string &text, const std::string &part);
+// A run's status and outputs, for a failed check's message.
+std::string describe(const ProcessResult &result);
 
 struct CliFixture {
   CliFixture();
@@ -43,6 +47,14 @@ struct CliFixture {
   ProcessResult run_policy(const std::vector<std::string> &arguments,
                            const std::string &input = {}) const;
   [[nodiscard]] SpawnOptions options(const std::vector<std::string> &arguments) const;
+  // Runs `coffer --policy coffer.json ARGUMENTS` with a pseudo-terminal as
+  // standard input and standard error (no controlling terminal), types
+  // `typed` once standard error shows `wait_for` (when not empty), and waits
+  // for the end. Standard output is a pipe; `err` holds what the terminal
+  // showed.
+  ProcessResult run_on_terminal(const std::vector<std::string> &arguments,
+                                const std::string &wait_for = {},
+                                const std::string &typed = {}) const;
 
   std::filesystem::path directory;
   std::filesystem::path plugin_dir;

@@ -24,6 +24,8 @@
 namespace json = boost::json;
 using coffer::test::ChildProcess;
 using coffer::test::CliFixture;
+using coffer::test::contains;
+using coffer::test::describe;
 using coffer::test::env_name;
 using coffer::test::ProcessResult;
 using coffer::test::quoted;
@@ -40,14 +42,6 @@ BOOST_TEST_GLOBAL_FIXTURE(IgnoreSigpipe);
 struct Fixture : CliFixture {
   Fixture() { write("coffer.json", env_policy()); }
 };
-
-bool contains(const std::string &text, const std::string &part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::string describe(const ProcessResult &r) {
-  return "status " + std::to_string(r.status) + "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
 
 json::value parse_json(const std::string &text) {
   return json::parse(text);
@@ -151,7 +145,7 @@ BOOST_AUTO_TEST_CASE(put_refuses_an_unknown_key_before_reading_the_value) {
 }
 
 BOOST_AUTO_TEST_CASE(rm_removes_the_key) {
-  auto r = run_policy({"rm", "Email.SMTPPassword"});
+  auto r = run_policy({"rm", "--yes", "Email.SMTPPassword"});
   BOOST_TEST(r.status == 0, describe(r));
   auto get = run_policy({"get", "Email.SMTPPassword"});
   BOOST_TEST(get.status == 3, describe(get));
@@ -719,7 +713,7 @@ BOOST_AUTO_TEST_CASE(no_command_but_get_prints_a_stored_value) {
       {"put", "Marketplace.ImportCDNPassword", "ghp-Value-Alpha-7f3a9c"},
       {"put", "ghp-Value-Alpha-7f3a9c"},
       {"get", "VCS.GithubAdminPAT", "ghp-Value-Alpha-7f3a9c"},
-      {"rm", "CIAdmin.JenkinsTriggerAuthToken"},
+      {"rm", "--yes", "CIAdmin.JenkinsTriggerAuthToken"},
       {"explain", "CIAdmin.JenkinsTriggerAuthToken"},
   };
   for (const char *level : {"debug", "warning"}) {
@@ -830,7 +824,7 @@ BOOST_AUTO_TEST_CASE(watch_reports_a_key_that_appears_and_one_that_goes) {
   std::regex appeared("\\S+Z  VCS\\.GitlabAdminPAT  -:- -> p:\\S+\n");
   BOOST_TEST(std::regex_search(out, appeared), out);
 
-  auto removed = run_policy({"rm", "VCS.GitlabAdminPAT"});
+  auto removed = run_policy({"rm", "--yes", "VCS.GitlabAdminPAT"});
   BOOST_TEST_REQUIRE(removed.status == 0, describe(removed));
   out = watch.read_stdout_until(" -> -:-\n", std::chrono::seconds(30));
   std::regex gone("\\S+Z  VCS\\.GitlabAdminPAT  p:\\S+ -> -:-\n");
@@ -851,7 +845,7 @@ BOOST_AUTO_TEST_CASE(watch_json_has_null_for_what_is_not_there) {
     BOOST_TEST_REQUIRE(put.status == 0, describe(put));
     if (contains(watch.read_stdout_until("\n", std::chrono::milliseconds(500)), "\n")) break;
   }
-  auto removed = run_policy({"rm", "Email.SMTPPassword"});
+  auto removed = run_policy({"rm", "--yes", "Email.SMTPPassword"});
   BOOST_TEST_REQUIRE(removed.status == 0, describe(removed));
   std::string out = watch.read_stdout_until("\"provider\":null", std::chrono::seconds(30));
   ::kill(watch.pid(), SIGTERM);

@@ -12,6 +12,8 @@
 
 namespace json = boost::json;
 using coffer::test::CliFixture;
+using coffer::test::contains;
+using coffer::test::describe;
 using coffer::test::ProcessResult;
 using coffer::test::quoted;
 
@@ -46,14 +48,6 @@ struct DatabaseFixture : CliFixture {
     BOOST_TEST_REQUIRE(put.status == 0, put.err);
   }
 };
-
-bool contains(const std::string &text, const std::string &part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::string describe(const ProcessResult &r) {
-  return "status " + std::to_string(r.status) + "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
 
 const std::string kKeyHex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 

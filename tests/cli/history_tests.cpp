@@ -129,13 +129,13 @@ BOOST_AUTO_TEST_CASE(a_provider_without_history_is_an_error_naming_it) {
 
 BOOST_AUTO_TEST_CASE(purge_is_refused_before_removing_where_rm_is_final) {
   BOOST_TEST_REQUIRE(db({"put", "Email.SMTPPassword"}, "one\n").status == 0);
-  auto r = db({"rm", "Email.SMTPPassword", "--purge"});
+  auto r = db({"rm", "--yes", "Email.SMTPPassword", "--purge"});
   BOOST_TEST(r.status == 1, describe(r));
   BOOST_TEST(contains(r.err, "provider 'db'"), r.err);
   BOOST_TEST(contains(r.err, "nothing was removed"), r.err);
   BOOST_TEST(db({"get", "Email.SMTPPassword"}).out == "one\n");
   // Without --purge rm says nothing of recovery: the removal is final.
-  auto rm = db({"rm", "Email.SMTPPassword"});
+  auto rm = db({"rm", "--yes", "Email.SMTPPassword"});
   BOOST_TEST(rm.status == 0, describe(rm));
   BOOST_TEST(!contains(rm.err, "recoverable"), rm.err);
 }
@@ -146,22 +146,22 @@ BOOST_FIXTURE_TEST_SUITE(soft_delete, VaultFixture)
 
 BOOST_AUTO_TEST_CASE(rm_says_the_value_stays_recoverable_and_how_to_purge) {
   world.emulator().set_secret("Email-SMTPPassword", "one");
-  auto rm = kv({"rm", "Email.SMTPPassword"});
+  auto rm = kv({"rm", "--yes", "Email.SMTPPassword"});
   BOOST_TEST_REQUIRE(rm.status == 0, describe(rm));
   BOOST_TEST(contains(rm.err, "recoverable"), rm.err);
   BOOST_TEST(contains(rm.err, "coffer rm --purge Email.SMTPPassword"), rm.err);
   // Still deleted but recoverable: the name cannot be written.
   BOOST_TEST(kv({"put", "Email.SMTPPassword"}, "two\n").status == 4);
   // rm --purge of the removed key purges it; then there is nothing left.
-  auto purge = kv({"rm", "--purge", "Email.SMTPPassword"});
+  auto purge = kv({"rm", "--yes", "--purge", "Email.SMTPPassword"});
   BOOST_TEST(purge.status == 0, describe(purge));
   BOOST_TEST(kv({"put", "Email.SMTPPassword"}, "two\n").status == 0);
-  BOOST_TEST(kv({"rm", "--purge", "VCS.GitlabAdminPAT"}).status == 3);
+  BOOST_TEST(kv({"rm", "--yes", "--purge", "VCS.GitlabAdminPAT"}).status == 3);
 }
 
 BOOST_AUTO_TEST_CASE(rm_purge_removes_and_purges) {
   world.emulator().set_secret("Email-SMTPPassword", "one");
-  auto rm = kv({"rm", "Email.SMTPPassword", "--purge"});
+  auto rm = kv({"rm", "--yes", "Email.SMTPPassword", "--purge"});
   BOOST_TEST_REQUIRE(rm.status == 0, describe(rm));
   BOOST_TEST(!contains(rm.err, "recoverable"), rm.err);
   // Purged: the name is free again.

@@ -159,6 +159,29 @@ BOOST_AUTO_TEST_CASE(the_policy_can_turn_the_builtin_catalog_off) {
   BOOST_TEST(report.keys.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(check_reports_its_progress_on_the_calling_thread) {
+  Store store = open(
+      R"("providers": {"p": {"plugin": "memory", "config": {"values": {"VCS.GithubAdminPAT": "v"}}}},
+         "routes": {"*": "p"})");
+  std::vector<std::pair<std::size_t, std::size_t>> calls;
+  bool elsewhere = false;
+  auto caller = std::this_thread::get_id();
+  auto report = store.check([&](std::size_t done, std::size_t total) {
+    elsewhere = elsewhere || std::this_thread::get_id() != caller;
+    calls.emplace_back(done, total);
+  });
+  std::size_t keys = report.keys.size();
+  BOOST_TEST_REQUIRE(keys == 30u);
+  BOOST_TEST_REQUIRE(calls.size() >= 2u);
+  BOOST_TEST(!elsewhere);
+  BOOST_TEST((calls.front() == std::pair<std::size_t, std::size_t>{0, keys}));
+  BOOST_TEST((calls.back() == std::pair<std::size_t, std::size_t>{keys, keys}));
+  for (std::size_t i = 1; i < calls.size(); ++i) {
+    BOOST_TEST(calls[i].first > calls[i - 1].first);
+    BOOST_TEST(calls[i].second == keys);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(category_without_route_is_a_configuration_error) {
   Store store = open(R"("providers": {"p": {"plugin": "memory"}}, "routes": {"VCS": "p"})");
   BOOST_TEST(static_cast<int>(code_of_get(store, "Email.SMTPPassword")) ==

@@ -322,6 +322,7 @@ std::string help_text(const CommandSpec *command, const std::vector<CommandSpec>
            "Commands:\n";
     std::vector<std::pair<std::string, std::string>> rows;
     for (const auto &c : commands) {
+      if (c.hidden) continue;
       rows.emplace_back(c.name + (c.arguments.empty() ? "" : " " + c.arguments), c.summary);
       for (const auto &sub : c.subcommands)
         rows.emplace_back(sub.name + (sub.arguments.empty() ? "" : " " + sub.arguments),
@@ -336,7 +337,7 @@ std::string help_text(const CommandSpec *command, const std::vector<CommandSpec>
     out << "  --version          show the coffer and provider ABI versions (as 'coffer version')\n"
         << "\nRun 'coffer help COMMAND' (or 'coffer COMMAND --help') for a command's options.\n"
            "Exit status: 0 success, 1 other failure, 2 usage or configuration error,\n"
-           "3 not found, 4 denied, 5 unavailable or timed out.\n";
+           "3 not found, 4 denied, 5 unavailable or timed out, 6 declined at a prompt.\n";
     return out.str();
   }
   out << usage_line(*command) << "\n\n" << command->summary << ".\n";

@@ -60,6 +60,9 @@ struct CommandSpec {
   // The first positional argument ends the options: it and everything after
   // it are positionals, options of another program included (`run`).
   bool options_end_at_first_argument = false;
+  // Left out of the help, the man pages and completion: an interface for
+  // the tool's own scripts (`__complete`), not for people.
+  bool hidden = false;
 };
 
 struct GlobalOptions {

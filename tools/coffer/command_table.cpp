@@ -25,18 +25,25 @@ CommandSpec command(std::string name, std::string arguments, std::size_t min, st
 
 std::vector<CommandSpec> build() {
   std::vector<CommandSpec> table;
-  table.push_back(
-      command("get", "KEY", 1, 1,
-              {{"--no-newline", "-n", "", "do not print a newline after the value"},
-               {"--version-id", "", "ID",
-                "an earlier version, by the provider's version id (providers that keep versions)"},
-               {"--version", "", "ID", "the same as --version-id (ids as 'coffer history' shows)"}},
-              "Print a secret's value",
-              "Prints the value of KEY (a canonical key such as VCS.GithubAdminPAT) and a\n"
-              "newline on standard output. This is the only command that prints a value.\n"
-              "The value is written as stored; a value that itself ends in a newline shows\n"
-              "it before the one get adds (use -n to see the bytes exactly).\n",
-              run_get));
+  table.push_back(command(
+      "get", "KEY", 1, 1,
+      {{"--no-newline", "-n", "", "do not print a newline after the value"},
+       {"--version-id", "", "ID",
+        "an earlier version, by the provider's version id (providers that keep versions)"},
+       {"--version", "", "ID", "the same as --version-id (ids as 'coffer history' shows)"},
+       {"--json", "", "",
+        "print a JSON object: key, provider, name, version, creation time and the value"},
+       {"--metadata", "", "", "print the JSON object of --json without the value"}},
+      "Print a secret's value",
+      "Prints the value of KEY (a canonical key such as VCS.GithubAdminPAT) and a\n"
+      "newline on standard output. This is the only command that prints a value.\n"
+      "The value is written as stored; a value that itself ends in a newline shows\n"
+      "it before the one get adds (use -n to see the bytes exactly).\n"
+      "--json prints one JSON object instead: the key, the provider that answered,\n"
+      "its name for the key, the version, when that version was written and the\n"
+      "value (a value that is not UTF-8 text is refused: JSON cannot carry it).\n"
+      "--metadata prints the same object without the value.\n",
+      run_get));
   CommandSpec put = command(
       "put", "KEY", 1, 1,
       {{"--raw", "", "", "store standard input exactly, without removing a final newline"},
@@ -59,14 +66,18 @@ std::vector<CommandSpec> build() {
   table.push_back(std::move(put));
   table.push_back(
       command("rm", "KEY", 1, 1,
-              {{"--purge", "", "",
+              {{"--yes", "-y", "", "remove without asking"},
+               {"--purge", "", "",
                 "then delete the removed value for good (providers with soft delete only)"}},
               "Remove a secret",
-              "Removes KEY (and its versions) from the first provider of its route. A provider\n"
-              "with soft delete (Azure Key Vault) keeps the removed value recoverable until it\n"
-              "is purged or its retention ends, and rm says so; --purge removes, then purges.\n"
-              "--purge is refused, before anything is removed, for a provider without soft\n"
-              "delete, whose remove is final.\n",
+              "Removes KEY (and its versions) from the first provider of its route. On a\n"
+              "terminal it first shows the provider, its name for the key and how many\n"
+              "versions go, and asks; answer y or yes to remove it (anything else: nothing is\n"
+              "removed, exit status 6). When standard input is not a terminal it refuses\n"
+              "unless --yes is given. A provider with soft delete (Azure Key Vault) keeps the\n"
+              "removed value recoverable until it is purged or its retention ends, and rm\n"
+              "says so; --purge removes, then purges. --purge is refused, before anything is\n"
+              "removed, for a provider without soft delete, whose remove is final.\n",
               run_rm));
   table.push_back(command("history", "KEY", 1, 1, {kJson},
                           "List the versions a provider keeps of a key, never values",
@@ -247,6 +258,7 @@ std::vector<CommandSpec> build() {
     db.subcommands.push_back(std::move(sub));
   }
   table.push_back(std::move(db));
+  for (auto &spec : operator_commands()) table.push_back(std::move(spec));
   table.push_back(
       command("help", "[COMMAND]", 0, 2, {}, "Show help for coffer or a command", "", {}));
   return table;

@@ -13,6 +13,10 @@ namespace coffer::cli {
 
 // Every command, in the order the help lists them.
 const std::vector<CommandSpec> &command_table();
+// operator_commands.cpp: the commands about the tool itself (completion,
+// man pages, and the hidden helper the completion scripts call), for the
+// table.
+std::vector<CommandSpec> operator_commands();
 
 // values.cpp: the only commands that touch secret values.
 int run_get(Invocation &invocation, const Arguments &arguments);
@@ -41,6 +45,12 @@ int run_watch(Invocation &invocation, const Arguments &arguments);
 
 // serve.cpp: the agent (Dapr secrets API, metrics) until SIGTERM.
 int run_serve(Invocation &invocation, const Arguments &arguments);
+
+// completion.cpp: shell completion scripts and their dynamic parts.
+int run_completion(Invocation &invocation, const Arguments &arguments);
+int run_complete(Invocation &invocation, const Arguments &arguments);
+// man_page.cpp: manual pages in roff.
+int run_man(Invocation &invocation, const Arguments &arguments);
 
 // db.cpp: administration of the database provider.
 int run_db(Invocation &invocation, const Arguments &arguments, std::string_view command);

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "exit_status.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 
 namespace coffer::cli {
 namespace json = boost::json;
@@ -96,7 +97,10 @@ int run_check(Invocation &invocation, const Arguments &arguments) {
     print_error(std::string("the policy did not load: ") + e.what());
     return exit_status_for(e.code());
   }
-  CheckReport report = store->check();
+  Progress progress("check", Progress::wanted(as_json, invocation.globals.quiet));
+  CheckReport report = store->check(
+      [&progress](std::size_t done, std::size_t total) { progress.show(done, total); });
+  progress.clear();
   // Providers that did not open; each is also a problem (its health says why).
   std::vector<IsolatedProvider> isolated = store->isolated_providers();
   std::size_t counts[4] = {0, 0, 0, 0};

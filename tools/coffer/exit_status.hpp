@@ -2,7 +2,7 @@
 //
 // The numbers are part of the interface that scripts rely on (docs/cli.md):
 // 0 success, 1 other failure, 2 usage or configuration error, 3 not found,
-// 4 denied, 5 unavailable or timed out.
+// 4 denied, 5 unavailable or timed out, 6 declined at a confirmation prompt.
 #ifndef COFFER_CLI_EXIT_STATUS_HPP
 #define COFFER_CLI_EXIT_STATUS_HPP
 
@@ -20,6 +20,7 @@ enum ExitStatus : int {
   exit_not_found = 3,
   exit_denied = 4,
   exit_unavailable = 5,
+  exit_declined = 6,  // the operator answered no: nothing was done
 };
 
 // The exit status for a failure of the given kind.

@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include <cstdio>
-#include <ctime>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -11,21 +10,6 @@
 
 namespace coffer::cli {
 namespace json = boost::json;
-
-namespace {
-
-// "2026-12-04T16:42:00Z"; "-" (an empty cell) when the provider does not say.
-std::string utc_text(std::int64_t unix_ms) {
-  if (unix_ms <= 0) return {};
-  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm parts{};
-  gmtime_r(&seconds, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
-
-}  // namespace
 
 int run_history(Invocation &invocation, const Arguments &arguments) {
   const std::string &key = arguments.positionals.at(0);
@@ -36,10 +20,9 @@ int run_history(Invocation &invocation, const Arguments &arguments) {
   if (arguments.has("--json")) {
     json::array out;
     for (const auto &v : versions) {
-      std::string created = utc_text(v.created_unix_ms);
       out.push_back(
           json::object{{"version", v.version},
-                       {"created", created.empty() ? json::value(nullptr) : json::value(created)},
+                       {"created", utc_json(v.created_unix_ms)},
                        {"created_unix_ms", v.created_unix_ms == 0 ? json::value(nullptr)
                                                                   : json::value(v.created_unix_ms)},
                        {"enabled", v.enabled}});

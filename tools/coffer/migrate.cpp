@@ -7,8 +7,6 @@
 // text, and a digest seen by someone else tells them nothing. Because each
 // provider's write is atomic and every run re-checks every key, a run killed
 // at any point is completed by the next one.
-#include <unistd.h>
-
 #include <coffer/catalog.hpp>
 
 #include <boost/json.hpp>
@@ -18,6 +16,7 @@
 #include "exit_status.hpp"
 #include "migration.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 
 namespace coffer::cli {
 namespace json = boost::json;
@@ -25,31 +24,6 @@ namespace json = boost::json;
 namespace {
 
 using Status = MigrationStatus;
-
-// "[=========>          ] 12/30  VCS" on a terminal's stderr, redrawn in place.
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled) {}
-  void show(std::size_t done, std::size_t total, std::string_view category) const {
-    if (!enabled_ || total == 0) return;
-    constexpr std::size_t width = 30;
-    std::size_t filled = done * width / total;
-    std::string bar(filled, '=');
-    if (filled < width) bar += '>';
-    bar.resize(width, ' ');
-    std::fprintf(stderr, "\r\033[Kmigrate [%s] %zu/%zu  %.*s", bar.c_str(), done, total,
-                 static_cast<int>(category.size()), category.data());
-    std::fflush(stderr);
-  }
-  void clear() const {
-    if (!enabled_) return;
-    std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
-  }
-
- private:
-  bool enabled_;
-};
 
 }  // namespace
 
@@ -86,7 +60,7 @@ int run_migrate(Invocation &invocation, const Arguments &arguments) {
   bool quiet = invocation.globals.quiet;
   std::vector<std::string> keys =
       keys_to_migrate(store, plan, [quiet](const std::string &note) { print_note(note, quiet); });
-  Progress progress(!as_json && !invocation.globals.quiet && ::isatty(STDERR_FILENO) == 1);
+  Progress progress("migrate", Progress::wanted(as_json, invocation.globals.quiet));
   std::vector<MigrationOutcome> outcomes;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     progress.show(i, keys.size(), category_of(keys[i]));

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace coffer::cli {
 
@@ -166,6 +167,22 @@ void write_stdout(std::string_view text) {
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
     throw Error(Code::internal,
                 std::string("cannot write to standard output: ") + std::strerror(errno));
+}
+
+std::string utc_text(std::int64_t unix_ms) {
+  if (unix_ms <= 0) return {};
+  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+boost::json::value utc_json(std::int64_t unix_ms) {
+  std::string text = utc_text(unix_ms);
+  if (text.empty()) return nullptr;
+  return boost::json::value(text);
 }
 
 }  // namespace coffer::cli

@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdio>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,11 @@ std::optional<std::string> shown_word(std::string_view argument);
 
 // Indented JSON, two spaces per level, with a final newline.
 std::string pretty_json(const boost::json::value &value);
+// A time in milliseconds since the Unix epoch as UTC ISO 8601
+// ("2026-12-04T16:42:00Z"); empty for 0 (a provider that does not say).
+std::string utc_text(std::int64_t unix_ms);
+// utc_text as JSON: the string, or null for 0.
+boost::json::value utc_json(std::int64_t unix_ms);
 // Prints JSON on standard output: pretty, or on one line when `compact`.
 void print_json(const boost::json::value &value, bool compact = false);
 

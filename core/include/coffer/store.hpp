@@ -434,7 +434,12 @@ class Store {
   [[nodiscard]] std::string key_name(std::string_view key, std::string_view provider);
   // Asks every provider for its health (an isolated one reports its open
   // error) and every catalog key for its value, which is dropped at once.
-  [[nodiscard]] CheckReport check();
+  // The keys are asked all at once; `progress`, when set, is called on the
+  // calling thread with how many keys have answered and how many there are,
+  // first with 0 and last with both equal. An exception from it leaves
+  // check() at once; the keys still being asked are answered and dropped.
+  [[nodiscard]] CheckReport check(
+      const std::function<void(std::size_t done, std::size_t total)> &progress = {});
   // The providers of the policy in force that failed to open and stand
   // isolated; empty when every provider opened.
   [[nodiscard]] std::vector<IsolatedProvider> isolated_providers() const;
