@@ -7,10 +7,11 @@
 namespace coffer::test {
 
 int panel_port(const std::string &log) {
-  const std::string marker = "admin panel listening url=http://127.0.0.1:";
+  const std::string marker = "admin panel listening url=http";
   auto at = log.find(marker);
-  if (at == std::string::npos) throw std::runtime_error("no panel address in the log:\n" + log);
-  return std::stoi(log.substr(at + marker.size(), 5));
+  auto colon = at == std::string::npos ? at : log.find(':', at + marker.size() + 3);
+  if (colon == std::string::npos) throw std::runtime_error("no panel address in the log:\n" + log);
+  return std::stoi(log.substr(colon + 1, 5));
 }
 
 Panel::Panel(const std::vector<std::string> &arguments, const std::string &policy) {

@@ -64,7 +64,8 @@ class Panel {
   std::filesystem::path socket;
 };
 
-// The panel's port from the agent's log ("admin panel listening url=http://127.0.0.1:PORT/").
+// The panel's port from the agent's log ("admin panel listening
+// url=http://127.0.0.1:PORT/", or https://).
 int panel_port(const std::string &log);
 
 }  // namespace coffer::test

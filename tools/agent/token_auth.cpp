@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "peer_credentials.hpp"
 
@@ -38,13 +39,18 @@ bool is_policy_name(std::string_view name) {
 
 }  // namespace
 
-Secret read_token_file(const std::filesystem::path &file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) refuse(file, std::string("cannot be opened: ") + std::strerror(errno));
+Secret read_private_file(const std::filesystem::path &file, const PrivateFileRules &rules) {
+  auto refuse = [&](const std::string &why) {
+    throw Error(Code::invalid_config, std::string(rules.what) + " " + file.string() + ": " + why);
+  };
+  std::string limit = rules.max_bytes % 1024 == 0 ? std::to_string(rules.max_bytes / 1024) + " KiB"
+                                                  : std::to_string(rules.max_bytes) + " bytes";
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) refuse(std::string("cannot be opened: ") + std::strerror(errno));
   struct stat info {};
   if (::fstat(fd, &info) != 0) {
     ::close(fd);
-    refuse(file, "cannot be examined");
+    refuse("cannot be examined");
   }
   std::string problem;
   if (!S_ISREG(info.st_mode)) {
@@ -57,34 +63,38 @@ Secret read_token_file(const std::filesystem::path &file) {
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
     problem = std::string("has mode ") + mode +
               ": its group or others may use it; run 'chmod 600 " + file.string() + "'";
-  } else if (info.st_size > static_cast<off_t>(kMaxTokenFile)) {
-    problem = "is larger than 4 KiB";
+  } else if (info.st_size > static_cast<off_t>(rules.max_bytes)) {
+    problem = "is larger than " + limit;
   }
   if (!problem.empty()) {
     ::close(fd);
-    refuse(file, problem);
+    refuse(problem);
   }
-  unsigned char buffer[kMaxTokenFile + 1];
+  std::vector<unsigned char> bytes(rules.max_bytes + 1);
   std::size_t size = 0;
   for (;;) {
-    ssize_t n = ::read(fd, buffer + size, sizeof buffer - size);
+    ssize_t n = ::read(fd, bytes.data() + size, bytes.size() - size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     size += static_cast<std::size_t>(n);
-    if (size == sizeof buffer) break;
+    if (size == bytes.size()) break;
   }
   ::close(fd);
-  if (size > kMaxTokenFile) {
-    OPENSSL_cleanse(buffer, sizeof buffer);
-    refuse(file, "is larger than 4 KiB");
+  if (size > rules.max_bytes) {
+    OPENSSL_cleanse(bytes.data(), bytes.size());
+    refuse("is larger than " + limit);
   }
-  while (size > 0 && (buffer[size - 1] == '\n' || buffer[size - 1] == '\r' ||
-                      buffer[size - 1] == ' ' || buffer[size - 1] == '\t'))
+  while (size > 0 && (bytes[size - 1] == '\n' || bytes[size - 1] == '\r' ||
+                      bytes[size - 1] == ' ' || bytes[size - 1] == '\t'))
     --size;
-  Secret token = Secret::copy_of(std::span<const unsigned char>(buffer, size));
-  OPENSSL_cleanse(buffer, sizeof buffer);
-  if (token.empty()) refuse(file, "holds no token");
-  return token;
+  Secret content = Secret::copy_of(std::span<const unsigned char>(bytes.data(), size));
+  OPENSSL_cleanse(bytes.data(), bytes.size());
+  if (content.empty()) refuse("is empty");
+  return content;
+}
+
+Secret read_token_file(const std::filesystem::path &file) {
+  return read_private_file(file, {.what = "token file", .max_bytes = kMaxTokenFile});
 }
 
 TokenGrant parse_token_grant(std::string_view argument) {

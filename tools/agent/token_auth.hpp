@@ -54,6 +54,20 @@ class TokenTable {
   std::vector<Entry> entries_;
 };
 
+// How a private file (a token, a TLS key) is named in errors and how large
+// it may be.
+struct PrivateFileRules {
+  std::string_view what;  // "token file", "--admin-tls-key": opens each message
+  std::size_t max_bytes;
+};
+
+// Reads a file that only the agent's user (or root) owns and only its owner
+// may read (0600 or 0400): a regular file, at most `rules.max_bytes`, not
+// empty. Returns the content less trailing white space, in secret memory;
+// the read buffer is wiped. Throws Error(invalid_config) naming the file,
+// the rule it breaks and the fix.
+Secret read_private_file(const std::filesystem::path &file, const PrivateFileRules &rules);
+
 // Reads a token file under the rules TokenTable::load states: the content
 // less trailing white space, in secret memory. Throws Error(invalid_config)
 // naming the file, the rule it breaks and the fix.

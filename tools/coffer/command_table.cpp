@@ -189,9 +189,14 @@ std::vector<CommandSpec> build() {
         "after SIGTERM, time for requests in flight to finish (default: 30)"},
        {"--admin", "", "HOST:PORT",
         "also serve the admin panel, a web page of the credential settings, on this loopback "
-        "address (port 0 picks one); needs --admin-token-file"},
+        "address (any address with --admin-tls-cert; port 0 picks one); needs "
+        "--admin-token-file"},
        {"--admin-token-file", "", "FILE",
         "the admin token that logs into the panel, read from a 0600 file (at least 128 bits)"},
+       {"--admin-tls-cert", "", "FILE",
+        "serve the panel over HTTPS with this PEM certificate chain (server certificate "
+        "first); needs --admin-tls-key"},
+       {"--admin-tls-key", "", "FILE", "the certificate's PEM private key, from a 0600 file"},
        {"--admin-origin", "", "URL",
         "another origin the panel answers as, e.g. a reverse proxy's https URL (repeatable)", true},
        {"--admin-trusted-proxy", "", "ADDR",
