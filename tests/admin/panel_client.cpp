@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace coffer::test {
@@ -18,8 +19,11 @@ Panel::Panel(const std::vector<std::string> &arguments, const std::string &polic
   auto policy_file = directory.write("coffer.json", policy.empty() ? directory.policy() : policy);
   auto token_file = directory.write("admin.token", kAdminToken + "\n", 0600);
   socket = directory.directory / "agent.sock";
-  std::vector<std::string> argv{"--socket",    socket.string(),      "--admin",
-                                "127.0.0.1:0", "--admin-token-file", token_file.string()};
+  std::vector<std::string> argv{"--socket", socket.string(), "--admin", "127.0.0.1:0"};
+  if (std::find(arguments.begin(), arguments.end(), "--admin-token-file") == arguments.end()) {
+    argv.push_back("--admin-token-file");
+    argv.push_back(token_file.string());
+  }
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   agent = std::make_unique<AgentProcess>(directory, policy_file, argv);
   agent->wait_ready();

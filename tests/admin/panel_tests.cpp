@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -610,6 +611,44 @@ BOOST_AUTO_TEST_CASE(one_key_moves_without_copying_by_a_per_key_override) {
   BOOST_TEST(github.at("chain").at(0).at("provider").as_string() == "w");
   BOOST_TEST(github.at("status").at("state").as_string() == "not_found");  // not copied
   BOOST_TEST(rows.at("VCS.GitlabAdminPAT").at("chain").at(0).at("provider").as_string() == "p");
+}
+
+BOOST_AUTO_TEST_CASE(named_admins_log_in_as_themselves_and_their_switches_carry_their_name) {
+  AgentDirectory directory;
+  const std::string bob(kAdminToken.rbegin(), kAdminToken.rend());
+  auto tokens = directory.write("admins.token", "alice:" + kAdminToken + "\nbob:" + bob + "\n");
+  Panel panel({"--admin-token-file", tokens.string()}, switch_policy(directory));
+  auto login = panel.login(bob);
+  BOOST_TEST_REQUIRE(login.status == 200, login.body);
+  BOOST_TEST(json::parse(login.body).at("identity").as_string() == "bob");
+  auto started =
+      panel.send(post_request("/api/switch", switch_form("key", "VCS.GithubAdminPAT", "w", false)));
+  BOOST_TEST_REQUIRE(started.status == 202, started.body);
+  auto job = finished_job(panel, std::string(json::parse(started.body).at("job").as_string()));
+  BOOST_TEST_REQUIRE(job.at("state") == "done", json::serialize(job));
+  BOOST_TEST(panel.login(kAdminToken).status == 200);
+  BOOST_TEST(json::parse(panel.get("/api/session").body).at("identity").as_string() == "alice");
+
+  // The audit log's lines by operation, with the caller of each.
+  std::multimap<std::string, std::string> callers;
+  std::istringstream lines(read_file(panel.directory.directory / "audit.log"));
+  for (std::string line; std::getline(lines, line);) {
+    auto event = json::parse(line).as_object();
+    if (event.contains("caller"))
+      callers.emplace(std::string(event.at("operation").as_string()),
+                      std::string(event.at("caller").as_string()));
+  }
+  auto has = [&](const std::string &operation, const std::string &caller) {
+    auto [first, last] = callers.equal_range(operation);
+    return std::any_of(first, last, [&](const auto &entry) { return entry.second == caller; });
+  };
+  BOOST_TEST(has("login", "admin:bob@127.0.0.1"));
+  BOOST_TEST(has("policy_edit", "admin:bob@127.0.0.1"));
+  BOOST_TEST(has("login", "admin:alice@127.0.0.1"));
+  BOOST_TEST(!has("login", "admin:admin-token@127.0.0.1"));
+  std::string log = read_file(panel.directory.directory / "audit.log") + panel.agent->log();
+  BOOST_TEST(!contains(log, kAdminToken));
+  BOOST_TEST(!contains(log, bob));
 }
 
 BOOST_AUTO_TEST_CASE(a_switch_request_that_makes_no_sense_or_lacks_csrf_is_refused) {

@@ -1,10 +1,17 @@
 // The admin panel's parts alone: sessions (idle and absolute expiry, on a
 // clock the test moves), the login limiter (window, IPv6 /64 groups), the
-// allowed origins (Host and Origin checks), the token strength rule.
+// allowed origins (Host and Origin checks), the token strength rule, the
+// admin token file (one token, or named admins).
 #define BOOST_TEST_MODULE admin_unit_tests
 #include <coffer/error.hpp>
 
+#include <stdlib.h>
+
 #include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
 
 #include "admin_token.hpp"
 #include "login_limiter.hpp"
@@ -17,6 +24,32 @@ using namespace coffer::admin;
 using namespace std::chrono_literals;
 
 namespace {
+
+// A temporary directory, removed with what it holds.
+struct TempDirectory {
+  TempDirectory() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "coffer-admin-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~TempDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDirectory(const TempDirectory &) = delete;
+  TempDirectory &operator=(const TempDirectory &) = delete;
+  std::filesystem::path path;
+};
+
+// Writes `text` to `file` with mode 0600.
+void write_private(const std::filesystem::path &file, const std::string &text) {
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << text;
+  }
+  std::filesystem::permissions(
+      file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
 
 // A clock that moves only when told.
 struct ManualClock {
@@ -157,6 +190,77 @@ BOOST_AUTO_TEST_CASE(tokens_under_128_bits_do_not_count) {
   BOOST_TEST(token_bits(std::string(31, 'a')) == 124u);
   BOOST_TEST(token_bits(std::string(22, 'z')) == 132u);  // base64 and the like
   BOOST_TEST(token_bits("") == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(admin_token_files)
+
+const std::string kAlice = "3f1c9a7be2d04f6a8b5e1c7d9f2a4b6c";
+const std::string kBob = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl";  // base64: 168 bits
+
+// The message load() refuses `file` with ("" when it loads).
+std::string refusal(const std::filesystem::path &file) {
+  try {
+    (void)AdminTokenTable::load(file);
+  } catch (const coffer::Error &failure) {
+    return failure.what();
+  }
+  return {};
+}
+
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+BOOST_AUTO_TEST_CASE(named_admins_each_log_in_as_themselves) {
+  TempDirectory directory;
+  auto file = directory.path / "admins";
+  write_private(file, "# the panel's admins\nalice:" + kAlice + "\n\nbob: " + kBob + "\r\n");
+  auto table = AdminTokenTable::load(file);
+  BOOST_TEST(table.size() == 2u);
+  BOOST_TEST(table.identify(kAlice).value_or("") == "alice");
+  BOOST_TEST(table.identify(kBob).value_or("") == "bob");
+  BOOST_TEST(!table.identify(kAlice.substr(1)).has_value());
+  BOOST_TEST(!table.identify("alice:" + kAlice).has_value());
+  BOOST_TEST(!table.identify("").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_file_of_one_token_is_the_unnamed_admin) {
+  TempDirectory directory;
+  auto file = directory.path / "admin.token";
+  write_private(file, kAlice + "\n");
+  auto table = AdminTokenTable::load(file);
+  BOOST_TEST(table.size() == 1u);
+  BOOST_TEST(table.identify(kAlice).value_or("") == "admin-token");
+  BOOST_TEST(!table.identify(kBob).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_line_is_refused_by_its_number_and_no_token_is_shown) {
+  TempDirectory directory;
+  auto file = directory.path / "admins";
+  struct Case {
+    std::string text;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"alice:" + kAlice + "\n" + kBob + "\n", "line 2: expected NAME:TOKEN"},
+      {"alice:" + kAlice + "\nalice:" + kBob + "\n",
+       "line 2 (alice): the admin alice is named on line 1"},
+      {"alice:" + kAlice + "\nbob:" + kAlice + "\n",
+       "line 2 (bob): the same token as line 1 (alice)"},
+      {"alice:" + kAlice + "\nbob:0123456789abcdef\n",
+       "line 2 (bob): the token is shorter than 128 bits"},
+  };
+  for (const auto &bad : cases) {
+    write_private(file, bad.text);
+    std::string message = refusal(file);
+    BOOST_TEST(contains(message, "--admin-token-file " + file.string()), message);
+    BOOST_TEST(contains(message, bad.expected), message);
+    BOOST_TEST(!contains(message, kAlice), message);
+    BOOST_TEST(!contains(message, kBob), message);
+    BOOST_TEST(!contains(message, "0123456789abcdef"), message);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -104,7 +104,7 @@ struct AdminPanel::Impl {
         options(std::move(options_in)),
         log(log_in),
         events(std::move(events_in)),
-        token(AdminToken::load(options.token_file)),
+        tokens(AdminTokenTable::load(options.token_file)),
         sessions(SessionLimits{.idle = options.session_idle, .lifetime = options.session_lifetime}),
         limiter(options.login_failures, options.login_window),
         storage_switch(store, options.policy_file, options.check_options, log) {}
@@ -113,7 +113,7 @@ struct AdminPanel::Impl {
   AdminOptions options;
   agent::AgentLog &log;
   std::shared_ptr<const RecentEvents> events;
-  AdminToken token;
+  AdminTokenTable tokens;
   SessionTable sessions;
   LoginLimiter limiter;
   StorageSwitch storage_switch;
@@ -303,7 +303,7 @@ AdminPanel::AdminPanel(Store &store, AdminOptions options, agent::AgentLog &log,
   self.url = self.origins.origins().front().text() + "/";
   self.router.emplace(PanelServices{
       .store = store,
-      .token = self.token,
+      .tokens = self.tokens,
       .sessions = self.sessions,
       .limiter = self.limiter,
       .events = *self.events,

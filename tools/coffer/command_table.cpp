@@ -192,7 +192,8 @@ std::vector<CommandSpec> build() {
         "address (any address with --admin-tls-cert; port 0 picks one); needs "
         "--admin-token-file"},
        {"--admin-token-file", "", "FILE",
-        "the admin token that logs into the panel, read from a 0600 file (at least 128 bits)"},
+        "the admin tokens that log into the panel, read from a 0600 file: one token, or a line "
+        "NAME:TOKEN per named admin (each at least 128 bits)"},
        {"--admin-tls-cert", "", "FILE",
         "serve the panel over HTTPS with this PEM certificate chain (server certificate "
         "first); needs --admin-tls-key"},
