@@ -1,12 +1,13 @@
 // The admin panel's parts alone: sessions (idle and absolute expiry, on a
-// clock the test moves), the login limiter (window, IPv6 /64 groups), the
-// allowed origins (Host and Origin checks), the token strength rule, the
-// admin token file (one token, or named admins).
+// clock the test moves, alone and as the router answers a browser), the login limiter (window, IPv6
+// /64 groups), the allowed origins (Host and Origin checks), the token strength rule, the admin
+// token file (one token, or named admins).
 #define BOOST_TEST_MODULE admin_unit_tests
 #include <coffer/error.hpp>
 
 #include <stdlib.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "admin_token.hpp"
 #include "login_limiter.hpp"
 #include "origins.hpp"
+#include "panel_router.hpp"
 #include "provider_settings.hpp"
 #include "sessions.hpp"
 #include "storage_switch.hpp"
@@ -109,6 +111,129 @@ BOOST_AUTO_TEST_CASE(the_oldest_session_makes_room) {
   BOOST_TEST(!table.use(first.id).has_value());
   BOOST_TEST(table.use(second.id).has_value());
   BOOST_TEST(table.use(third.id).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(router_sessions)
+
+// The panel's router over an in-memory Store (the core's test provider),
+// with its sessions on a clock the test moves: what a browser sees when its
+// session ends, without waiting for it.
+struct RouterOnClock {
+  RouterOnClock()
+      : store(coffer::Store::from_string(
+            R"({"coffer": 1, "plugin_dirs": [")" + plugins() +
+                R"("], "providers": {"m": {"plugin": "memory", "config": {"values": {}}}},
+                "routes": {"*": "m"}})",
+            quiet())),
+        tokens(AdminTokenTable::load(token_file())),
+        sessions(SessionLimits{.idle = 15min, .lifetime = 8h}, clock.function()),
+        limiter(5, 5min),
+        log({.level = coffer::LogLevel::error}),
+        storage_switch(store, policy_file, quiet(), log),
+        origins(std::vector<Origin>{{.scheme = "http", .host = "127.0.0.1", .port = 8470}}),
+        router(PanelServices{.store = store,
+                             .tokens = tokens,
+                             .sessions = sessions,
+                             .limiter = limiter,
+                             .events = events,
+                             .storage_switch = storage_switch,
+                             .policy_file = policy_file,
+                             .check_options = check_options,
+                             .trusted_proxy = {},
+                             .proxy_secret = nullptr,
+                             .origins = origins,
+                             .log = log,
+                             .secure = false,
+                             .session_lifetime_s = 8 * 3600}) {}
+
+  static std::string plugins() {
+    const char *dir = std::getenv("COFFER_TEST_CORE_PLUGINS");
+    BOOST_TEST_REQUIRE(dir != nullptr);
+    return dir;
+  }
+  static coffer::StoreOptions quiet() {
+    coffer::StoreOptions options;
+    options.log_level = coffer::LogLevel::error;
+    return options;
+  }
+  std::filesystem::path token_file() {
+    auto file = directory.path / "admin.token";
+    write_private(file, std::string(64, 'a'));
+    return file;
+  }
+
+  PanelResponse send(const std::string &method, const std::string &target,
+                     const std::string &body = {}) {
+    PanelRequest request{
+        method == "POST" ? boost::beast::http::verb::post : boost::beast::http::verb::get, target,
+        11};
+    request.set(boost::beast::http::field::host, "127.0.0.1:8470");
+    if (method == "POST") {
+      request.set(boost::beast::http::field::origin, "http://127.0.0.1:8470");
+      request.set("X-CSRF-Token", csrf);
+    }
+    if (!cookie.empty()) request.set(boost::beast::http::field::cookie, cookie);
+    request.body().assign(body.begin(), body.end());
+    return router.handle(request, "127.0.0.1");
+  }
+  void log_in() {
+    auto reply = send("POST", "/api/login", "token=" + std::string(64, 'a'));
+    BOOST_TEST_REQUIRE(reply.status == 200, std::string(reply.body.view()));
+    for (const auto &header : reply.headers)
+      if (header.name == "Set-Cookie") cookie = header.value.substr(0, header.value.find(';'));
+    csrf = std::string(boost::json::parse(reply.body.view()).at("csrf").as_string());
+  }
+
+  TempDirectory directory;
+  ManualClock clock;
+  std::filesystem::path policy_file = directory.path / "coffer.json";
+  coffer::StoreOptions check_options;
+  coffer::Store store;
+  AdminTokenTable tokens;
+  SessionTable sessions;
+  LoginLimiter limiter;
+  RecentEvents events;
+  coffer::agent::AgentLog log;
+  StorageSwitch storage_switch;
+  AllowedOrigins origins;
+  PanelRouter router;
+  std::string cookie;
+  std::string csrf;
+};
+
+BOOST_AUTO_TEST_CASE(an_idle_session_is_refused_once_its_idle_time_has_passed) {
+  RouterOnClock panel;
+  panel.log_in();
+  panel.clock.now += 14min;
+  auto session = panel.send("GET", "/api/session");
+  BOOST_TEST_REQUIRE(session.status == 200, std::string(session.body.view()));
+  BOOST_TEST(boost::json::parse(session.body.view()).at("expires_in_ms").as_int64() ==
+             15 * 60 * 1000);
+  panel.clock.now += 15min;
+  auto expired = panel.send("GET", "/api/credentials");
+  BOOST_TEST(expired.status == 401, std::string(expired.body.view()));
+  BOOST_TEST(std::string(expired.body.view()).find("expired") != std::string::npos);
+  // Gone for good: the clock going back does not revive it.
+  panel.clock.now -= 20min;
+  BOOST_TEST(panel.send("GET", "/api/session").status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(a_busy_session_ends_at_its_lifetime) {
+  RouterOnClock panel;
+  panel.log_in();
+  // Used every 12 minutes, 39 times: 7 h 48 min after the login.
+  for (int use = 0; use < 39; ++use) {
+    panel.clock.now += 12min;
+    BOOST_TEST_REQUIRE(panel.send("GET", "/api/session").status == 200, use);
+  }
+  panel.clock.now += 11min;  // 7 h 59 min
+  auto last = panel.send("GET", "/api/session");
+  BOOST_TEST_REQUIRE(last.status == 200);
+  BOOST_TEST(boost::json::parse(last.body.view()).at("expires_in_ms").as_int64() == 60 * 1000);
+  panel.clock.now += 1min;
+  BOOST_TEST(panel.send("GET", "/api/session").status == 401);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
