@@ -60,25 +60,11 @@ struct HttpsOutcome {
   HttpReply reply;
 };
 
+// A whole response, as read until the server closed.
 HttpReply parse_reply(const std::string &text) {
   HttpReply reply;
   auto end = text.find("\r\n\r\n");
-  if (end == std::string::npos || text.rfind("HTTP/1.1 ", 0) != 0) return reply;
-  reply.status = std::stoi(text.substr(9, 3));
-  std::size_t at = text.find("\r\n") + 2;
-  while (at < end) {
-    std::size_t next = text.find("\r\n", at);
-    std::string line = text.substr(at, next - at);
-    auto colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string name = line.substr(0, colon);
-      for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      reply.headers[name] = value;
-    }
-    at = next + 2;
-  }
+  if (end == std::string::npos || !parse_reply_head(text.substr(0, end), reply)) return {};
   reply.body = text.substr(end + 4);
   reply.complete = true;
   return reply;

@@ -1,7 +1,6 @@
 #include "admin_token.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <coffer/error.hpp>
 
 #include <algorithm>
@@ -12,13 +11,7 @@
 namespace coffer::admin {
 namespace {
 
-using Digest = std::array<unsigned char, 32>;
-
-Digest digest_of(std::string_view text) {
-  Digest digest{};
-  SHA256(reinterpret_cast<const unsigned char *>(text.data()), text.size(), digest.data());
-  return digest;
-}
+using agent::token_digest;
 
 std::string_view trimmed(std::string_view text) {
   auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
@@ -74,12 +67,12 @@ AdminToken AdminToken::load(const std::filesystem::path &file, std::string_view 
   Secret token = agent::read_token_file(file);
   check_strength(token.reveal(), std::string(option) + " " + file.string(), file);
   AdminToken out;
-  out.digest_ = digest_of(token.reveal());
+  out.digest_ = token_digest(token.reveal());
   return out;
 }
 
 bool AdminToken::matches(std::string_view presented) const noexcept {
-  Digest digest = digest_of(presented);
+  auto digest = token_digest(presented);
   bool equal = CRYPTO_memcmp(digest.data(), digest_.data(), digest.size()) == 0;
   OPENSSL_cleanse(digest.data(), digest.size());
   return equal && !presented.empty();
@@ -100,11 +93,11 @@ AdminTokenTable AdminTokenTable::load(const std::filesystem::path &file) {
   if (lines.size() == 1 && lines.front().name.empty()) {
     // One token alone: the unnamed admin, as before there were names.
     check_strength(lines.front().token, prefix, file);
-    table.entries_.push_back(
-        {.digest = digest_of(lines.front().token), .name = std::string(kUnnamedAdmin)});
+    table.digests_.push_back(token_digest(lines.front().token));
+    table.names_.emplace_back(kUnnamedAdmin);
     return table;
   }
-  std::vector<std::size_t> numbers;
+  std::vector<std::size_t> numbers;  // the line of each admin
   for (const auto &line : lines) {
     std::string where = prefix + " line " + std::to_string(line.number);
     if (line.name.empty())
@@ -114,36 +107,28 @@ AdminTokenTable AdminTokenTable::load(const std::filesystem::path &file) {
                       "with a letter); a file of several lines names every admin");
     where += " (" + std::string(line.name) + ")";
     check_strength(line.token, where, file);
-    Entry entry{.digest = digest_of(line.token), .name = std::string(line.name)};
-    for (std::size_t i = 0; i < table.entries_.size(); ++i) {
-      const Entry &other = table.entries_[i];
-      if (other.name == entry.name)
-        throw Error(Code::invalid_config, where + ": the admin " + entry.name +
-                                              " is named on line " + std::to_string(numbers[i]) +
-                                              " too; give each admin one line");
-      if (CRYPTO_memcmp(other.digest.data(), entry.digest.data(), entry.digest.size()) == 0)
-        throw Error(Code::invalid_config, where + ": the same token as line " +
-                                              std::to_string(numbers[i]) + " (" + other.name +
-                                              "); each admin needs their own");
-    }
-    table.entries_.push_back(std::move(entry));
+    auto same_name = std::find(table.names_.begin(), table.names_.end(), line.name);
+    if (same_name != table.names_.end())
+      throw Error(Code::invalid_config,
+                  where + ": the admin " + std::string(line.name) + " is named on line " +
+                      std::to_string(numbers[same_name - table.names_.begin()]) +
+                      " too; give each admin one line");
+    if (auto same_token = agent::matching_token(table.digests_, line.token))
+      throw Error(Code::invalid_config,
+                  where + ": the same token as line " + std::to_string(numbers[*same_token]) +
+                      " (" + table.names_[*same_token] + "); each admin needs their own");
+    table.digests_.push_back(token_digest(line.token));
+    table.names_.emplace_back(line.name);
     numbers.push_back(line.number);
   }
-  if (table.entries_.empty()) throw Error(Code::invalid_config, prefix + ": holds no token");
+  if (table.digests_.empty()) throw Error(Code::invalid_config, prefix + ": holds no token");
   return table;
 }
 
 std::optional<std::string> AdminTokenTable::identify(std::string_view presented) const {
-  if (presented.empty()) return std::nullopt;
-  Digest digest = digest_of(presented);
-  const Entry *match = nullptr;
-  for (const auto &entry : entries_) {
-    bool equal = CRYPTO_memcmp(entry.digest.data(), digest.data(), digest.size()) == 0;
-    if (equal) match = &entry;
-  }
-  OPENSSL_cleanse(digest.data(), digest.size());
-  if (match == nullptr) return std::nullopt;
-  return match->name;
+  auto match = agent::matching_token(digests_, presented);
+  if (!match) return std::nullopt;
+  return names_[*match];
 }
 
 }  // namespace coffer::admin

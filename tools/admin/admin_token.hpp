@@ -52,14 +52,11 @@ class AdminTokenTable {
   // The admin `presented` logs in, or nullopt. Compares with every token,
   // in time that depends neither on where they differ nor on which matches.
   [[nodiscard]] std::optional<std::string> identify(std::string_view presented) const;
-  [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return digests_.size(); }
 
  private:
-  struct Entry {
-    std::array<unsigned char, 32> digest{};
-    std::string name;
-  };
-  std::vector<Entry> entries_;
+  std::vector<std::array<unsigned char, 32>> digests_;
+  std::vector<std::string> names_;  // of each digest
 };
 
 // The strength of a token in bits, as this panel counts it: 4 per character

@@ -17,12 +17,6 @@ namespace {
 
 constexpr std::size_t kMaxTokenFile = 4096;
 
-std::array<unsigned char, 32> digest_of(std::string_view text) {
-  std::array<unsigned char, 32> digest{};
-  SHA256(reinterpret_cast<const unsigned char *>(text.data()), text.size(), digest.data());
-  return digest;
-}
-
 bool is_policy_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z'))) return false;
@@ -114,37 +108,48 @@ TokenGrant parse_token_grant(std::string_view argument) {
   return grant;
 }
 
+TokenDigest token_digest(std::string_view token) {
+  TokenDigest digest{};
+  SHA256(reinterpret_cast<const unsigned char *>(token.data()), token.size(), digest.data());
+  return digest;
+}
+
+std::optional<std::size_t> matching_token(std::span<const TokenDigest> digests,
+                                          std::string_view presented) {
+  if (presented.empty()) return std::nullopt;
+  TokenDigest digest = token_digest(presented);
+  std::optional<std::size_t> match;
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    bool equal = CRYPTO_memcmp(digests[i].data(), digest.data(), digest.size()) == 0;
+    if (equal) match = i;
+  }
+  OPENSSL_cleanse(digest.data(), digest.size());
+  return match;
+}
+
 TokenTable TokenTable::load(const std::vector<TokenGrant> &grants) {
   TokenTable table;
   for (const auto &grant : grants) {
     Secret token = read_token_file(grant.file);
-    Entry entry;
-    entry.digest = digest_of(token.reveal());
-    for (const auto &other : table.entries_)
-      if (CRYPTO_memcmp(other.digest.data(), entry.digest.data(), entry.digest.size()) == 0)
-        refuse(grant.file,
-               "holds the same token as another --token-file; each identity needs its own");
+    if (matching_token(table.digests_, token.reveal()))
+      refuse(grant.file,
+             "holds the same token as another --token-file; each identity needs its own");
+    table.digests_.push_back(token_digest(token.reveal()));
     if (grant.client.empty()) {
-      entry.peer = own_identity();
+      table.peers_.push_back(own_identity());
     } else {
-      entry.peer.client = grant.client;
+      Peer peer;
+      peer.client = grant.client;
+      table.peers_.push_back(std::move(peer));
     }
-    table.entries_.push_back(std::move(entry));
   }
   return table;
 }
 
 std::optional<Peer> TokenTable::identify(std::string_view presented) const {
-  if (presented.empty()) return std::nullopt;
-  auto digest = digest_of(presented);
-  const Entry *match = nullptr;
-  for (const auto &entry : entries_) {
-    bool equal = CRYPTO_memcmp(entry.digest.data(), digest.data(), digest.size()) == 0;
-    if (equal) match = &entry;
-  }
-  OPENSSL_cleanse(digest.data(), digest.size());
-  if (match == nullptr) return std::nullopt;
-  return match->peer;
+  auto match = matching_token(digests_, presented);
+  if (!match) return std::nullopt;
+  return peers_[*match];
 }
 
 std::string_view presented_token(std::string_view dapr_api_token, std::string_view authorization) {
