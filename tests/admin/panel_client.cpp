@@ -2,23 +2,28 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace coffer::test {
 
 int panel_port(const std::string &log) {
-  const std::string marker = "admin panel listening url=http://127.0.0.1:";
+  const std::string marker = "admin panel listening url=http";
   auto at = log.find(marker);
-  if (at == std::string::npos) throw std::runtime_error("no panel address in the log:\n" + log);
-  return std::stoi(log.substr(at + marker.size(), 5));
+  auto colon = at == std::string::npos ? at : log.find(':', at + marker.size() + 3);
+  if (colon == std::string::npos) throw std::runtime_error("no panel address in the log:\n" + log);
+  return std::stoi(log.substr(colon + 1, 5));
 }
 
 Panel::Panel(const std::vector<std::string> &arguments, const std::string &policy) {
   auto policy_file = directory.write("coffer.json", policy.empty() ? directory.policy() : policy);
   auto token_file = directory.write("admin.token", kAdminToken + "\n", 0600);
   socket = directory.directory / "agent.sock";
-  std::vector<std::string> argv{"--socket",    socket.string(),      "--admin",
-                                "127.0.0.1:0", "--admin-token-file", token_file.string()};
+  std::vector<std::string> argv{"--socket", socket.string(), "--admin", "127.0.0.1:0"};
+  if (std::find(arguments.begin(), arguments.end(), "--admin-token-file") == arguments.end()) {
+    argv.push_back("--admin-token-file");
+    argv.push_back(token_file.string());
+  }
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   agent = std::make_unique<AgentProcess>(directory, policy_file, argv);
   agent->wait_ready();

@@ -47,8 +47,9 @@ inline PanelRequest post_request(std::string target, std::string body = {}) {
 class Panel {
  public:
   // Starts an agent over `policy` (AgentDirectory::policy() by default) with
-  // the panel on 127.0.0.1:0 and the admin token in a 0600 file, plus
-  // `arguments`; waits until it is ready.
+  // the panel on 127.0.0.1:0 and the admin token in a 0600 file (unless
+  // `arguments` give --admin-token-file), plus `arguments`; waits until it
+  // is ready.
   explicit Panel(const std::vector<std::string> &arguments = {}, const std::string &policy = {});
 
   HttpReply send(const PanelRequest &request);
@@ -64,7 +65,8 @@ class Panel {
   std::filesystem::path socket;
 };
 
-// The panel's port from the agent's log ("admin panel listening url=http://127.0.0.1:PORT/").
+// The panel's port from the agent's log ("admin panel listening
+// url=http://127.0.0.1:PORT/", or https://).
 int panel_port(const std::string &log);
 
 }  // namespace coffer::test

@@ -1,14 +1,23 @@
 // The admin panel's parts alone: sessions (idle and absolute expiry, on a
-// clock the test moves), the login limiter (window, IPv6 /64 groups), the
-// allowed origins (Host and Origin checks), the token strength rule.
+// clock the test moves, alone and as the router answers a browser), the login limiter (window, IPv6
+// /64 groups), the allowed origins (Host and Origin checks), the token strength rule, the admin
+// token file (one token, or named admins).
 #define BOOST_TEST_MODULE admin_unit_tests
 #include <coffer/error.hpp>
 
+#include <stdlib.h>
+
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
 
 #include "admin_token.hpp"
 #include "login_limiter.hpp"
 #include "origins.hpp"
+#include "panel_router.hpp"
 #include "provider_settings.hpp"
 #include "sessions.hpp"
 #include "storage_switch.hpp"
@@ -17,6 +26,32 @@ using namespace coffer::admin;
 using namespace std::chrono_literals;
 
 namespace {
+
+// A temporary directory, removed with what it holds.
+struct TempDirectory {
+  TempDirectory() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "coffer-admin-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~TempDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDirectory(const TempDirectory &) = delete;
+  TempDirectory &operator=(const TempDirectory &) = delete;
+  std::filesystem::path path;
+};
+
+// Writes `text` to `file` with mode 0600.
+void write_private(const std::filesystem::path &file, const std::string &text) {
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << text;
+  }
+  std::filesystem::permissions(
+      file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
 
 // A clock that moves only when told.
 struct ManualClock {
@@ -76,6 +111,129 @@ BOOST_AUTO_TEST_CASE(the_oldest_session_makes_room) {
   BOOST_TEST(!table.use(first.id).has_value());
   BOOST_TEST(table.use(second.id).has_value());
   BOOST_TEST(table.use(third.id).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(router_sessions)
+
+// The panel's router over an in-memory Store (the core's test provider),
+// with its sessions on a clock the test moves: what a browser sees when its
+// session ends, without waiting for it.
+struct RouterOnClock {
+  RouterOnClock()
+      : store(coffer::Store::from_string(
+            R"({"coffer": 1, "plugin_dirs": [")" + plugins() +
+                R"("], "providers": {"m": {"plugin": "memory", "config": {"values": {}}}},
+                "routes": {"*": "m"}})",
+            quiet())),
+        tokens(AdminTokenTable::load(token_file())),
+        sessions(SessionLimits{.idle = 15min, .lifetime = 8h}, clock.function()),
+        limiter(5, 5min),
+        log({.level = coffer::LogLevel::error}),
+        storage_switch(store, policy_file, quiet(), log),
+        origins(std::vector<Origin>{{.scheme = "http", .host = "127.0.0.1", .port = 8470}}),
+        router(PanelServices{.store = store,
+                             .tokens = tokens,
+                             .sessions = sessions,
+                             .limiter = limiter,
+                             .events = events,
+                             .storage_switch = storage_switch,
+                             .policy_file = policy_file,
+                             .check_options = check_options,
+                             .trusted_proxy = {},
+                             .proxy_secret = nullptr,
+                             .origins = origins,
+                             .log = log,
+                             .secure = false,
+                             .session_lifetime_s = 8 * 3600}) {}
+
+  static std::string plugins() {
+    const char *dir = std::getenv("COFFER_TEST_CORE_PLUGINS");
+    BOOST_TEST_REQUIRE(dir != nullptr);
+    return dir;
+  }
+  static coffer::StoreOptions quiet() {
+    coffer::StoreOptions options;
+    options.log_level = coffer::LogLevel::error;
+    return options;
+  }
+  std::filesystem::path token_file() {
+    auto file = directory.path / "admin.token";
+    write_private(file, std::string(64, 'a'));
+    return file;
+  }
+
+  PanelResponse send(const std::string &method, const std::string &target,
+                     const std::string &body = {}) {
+    PanelRequest request{
+        method == "POST" ? boost::beast::http::verb::post : boost::beast::http::verb::get, target,
+        11};
+    request.set(boost::beast::http::field::host, "127.0.0.1:8470");
+    if (method == "POST") {
+      request.set(boost::beast::http::field::origin, "http://127.0.0.1:8470");
+      request.set("X-CSRF-Token", csrf);
+    }
+    if (!cookie.empty()) request.set(boost::beast::http::field::cookie, cookie);
+    request.body().assign(body.begin(), body.end());
+    return router.handle(request, "127.0.0.1");
+  }
+  void log_in() {
+    auto reply = send("POST", "/api/login", "token=" + std::string(64, 'a'));
+    BOOST_TEST_REQUIRE(reply.status == 200, std::string(reply.body.view()));
+    for (const auto &header : reply.headers)
+      if (header.name == "Set-Cookie") cookie = header.value.substr(0, header.value.find(';'));
+    csrf = std::string(boost::json::parse(reply.body.view()).at("csrf").as_string());
+  }
+
+  TempDirectory directory;
+  ManualClock clock;
+  std::filesystem::path policy_file = directory.path / "coffer.json";
+  coffer::StoreOptions check_options;
+  coffer::Store store;
+  AdminTokenTable tokens;
+  SessionTable sessions;
+  LoginLimiter limiter;
+  RecentEvents events;
+  coffer::agent::AgentLog log;
+  StorageSwitch storage_switch;
+  AllowedOrigins origins;
+  PanelRouter router;
+  std::string cookie;
+  std::string csrf;
+};
+
+BOOST_AUTO_TEST_CASE(an_idle_session_is_refused_once_its_idle_time_has_passed) {
+  RouterOnClock panel;
+  panel.log_in();
+  panel.clock.now += 14min;
+  auto session = panel.send("GET", "/api/session");
+  BOOST_TEST_REQUIRE(session.status == 200, std::string(session.body.view()));
+  BOOST_TEST(boost::json::parse(session.body.view()).at("expires_in_ms").as_int64() ==
+             15 * 60 * 1000);
+  panel.clock.now += 15min;
+  auto expired = panel.send("GET", "/api/credentials");
+  BOOST_TEST(expired.status == 401, std::string(expired.body.view()));
+  BOOST_TEST(std::string(expired.body.view()).find("expired") != std::string::npos);
+  // Gone for good: the clock going back does not revive it.
+  panel.clock.now -= 20min;
+  BOOST_TEST(panel.send("GET", "/api/session").status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(a_busy_session_ends_at_its_lifetime) {
+  RouterOnClock panel;
+  panel.log_in();
+  // Used every 12 minutes, 39 times: 7 h 48 min after the login.
+  for (int use = 0; use < 39; ++use) {
+    panel.clock.now += 12min;
+    BOOST_TEST_REQUIRE(panel.send("GET", "/api/session").status == 200, use);
+  }
+  panel.clock.now += 11min;  // 7 h 59 min
+  auto last = panel.send("GET", "/api/session");
+  BOOST_TEST_REQUIRE(last.status == 200);
+  BOOST_TEST(boost::json::parse(last.body.view()).at("expires_in_ms").as_int64() == 60 * 1000);
+  panel.clock.now += 1min;
+  BOOST_TEST(panel.send("GET", "/api/session").status == 401);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -157,6 +315,77 @@ BOOST_AUTO_TEST_CASE(tokens_under_128_bits_do_not_count) {
   BOOST_TEST(token_bits(std::string(31, 'a')) == 124u);
   BOOST_TEST(token_bits(std::string(22, 'z')) == 132u);  // base64 and the like
   BOOST_TEST(token_bits("") == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(admin_token_files)
+
+const std::string kAlice = "3f1c9a7be2d04f6a8b5e1c7d9f2a4b6c";
+const std::string kBob = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl";  // base64: 168 bits
+
+// The message load() refuses `file` with ("" when it loads).
+std::string refusal(const std::filesystem::path &file) {
+  try {
+    (void)AdminTokenTable::load(file);
+  } catch (const coffer::Error &failure) {
+    return failure.what();
+  }
+  return {};
+}
+
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+BOOST_AUTO_TEST_CASE(named_admins_each_log_in_as_themselves) {
+  TempDirectory directory;
+  auto file = directory.path / "admins";
+  write_private(file, "# the panel's admins\nalice:" + kAlice + "\n\nbob: " + kBob + "\r\n");
+  auto table = AdminTokenTable::load(file);
+  BOOST_TEST(table.size() == 2u);
+  BOOST_TEST(table.identify(kAlice).value_or("") == "alice");
+  BOOST_TEST(table.identify(kBob).value_or("") == "bob");
+  BOOST_TEST(!table.identify(kAlice.substr(1)).has_value());
+  BOOST_TEST(!table.identify("alice:" + kAlice).has_value());
+  BOOST_TEST(!table.identify("").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_file_of_one_token_is_the_unnamed_admin) {
+  TempDirectory directory;
+  auto file = directory.path / "admin.token";
+  write_private(file, kAlice + "\n");
+  auto table = AdminTokenTable::load(file);
+  BOOST_TEST(table.size() == 1u);
+  BOOST_TEST(table.identify(kAlice).value_or("") == "admin-token");
+  BOOST_TEST(!table.identify(kBob).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_line_is_refused_by_its_number_and_no_token_is_shown) {
+  TempDirectory directory;
+  auto file = directory.path / "admins";
+  struct Case {
+    std::string text;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"alice:" + kAlice + "\n" + kBob + "\n", "line 2: expected NAME:TOKEN"},
+      {"alice:" + kAlice + "\nalice:" + kBob + "\n",
+       "line 2 (alice): the admin alice is named on line 1"},
+      {"alice:" + kAlice + "\nbob:" + kAlice + "\n",
+       "line 2 (bob): the same token as line 1 (alice)"},
+      {"alice:" + kAlice + "\nbob:0123456789abcdef\n",
+       "line 2 (bob): the token is shorter than 128 bits"},
+  };
+  for (const auto &bad : cases) {
+    write_private(file, bad.text);
+    std::string message = refusal(file);
+    BOOST_TEST(contains(message, "--admin-token-file " + file.string()), message);
+    BOOST_TEST(contains(message, bad.expected), message);
+    BOOST_TEST(!contains(message, kAlice), message);
+    BOOST_TEST(!contains(message, kBob), message);
+    BOOST_TEST(!contains(message, "0123456789abcdef"), message);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -38,6 +38,32 @@ struct HttpReply {
   }
 };
 
+// Reads a response's status line and header fields (`head`, without the
+// empty line that ends it) into `reply`; false when the status line is not
+// one.
+inline bool parse_reply_head(const std::string &head, HttpReply &reply) {
+  std::size_t line_end = head.find("\r\n");
+  std::string status_line = head.substr(0, line_end);
+  if (status_line.size() < 12) return false;
+  reply.status = std::stoi(status_line.substr(9, 3));
+  std::size_t at = line_end == std::string::npos ? head.size() : line_end + 2;
+  while (at < head.size()) {
+    std::size_t next = head.find("\r\n", at);
+    if (next == std::string::npos) next = head.size();
+    std::string line = head.substr(at, next - at);
+    auto colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      reply.headers[name] = value;
+    }
+    at = next + 2;
+  }
+  return true;
+}
+
 class HttpConnection {
  public:
   static HttpConnection unix_socket(const std::string &path) {
@@ -115,25 +141,7 @@ class HttpConnection {
       if (!fill(until)) return reply;
     std::string head = pending_.substr(0, end);
     pending_.erase(0, end + 4);
-    std::size_t line_end = head.find("\r\n");
-    std::string status_line = head.substr(0, line_end);
-    if (status_line.size() < 12) return reply;
-    reply.status = std::stoi(status_line.substr(9, 3));
-    std::size_t at = line_end == std::string::npos ? head.size() : line_end + 2;
-    while (at < head.size()) {
-      std::size_t next = head.find("\r\n", at);
-      if (next == std::string::npos) next = head.size();
-      std::string line = head.substr(at, next - at);
-      auto colon = line.find(':');
-      if (colon != std::string::npos) {
-        std::string name = line.substr(0, colon);
-        for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        std::string value = line.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-        reply.headers[name] = value;
-      }
-      at = next + 2;
-    }
+    if (!parse_reply_head(head, reply)) return reply;
     std::size_t length = 0;
     if (auto it = reply.headers.find("content-length"); it != reply.headers.end())
       length = std::stoul(it->second);

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -18,8 +19,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <optional>
 #include <thread>
 
@@ -48,22 +51,29 @@ constexpr std::size_t kMaxBodyBytes = 16 * 1024;
 constexpr auto kReadTimeout = 10s;
 constexpr auto kIdleTimeout = 60s;
 constexpr auto kWriteTimeout = 10s;
+constexpr auto kHandshakeTimeout = 10s;
 
 constexpr std::string_view kBusy =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: "
     "close\r\nContent-Length: 54\r\n\r\n{\"error\":\"the panel serves no more connections now\"}";
 
 // The origins the listener answers as: its address, and localhost for a
-// loopback one, on its port; then --admin-origin's.
-AllowedOrigins allowed_origins(const tcp::endpoint &endpoint,
+// loopback one, on its port; with TLS the names of its certificate too; then
+// --admin-origin's.
+AllowedOrigins allowed_origins(const tcp::endpoint &endpoint, const std::string &scheme,
+                               const std::vector<std::string> &certificate_names,
                                const std::vector<std::string> &extra) {
   std::vector<Origin> origins;
   auto port = endpoint.port();
   std::string host = endpoint.address().to_string();
   if (endpoint.address().is_v6()) host = "[" + host + "]";
-  origins.push_back({.scheme = "http", .host = host, .port = port});
+  origins.push_back({.scheme = scheme, .host = host, .port = port});
   if (endpoint.address().is_loopback())
-    origins.push_back({.scheme = "http", .host = "localhost", .port = port});
+    origins.push_back({.scheme = scheme, .host = "localhost", .port = port});
+  for (auto name : certificate_names) {
+    for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    origins.push_back({.scheme = scheme, .host = std::move(name), .port = port});
+  }
   for (const auto &url : extra) origins.push_back(parse_origin(url));
   return AllowedOrigins(std::move(origins));
 }
@@ -94,7 +104,7 @@ struct AdminPanel::Impl {
         options(std::move(options_in)),
         log(log_in),
         events(std::move(events_in)),
-        token(AdminToken::load(options.token_file)),
+        tokens(AdminTokenTable::load(options.token_file)),
         sessions(SessionLimits{.idle = options.session_idle, .lifetime = options.session_lifetime}),
         limiter(options.login_failures, options.login_window),
         storage_switch(store, options.policy_file, options.check_options, log) {}
@@ -103,11 +113,12 @@ struct AdminPanel::Impl {
   AdminOptions options;
   agent::AgentLog &log;
   std::shared_ptr<const RecentEvents> events;
-  AdminToken token;
+  AdminTokenTable tokens;
   SessionTable sessions;
   LoginLimiter limiter;
   StorageSwitch storage_switch;
   std::optional<AdminToken> proxy_secret;
+  std::optional<asio::ssl::context> tls;  // set: connections are TLS
   AllowedOrigins origins;
   std::optional<PanelRouter> router;
   asio::io_context io{1};
@@ -150,7 +161,8 @@ struct AdminPanel::Impl {
     }
   }
 
-  asio::awaitable<bool> write(beast::tcp_stream &stream, PanelResponse response, bool keep_alive) {
+  template <class Stream>
+  asio::awaitable<bool> write(Stream &stream, PanelResponse response, bool keep_alive) {
     http::response<agent::WipedBody> message{static_cast<http::status>(response.status), 11};
     message.set(http::field::server, "coffer");
     message.set(http::field::content_type, response.content_type);
@@ -158,7 +170,7 @@ struct AdminPanel::Impl {
     message.keep_alive(keep_alive);
     message.body() = std::move(response.body);
     message.prepare_payload();
-    stream.expires_after(kWriteTimeout);
+    beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
     auto [ec, n] = co_await http::async_write(stream, message, use_nothrow);
     co_return !ec;
   }
@@ -167,20 +179,48 @@ struct AdminPanel::Impl {
     boost::system::error_code address_error;
     auto remote = socket.remote_endpoint(address_error);
     std::string client = address_error ? std::string("unknown") : remote.address().to_string();
-    auto executor = socket.get_executor();
-    beast::tcp_stream stream(std::move(socket));
+    if (!tls) {
+      beast::tcp_stream stream(std::move(socket));
+      co_await converse(stream, client);
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream.close();
+    } else {
+      beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+      stream.next_layer().expires_after(kHandshakeTimeout);
+      // A client that does not speak TLS 1.2+ with these ciphers (plain
+      // HTTP, TLS 1.1) fails here and is closed without an answer.
+      auto [handshake_error] =
+          co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+      if (!handshake_error) {
+        co_await converse(stream, client);
+        stream.next_layer().expires_after(kWriteTimeout);
+        // A client that closes without close_notify is no error here.
+        (void)co_await stream.async_shutdown(use_nothrow);
+      }
+      stream.next_layer().close();
+    }
+    --open_connections;
+  }
+
+  // Answers the requests of one connection until it closes, times out, or
+  // the panel stops.
+  template <class Stream>
+  asio::awaitable<void> converse(Stream &stream, const std::string &client) {
+    beast::tcp_stream &transport = beast::get_lowest_layer(stream);
+    auto executor = transport.get_executor();
     // Shared with the stop callback; touched only on the connection's strand.
     struct State {
-      beast::tcp_stream *stream = nullptr;
+      beast::tcp_stream *transport = nullptr;
       bool idle = false;  // waiting for the first byte of a request
       bool stop = false;  // shutdown began: close after this request
       bool alive = true;  // the coroutine still owns the stream
     };
-    auto state = std::make_shared<State>(State{.stream = &stream});
+    auto state = std::make_shared<State>(State{.transport = &transport});
     std::uint64_t registration = registry.add([state, executor] {
       asio::post(executor, [state] {
         state->stop = true;
-        if (state->alive && state->idle) state->stream->cancel();
+        if (state->alive && state->idle) state->transport->cancel();
       });
     });
     agent::ReadBuffer buffer;
@@ -191,14 +231,14 @@ struct AdminPanel::Impl {
       parser.body_limit(kMaxBodyBytes);
       if (buffer.size() == 0) {
         state->idle = true;
-        stream.expires_after(first ? std::chrono::milliseconds(kReadTimeout) : kIdleTimeout);
+        transport.expires_after(first ? std::chrono::milliseconds(kReadTimeout) : kIdleTimeout);
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
         state->idle = false;
         if (ec) break;
         buffer.commit(n);
       }
       first = false;
-      stream.expires_after(kReadTimeout);
+      transport.expires_after(kReadTimeout);
       auto [read_error, read_bytes] =
           co_await http::async_read(stream, buffer, parser, use_nothrow);
       if (read_error) {
@@ -219,10 +259,6 @@ struct AdminPanel::Impl {
     }
     state->alive = false;
     registry.remove(registration);
-    boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.close();
-    --open_connections;
   }
 };
 
@@ -244,14 +280,30 @@ AdminPanel::AdminPanel(Store &store, AdminOptions options, agent::AgentLog &log,
     self.proxy_secret =
         AdminToken::load(self.options.proxy_secret_file, "--admin-proxy-secret-file");
   }
-  self.acceptor.emplace(
-      agent::open_tcp_listener(self.io.get_executor(), self.options.address, "--admin"));
+  bool with_tls = !self.options.tls.certificate_chain.empty();
+  if (with_tls != !self.options.tls.private_key.empty())
+    throw Error(Code::invalid_argument,
+                "--admin-tls-cert and --admin-tls-key go together: the certificate chain and its "
+                "private key");
+  std::vector<std::string> certificate_names;
+  if (with_tls) {
+    SslContextPtr context = make_tls_context(self.options.tls);
+    certificate_names = certificate_host_names(context.get());
+    self.tls.emplace(context.release());
+  }
+  self.acceptor.emplace(agent::open_tcp_listener(
+      self.io.get_executor(), self.options.address,
+      {.option = "--admin",
+       .any_address = with_tls,
+       .remote_advice = "give --admin-tls-cert and --admin-tls-key to serve the panel over TLS, "
+                        "or reach it through an SSH tunnel or a TLS proxy"}));
   auto endpoint = self.acceptor->local_endpoint();
-  self.origins = allowed_origins(endpoint, self.options.origins);
+  self.origins = allowed_origins(endpoint, with_tls ? "https" : "http", certificate_names,
+                                 self.options.origins);
   self.url = self.origins.origins().front().text() + "/";
   self.router.emplace(PanelServices{
       .store = store,
-      .token = self.token,
+      .tokens = self.tokens,
       .sessions = self.sessions,
       .limiter = self.limiter,
       .events = *self.events,
@@ -262,7 +314,7 @@ AdminPanel::AdminPanel(Store &store, AdminOptions options, agent::AgentLog &log,
       .proxy_secret = self.proxy_secret ? &*self.proxy_secret : nullptr,
       .origins = self.origins,
       .log = log,
-      .secure = self.origins.any_https(),
+      .secure = self.origins.any_https(),  // with TLS the own origins are https
       .session_lifetime_s =
           std::chrono::duration_cast<std::chrono::seconds>(self.options.session_lifetime).count()});
 }

@@ -21,11 +21,15 @@
 
 #include "agent_log.hpp"
 #include "recent_events.hpp"
+#include "tls_context.hpp"
 
 namespace coffer::admin {
 
 struct AdminOptions {
-  std::string address;                // --admin HOST:PORT (loopback; PORT 0 picks one)
+  std::string address;  // --admin HOST:PORT (loopback unless TLS; PORT 0 picks one)
+  // --admin-tls-cert and --admin-tls-key: serve HTTPS (both empty: plain
+  // HTTP, on loopback only).
+  TlsFiles tls;
   std::filesystem::path token_file;   // --admin-token-file
   std::filesystem::path policy_file;  // the Store's policy file, which switches edit
   StoreOptions check_options;         // open an edited policy to validate it
@@ -55,7 +59,8 @@ class AdminPanel {
   AdminPanel(const AdminPanel &) = delete;
   AdminPanel &operator=(const AdminPanel &) = delete;
 
-  // "http://HOST:PORT/" (the port chosen when 0 was asked).
+  // "http://HOST:PORT/", or https:// with TLS (the port chosen when 0 was
+  // asked).
   [[nodiscard]] std::string url() const;
   // Serves on threads of its own until stop().
   void start();

@@ -202,8 +202,9 @@ std::string PanelRouter::proxy_identity(const PanelRequest &request,
 PanelResponse PanelRouter::login(const PanelRequest &request, const std::string &client) {
   std::string group = address_group(client);
   auto wait = services_.limiter.wait_before_attempt(group);
+  const std::string unnamed(kUnnamedAdmin);
   if (wait.count() > 0) {
-    audit_login("admin-token", client, Code::denied, "too many failed logins");
+    audit_login(unnamed, client, Code::denied, "too many failed logins");
     auto response = error(429, "too many failed logins from this address; try again later");
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(wait).count() + 1;
     response.headers.push_back({"Retry-After", std::to_string(seconds)});
@@ -212,17 +213,17 @@ PanelResponse PanelRouter::login(const PanelRequest &request, const std::string 
   agent::WipedString token;
   if (!form_field(request.body(), "token", token) || token.size() == 0)
     return error(400, "the login form sends the admin token as the field \"token\"");
-  if (!services_.token.matches(token.view())) {
+  auto admin = services_.tokens.identify(token.view());
+  token.wipe();
+  if (!admin) {
     services_.limiter.record_failure(group);
-    audit_login("admin-token", client, Code::denied, "wrong admin token");
+    audit_login(unnamed, client, Code::denied, "wrong admin token");
     return error(401, "that is not the admin token");
   }
-  token.wipe();
   services_.limiter.record_success(group);
-  NewSession session = services_.sessions.create("admin-token");
-  audit_login("admin-token", client, Code::ok, "");
-  auto response =
-      json_response(200, json::object{{"identity", "admin-token"}, {"csrf", session.csrf}});
+  NewSession session = services_.sessions.create(*admin);
+  audit_login(*admin, client, Code::ok, "");
+  auto response = json_response(200, json::object{{"identity", *admin}, {"csrf", session.csrf}});
   std::string cookie = cookie_name() + "=" + session.id + "; Path=/; HttpOnly; SameSite=Strict" +
                        "; Max-Age=" + std::to_string(services_.session_lifetime_s);
   if (services_.secure) cookie += "; Secure";

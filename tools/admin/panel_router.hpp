@@ -30,7 +30,7 @@ namespace coffer::admin {
 // What the router works with; everything must outlive it.
 struct PanelServices {
   Store &store;
-  const AdminToken &token;
+  const AdminTokenTable &tokens;  // --admin-token-file: each token names its admin
   SessionTable &sessions;
   LoginLimiter &limiter;
   const RecentEvents &events;

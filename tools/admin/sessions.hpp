@@ -35,7 +35,7 @@ struct NewSession {
 };
 
 struct SessionInfo {
-  std::string identity;  // the admin: "admin-token" or the proxy's user
+  std::string identity;  // the admin: a token file's name, "admin-token", or the proxy's user
   std::string csrf;
   std::chrono::milliseconds expires_in{0};  // until the idle or absolute limit, whichever first
 };

@@ -227,7 +227,9 @@ std::optional<ActivatedSocket> activated_unix_listener(
 }
 
 boost::asio::ip::tcp::acceptor open_tcp_listener(const boost::asio::any_io_executor &executor,
-                                                 std::string_view text, std::string_view option) {
+                                                 std::string_view text,
+                                                 const TcpListenerRules &rules) {
+  std::string_view option = rules.option;
   auto colon = text.rfind(':');
   auto refuse = [&](const std::string &why) -> Error {
     return Error(Code::invalid_argument,
@@ -247,11 +249,14 @@ boost::asio::ip::tcp::acceptor open_tcp_listener(const boost::asio::any_io_execu
   if (host == "localhost") host = "127.0.0.1";
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(host, ec);
+  if (ec && rules.any_address)
+    throw refuse("the host must be an IP address (0.0.0.0, [::], 192.0.2.10) or localhost");
   if (ec) throw refuse("the host must be a loopback address (127.0.0.1, [::1] or localhost)");
-  if (!is_loopback(address))
+  if (!rules.any_address && !is_loopback(address))
     throw refuse(
         "only loopback addresses are served: the TCP listener is plain HTTP and must not "
-        "leave this machine (use the Unix socket, or a TLS proxy in front)");
+        "leave this machine (" +
+        std::string(rules.remote_advice) + ")");
   boost::asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
   boost::asio::ip::tcp::acceptor acceptor(executor);
   acceptor.open(endpoint.protocol(), ec);

@@ -49,14 +49,25 @@ struct ActivatedSocket {
 std::optional<ActivatedSocket> activated_unix_listener(
     const boost::asio::any_io_executor &executor);
 
-// Parses "HOST:PORT" (127.0.0.1, ::1 in brackets, or localhost; PORT 0
-// picks a free one) and listens there. Throws Error(invalid_argument) for a
-// malformed address or one that is not loopback: the TCP listener carries
-// secrets in clear text and must not leave the machine. Messages name
-// `option`, the command-line option that gave the address.
+// Which addresses a TCP listener may use, and how its refusals read.
+struct TcpListenerRules {
+  std::string_view option = "--listen";  // the command-line option, named in messages
+  // Any IP address may be served (the listener speaks TLS); otherwise only
+  // loopback ones.
+  bool any_address = false;
+  // What a refusal of a non-loopback address advises instead.
+  std::string_view remote_advice = "use the Unix socket, or a TLS proxy in front";
+};
+
+// Parses "HOST:PORT" (127.0.0.1, ::1 in brackets, or localhost; with
+// `rules.any_address` any IP address; PORT 0 picks a free one) and listens
+// there. Throws Error(invalid_argument) for a malformed address or, without
+// `rules.any_address`, one that is not loopback: a plain TCP listener
+// carries secrets in clear text and must not leave the machine. Messages
+// name `rules.option`.
 boost::asio::ip::tcp::acceptor open_tcp_listener(const boost::asio::any_io_executor &executor,
                                                  std::string_view address,
-                                                 std::string_view option = "--listen");
+                                                 const TcpListenerRules &rules = {});
 
 // Parses an octal mode ("0660", "660", "0600"). Throws Error(invalid_argument).
 mode_t parse_socket_mode(std::string_view text);

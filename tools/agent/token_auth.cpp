@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "peer_credentials.hpp"
 
@@ -15,12 +16,6 @@ namespace coffer::agent {
 namespace {
 
 constexpr std::size_t kMaxTokenFile = 4096;
-
-std::array<unsigned char, 32> digest_of(std::string_view text) {
-  std::array<unsigned char, 32> digest{};
-  SHA256(reinterpret_cast<const unsigned char *>(text.data()), text.size(), digest.data());
-  return digest;
-}
 
 bool is_policy_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -38,13 +33,18 @@ bool is_policy_name(std::string_view name) {
 
 }  // namespace
 
-Secret read_token_file(const std::filesystem::path &file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) refuse(file, std::string("cannot be opened: ") + std::strerror(errno));
+Secret read_private_file(const std::filesystem::path &file, const PrivateFileRules &rules) {
+  auto refuse = [&](const std::string &why) {
+    throw Error(Code::invalid_config, std::string(rules.what) + " " + file.string() + ": " + why);
+  };
+  std::string limit = rules.max_bytes % 1024 == 0 ? std::to_string(rules.max_bytes / 1024) + " KiB"
+                                                  : std::to_string(rules.max_bytes) + " bytes";
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) refuse(std::string("cannot be opened: ") + std::strerror(errno));
   struct stat info {};
   if (::fstat(fd, &info) != 0) {
     ::close(fd);
-    refuse(file, "cannot be examined");
+    refuse("cannot be examined");
   }
   std::string problem;
   if (!S_ISREG(info.st_mode)) {
@@ -57,34 +57,38 @@ Secret read_token_file(const std::filesystem::path &file) {
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
     problem = std::string("has mode ") + mode +
               ": its group or others may use it; run 'chmod 600 " + file.string() + "'";
-  } else if (info.st_size > static_cast<off_t>(kMaxTokenFile)) {
-    problem = "is larger than 4 KiB";
+  } else if (info.st_size > static_cast<off_t>(rules.max_bytes)) {
+    problem = "is larger than " + limit;
   }
   if (!problem.empty()) {
     ::close(fd);
-    refuse(file, problem);
+    refuse(problem);
   }
-  unsigned char buffer[kMaxTokenFile + 1];
+  std::vector<unsigned char> bytes(rules.max_bytes + 1);
   std::size_t size = 0;
   for (;;) {
-    ssize_t n = ::read(fd, buffer + size, sizeof buffer - size);
+    ssize_t n = ::read(fd, bytes.data() + size, bytes.size() - size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     size += static_cast<std::size_t>(n);
-    if (size == sizeof buffer) break;
+    if (size == bytes.size()) break;
   }
   ::close(fd);
-  if (size > kMaxTokenFile) {
-    OPENSSL_cleanse(buffer, sizeof buffer);
-    refuse(file, "is larger than 4 KiB");
+  if (size > rules.max_bytes) {
+    OPENSSL_cleanse(bytes.data(), bytes.size());
+    refuse("is larger than " + limit);
   }
-  while (size > 0 && (buffer[size - 1] == '\n' || buffer[size - 1] == '\r' ||
-                      buffer[size - 1] == ' ' || buffer[size - 1] == '\t'))
+  while (size > 0 && (bytes[size - 1] == '\n' || bytes[size - 1] == '\r' ||
+                      bytes[size - 1] == ' ' || bytes[size - 1] == '\t'))
     --size;
-  Secret token = Secret::copy_of(std::span<const unsigned char>(buffer, size));
-  OPENSSL_cleanse(buffer, sizeof buffer);
-  if (token.empty()) refuse(file, "holds no token");
-  return token;
+  Secret content = Secret::copy_of(std::span<const unsigned char>(bytes.data(), size));
+  OPENSSL_cleanse(bytes.data(), bytes.size());
+  if (content.empty()) refuse("is empty");
+  return content;
+}
+
+Secret read_token_file(const std::filesystem::path &file) {
+  return read_private_file(file, {.what = "token file", .max_bytes = kMaxTokenFile});
 }
 
 TokenGrant parse_token_grant(std::string_view argument) {
@@ -104,37 +108,48 @@ TokenGrant parse_token_grant(std::string_view argument) {
   return grant;
 }
 
+TokenDigest token_digest(std::string_view token) {
+  TokenDigest digest{};
+  SHA256(reinterpret_cast<const unsigned char *>(token.data()), token.size(), digest.data());
+  return digest;
+}
+
+std::optional<std::size_t> matching_token(std::span<const TokenDigest> digests,
+                                          std::string_view presented) {
+  if (presented.empty()) return std::nullopt;
+  TokenDigest digest = token_digest(presented);
+  std::optional<std::size_t> match;
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    bool equal = CRYPTO_memcmp(digests[i].data(), digest.data(), digest.size()) == 0;
+    if (equal) match = i;
+  }
+  OPENSSL_cleanse(digest.data(), digest.size());
+  return match;
+}
+
 TokenTable TokenTable::load(const std::vector<TokenGrant> &grants) {
   TokenTable table;
   for (const auto &grant : grants) {
     Secret token = read_token_file(grant.file);
-    Entry entry;
-    entry.digest = digest_of(token.reveal());
-    for (const auto &other : table.entries_)
-      if (CRYPTO_memcmp(other.digest.data(), entry.digest.data(), entry.digest.size()) == 0)
-        refuse(grant.file,
-               "holds the same token as another --token-file; each identity needs its own");
+    if (matching_token(table.digests_, token.reveal()))
+      refuse(grant.file,
+             "holds the same token as another --token-file; each identity needs its own");
+    table.digests_.push_back(token_digest(token.reveal()));
     if (grant.client.empty()) {
-      entry.peer = own_identity();
+      table.peers_.push_back(own_identity());
     } else {
-      entry.peer.client = grant.client;
+      Peer peer;
+      peer.client = grant.client;
+      table.peers_.push_back(std::move(peer));
     }
-    table.entries_.push_back(std::move(entry));
   }
   return table;
 }
 
 std::optional<Peer> TokenTable::identify(std::string_view presented) const {
-  if (presented.empty()) return std::nullopt;
-  auto digest = digest_of(presented);
-  const Entry *match = nullptr;
-  for (const auto &entry : entries_) {
-    bool equal = CRYPTO_memcmp(entry.digest.data(), digest.data(), digest.size()) == 0;
-    if (equal) match = &entry;
-  }
-  OPENSSL_cleanse(digest.data(), digest.size());
-  if (match == nullptr) return std::nullopt;
-  return match->peer;
+  auto match = matching_token(digests_, presented);
+  if (!match) return std::nullopt;
+  return peers_[*match];
 }
 
 std::string_view presented_token(std::string_view dapr_api_token, std::string_view authorization) {

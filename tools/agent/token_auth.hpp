@@ -16,6 +16,7 @@
 #include <array>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,18 @@ struct TokenGrant {
 // '-', starting with a letter).
 TokenGrant parse_token_grant(std::string_view argument);
 
+using TokenDigest = std::array<unsigned char, 32>;
+
+// The SHA-256 digest of a token.
+TokenDigest token_digest(std::string_view token);
+
+// The position in `digests` of the digest `presented` has, or nullopt
+// (always for an empty token). Compares with every digest, in time that
+// depends neither on where they differ nor on which one matches; the
+// presented token's digest is wiped.
+std::optional<std::size_t> matching_token(std::span<const TokenDigest> digests,
+                                          std::string_view presented);
+
 class TokenTable {
  public:
   TokenTable() = default;
@@ -42,17 +55,28 @@ class TokenTable {
   // same token as another grant) and the fix.
   static TokenTable load(const std::vector<TokenGrant> &grants);
 
-  [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+  [[nodiscard]] bool empty() const noexcept { return digests_.empty(); }
   // The identity the token stands for; nullopt when it matches none.
   [[nodiscard]] std::optional<Peer> identify(std::string_view presented) const;
 
  private:
-  struct Entry {
-    std::array<unsigned char, 32> digest{};
-    Peer peer;
-  };
-  std::vector<Entry> entries_;
+  std::vector<TokenDigest> digests_;
+  std::vector<Peer> peers_;  // of each digest
 };
+
+// How a private file (a token, a TLS key) is named in errors and how large
+// it may be.
+struct PrivateFileRules {
+  std::string_view what;  // "token file", "--admin-tls-key": opens each message
+  std::size_t max_bytes;
+};
+
+// Reads a file that only the agent's user (or root) owns and only its owner
+// may read (0600 or 0400): a regular file, at most `rules.max_bytes`, not
+// empty. Returns the content less trailing white space, in secret memory;
+// the read buffer is wiped. Throws Error(invalid_config) naming the file,
+// the rule it breaks and the fix.
+Secret read_private_file(const std::filesystem::path &file, const PrivateFileRules &rules);
 
 // Reads a token file under the rules TokenTable::load states: the content
 // less trailing white space, in secret memory. Throws Error(invalid_config)

@@ -25,25 +25,25 @@ CommandSpec command(std::string name, std::string arguments, std::size_t min, st
 
 std::vector<CommandSpec> build() {
   std::vector<CommandSpec> table;
-  table.push_back(command(
-      "get", "KEY", 1, 1,
-      {{"--no-newline", "-n", "", "do not print a newline after the value"},
-       {"--version-id", "", "ID",
-        "an earlier version, by the provider's version id (providers that keep versions)"},
-       {"--version", "", "ID", "the same as --version-id (ids as 'coffer history' shows)"},
-       {"--json", "", "",
-        "print a JSON object: key, provider, name, version, creation time and the value"},
-       {"--metadata", "", "", "print the JSON object of --json without the value"}},
-      "Print a secret's value",
-      "Prints the value of KEY (a canonical key such as VCS.GithubAdminPAT) and a\n"
-      "newline on standard output. This is the only command that prints a value.\n"
-      "The value is written as stored; a value that itself ends in a newline shows\n"
-      "it before the one get adds (use -n to see the bytes exactly).\n"
-      "--json prints one JSON object instead: the key, the provider that answered,\n"
-      "its name for the key, the version, when that version was written and the\n"
-      "value (a value that is not UTF-8 text is refused: JSON cannot carry it).\n"
-      "--metadata prints the same object without the value.\n",
-      run_get));
+  table.push_back(
+      command("get", "KEY", 1, 1,
+              {{"--no-newline", "-n", "", "do not print a newline after the value"},
+               {"--version-id", "", "ID",
+                "an earlier version, by the provider's version id (providers that keep versions)"},
+               {"--version", "", "ID", "the same as --version-id (ids as 'coffer history' shows)"},
+               {"--json", "", "",
+                "print a JSON object: key, provider, name, version, creation time and the value"},
+               {"--metadata", "", "", "print the JSON object of --json without the value"}},
+              "Print a secret's value",
+              "Prints the value of KEY (a canonical key such as VCS.GithubAdminPAT) and a\n"
+              "newline on standard output. This is the only command that prints a value.\n"
+              "The value is written as stored; a value that itself ends in a newline shows\n"
+              "it before the one get adds (use -n to see the bytes exactly).\n"
+              "--json prints one JSON object instead: the key, the provider that answered,\n"
+              "its name for the key, the version, when that version was written and the\n"
+              "value (a value that is not UTF-8 text is refused: JSON cannot carry it).\n"
+              "--metadata prints the same object without the value.\n",
+              run_get));
   CommandSpec put = command(
       "put", "KEY", 1, 1,
       {{"--raw", "", "", "store standard input exactly, without removing a final newline"},
@@ -217,9 +217,15 @@ std::vector<CommandSpec> build() {
         "after SIGTERM, time for requests in flight to finish (default: 30)"},
        {"--admin", "", "HOST:PORT",
         "also serve the admin panel, a web page of the credential settings, on this loopback "
-        "address (port 0 picks one); needs --admin-token-file"},
+        "address (any address with --admin-tls-cert; port 0 picks one); needs "
+        "--admin-token-file"},
        {"--admin-token-file", "", "FILE",
-        "the admin token that logs into the panel, read from a 0600 file (at least 128 bits)"},
+        "the admin tokens that log into the panel, read from a 0600 file: one token, or a line "
+        "NAME:TOKEN per named admin (each at least 128 bits)"},
+       {"--admin-tls-cert", "", "FILE",
+        "serve the panel over HTTPS with this PEM certificate chain (server certificate "
+        "first); needs --admin-tls-key"},
+       {"--admin-tls-key", "", "FILE", "the certificate's PEM private key, from a 0600 file"},
        {"--admin-origin", "", "URL",
         "another origin the panel answers as, e.g. a reverse proxy's https URL (repeatable)", true},
        {"--admin-trusted-proxy", "", "ADDR",

@@ -5,8 +5,8 @@
 
 #include <boost/json/value.hpp>
 
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>

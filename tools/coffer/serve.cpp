@@ -104,8 +104,9 @@ agent::AgentOptions agent_options(const Arguments &arguments) {
 std::optional<admin::AdminOptions> admin_options(const Arguments &arguments) {
   auto address = arguments.value("--admin");
   if (!address) {
-    for (const char *option : {"--admin-token-file", "--admin-origin", "--admin-session-idle",
-                               "--admin-trusted-proxy", "--admin-proxy-secret-file"})
+    for (const char *option :
+         {"--admin-token-file", "--admin-origin", "--admin-session-idle", "--admin-trusted-proxy",
+          "--admin-proxy-secret-file", "--admin-tls-cert", "--admin-tls-key"})
       if (arguments.has(option))
         throw UsageError(
             "serve", std::string(option) + " is an option of the admin panel: give --admin too");
@@ -120,6 +121,8 @@ std::optional<admin::AdminOptions> admin_options(const Arguments &arguments) {
   options.origins = arguments.values("--admin-origin");
   options.trusted_proxy = arguments.value("--admin-trusted-proxy").value_or("");
   options.proxy_secret_file = arguments.value("--admin-proxy-secret-file").value_or("");
+  options.tls.certificate_chain = arguments.value("--admin-tls-cert").value_or("");
+  options.tls.private_key = arguments.value("--admin-tls-key").value_or("");
   options.session_idle = seconds(arguments, "--admin-session-idle", options.session_idle);
   return options;
 }
