@@ -12,27 +12,24 @@
 
 namespace json = boost::json;
 using coffer::test::CliFixture;
+using coffer::test::contains;
+using coffer::test::describe;
 using coffer::test::ProcessResult;
 using coffer::test::quoted;
 
 namespace {
 
-bool contains(const std::string &text, const std::string &part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::string describe(const ProcessResult &r) {
-  return "status " + std::to_string(r.status) + "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
 // db.json: the database at creds.db, initialised; env.json: the env file.
 struct DatabaseFixture : CliFixture {
   DatabaseFixture() {
     write("env.json", env_policy());
-    write("db.json", R"({"coffer": 1, "plugin_dirs": [)" + quoted(plugin_dir.string()) +
-                         R"(], "providers": {"db": {"plugin": "database", "config": {"url": )" +
-                         quoted("sqlite://" + (directory / "creds.db").string()) +
-                         R"(, "master_key": {"file": "master.key"}}}}, "routes": {"*": "db"}})");
+    const std::string policy =
+        R"({"coffer": 1, "plugin_dirs": [)" + quoted(plugin_dir.string()) +
+        R"(], "providers": {"db": {"plugin": "database", "config": {"url": )" +
+        quoted("sqlite://" + (directory / "creds.db").string()) +
+        R"(, "master_key": {"file": "master.key"}}}}, "routes": {"*": "db"}})";
+    write("db.json", policy);
+    write("coffer.json", policy);  // the policy run_on_terminal names
     auto init = run({"--policy", "db.json", "db", "init"});
     BOOST_TEST_REQUIRE(init.status == 0, describe(init));
   }
@@ -89,6 +86,38 @@ BOOST_AUTO_TEST_CASE(history_lists_versions_newest_first_with_utc_times) {
   BOOST_TEST(entries[0].at("enabled").as_bool());
   BOOST_TEST(entries[0].at("created_unix_ms").as_int64() > 0);
   BOOST_TEST(std::string(entries[0].at("created").as_string()).back() == 'Z');
+}
+
+BOOST_AUTO_TEST_CASE(get_json_carries_when_the_version_was_written) {
+  BOOST_TEST_REQUIRE(db({"put", "Email.SMTPPassword"}, "one\n").status == 0);
+  BOOST_TEST_REQUIRE(db({"put", "Email.SMTPPassword"}, "two\n").status == 0);
+  auto listed = db({"history", "Email.SMTPPassword", "--json"});
+  BOOST_TEST_REQUIRE(listed.status == 0, describe(listed));
+  const json::value history = json::parse(listed.out);
+  const json::value &newest = history.at("versions").at(0);
+  const json::value &oldest = history.at("versions").at(1);
+  for (const char *flag : {"--json", "--metadata"}) {
+    auto r = db({"get", "Email.SMTPPassword", flag});
+    BOOST_TEST_REQUIRE(r.status == 0, describe(r));
+    json::object object = json::parse(r.out).as_object();
+    BOOST_TEST(object.at("version") == newest.at("version"));
+    BOOST_TEST(object.at("created") == newest.at("created"));
+    BOOST_TEST(object.at("created_unix_ms") == newest.at("created_unix_ms"));
+  }
+  // A named version carries its own time.
+  auto old = db({"get", "Email.SMTPPassword", "--metadata", "--version", "1"});
+  BOOST_TEST_REQUIRE(old.status == 0, describe(old));
+  BOOST_TEST(json::parse(old.out).at("created_unix_ms") == oldest.at("created_unix_ms"));
+  BOOST_TEST(!contains(old.out, "one"));
+}
+
+BOOST_AUTO_TEST_CASE(rm_on_a_terminal_counts_the_versions_that_go) {
+  for (const char *value : {"one\n", "two\n", "three\n"})
+    BOOST_TEST_REQUIRE(db({"put", "Email.SMTPPassword"}, value).status == 0);
+  auto r = run_on_terminal({"rm", "Email.SMTPPassword"}, "[y/N] ", "n\n");
+  BOOST_TEST(r.status == 6, describe(r));
+  BOOST_TEST(contains(r.err, "with all 3 versions the provider keeps of it"), r.err);
+  BOOST_TEST(db({"get", "Email.SMTPPassword"}).out == "three\n");
 }
 
 BOOST_AUTO_TEST_CASE(get_version_reads_an_earlier_version_like_version_id) {
