@@ -201,6 +201,7 @@ async function main() {
       key: tr.dataset.key,
       names: [...tr.querySelectorAll('output')].map((o) => o.textContent),
       state: tr.querySelector('[data-state]').dataset.state,
+      status: tr.querySelector('[data-state]').parentElement.textContent,
     })));
     check(rows.length === 30, `all 30 credentials are listed (${rows.length})`);
     const groups = await page.$$eval('#view h2', (hs) => hs.map((h) => h.textContent));
@@ -214,6 +215,10 @@ async function main() {
     check(byKey['Email.SMTPPassword'].names[0] === 'Email.SMTPPassword' && byKey['Email.SMTPPassword'].state === 'resolved',
       'Email is in the database and resolves');
     check(byKey['Marketplace.ImportCDNPassword'].state === 'not_found', 'a credential nobody holds is not found');
+    const lastChange = /last change \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/;
+    check(lastChange.test(byKey['Email.SMTPPassword'].status) && lastChange.test(byKey['BuildCluster.KubernetesConfigureToken'].status),
+      'a database and a Key Vault credential show when their version was written');
+    check(!byKey['VCS.GithubAdminPAT'].status.includes('last change'), 'an env-file credential shows no last change (the file does not say)');
     await page.screenshot({ path: join(screenshots, 'credentials.png') });
     await page.screenshot({ path: join(screenshots, 'credentials-full.png'), fullPage: true });
 
