@@ -502,6 +502,7 @@ BOOST_AUTO_TEST_CASE(issue_log_expired_client_assertion) {
   entry["RequestUri"] = "https://login.microsoftonline.com" + token_path;
   entry["RequestBody"] = form + old_token;
   replayer.replay(entry);
+  std::filesystem::remove(token_file);
 }
 
 BOOST_AUTO_TEST_CASE(issue_log_throttled_without_retry_after) {
