@@ -92,7 +92,14 @@ class Emulator {
         (std::filesystem::temp_directory_path() / "coffer-azure-emulator-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     state_dir_ = pattern;
-    start(program);
+    try {
+      start(program);
+    } catch (...) {
+      // A refused start (a bad option or seed) runs no destructor.
+      std::error_code ignored;
+      std::filesystem::remove_all(state_dir_, ignored);
+      throw;
+    }
   }
 
   ~Emulator() {
