@@ -609,6 +609,19 @@ BOOST_AUTO_TEST_CASE(rewrite_keeps_other_members) {
   BOOST_TEST(contains(std::string(again.serialize().view()), R"("B-nested":{"k":[1,2]})"));
 }
 
+// Boost.JSON 1.81 alone reads 5e36 as 5.0000000000000004e36, so every write
+// of the bundle would have changed the number a little.
+BOOST_AUTO_TEST_CASE(rewrite_keeps_numbers_exact) {
+  JsonBundle bundle =
+      JsonBundle::parse("B", R"({"A-x":"1","n":0.05e38,"m":[5e36,-1.5e-300,0.1],"i":-0})");
+  bundle.set("A-x", "2");
+  std::string text(bundle.serialize().view());
+  BOOST_TEST(contains(text, R"("n":5E36)"), text);
+  BOOST_TEST(contains(text, R"("m":[5E36,-1.5E-300,1E-1])"), text);
+  JsonBundle again = JsonBundle::parse("B", text);
+  BOOST_TEST(std::string(again.serialize().view()) == text);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------- proxy and URLs

@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -35,10 +36,13 @@ const char *kind_name(const boost::json::value &value) {
   }
 }
 
-// Finds a member name that an object of the document defines twice (a
-// parsed boost::json::object keeps the last silently). Sees member names
-// only: values pass by without being copied.
-class DuplicateFinder {
+// A second pass over a document boost::json::parse accepted. It finds a
+// member name that an object defines twice (a parsed boost::json::object
+// keeps the last silently), and reads every non-integer number again with
+// std::from_chars: Boost.JSON 1.81 parses some decimals to a neighbouring
+// double (5e36 as 5.0000000000000004e36), so writing a bundle back would
+// change its numbers a little with every write. Strings pass by uncopied.
+class DocumentScan {
  public:
   static constexpr std::size_t max_array_size = -1;
   static constexpr std::size_t max_object_size = -1;
@@ -46,6 +50,15 @@ class DuplicateFinder {
   static constexpr std::size_t max_key_size = -1;
 
   std::optional<std::string> duplicate;
+  std::vector<double> numbers;  // the non-integers, in document order
+
+  DocumentScan() = default;
+  DocumentScan(const DocumentScan &) = delete;
+  DocumentScan &operator=(const DocumentScan &) = delete;
+  ~DocumentScan() {
+    coffer::provider::wipe(numbers.data(), numbers.size() * sizeof(double));
+    coffer::provider::wipe(number_.data(), number_.size());
+  }
 
   bool on_document_begin(boost::system::error_code &) { return true; }
   bool on_document_end(boost::system::error_code &) { return true; }
@@ -85,10 +98,31 @@ class DuplicateFinder {
   bool on_string(boost::json::string_view, std::size_t, boost::system::error_code &) {
     return true;
   }
-  bool on_number_part(boost::json::string_view, boost::system::error_code &) { return true; }
-  bool on_int64(int64_t, boost::json::string_view, boost::system::error_code &) { return true; }
-  bool on_uint64(uint64_t, boost::json::string_view, boost::system::error_code &) { return true; }
-  bool on_double(double, boost::json::string_view, boost::system::error_code &) { return true; }
+  bool on_number_part(boost::json::string_view part, boost::system::error_code &) {
+    number_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_int64(int64_t, boost::json::string_view, boost::system::error_code &) {
+    number_.clear();
+    return true;
+  }
+  bool on_uint64(uint64_t, boost::json::string_view, boost::system::error_code &) {
+    number_.clear();
+    return true;
+  }
+  bool on_double(double parsed, boost::json::string_view part, boost::system::error_code &) {
+    number_.append(part.data(), part.size());
+    double exact = parsed;
+    // Out of range keeps Boost's value: infinity is refused below, and an
+    // underflow to zero or a subnormal reads back the same.
+    const auto [end, status] =
+        std::from_chars(number_.data(), number_.data() + number_.size(), exact);
+    numbers.push_back(status == std::errc() && end == number_.data() + number_.size() ? exact
+                                                                                      : parsed);
+    coffer::provider::wipe(number_.data(), number_.size());
+    number_.clear();
+    return true;
+  }
   bool on_bool(bool, boost::system::error_code &) { return true; }
   bool on_null(boost::system::error_code &) { return true; }
   bool on_comment_part(boost::json::string_view, boost::system::error_code &) { return true; }
@@ -97,14 +131,27 @@ class DuplicateFinder {
  private:
   std::vector<std::optional<std::set<std::string>>> scopes_;  // nothing for an array
   std::string key_;
+  std::string number_;
 };
 
-// A member name that is defined twice in one object of `json` (valid JSON).
-std::optional<std::string> duplicate_member(std::string_view json) {
-  boost::json::basic_parser<DuplicateFinder> parser{boost::json::parse_options()};
-  boost::system::error_code error;
-  parser.write_some(false, json.data(), json.size(), error);
-  return std::move(parser.handler().duplicate);
+// Puts the scan's numbers into `value`, walking it in document order (an
+// object keeps its members' order, and has no duplicates by now).
+void put_exact_numbers(boost::json::value &value, const std::vector<double> &numbers,
+                       std::size_t &next) {
+  switch (value.kind()) {
+    case boost::json::kind::double_:
+      if (next < numbers.size()) value.as_double() = numbers[next];
+      ++next;
+      return;
+    case boost::json::kind::array:
+      for (auto &element : value.as_array()) put_exact_numbers(element, numbers, next);
+      return;
+    case boost::json::kind::object:
+      for (auto &member : value.as_object()) put_exact_numbers(member.value(), numbers, next);
+      return;
+    default:
+      return;
+  }
 }
 
 // `name` for a message, when it is printable ASCII.
@@ -149,12 +196,17 @@ JsonBundle JsonBundle::parse(std::string bundle_name, std::string_view json) {
     throw Error(COFFER_STATUS_DATA_ERROR, "the JSON bundle secret '" + bundle.name_ + "' holds " +
                                               kind_name(document) +
                                               ", not a JSON object of names to string values");
-  if (auto twice = duplicate_member(json))
+  boost::json::basic_parser<DocumentScan> scanner{boost::json::parse_options()};
+  scanner.write_some(false, json.data(), json.size(), error);
+  const DocumentScan &scan = scanner.handler();
+  if (const auto &twice = scan.duplicate)
     throw Error(COFFER_STATUS_DATA_ERROR,
                 "the JSON bundle secret '" + bundle.name_ + "' defines the member " +
                     shown_member(*twice) +
                     " more than once; which value applies would depend on the reader, so the "
                     "bundle is refused: keep one definition (set the secret again)");
+  std::size_t next = 0;
+  put_exact_numbers(document, scan.numbers, next);
   // A number beyond double's range parses as infinity and would be written
   // back as text that no longer parses: every other value would be lost.
   if (holds_non_finite(document))
