@@ -589,6 +589,46 @@ BOOST_AUTO_TEST_CASE(a_switch_whose_copy_fails_leaves_the_policy_and_the_values_
   BOOST_TEST(rows.at("VCS.GithubAdminPAT").at("status").at("state").as_string() == "resolved");
 }
 
+// VCS routed to the core's in-memory provider "m" (tests/core), whose read of
+// VCS.GitlabAdminPAT fails; the target "w" already holds a different value
+// for VCS.GithubAdminPAT, which the switch overwrites before it fails.
+BOOST_AUTO_TEST_CASE(a_failed_switch_writes_back_the_values_its_copies_replaced) {
+  const char *core_plugins = std::getenv("COFFER_TEST_CORE_PLUGINS");
+  BOOST_TEST_REQUIRE(core_plugins != nullptr);
+  AgentDirectory directory;
+  std::string policy = switch_policy(directory);
+  directory.write_env("new.env", {{"VCS.GithubAdminPAT", "earlier-Target-Value"}});
+  std::string dirs = R"("plugin_dirs": [)";
+  policy.insert(policy.find(dirs) + dirs.size(), "\"" + std::string(core_plugins) + "\", ");
+  policy.insert(policy.find(R"("p": )"),
+                R"("m": {"plugin": "memory", "config": {"values": {"VCS.GithubAdminPAT": )"
+                R"("moved-Source-Value", "VCS.GitlabAdminPAT": "x"}, )"
+                R"("fail": {"VCS.GitlabAdminPAT": "unavailable"}}}, )");
+  policy.replace(policy.find(R"("routes": {)"), 11, R"("routes": {"VCS": "m", )");
+  Panel panel({}, policy);
+  auto target = directory.directory / "new.env";
+  BOOST_TEST_REQUIRE(panel.login().status == 200);
+
+  auto started = panel.send(post_request("/api/switch", switch_form("category", "VCS", "w")));
+  BOOST_TEST_REQUIRE(started.status == 202, started.body);
+  auto job = finished_job(panel, std::string(json::parse(started.body).at("job").as_string()));
+  BOOST_TEST_REQUIRE(job.at("state") == "failed", json::serialize(job));
+  std::map<std::string, json::object> keys;
+  for (const auto &key : job.at("keys").as_array())
+    keys[std::string(key.at("key").as_string())] = key.as_object();
+  BOOST_TEST(keys.at("VCS.GitlabAdminPAT").at("status") == "failed");
+  BOOST_TEST(keys.at("VCS.GithubAdminPAT").at("status") == "copied");
+  BOOST_TEST(contains(std::string(keys.at("VCS.GithubAdminPAT").at("note").as_string()),
+                      "its previous value in w was written back"),
+             json::serialize(job));
+  std::string text = read_file(target);
+  BOOST_TEST(contains(text, "earlier-Target-Value"), text);
+  BOOST_TEST(!contains(text, "moved-Source-Value"), text);
+  auto rows = rows_of(json::parse(panel.get("/api/credentials").body));
+  BOOST_TEST(rows.at("VCS.GithubAdminPAT").at("chain").at(0).at("provider").as_string() == "m");
+  BOOST_TEST(!contains(json::serialize(job), "Value"));
+}
+
 BOOST_AUTO_TEST_CASE(one_key_moves_without_copying_by_a_per_key_override) {
   AgentDirectory directory;
   Panel panel({}, switch_policy(directory));

@@ -241,6 +241,46 @@ BOOST_AUTO_TEST_CASE(an_unavailable_provider_is_5) {
   BOOST_TEST(check.status == 1, describe(check));
 }
 
+// A migration with --update-policy in which one key fails writes back what
+// it overwrote in --to, so --to serves what it served before.
+BOOST_AUTO_TEST_CASE(a_failed_migrate_with_update_policy_writes_back_what_it_replaced) {
+  const char *memory = std::getenv("COFFER_TEST_MEMORY_PLUGIN_DIR");
+  BOOST_TEST_REQUIRE((memory != nullptr && *memory != '\0'),
+                     "the core's memory test plugin is needed for a source that fails");
+  auto read = [this](const std::string &file) {
+    std::ifstream in(directory / file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  write_env("target.env", {{"VCS.GithubAdminPAT", "earlier-Target-Value"}});
+  write("migrate.json", R"({"coffer": 1, "plugin_dirs": [)" + quoted(memory) + ", " +
+                            quoted(plugin_dir.string()) + R"(],
+    "providers": {
+      "m": {"plugin": "memory", "config": {
+        "values": {"VCS.GithubAdminPAT": "moved-Source-Value", "VCS.GitlabAdminPAT": "x"},
+        "fail": {"VCS.GitlabAdminPAT": "unavailable"}}},
+      "e": {"plugin": "env_file", "config": {"path": )" +
+                            quoted((directory / "target.env").string()) + R"(, "writable": true}}},
+    "routes": {"VCS": "m", "*": "e"}})");
+  std::string before = read("migrate.json");
+  auto r = run({"--policy", "migrate.json", "migrate", "--from", "m", "--to", "e", "--category",
+                "VCS", "--update-policy", "--json"});
+  BOOST_TEST(r.status == 1, describe(r));
+  auto summary = boost::json::parse(r.out).as_object();
+  BOOST_TEST(summary.at("failed").as_int64() == 1);
+  bool noted = false;
+  for (const auto &row : summary.at("keys").as_array())
+    if (row.at("key") == "VCS.GithubAdminPAT")
+      noted = contains(std::string(row.at("note").as_string()),
+                       "its previous value in e was written back");
+  BOOST_TEST(noted, r.out);
+  BOOST_TEST(!summary.at("policy").at("updated").as_bool());
+  BOOST_TEST(read("migrate.json") == before);
+  std::string target = read("target.env");
+  BOOST_TEST(contains(target, "earlier-Target-Value"), target);
+  BOOST_TEST(!contains(target, "moved-Source-Value"), target);
+  BOOST_TEST(!contains(r.out + r.err, "Value"), describe(r));
+}
+
 BOOST_AUTO_TEST_CASE(a_provider_that_never_answers_is_a_timeout_and_the_tool_exits) {
   const char *memory = std::getenv("COFFER_TEST_MEMORY_PLUGIN_DIR");
   BOOST_TEST_REQUIRE((memory != nullptr && *memory != '\0'),

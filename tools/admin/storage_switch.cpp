@@ -175,9 +175,31 @@ void StorageSwitch::run(const std::shared_ptr<Job> &job, const SwitchRequest &re
     job->current.clear();
     running_ = nullptr;
   };
+  // Each outcome with the value it replaced (the job shows them without).
+  std::vector<cli::MigrationOutcome> outcomes;
+  cli::MigrationPlan plan;
+  bool rerouted = false;
+  // A switch that does not re-route writes back what its copies replaced.
+  auto fail = [&](std::string message) {
+    std::size_t kept = 0;
+    try {
+      if (!rerouted) kept = cli::undo_replacements(store_, plan, outcomes);
+    } catch (const std::exception &) {
+      kept = outcomes.size();  // no Store error escapes it; kept for safety's sake
+    }
+    {
+      std::lock_guard lock(mutex_);
+      for (std::size_t i = 0; i < outcomes.size(); ++i) job->outcomes[i].note = outcomes[i].note;
+    }
+    if (kept > 0)
+      message += "; " + std::to_string(kept) + " value(s) it replaced in " + request.to +
+                 " could not be written back (see the keys)";
+    finish("failed", std::move(message));
+  };
   try {
     Resolved resolved = resolve(request);
     resolved.plan.caller = caller;
+    plan = resolved.plan;
     if (request.migrate) {
       cli::KeyedDigest digest;
       std::size_t failed = 0;
@@ -186,16 +208,15 @@ void StorageSwitch::run(const std::shared_ptr<Job> &job, const SwitchRequest &re
           std::lock_guard lock(mutex_);
           job->current = key;
         }
-        auto outcome = cli::migrate_key(store_, resolved.plan, digest, key);
+        auto &outcome = outcomes.emplace_back(cli::migrate_key(store_, plan, digest, key));
         if (outcome.status == cli::MigrationStatus::failed) ++failed;
         std::lock_guard lock(mutex_);
-        job->outcomes.push_back(std::move(outcome));
+        job->outcomes.push_back({outcome.key, outcome.status, outcome.note, std::nullopt});
         ++job->done;
       }
       if (failed > 0)
-        return finish("failed", std::to_string(failed) +
-                                    " value(s) could not be copied and verified; the policy was "
-                                    "not changed");
+        return fail(std::to_string(failed) +
+                    " value(s) could not be copied and verified; the policy was not changed");
     }
     auto edit = cli::update_policy_file(policy_file_, resolved.changes, check_options_, true);
     {
@@ -203,10 +224,10 @@ void StorageSwitch::run(const std::shared_ptr<Job> &job, const SwitchRequest &re
       job->changes = edit.done;
     }
     if (!edit.refusal.empty())
-      return finish("failed", "the policy was not changed: " + edit.refusal +
-                                  (edit.instructions.empty()
-                                       ? std::string()
-                                       : "; make this change by hand: " + edit.instructions));
+      return fail("the policy was not changed: " + edit.refusal +
+                  (edit.instructions.empty() ? std::string()
+                                             : "; make this change by hand: " + edit.instructions));
+    rerouted = true;
     if (edit.updated) store_.reload();
     std::string summary;
     for (const auto &line : edit.done) summary += (summary.empty() ? "" : "; ") + line;
@@ -226,8 +247,8 @@ void StorageSwitch::run(const std::shared_ptr<Job> &job, const SwitchRequest &re
                        ? "stored in " + request.to + "; the policy was updated and reloaded"
                        : "the policy already routes there; unchanged");
   } catch (const std::exception &failure) {
-    finish("failed", std::string("the switch stopped: ") + failure.what() +
-                         " (the policy was not changed unless the job says so)");
+    fail(std::string("the switch stopped: ") + failure.what() +
+         " (the policy was not changed unless the job says so)");
   }
 }
 

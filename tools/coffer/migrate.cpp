@@ -78,6 +78,9 @@ int run_migrate(Invocation &invocation, const Arguments &arguments) {
     if (failed > 0) {
       update.attempted = true;
       update.refusal = "not updating the policy: " + std::to_string(failed) + " key(s) failed";
+      // No switch, so no overwrite either (the notes say what was restored).
+      if (undo_replacements(store, plan, outcomes) > 0)
+        update.refusal += "; some values it replaced in " + plan.to + " could not be written back";
     } else {
       update = update_policy_file(invocation.policy_location().file, route_changes(plan, outcomes),
                                   invocation.store_options(), true);

@@ -118,6 +118,7 @@ MigrationOutcome migrate_key(Store &store, const MigrationPlan &plan, const Keye
     out.note = e.what();
     return out;
   }
+  if (target.ok()) out.replaced = std::move(target.secret);
   Result check = store.get_from(plan.to, key, options);
   if (!check.ok()) {
     out.note = "written, but reading it back failed: " + check.message;
@@ -128,8 +129,32 @@ MigrationOutcome migrate_key(Store &store, const MigrationPlan &plan, const Keye
     return out;
   }
   out.status = Status::copied;
-  out.note = target.ok() ? "replaced a different value" : "";
+  out.note = out.replaced ? "replaced a different value" : "";
   return out;
+}
+
+std::size_t undo_replacements(Store &store, const MigrationPlan &plan,
+                              std::vector<MigrationOutcome> &outcomes) {
+  std::size_t failed = 0;
+  for (auto &outcome : outcomes) {
+    if (!outcome.replaced) continue;
+    std::string why;
+    try {
+      store.put_to(plan.to, outcome.key, *outcome.replaced, plan.caller);
+    } catch (const Error &e) {
+      why = e.what();
+    }
+    outcome.replaced.reset();
+    if (!why.empty()) {
+      ++failed;
+      outcome.note += (outcome.note.empty() ? "" : "; ") +
+                      ("its previous value in " + plan.to + " could not be written back: " + why);
+      continue;
+    }
+    outcome.note += (outcome.note.empty() ? "" : "; ") +
+                    ("its previous value in " + plan.to + " was written back");
+  }
+  return failed;
 }
 
 std::vector<RouteChange> route_changes(const MigrationPlan &plan,

@@ -19,6 +19,7 @@
 #include <array>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct MigrationOutcome {
   std::string key;
   MigrationStatus status = MigrationStatus::failed;
   std::string note;  // why, never a value
+  // What plan.to held before this run wrote over it (nothing when the key was
+  // new there or not written): what undo_replacements writes back.
+  std::optional<Secret> replaced;
 };
 
 struct MigrationPlan {
@@ -68,6 +72,17 @@ std::vector<std::string> keys_to_migrate(Store &store, const MigrationPlan &plan
 // dry run) and reads it back to prove the copy.
 MigrationOutcome migrate_key(Store &store, const MigrationPlan &plan, const KeyedDigest &digest,
                              const std::string &key);
+
+// Undoes the overwrites of a switch that failed part-way and so will not
+// re-route: each value in `outcomes` that replaced a different one in plan.to
+// is replaced by the old one again (a provider that keeps history keeps both
+// as versions). Keys that were new in plan.to stay there, unrouted: deleting
+// them could not restore a vault with soft delete (the name stays reserved
+// until purged). Each restored key's note says so; returns the number of keys
+// whose old value could not be written back (their notes say why). Drops
+// every `replaced` value either way.
+std::size_t undo_replacements(Store &store, const MigrationPlan &plan,
+                              std::vector<MigrationOutcome> &outcomes);
 
 // The route changes that send what the plan moved to plan.to: its categories
 // and keys, or (for a plan of everything) the categories of the keys copied
