@@ -5,6 +5,7 @@
 // only values that are random or sanitized (request ids, versions, times,
 // skip tokens, access tokens, host names).
 #define BOOST_TEST_MODULE azure_emulator_replay
+#include <boost/beast/core/string.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>
