@@ -80,9 +80,8 @@ EmulatorReply to_reply(http::response<http::string_body> &message) {
 
 template <class Stream>
 EmulatorReply exchange(asio::io_context &io, Stream &stream, const std::string &method,
-                       const std::string &target, const Headers &headers,
-                       const std::string &body, const std::string &host,
-                       std::chrono::seconds timeout) {
+                       const std::string &target, const Headers &headers, const std::string &body,
+                       const std::string &host, std::chrono::seconds timeout) {
   http::request<http::string_body> request;
   request.method_string(method);
   request.target(target);
@@ -128,7 +127,9 @@ bool EmulatorReply::has_header(std::string_view name) const {
   return false;
 }
 
-boost::json::value EmulatorReply::json() const { return boost::json::parse(body); }
+boost::json::value EmulatorReply::json() const {
+  return boost::json::parse(body);
+}
 
 Emulator::Emulator(EmulatorOptions options) : options_(std::move(options)) {
   const std::filesystem::path program = executable();
@@ -188,7 +189,9 @@ void Emulator::inject_rule(const boost::json::object &rule) const {
   control("POST", "/_emulator/faults", rule);
 }
 
-void Emulator::reset_faults() const { control("POST", "/_emulator/reset-faults", {}); }
+void Emulator::reset_faults() const {
+  control("POST", "/_emulator/reset-faults", {});
+}
 
 boost::json::object Emulator::configure(const std::string &json_object) const {
   const auto parsed = boost::json::parse(json_object);
@@ -215,7 +218,9 @@ std::uint64_t Emulator::requests(const std::string &route) const {
   return stats().at("requests").at(route).to_number<std::uint64_t>();
 }
 
-void Emulator::reset_stats() const { control("POST", "/_emulator/reset-stats", {}); }
+void Emulator::reset_stats() const {
+  control("POST", "/_emulator/reset-stats", {});
+}
 
 EmulatorReply Emulator::https(const std::string &method, const std::string &target,
                               const Headers &headers, const std::string &body,
@@ -281,8 +286,8 @@ EmulatorReply Emulator::imds(const std::string &target, const Headers &headers,
   asio::io_context io;
   beast::tcp_stream stream(io);
   open_tcp(io, stream, imds_port_, timeout);
-  return exchange(io, stream, "GET", target, headers, {},
-                  "127.0.0.1:" + std::to_string(imds_port_), timeout);
+  return exchange(io, stream, "GET", target, headers, {}, "127.0.0.1:" + std::to_string(imds_port_),
+                  timeout);
 }
 
 std::string Emulator::access_token() const {
@@ -316,7 +321,9 @@ int Emulator::stop() noexcept {
   return exit_status_;
 }
 
-std::string Emulator::log() const { return read_file(state_dir_ / "emulator.log"); }
+std::string Emulator::log() const {
+  return read_file(state_dir_ / "emulator.log");
+}
 
 void Emulator::start(const std::filesystem::path &program) {
   std::vector<std::string> args{program.string(),
