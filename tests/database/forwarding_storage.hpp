@@ -58,6 +58,9 @@ class ForwardingStorage : public Storage {
   std::vector<RecordRow> records_not_under(int64_t data_key_id, std::size_t limit) override {
     return inner_->records_not_under(data_key_id, limit);
   }
+  std::size_t count_records_not_under(int64_t data_key_id) override {
+    return inner_->count_records_not_under(data_key_id);
+  }
   std::size_t replace_records(const std::vector<ReencryptedRecord> &records, int64_t data_key_id,
                               int64_t now_ms) override {
     return inner_->replace_records(records, data_key_id, now_ms);

@@ -154,6 +154,70 @@ BOOST_AUTO_TEST_CASE(rekey_reencrypts_every_record_under_a_new_data_key) {
   BOOST_TEST(parse_object(db->admin("rekey").result).at("data_key").as_int64() == 3);
 }
 
+// The parts a host runs to show progress: a rekey stopped after max_batches
+// goes on when called again; verify pages through the records after a
+// cursor, and a part with a bad record is no failure of its own.
+BOOST_AUTO_TEST_CASE(rekey_and_verify_run_in_parts) {
+  TestStore store;
+  auto db = open_initialised(store.file_config());
+  for (int i = 0; i < 3; ++i)
+    for (const char *key :
+         {"VCS.GithubAdminPAT", "Email.SMTPPassword", "CIAdmin.JenkinsConfigureAPIToken"})
+      require_put(*db, key, std::string(key) + "#" + std::to_string(i));
+
+  auto first = parse_object(db->admin("rekey", R"({"batch_size": 2, "max_batches": 2})").result);
+  BOOST_TEST(!first.at("finished").as_bool());
+  BOOST_TEST(first.at("reencrypted").as_int64() == 4);
+  BOOST_TEST(first.at("remaining").as_int64() == 5);
+  BOOST_TEST(first.at("retired_data_keys").as_array().empty());
+  auto second = parse_object(db->admin("rekey", R"({"batch_size": 2, "max_batches": 2})").result);
+  BOOST_TEST(second.at("resumed").as_bool());
+  BOOST_TEST(second.at("data_key") == first.at("data_key"));
+  BOOST_TEST(second.at("remaining").as_int64() == 1);
+  auto last = parse_object(db->admin("rekey", R"({"batch_size": 2, "max_batches": 2})").result);
+  BOOST_TEST(last.at("finished").as_bool());
+  BOOST_TEST(last.at("reencrypted").as_int64() == 1);
+  BOOST_TEST(last.at("remaining").as_int64() == 0);
+  BOOST_TEST(last.at("retired_data_keys").as_array().size() == 1u);
+  BOOST_TEST(store.query("SELECT DISTINCT data_key_id FROM coffer_records") ==
+             std::vector<std::string>{"2"});
+
+  // Damage one record; the parts of 4 find it in the second without failing.
+  store.exec("UPDATE coffer_records SET nonce = " + store.blob_literal(Bytes(12, 0x78)) +
+             " WHERE key = 'Email.SMTPPassword' AND version = 2");
+  std::size_t records = 0;
+  std::vector<std::string> bad;
+  std::string arguments = R"({"limit": 4})";
+  for (int part = 0;; ++part) {
+    BOOST_TEST_REQUIRE(part < 5);
+    Outcome outcome = db->admin("verify", arguments);
+    BOOST_REQUIRE_MESSAGE(outcome.ok(), outcome.message);
+    auto report = parse_object(outcome.result);
+    if (part == 0) {
+      BOOST_TEST(report.at("total").as_int64() == 9);
+      BOOST_TEST(report.at("integrity_check") == "ok");
+    } else {
+      BOOST_TEST(!report.contains("total"));
+    }
+    records += report.at("records").to_number<std::size_t>();
+    for (const auto &entry : report.at("bad").as_array())
+      bad.emplace_back(entry.at("key").as_string());
+    if (report.at("finished").as_bool()) {
+      BOOST_TEST(part == 2);
+      BOOST_TEST(report.at("keys").as_int64() == 3);
+      break;
+    }
+    arguments = R"({"limit": 4, "after": )" + boost::json::serialize(report.at("last")) + "}";
+  }
+  BOOST_TEST(records == 9u);
+  BOOST_TEST(bad == std::vector<std::string>{"Email.SMTPPassword"});
+  // In one call the same store fails, with the report.
+  Outcome whole = db->admin("verify");
+  BOOST_TEST(whole.status == COFFER_STATUS_DATA_ERROR);
+  BOOST_TEST(db->admin("verify", R"({"after": {"key": "A.B", "version": 1}})").status ==
+             COFFER_STATUS_INVALID_ARGUMENT);
+}
+
 namespace {
 // Fails the second batch of a rekey, as a crash would stop it.
 class CrashingRekey : public ForwardingStorage {

@@ -4,8 +4,10 @@
 
 #include "commands.hpp"
 #include "db_arguments.hpp"
+#include "db_steps.hpp"
 #include "exit_status.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 
 namespace coffer::cli {
 namespace json = boost::json;
@@ -45,29 +47,28 @@ int run_db(Invocation &invocation, const Arguments &arguments, std::string_view 
   std::string admin_arguments = db_arguments_json(command, arguments);
   Store store = invocation.open_store();
   std::string provider = database_provider(store, arguments, full);
-  std::string result;
-  try {
-    result = store.admin(provider, command, admin_arguments);
-  } catch (const Error &e) {
-    // A failed admin command may come with its JSON report after the first
-    // line of the message (`db verify` does): the report goes to stdout.
-    std::string message = e.what();
-    auto newline = message.find('\n');
-    boost::system::error_code ec;
-    json::value report = newline == std::string::npos
-                             ? json::value()
-                             : json::parse(std::string_view(message).substr(newline + 1), ec);
-    if (newline == std::string::npos || ec) throw;
-    print_json(report, arguments.has("--json"));
-    throw Error(e.code(), message.substr(0, newline));
+  const bool as_json = arguments.has("--json");
+  if (command == "rekey" || command == "verify") {
+    json::object parts_arguments = json::parse(admin_arguments).as_object();
+    Progress progress(full, Progress::wanted(as_json, invocation.globals.quiet));
+    std::string failure;
+    json::object whole =
+        command == "rekey"
+            ? rekey_in_steps(store, provider, std::move(parts_arguments), progress)
+            : verify_in_steps(store, provider, std::move(parts_arguments), progress, failure);
+    progress.clear();
+    print_json(whole, as_json);
+    if (!failure.empty()) throw Error(Code::data_error, "provider '" + provider + "': " + failure);
+    return exit_success;
   }
+  std::string result = store.admin(provider, command, admin_arguments);
   boost::system::error_code ec;
   json::value parsed = result.empty() ? json::value(json::object{}) : json::parse(result, ec);
   if (ec) {
     write_stdout(result + "\n");
     return exit_success;
   }
-  print_json(parsed, arguments.has("--json"));
+  print_json(parsed, as_json);
   if (command == "rotate-master-key") {
     // Which key survives is the one thing an operator must not have to guess.
     const json::value *kept =
@@ -78,14 +79,6 @@ int run_db(Invocation &invocation, const Arguments &arguments, std::string_view 
         if (name.is_string())
           names += (names.empty() ? "" : " and ") + std::string(name.as_string());
       print_note("the store now opens with " + names + " only", invocation.globals.quiet);
-    }
-  }
-  if (command == "verify") {
-    const json::value *bad = parsed.is_object() ? parsed.as_object().if_contains("bad") : nullptr;
-    if (bad != nullptr && bad->is_array() && !bad->as_array().empty()) {
-      print_error("db verify: " + std::to_string(bad->as_array().size()) +
-                  " bad record(s) in provider '" + provider + "'");
-      return exit_failure;
     }
   }
   return exit_success;

@@ -164,6 +164,10 @@ const PgStatement records_not_under_sql{
     "SELECT key, version, data_key_id, nonce, ciphertext, created_at, updated_at "
     "FROM coffer_records WHERE data_key_id <> $1 ORDER BY key, version LIMIT $2",
     {int8, int8}};
+const PgStatement count_records_not_under_sql{
+    "coffer_count_records_not_under",
+    "SELECT count(*)::bigint FROM coffer_records WHERE data_key_id <> $1",
+    {int8}};
 const PgStatement count_encryptions_sql{
     "coffer_count_encryptions",
     "UPDATE coffer_data_keys SET encryptions = encryptions + $2 WHERE data_key_id = $1",
@@ -744,6 +748,15 @@ std::vector<RecordRow> PostgresStorage::records_not_under(int64_t data_key_id, s
     std::vector<RecordRow> rows;
     for (int row = 0; row < result.rows(); ++row) rows.push_back(record_from(result, row));
     return rows;
+  });
+}
+
+std::size_t PostgresStorage::count_records_not_under(int64_t data_key_id) {
+  return with_retries([&](PgConnection &connection) {
+    PgParams params;
+    params.add(data_key_id);
+    return static_cast<std::size_t>(
+        connection.run(count_records_not_under_sql, params).integer(0, 0));
   });
 }
 

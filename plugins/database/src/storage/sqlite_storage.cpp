@@ -675,6 +675,13 @@ std::vector<RecordRow> SqliteStorage::records_not_under(int64_t data_key_id, std
   return rows;
 }
 
+std::size_t SqliteStorage::count_records_not_under(int64_t data_key_id) {
+  auto connection = pool_.acquire();
+  Query q(*connection, "SELECT count(*) FROM coffer_records WHERE data_key_id <> ?1");
+  q.bind(1, data_key_id);
+  return q.step() ? static_cast<std::size_t>(q.integer(0)) : 0;
+}
+
 std::size_t SqliteStorage::replace_records(const std::vector<ReencryptedRecord> &records,
                                            int64_t data_key_id, int64_t now_ms) {
   auto connection = pool_.acquire();

@@ -52,6 +52,7 @@ class SqliteStorage final : public Storage {
   std::size_t drop_master_keys_except(ByteView keep) override;
   RekeyStart begin_rekey(int64_t now_ms, const DataKeyWrapper &wrap) override;
   std::vector<RecordRow> records_not_under(int64_t data_key_id, std::size_t limit) override;
+  std::size_t count_records_not_under(int64_t data_key_id) override;
   std::size_t replace_records(const std::vector<ReencryptedRecord> &records, int64_t data_key_id,
                               int64_t now_ms) override;
   RekeyFinish finish_rekey(int64_t active) override;

@@ -225,6 +225,9 @@ class Storage {
   // than one master key slot.
   virtual RekeyStart begin_rekey(int64_t now_ms, const DataKeyWrapper &wrap) = 0;
   virtual std::vector<RecordRow> records_not_under(int64_t data_key_id, std::size_t limit) = 0;
+  // How many records are not under `data_key_id` (0, which no data key has:
+  // every record).
+  virtual std::size_t count_records_not_under(int64_t data_key_id) = 0;
   // Replaces re-encrypted records (each only if unchanged meanwhile) and counts
   // the encryptions against `data_key_id`; returns how many rows changed.
   virtual std::size_t replace_records(const std::vector<ReencryptedRecord> &records,

@@ -3,6 +3,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdint>
+#include <optional>
 
 #include "crypto/bytes.hpp"
 #include "storage/schema.hpp"
@@ -84,9 +86,11 @@ std::string rotate(CredentialStore &store, const boost::json::value &arguments,
 }
 
 std::string rekey(CredentialStore &store, const boost::json::value &arguments) {
-  JsonFields fields(arguments, "", {"batch_size"}, COFFER_STATUS_INVALID_ARGUMENT);
+  JsonFields fields(arguments, "", {"batch_size", "max_batches"}, COFFER_STATUS_INVALID_ARGUMENT);
   auto batch = fields.integer("batch_size", 1, 10000).value_or(100);
-  RekeyResult result = store.rekey(static_cast<std::size_t>(batch));
+  std::optional<std::size_t> max_batches;
+  if (auto limit = fields.integer("max_batches", 1, 1000000)) max_batches = *limit;
+  RekeyResult result = store.rekey(static_cast<std::size_t>(batch), max_batches);
   boost::json::object out;
   out["command"] = "rekey";
   out["data_key"] = result.data_key_id;
@@ -95,12 +99,33 @@ std::string rekey(CredentialStore &store, const boost::json::value &arguments) {
   boost::json::array retired;
   for (int64_t id : result.retired_data_keys) retired.push_back(id);
   out["retired_data_keys"] = std::move(retired);
+  out["finished"] = result.finished;
+  out["remaining"] = result.remaining;
   return boost::json::serialize(out);
 }
 
+// verify's "after": {"key": K, "version": V}, the last record of the part before.
+VerifyPart verify_part(const JsonFields &fields) {
+  VerifyPart part;
+  if (auto limit = fields.integer("limit", 1, 1000000)) part.limit = *limit;
+  if (const auto *after = fields.find("after")) {
+    if (part.limit == 0) fields.fail("after", "needs \"limit\" (a part of a verification)");
+    JsonFields cursor(*after, fields.path("after") + ".", {"key", "version"},
+                      COFFER_STATUS_INVALID_ARGUMENT);
+    auto key = cursor.text("key");
+    auto version = cursor.integer("version", 1, UINT64_MAX);
+    if (!key || !version) fields.fail("after", "needs both \"key\" and \"version\"");
+    part.first = false;
+    part.after_key = *key;
+    part.after_version = *version;
+  }
+  return part;
+}
+
 std::string verify(CredentialStore &store, const boost::json::value &arguments) {
-  JsonFields fields(arguments, "", {}, COFFER_STATUS_INVALID_ARGUMENT);
-  VerifyResult result = store.verify();
+  JsonFields fields(arguments, "", {"limit", "after"}, COFFER_STATUS_INVALID_ARGUMENT);
+  const VerifyPart part = verify_part(fields);
+  VerifyResult result = store.verify(part);
   boost::json::object out;
   out["command"] = "verify";
   out["ok"] = result.ok();
@@ -109,6 +134,17 @@ std::string verify(CredentialStore &store, const boost::json::value &arguments) 
   out["data_keys"] = result.data_keys;
   out["integrity_check"] = result.integrity_check;
   out["unlocked"] = result.unlock_error.empty();
+  if (part.limit != 0) {
+    // A part: the host goes on after "last" until "finished", and judges the
+    // whole; a part with bad records is no failure of its own.
+    out["finished"] = result.finished;
+    out["last"] = result.last_key.empty()
+                      ? boost::json::value(nullptr)
+                      : boost::json::value(boost::json::object{{"key", result.last_key},
+                                                               {"version", result.last_version}});
+    if (part.first) out["total"] = result.total;
+    out["location"] = store.storage().location();
+  }
   boost::json::array bad;
   if (!result.unlock_error.empty()) {
     boost::json::object entry;
@@ -128,7 +164,7 @@ std::string verify(CredentialStore &store, const boost::json::value &arguments) 
   }
   out["bad"] = std::move(bad);
   std::string json = boost::json::serialize(out);
-  if (!result.ok()) {
+  if (!result.ok() && part.limit == 0) {
     std::string message = std::to_string(result.bad.size()) + " of " +
                           std::to_string(result.records) + " records failed verification in " +
                           store.storage().location();

@@ -86,6 +86,8 @@ struct RekeyResult {
   bool resumed = false;
   std::size_t reencrypted = 0;
   std::vector<int64_t> retired_data_keys;
+  bool finished = true;       // false: stopped after max_batches; run again to go on
+  std::size_t remaining = 0;  // records not yet re-encrypted (when not finished)
 };
 
 struct VerifyProblem {
@@ -94,7 +96,23 @@ struct VerifyProblem {
   std::string error;
 };
 
+// A part of a verification: the records after `after_key`/`after_version`
+// (from the first when `first`), at most `limit` of them (0: all). The
+// store-wide checks run with the first part (the database's integrity check,
+// the data keys) and with the last (keys whose latest version is missing,
+// the key count).
+struct VerifyPart {
+  bool first = true;
+  std::string after_key;
+  uint64_t after_version = 0;
+  std::size_t limit = 0;
+};
+
 struct VerifyResult {
+  bool finished = true;  // false: more records follow `last_key`/`last_version`
+  std::string last_key;  // the last record checked
+  uint64_t last_version = 0;
+  std::size_t total = 0;  // every record of the store, when the part was first
   std::size_t records = 0;
   std::size_t keys = 0;
   std::size_t data_keys = 0;
@@ -136,8 +154,10 @@ class CredentialStore {
   // processes read and write the store.
   InitResult init(const InitOptions &options);
   RotateResult rotate_master_key(const RotateOptions &options);
-  RekeyResult rekey(std::size_t batch_size);
-  [[nodiscard]] VerifyResult verify();
+  // Re-encrypts `batch_size` records per transaction; with `max_batches`,
+  // stops after that many (finished false) and goes on when called again.
+  RekeyResult rekey(std::size_t batch_size, std::optional<std::size_t> max_batches = {});
+  [[nodiscard]] VerifyResult verify(const VerifyPart &part = {});
 
   [[nodiscard]] const Config &config() const { return config_; }
   [[nodiscard]] Storage &storage() { return *storage_; }

@@ -194,7 +194,7 @@ RotateResult CredentialStore::rotate_master_key(const RotateOptions &options) {
               storage_->location() + ": the store's data keys kept changing during the rotation");
 }
 
-RekeyResult CredentialStore::rekey(std::size_t batch_size) {
+RekeyResult CredentialStore::rekey(std::size_t batch_size, std::optional<std::size_t> max_batches) {
   ensure_ready();
   RekeyResult result;
   Bytes id = store_id();
@@ -225,7 +225,14 @@ RekeyResult CredentialStore::rekey(std::size_t batch_size) {
     log_(COFFER_LOG_INFO, storage_->location() + (start.resumed ? ": resuming" : ": starting") +
                               " rekey to data key " + std::to_string(start.data_key_id));
 
+  std::size_t batches = 0;
   for (std::size_t pass = 0;; ++pass) {
+    if (max_batches && batches == *max_batches) {
+      result.finished = false;
+      result.remaining = storage_->count_records_not_under(start.data_key_id);
+      if (result.remaining > 0) return result;
+      result.finished = true;  // the last batch was the last: finish now
+    }
     auto rows = storage_->records_not_under(start.data_key_id, batch_size);
     if (rows.empty()) {
       RekeyFinish finish = storage_->finish_rekey(start.data_key_id);
@@ -252,6 +259,7 @@ RekeyResult CredentialStore::rekey(std::size_t batch_size) {
       batch.push_back({row.key, row.version, row.nonce, sealed.nonce, sealed.ciphertext});
     }
     result.reencrypted += storage_->replace_records(batch, start.data_key_id, clock_());
+    ++batches;
   }
   {
     std::unique_lock lock(mutex_);
@@ -265,9 +273,9 @@ RekeyResult CredentialStore::rekey(std::size_t batch_size) {
   return result;
 }
 
-VerifyResult CredentialStore::verify() {
+VerifyResult CredentialStore::verify(const VerifyPart &part) {
   VerifyResult result;
-  result.integrity_check = storage_->integrity_check();
+  result.integrity_check = part.first ? storage_->integrity_check() : "ok";
   try {
     ensure_ready();
   } catch (const Error &error) {
@@ -280,26 +288,37 @@ VerifyResult CredentialStore::verify() {
   refresh_keys();
   auto data_keys = storage_->read_data_keys();
   result.data_keys = data_keys.size();
-  for (const auto &row : data_keys) {
-    if (!find_data_key(row.data_key_id))
-      result.bad.push_back({"", 0,
-                            "data key " + std::to_string(row.data_key_id) +
-                                " is not wrapped for the master key in use"});
+  if (part.first) {
+    result.total = storage_->count_records_not_under(0);
+    for (const auto &row : data_keys) {
+      if (!find_data_key(row.data_key_id))
+        result.bad.push_back({"", 0,
+                              "data key " + std::to_string(row.data_key_id) +
+                                  " is not wrapped for the master key in use"});
+    }
   }
-  std::string after_key;
-  uint64_t after_version = 0;
-  std::set<std::string> keys;
+  std::string after_key = part.first ? std::string() : part.after_key;
+  uint64_t after_version = part.first ? 0 : part.after_version;
   for (;;) {
-    auto rows = storage_->scan_records(after_key, after_version, 500);
+    std::size_t room =
+        part.limit == 0 ? 500 : std::min<std::size_t>(500, part.limit - result.records);
+    if (room == 0) {
+      // A part ends here; it is the last when no record follows.
+      result.finished = storage_->scan_records(after_key, after_version, 1).empty();
+      if (!result.finished) return result;
+      break;
+    }
+    auto rows = storage_->scan_records(after_key, after_version, room);
     if (rows.empty()) break;
     for (const auto &row : rows) {
       ++result.records;
-      keys.insert(row.key);
       std::string why;
       if (!try_open(row, why)) result.bad.push_back({row.key, row.version, why});
     }
     after_key = rows.back().key;
     after_version = rows.back().version;
+    result.last_key = after_key;
+    result.last_version = after_version;
   }
   for (const auto &missing : storage_->keys_missing_latest())
     result.bad.push_back({missing.key, missing.latest_version,
