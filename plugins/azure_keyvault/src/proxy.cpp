@@ -87,10 +87,9 @@ bool ProxySettings::bypass(std::string_view host_text) const {
   for (const std::string &entry : exceptions_) {
     if (entry == "*") return true;
     if (host == entry) return true;
-    if (entry.find('/') != std::string::npos) {
-      if (in_network(host, entry)) return true;
-      continue;
-    }
+    // An address range; an entry that is none (no host name holds '/') is
+    // still compared as a name below, as every entry is.
+    if (entry.find('/') != std::string::npos && in_network(host, entry)) return true;
     if (host.size() > entry.size() &&
         host.compare(host.size() - entry.size(), entry.size(), entry) == 0 &&
         host[host.size() - entry.size() - 1] == '.')
