@@ -703,11 +703,17 @@ ProviderInstance *writer_for(const Snapshot &snap, const std::string &key,
   return resolution.chain.front();
 }
 
-std::pair<Code, std::pair<std::string, std::string>> wait_done(
-    const std::function<void(ProviderInstance::Done)> &start) {
-  auto waiter = std::make_shared<Waiter<std::pair<Code, std::pair<std::string, std::string>>>>();
-  start([waiter](Code c, const std::string &v, const std::string &m) {
-    waiter->promise.set_value({c, {v, m}});
+// What a provider's Done completion reported.
+struct DoneOutcome {
+  Code code = Code::internal;
+  std::string result;   // a put's version, an admin command's JSON; may be empty
+  std::string message;  // why, on failure
+};
+
+DoneOutcome wait_done(const std::function<void(ProviderInstance::Done)> &start) {
+  auto waiter = std::make_shared<Waiter<DoneOutcome>>();
+  start([waiter](Code c, const std::string &result, const std::string &message) {
+    waiter->promise.set_value({c, result, message});
   });
   return waiter->future.get();
 }
@@ -738,47 +744,42 @@ void Store::Impl::finish_write(const Snapshot &snap, const std::string &key,
   if (code != Code::ok) throw Error(code, key + ": " + provider_message(provider, code, message));
 }
 
-std::string Store::put(std::string_view key, const Secret &value, std::string_view caller) {
-  auto snap = impl_->snapshot();
+std::string Store::Impl::routed_write(std::string_view key, const char *operation,
+                                      std::string_view caller, const WriteCall &call) {
+  auto snap = snapshot();
   std::string k(key);
   auto start = Clock::now();
   detail::Resolution resolution;
   ProviderInstance *provider = writer_for(*snap, k, resolution);
-  impl_->refuse_unaudited_write(*snap, k, *provider, "put", start, caller);
-  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
-    provider->put(k, value.bytes(), snap->policy.timeout, std::move(done));
+  refuse_unaudited_write(*snap, k, *provider, operation, start, caller);
+  DoneOutcome outcome = wait_done([&](ProviderInstance::Done done) {
+    call(*provider, k, snap->policy.timeout, std::move(done));
   });
   for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
-  impl_->finish_write(*snap, k, *provider, "put", code, rest.second, start, caller);
-  return rest.first;
+  finish_write(*snap, k, *provider, operation, outcome.code, outcome.message, start, caller);
+  return outcome.result;
+}
+
+std::string Store::put(std::string_view key, const Secret &value, std::string_view caller) {
+  return impl_->routed_write(key, "put", caller,
+                             [&](ProviderInstance &provider, const std::string &k,
+                                 std::chrono::milliseconds timeout, ProviderInstance::Done done) {
+                               provider.put(k, value.bytes(), timeout, std::move(done));
+                             });
 }
 
 void Store::remove(std::string_view key, std::string_view caller) {
-  auto snap = impl_->snapshot();
-  std::string k(key);
-  auto start = Clock::now();
-  detail::Resolution resolution;
-  ProviderInstance *provider = writer_for(*snap, k, resolution);
-  impl_->refuse_unaudited_write(*snap, k, *provider, "remove", start, caller);
-  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
-    provider->remove(k, snap->policy.timeout, std::move(done));
-  });
-  for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
-  impl_->finish_write(*snap, k, *provider, "remove", code, rest.second, start, caller);
+  (void)impl_->routed_write(
+      key, "remove", caller,
+      [](ProviderInstance &provider, const std::string &k, std::chrono::milliseconds timeout,
+         ProviderInstance::Done done) { provider.remove(k, timeout, std::move(done)); });
 }
 
 void Store::purge(std::string_view key, std::string_view caller) {
-  auto snap = impl_->snapshot();
-  std::string k(key);
-  auto start = Clock::now();
-  detail::Resolution resolution;
-  ProviderInstance *provider = writer_for(*snap, k, resolution);
-  impl_->refuse_unaudited_write(*snap, k, *provider, "purge", start, caller);
-  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
-    provider->purge(k, snap->policy.timeout, std::move(done));
-  });
-  for (ProviderInstance *p : resolution.chain) p->cache().invalidate(k);
-  impl_->finish_write(*snap, k, *provider, "purge", code, rest.second, start, caller);
+  (void)impl_->routed_write(
+      key, "purge", caller,
+      [](ProviderInstance &provider, const std::string &k, std::chrono::milliseconds timeout,
+         ProviderInstance::Done done) { provider.purge(k, timeout, std::move(done)); });
 }
 
 namespace {
@@ -934,12 +935,12 @@ std::string Store::put_to(std::string_view provider, std::string_view key, const
     throw Error(Code::invalid_argument, "'" + k + "' is not a key name: expected Category.Name");
   auto start = Clock::now();
   impl_->refuse_unaudited_write(*snap, k, *p, "put", start, caller);
-  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
+  DoneOutcome outcome = wait_done([&](ProviderInstance::Done done) {
     p->put(k, value.bytes(), snap->policy.timeout, std::move(done));
   });
   p->cache().invalidate(k);
-  impl_->finish_write(*snap, k, *p, "put", code, rest.second, start, caller);
-  return rest.first;
+  impl_->finish_write(*snap, k, *p, "put", outcome.code, outcome.message, start, caller);
+  return outcome.result;
 }
 
 std::vector<ListEntry> Store::list(std::string_view provider) {
@@ -961,15 +962,15 @@ std::string Store::admin(std::string_view provider, std::string_view command,
   ProviderInstance *p = named(*snap, provider);
   std::string cmd(command);
   std::string args(arguments_json.empty() ? "{}" : arguments_json);
-  auto [code, rest] = wait_done([&](ProviderInstance::Done done) {
+  DoneOutcome outcome = wait_done([&](ProviderInstance::Done done) {
     p->admin(cmd, args, snap->policy.timeout, std::move(done));
   });
-  if (code != Code::ok) {
-    std::string message = provider_message(*p, code, rest.second);
-    if (!rest.first.empty()) message += "\n" + rest.first;
-    throw Error(code, message);
+  if (outcome.code != Code::ok) {
+    std::string message = provider_message(*p, outcome.code, outcome.message);
+    if (!outcome.result.empty()) message += "\n" + outcome.result;
+    throw Error(outcome.code, message);
   }
-  return rest.first;
+  return outcome.result;
 }
 
 void Store::reload() {
@@ -1140,9 +1141,10 @@ CheckReport Store::check(const std::function<void(std::size_t, std::size_t)> &pr
   CheckReport report;
   auto snap = impl_->snapshot();
   for (const auto &instance : snap->instances) {
-    auto [code, rest] = wait_done(
+    DoneOutcome outcome = wait_done(
         [&](ProviderInstance::Done done) { instance->health(snap->policy.timeout, done); });
-    if (code != Code::ok) report.problems.push_back(provider_message(*instance, code, rest.second));
+    if (outcome.code != Code::ok)
+      report.problems.push_back(provider_message(*instance, outcome.code, outcome.message));
   }
   std::vector<std::string> keys;
   for (const auto &entry : snap->catalog->entries()) keys.push_back(entry.key);

@@ -5,6 +5,8 @@
 #include <coffer/store.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -82,6 +84,16 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
                     const detail::ProviderInstance &provider, const char *operation, Code code,
                     const std::string &message, std::chrono::steady_clock::time_point start,
                     std::string_view caller);
+  // Starts a write (put, remove, purge) of `key` on `provider`.
+  using WriteCall =
+      std::function<void(detail::ProviderInstance &provider, const std::string &key,
+                         std::chrono::milliseconds timeout, detail::ProviderInstance::Done done)>;
+  // A write through the first provider of the key's chain: refused first when
+  // the audit log must but cannot record it; afterwards the key's cached value
+  // is dropped from every provider of the chain and the write is reported
+  // (finish_write). Returns what the provider answered (a put's version).
+  std::string routed_write(std::string_view key, const char *operation, std::string_view caller,
+                           const WriteCall &call);
   void report_policy(const detail::Snapshot *snapshot, const PolicyEvent &event);
   void schedule_refresh();
   void refresh_subscribed();

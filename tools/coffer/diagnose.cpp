@@ -23,6 +23,31 @@ std::string abi_text(std::uint32_t version) {
 // How `check` sees one key.
 enum class KeyStatus { resolved, not_found, denied_by_policy, error };
 
+// How many keys ended in each status.
+struct KeyTally {
+  std::size_t resolved = 0;
+  std::size_t not_found = 0;
+  std::size_t denied_by_policy = 0;
+  std::size_t errors = 0;
+
+  void add(KeyStatus status) {
+    switch (status) {
+      case KeyStatus::resolved:
+        ++resolved;
+        return;
+      case KeyStatus::not_found:
+        ++not_found;
+        return;
+      case KeyStatus::denied_by_policy:
+        ++denied_by_policy;
+        return;
+      case KeyStatus::error:
+        ++errors;
+        return;
+    }
+  }
+};
+
 std::string_view status_name(KeyStatus status) {
   switch (status) {
     case KeyStatus::resolved:
@@ -103,12 +128,12 @@ int run_check(Invocation &invocation, const Arguments &arguments) {
   progress.clear();
   // Providers that did not open; each is also a problem (its health says why).
   std::vector<IsolatedProvider> isolated = store->isolated_providers();
-  std::size_t counts[4] = {0, 0, 0, 0};
+  KeyTally tally;
   Table table({"KEY", "STATUS", "PROVIDER", "MESSAGE"});
   json::array keys;
   for (const auto &outcome : report.keys) {
     KeyStatus status = classify(*store, outcome);
-    ++counts[static_cast<int>(status)];
+    tally.add(status);
     table.add({outcome.key, std::string(status_name(status)), outcome.provider,
                status == KeyStatus::resolved ? std::string() : outcome.message});
     keys.push_back(json::object{
@@ -120,11 +145,9 @@ int run_check(Invocation &invocation, const Arguments &arguments) {
         {"message",
          outcome.message.empty() ? json::value(nullptr) : json::value(outcome.message)}});
   }
-  std::size_t errors = counts[static_cast<int>(KeyStatus::error)];
-  std::size_t missing = counts[static_cast<int>(KeyStatus::not_found)];
-  int status = !report.problems.empty() || errors > 0 ? exit_failure
-               : missing > 0                          ? exit_not_found
-                                                      : exit_success;
+  int status = !report.problems.empty() || tally.errors > 0 ? exit_failure
+               : tally.not_found > 0                        ? exit_not_found
+                                                            : exit_success;
   if (as_json) {
     json::array problems;
     for (const auto &p : report.problems) problems.push_back(json::value(p));
@@ -132,20 +155,18 @@ int run_check(Invocation &invocation, const Arguments &arguments) {
     for (const auto &p : store->providers())
       providers.push_back(json::object{
           {"name", p}, {"plugin", store->plugin_of(p)}, {"isolated", is_isolated(isolated, p)}});
-    print_json(json::object{
-        {"ok", status == exit_success},
-        {"policy", where.file.string()},
-        {"loaded", true},
-        {"providers", std::move(providers)},
-        {"problems", std::move(problems)},
-        {"keys", std::move(keys)},
-        {"summary",
-         json::object{{"keys", report.keys.size()},
-                      {"resolved", counts[static_cast<int>(KeyStatus::resolved)]},
-                      {"not_found", missing},
-                      {"denied_by_policy", counts[static_cast<int>(KeyStatus::denied_by_policy)]},
-                      {"errors", errors},
-                      {"problems", report.problems.size()}}}});
+    print_json(json::object{{"ok", status == exit_success},
+                            {"policy", where.file.string()},
+                            {"loaded", true},
+                            {"providers", std::move(providers)},
+                            {"problems", std::move(problems)},
+                            {"keys", std::move(keys)},
+                            {"summary", json::object{{"keys", report.keys.size()},
+                                                     {"resolved", tally.resolved},
+                                                     {"not_found", tally.not_found},
+                                                     {"denied_by_policy", tally.denied_by_policy},
+                                                     {"errors", tally.errors},
+                                                     {"problems", report.problems.size()}}}});
     return status;
   }
   std::string head = "policy:   " + where.file.string() + "\n";
@@ -155,12 +176,11 @@ int run_check(Invocation &invocation, const Arguments &arguments) {
   for (const auto &p : report.problems) head += "problem:  " + p + "\n";
   write_stdout(head + "\n");
   table.print(stdout);
-  write_stdout("\n" + std::to_string(report.keys.size()) +
-               " keys: " + std::to_string(counts[static_cast<int>(KeyStatus::resolved)]) +
-               " resolved, " + std::to_string(missing) + " not found, " +
-               std::to_string(counts[static_cast<int>(KeyStatus::denied_by_policy)]) +
-               " denied by policy, " + std::to_string(errors) + " errors; " +
-               std::to_string(report.problems.size()) + " problems\n");
+  write_stdout("\n" + std::to_string(report.keys.size()) + " keys: " +
+               std::to_string(tally.resolved) + " resolved, " + std::to_string(tally.not_found) +
+               " not found, " + std::to_string(tally.denied_by_policy) + " denied by policy, " +
+               std::to_string(tally.errors) + " errors; " + std::to_string(report.problems.size()) +
+               " problems\n");
   return status;
 }
 

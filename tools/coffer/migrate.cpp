@@ -21,11 +21,7 @@
 namespace coffer::cli {
 namespace json = boost::json;
 
-namespace {
-
-using Status = MigrationStatus;
-
-}  // namespace
+namespace {}  // namespace
 
 int run_migrate(Invocation &invocation, const Arguments &arguments) {
   MigrationPlan plan;
@@ -69,9 +65,8 @@ int run_migrate(Invocation &invocation, const Arguments &arguments) {
   progress.show(keys.size(), keys.size(), "");
   progress.clear();
 
-  std::size_t counts[5] = {};
-  for (const auto &o : outcomes) ++counts[static_cast<int>(o.status)];
-  std::size_t failed = counts[static_cast<int>(Status::failed)];
+  const MigrationTally tally(outcomes);
+  const std::size_t failed = tally.failed;
 
   PolicyUpdate update;
   if (arguments.has("--update-policy")) {
@@ -91,15 +86,10 @@ int run_migrate(Invocation &invocation, const Arguments &arguments) {
     json::array rows;
     for (const auto &o : outcomes)
       rows.push_back(json::object{{"key", o.key}, {"status", name_of(o.status)}, {"note", o.note}});
-    json::object summary{{"from", plan.from},
-                         {"to", plan.to},
-                         {"dry_run", plan.dry_run},
-                         {"copied", counts[static_cast<int>(Status::copied)]},
-                         {"skipped", counts[static_cast<int>(Status::equal)]},
-                         {"would_copy", counts[static_cast<int>(Status::would_copy)]},
-                         {"absent", counts[static_cast<int>(Status::absent)]},
-                         {"failed", failed},
-                         {"keys", std::move(rows)}};
+    json::object summary{
+        {"from", plan.from},      {"to", plan.to},          {"dry_run", plan.dry_run},
+        {"copied", tally.copied}, {"skipped", tally.equal}, {"would_copy", tally.would_copy},
+        {"absent", tally.absent}, {"failed", failed},       {"keys", std::move(rows)}};
     if (update.attempted) {
       json::array done;
       for (const auto &d : update.done) done.push_back(json::value(d));
@@ -114,13 +104,10 @@ int run_migrate(Invocation &invocation, const Arguments &arguments) {
     for (const auto &o : outcomes) table.add({o.key, name_of(o.status), o.note});
     table.print(stdout);
     std::string would =
-        plan.dry_run
-            ? std::to_string(counts[static_cast<int>(Status::would_copy)]) + " would be copied, "
-            : std::string();
+        plan.dry_run ? std::to_string(tally.would_copy) + " would be copied, " : std::string();
     std::printf("%s -> %s: %zu copied, %zu already equal, %s%zu not in %s, %zu failed\n",
-                plan.from.c_str(), plan.to.c_str(), counts[static_cast<int>(Status::copied)],
-                counts[static_cast<int>(Status::equal)], would.c_str(),
-                counts[static_cast<int>(Status::absent)], plan.from.c_str(), failed);
+                plan.from.c_str(), plan.to.c_str(), tally.copied, tally.equal, would.c_str(),
+                tally.absent, plan.from.c_str(), failed);
     if (update.updated)
       for (const auto &d : update.done) std::printf("policy: %s\n", d.c_str());
     else if (update.attempted && update.refusal.empty())

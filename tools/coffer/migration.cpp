@@ -133,6 +133,28 @@ MigrationOutcome migrate_key(Store &store, const MigrationPlan &plan, const Keye
   return out;
 }
 
+MigrationTally::MigrationTally(const std::vector<MigrationOutcome> &outcomes) {
+  for (const auto &outcome : outcomes) {
+    switch (outcome.status) {
+      case MigrationStatus::copied:
+        ++copied;
+        break;
+      case MigrationStatus::equal:
+        ++equal;
+        break;
+      case MigrationStatus::would_copy:
+        ++would_copy;
+        break;
+      case MigrationStatus::absent:
+        ++absent;
+        break;
+      case MigrationStatus::failed:
+        ++failed;
+        break;
+    }
+  }
+}
+
 std::size_t undo_replacements(Store &store, const MigrationPlan &plan,
                               std::vector<MigrationOutcome> &outcomes) {
   std::size_t failed = 0;

@@ -53,6 +53,18 @@ struct MigrationOutcome {
   std::optional<Secret> replaced;
 };
 
+// How many keys ended in each status.
+struct MigrationTally {
+  std::size_t copied = 0;
+  std::size_t equal = 0;
+  std::size_t would_copy = 0;
+  std::size_t absent = 0;
+  std::size_t failed = 0;
+
+  MigrationTally() = default;
+  explicit MigrationTally(const std::vector<MigrationOutcome> &outcomes);
+};
+
 struct MigrationPlan {
   std::string from;
   std::string to;
