@@ -1,12 +1,12 @@
 #include <coffer/catalog.hpp>
 #include <coffer/error.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <boost/json.hpp>
 
 #include <algorithm>
 
 #include "json_text.hpp"
-#include "nearest.hpp"
 #include "trusted_file.hpp"
 
 namespace coffer {
@@ -44,7 +44,7 @@ void load_into(Catalog &catalog, const detail::JsonDocument &doc, const std::str
   for (const auto &member : *root) {
     std::string field(member.key());
     if (std::find(known.begin(), known.end(), field) == known.end())
-      doc.fail({field}, "unknown field" + detail::did_you_mean(field, known));
+      doc.fail({field}, "unknown field" + provider::did_you_mean(field, known));
   }
   if (const auto *format = root->if_contains("coffer_catalog")) {
     if (!format->is_int64() || format->as_int64() != 1)
@@ -131,7 +131,7 @@ std::optional<std::string> Catalog::nearest(std::string_view key) const {
   std::vector<std::string> keys;
   keys.reserve(entries_.size());
   for (const auto &entry : entries_) keys.push_back(entry.key);
-  return detail::nearest(key, keys);
+  return provider::nearest_name(key, keys);
 }
 
 std::vector<std::string> Catalog::categories() const {

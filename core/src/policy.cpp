@@ -2,6 +2,7 @@
 
 #include <coffer/catalog.hpp>
 #include <coffer/plugins.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <boost/json.hpp>
 
@@ -16,11 +17,12 @@
 #include <set>
 
 #include "json_text.hpp"
-#include "nearest.hpp"
 #include "trusted_file.hpp"
 
 namespace coffer::detail {
 namespace {
+
+using coffer::provider::did_you_mean;
 
 namespace json = boost::json;
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "cache.hpp"
-#include "nearest.hpp"
 
 namespace coffer::detail {
 

@@ -5,7 +5,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include "json_text.hpp"
-#include "nearest.hpp"
 #include "policy.hpp"
 #include "test_policy.hpp"
 
@@ -276,10 +275,3 @@ BOOST_AUTO_TEST_CASE(minimal_policy_parses) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_AUTO_TEST_CASE(edit_distance_and_suggestions) {
-  BOOST_TEST(detail::edit_distance("routes", "rotes") == 1u);
-  BOOST_TEST(detail::edit_distance("", "abc") == 3u);
-  BOOST_TEST(detail::did_you_mean("plugn", {"plugin", "config"}) == " (did you mean 'plugin'?)");
-  BOOST_TEST(detail::did_you_mean("zzzzzz", {"plugin", "config"}).empty());
-}

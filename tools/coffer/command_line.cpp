@@ -26,11 +26,6 @@ const CommandSpec *find_command(const std::vector<CommandSpec> &commands, std::s
   return nullptr;
 }
 
-std::string did_you_mean(std::string_view name, const std::vector<std::string> &candidates) {
-  auto near = nearest_name(name, candidates);
-  return near ? " (did you mean '" + *near + "'?)" : std::string();
-}
-
 // "unknown command 'lsit'", or "an unknown command" when the argument is not
 // shaped like a command name (it may be a value typed in the wrong place).
 // `parent` precedes a subcommand's name ("db frob").
@@ -239,47 +234,6 @@ CommandLine parse_command_line(const std::vector<std::string> &argv,
     }
   }
   return out;
-}
-
-std::optional<std::string> nearest_name(std::string_view name,
-                                        const std::vector<std::string> &candidates) {
-  std::optional<std::string> best;
-  std::size_t best_distance = 0;
-  // A unique candidate that starts with what was typed is the one meant.
-  if (name.size() >= 3) {
-    for (const auto &candidate : candidates) {
-      if (candidate.rfind(name, 0) != 0) continue;
-      if (best) {
-        best.reset();
-        break;
-      }
-      best = candidate;
-    }
-    if (best) return best;
-  }
-  for (const auto &candidate : candidates) {
-    // Levenshtein distance, one row at a time.
-    std::vector<std::size_t> row(candidate.size() + 1);
-    for (std::size_t j = 0; j <= candidate.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= name.size(); ++i) {
-      std::size_t diagonal = row[0];
-      row[0] = i;
-      for (std::size_t j = 1; j <= candidate.size(); ++j) {
-        std::size_t above = row[j];
-        std::size_t cost = name[i - 1] == candidate[j - 1] ? 0 : 1;
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-        diagonal = above;
-      }
-    }
-    std::size_t distance = row[candidate.size()];
-    if (!best || distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
-  if (best && best_distance <= limit && best_distance < name.size()) return best;
-  return std::nullopt;
 }
 
 std::string usage_line(const CommandSpec &command) {

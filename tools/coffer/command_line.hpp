@@ -6,6 +6,7 @@
 #ifndef COFFER_CLI_COMMAND_LINE_HPP
 #define COFFER_CLI_COMMAND_LINE_HPP
 
+#include <coffer/provider_helpers.hpp>
 #include <coffer/store.hpp>
 
 #include <cstddef>
@@ -86,9 +87,9 @@ const std::vector<OptionSpec> &global_options();
 CommandLine parse_command_line(const std::vector<std::string> &argv,
                                const std::vector<CommandSpec> &commands);
 
-// The closest of `candidates` to `name`, when it is close enough to be a typo.
-std::optional<std::string> nearest_name(std::string_view name,
-                                        const std::vector<std::string> &candidates);
+// "Did you mean": the one rule of the SDK, for the CLI's names too.
+using provider::did_you_mean;
+using provider::nearest_name;
 
 // "usage: coffer [OPTIONS] get [-n] KEY"
 std::string usage_line(const CommandSpec &command);

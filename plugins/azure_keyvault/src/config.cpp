@@ -4,6 +4,7 @@
 #include "names.hpp"
 
 #include <coffer/provider.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <boost/json.hpp>
 
@@ -72,10 +73,10 @@ void check_fields(const boost::json::object &object, const std::vector<std::stri
   for (const auto &member : object) {
     std::string_view name = member.key();
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-    std::string suggestion = nearest_name(name, known);
+    auto suggestion = coffer::provider::nearest_name(name, known);
     fail("unknown field '" + prefix + std::string(name) + "'" +
-         (suggestion.empty() ? "; known fields are " + list_names(known)
-                             : "; did you mean '" + prefix + suggestion + "'?"));
+         (suggestion ? "; did you mean '" + prefix + *suggestion + "'?"
+                     : "; known fields are " + list_names(known)));
   }
 }
 
@@ -170,11 +171,10 @@ CredentialConfig parse_credential(const boost::json::object *object, std::string
   } else if (type == "client_secret") {
     credential.type = CredentialType::client_secret;
   } else {
-    std::string suggestion =
-        nearest_name(type, {"workload_identity", "managed_identity", "client_secret"});
     fail("field 'credential.type' is '" + type +
          "'; it must be workload_identity, managed_identity or client_secret" +
-         (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
+         coffer::provider::did_you_mean(
+             type, {"workload_identity", "managed_identity", "client_secret"}));
   }
   auto from_env = [&](const char *name) { return non_empty(environment(name)); };
   const bool uses_entra = credential.type != CredentialType::managed_identity;
@@ -278,31 +278,6 @@ std::string_view credential_type_name(CredentialType type) noexcept {
       return "client_secret";
   }
   return "unknown";
-}
-
-std::string nearest_name(std::string_view name, const std::vector<std::string_view> &candidates) {
-  std::string best;
-  std::size_t best_distance = std::string::npos;
-  for (std::string_view candidate : candidates) {
-    std::vector<std::size_t> row(candidate.size() + 1);
-    for (std::size_t j = 0; j < row.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= name.size(); ++i) {
-      std::size_t diagonal = row[0];
-      row[0] = i;
-      for (std::size_t j = 1; j <= candidate.size(); ++j) {
-        std::size_t above = row[j];
-        std::size_t cost = name[i - 1] == candidate[j - 1] ? 0 : 1;
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-        diagonal = above;
-      }
-    }
-    if (row.back() < best_distance) {
-      best_distance = row.back();
-      best = std::string(candidate);
-    }
-  }
-  std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
-  return best_distance <= limit ? best : std::string();
 }
 
 Config parse_config(std::string_view json, std::string_view base_directory,

@@ -70,10 +70,6 @@ struct Config {
 Config parse_config(std::string_view json, std::string_view base_directory,
                     const EnvironmentLookup &environment);
 
-// The closest of `candidates` to `name` (edit distance), or empty when none is
-// close enough to be a likely typo.
-std::string nearest_name(std::string_view name, const std::vector<std::string_view> &candidates);
-
 }  // namespace coffer::azure
 
 #endif  // COFFER_AZURE_CONFIG_HPP

@@ -3,6 +3,7 @@
 #include "key_mapping.hpp"
 
 #include <coffer/provider.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <algorithm>
 #include <array>
@@ -20,27 +21,6 @@ constexpr std::array<std::string_view, 6> kFields = {"path",     "source",      
 
 [[noreturn]] void fail(const std::string &message) {
   throw Error(COFFER_STATUS_INVALID_CONFIG, message);
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), std::size_t{0});
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string_view nearest_field(std::string_view name) {
-  return *std::min_element(kFields.begin(), kFields.end(), [&](auto x, auto y) {
-    return edit_distance(name, x) < edit_distance(name, y);
-  });
 }
 
 bool boolean(const boost::json::object &config, std::string_view field) {
@@ -71,9 +51,9 @@ Config parse_config(std::string_view json, const std::filesystem::path &base_dir
   for (const auto &member : object) {
     std::string_view name = member.key();
     if (std::find(kFields.begin(), kFields.end(), name) == kFields.end())
-      fail("unknown field '" + std::string(name) + "' (did you mean '" +
-           std::string(nearest_field(name)) + "'? the fields are path, source, prefix, writable, " +
-           "require_private and expand)");
+      fail("unknown field '" + std::string(name) + "'" +
+           coffer::provider::did_you_mean(name, kFields) +
+           "; the fields are path, source, prefix, writable, require_private and expand");
   }
 
   Config config;

@@ -1,5 +1,7 @@
 #include "store/admin.hpp"
 
+#include <coffer/provider_helpers.hpp>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -191,8 +193,9 @@ std::string run_admin_command(CredentialStore &store, const std::string &command
   if (command == "rekey") return rekey(store, arguments);
   if (command == "verify") return verify(store, arguments);
   std::string message = "unknown command '" + command + "'";
-  std::string nearest = nearest_name(command, {"init", "rotate-master-key", "rekey", "verify"});
-  if (!nearest.empty()) message += "; did you mean '" + nearest + "'?";
+  if (auto nearest =
+          coffer::provider::nearest_name(command, {"init", "rotate-master-key", "rekey", "verify"}))
+    message += "; did you mean '" + *nearest + "'?";
   message += " (the database provider's commands: init, rotate-master-key, rekey, verify)";
   throw Error(COFFER_STATUS_UNSUPPORTED, message);
 }

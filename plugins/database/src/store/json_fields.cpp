@@ -1,48 +1,13 @@
 #include "store/json_fields.hpp"
 
 #include <coffer/provider.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <algorithm>
 
 namespace coffer::database {
 
 using coffer::provider::Error;
-
-namespace {
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      char x = static_cast<char>(std::tolower(static_cast<unsigned char>(a[i - 1])));
-      char y = static_cast<char>(std::tolower(static_cast<unsigned char>(b[j - 1])));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (x == y ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
-std::string nearest_name(std::string_view name, const std::vector<std::string_view> &known) {
-  std::string best;
-  std::size_t best_distance = SIZE_MAX;
-  for (auto candidate : known) {
-    std::size_t distance = edit_distance(name, candidate);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = candidate;
-    }
-  }
-  // A plausible typo: at most a third of the longer name changed (and at least 2 edits allowed).
-  std::size_t limit = std::max<std::size_t>(2, std::max(name.size(), best.size()) / 3);
-  return best_distance <= limit ? best : std::string();
-}
 
 JsonFields::JsonFields(const boost::json::value &value, std::string prefix,
                        std::initializer_list<std::string_view> known, coffer_status status)
@@ -58,9 +23,8 @@ JsonFields::JsonFields(const boost::json::value &value, std::string prefix,
     std::string_view key = member.key();
     if (std::find(names.begin(), names.end(), key) != names.end()) continue;
     std::string message = "unknown field '" + prefix_ + std::string(key) + "'";
-    std::string nearest = nearest_name(key, names);
-    if (!nearest.empty()) {
-      message += "; did you mean '" + prefix_ + nearest + "'?";
+    if (auto nearest = coffer::provider::nearest_name(key, names)) {
+      message += "; did you mean '" + prefix_ + *nearest + "'?";
     } else {
       message += "; known fields:";
       for (auto name : names) message += " " + prefix_ + std::string(name);

@@ -18,11 +18,6 @@
 
 namespace coffer::database {
 
-// The name in `known` closest to `name` by edit distance, or empty when none
-// is close enough to be a plausible typo.
-[[nodiscard]] std::string nearest_name(std::string_view name,
-                                       const std::vector<std::string_view> &known);
-
 class JsonFields {
  public:
   // `prefix` is prepended to field names in messages ("" or "master_key.").

@@ -1,0 +1,113 @@
+// Small helpers that providers (and the core and the CLI) share, so that each
+// rule is stated once: the "did you mean" suggestion for a misspelt name and
+// lower-case hex.
+//
+// Header-only, C++20, no dependency beyond the standard library. Stateless:
+// every function may be called from many threads at once.
+#ifndef COFFER_PROVIDER_HELPERS_HPP
+#define COFFER_PROVIDER_HELPERS_HPP
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coffer::provider {
+
+// Levenshtein distance (insertions, deletions, substitutions), ignoring
+// ASCII case.
+inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The candidate that `word` most plausibly misspells, for "did you mean":
+//  - the only candidate that starts with `word`, when `word` has 3 or more
+//    characters ("rek" -> "rekey");
+//  - else the candidate at the smallest edit distance (the first of equals),
+//    when that distance is at most a third of the longer of the two (2 for
+//    short names) and less than the length of `word` (something of what was
+//    typed remains);
+//  - else nothing: a suggestion far from what was typed misleads.
+// `candidates` is any range of what converts to std::string_view.
+template <class Range>
+std::optional<std::string> nearest_name(std::string_view word, const Range &candidates) {
+  if (word.size() >= 3) {
+    std::optional<std::string> only;
+    bool several = false;
+    for (const auto &candidate : candidates) {
+      std::string_view name(candidate);
+      if (!name.starts_with(word)) continue;
+      several = only.has_value();
+      only = std::string(name);
+      if (several) break;
+    }
+    if (only && !several) return only;
+  }
+  std::optional<std::string> best;
+  std::size_t best_distance = 0;
+  for (const auto &candidate : candidates) {
+    std::string_view name(candidate);
+    const std::size_t distance = edit_distance(word, name);
+    if (!best || distance < best_distance) {
+      best = std::string(name);
+      best_distance = distance;
+    }
+  }
+  if (!best) return std::nullopt;
+  const std::size_t limit = std::max<std::size_t>(2, std::max(word.size(), best->size()) / 3);
+  if (best_distance > limit || best_distance >= word.size()) return std::nullopt;
+  return best;
+}
+
+inline std::optional<std::string> nearest_name(std::string_view word,
+                                               std::initializer_list<std::string_view> candidates) {
+  return nearest_name(word,
+                      std::span<const std::string_view>(candidates.begin(), candidates.size()));
+}
+
+// " (did you mean 'X'?)", or "" when no candidate is near enough.
+template <class Range>
+std::string did_you_mean(std::string_view word, const Range &candidates) {
+  auto near = nearest_name(word, candidates);
+  return near ? " (did you mean '" + *near + "'?)" : std::string();
+}
+
+inline std::string did_you_mean(std::string_view word,
+                                std::initializer_list<std::string_view> candidates) {
+  return did_you_mean(word,
+                      std::span<const std::string_view>(candidates.begin(), candidates.size()));
+}
+
+// Lower-case hex of `bytes`, two digits a byte. Not for secret bytes: the
+// result is an ordinary string (use it for ids, digests, nonces).
+inline std::string to_hex(std::span<const unsigned char> bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char byte : bytes) {
+    out.push_back(digits[byte >> 4]);
+    out.push_back(digits[byte & 0x0f]);
+  }
+  return out;
+}
+
+}  // namespace coffer::provider
+
+#endif  // COFFER_PROVIDER_HELPERS_HPP

@@ -1,0 +1,56 @@
+// <coffer/provider_helpers.hpp>: the one "did you mean" rule and hex.
+#define BOOST_TEST_MODULE sdk_provider_helpers
+#include <coffer/provider_helpers.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <string>
+#include <vector>
+
+using coffer::provider::did_you_mean;
+using coffer::provider::edit_distance;
+using coffer::provider::nearest_name;
+using coffer::provider::to_hex;
+
+BOOST_AUTO_TEST_CASE(edit_distance_ignores_case) {
+  BOOST_TEST(edit_distance("history", "history") == 0u);
+  BOOST_TEST(edit_distance("History", "history") == 0u);
+  BOOST_TEST(edit_distance("histroy", "history") == 2u);
+  BOOST_TEST(edit_distance("", "abc") == 3u);
+  BOOST_TEST(edit_distance("kitten", "sitting") == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_near_name_is_suggested_and_a_far_one_is_not) {
+  const std::vector<std::string> fields{"path", "source", "prefix", "writable"};
+  BOOST_TEST(nearest_name("pth", fields).value_or("") == "path");
+  BOOST_TEST(nearest_name("writeable", fields).value_or("") == "writable");
+  BOOST_TEST(nearest_name("PREFIX", fields).value_or("") == "prefix");
+  BOOST_TEST(!nearest_name("completely_different", fields).has_value());
+  BOOST_TEST(!nearest_name("x", std::vector<std::string>{}).has_value());
+  // Short names allow two edits, but not all of what was typed.
+  BOOST_TEST(nearest_name("abx", {"xyzw", "abcd"}).value_or("") == "abcd");
+  BOOST_TEST(!nearest_name("ls", {"list"}).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_unique_prefix_of_three_or_more_wins) {
+  const std::array<std::string_view, 4> commands{"init", "rotate-master-key", "rekey", "verify"};
+  BOOST_TEST(nearest_name("rot", commands).value_or("") == "rotate-master-key");
+  BOOST_TEST(nearest_name("rekye", commands).value_or("") == "rekey");
+  // "re" is too short for the prefix rule, and too far from every name.
+  BOOST_TEST(!nearest_name("re", commands).has_value());
+  // Two candidates start with "hist": the prefix rule does not choose.
+  BOOST_TEST(!nearest_name("hist", {"history", "histogram"}).has_value());
+  BOOST_TEST(nearest_name("histroy", {"history", "histogram"}).value_or("") == "history");
+}
+
+BOOST_AUTO_TEST_CASE(did_you_mean_is_a_clause_or_nothing) {
+  BOOST_TEST(did_you_mean("verfy", {"verify", "rekey"}) == " (did you mean 'verify'?)");
+  BOOST_TEST(did_you_mean("zzzzzz", {"verify", "rekey"}) == "");
+}
+
+BOOST_AUTO_TEST_CASE(hex_is_lower_case_two_digits_a_byte) {
+  const std::array<unsigned char, 4> bytes{0x00, 0x0f, 0xa0, 0xff};
+  BOOST_TEST(to_hex(bytes) == "000fa0ff");
+  BOOST_TEST(to_hex(std::span<const unsigned char>()) == "");
+}
