@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <coffer/error.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -147,13 +148,7 @@ std::string sha256_of_fd(int fd) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &size);
-  static const char *hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return provider::to_hex(std::span<const unsigned char>(digest, size));
 }
 
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &file,

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <coffer/provider_helpers.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -308,12 +309,7 @@ void ProviderInstance::get(const std::string &key, const std::string &version,
           if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr,
                         self.fingerprint_key_.bytes().data(), self.fingerprint_key_.size(),
                         bytes.data(), bytes.size(), mac, sizeof mac, &mac_size) != nullptr) {
-            static const char *hex = "0123456789abcdef";
-            value_version = "~";
-            for (std::size_t i = 0; i < 8; ++i) {
-              value_version += hex[mac[i] >> 4];
-              value_version += hex[mac[i] & 15];
-            }
+            value_version = "~" + provider::to_hex(std::span<const unsigned char>(mac, 8));
           }
         }
         call->done(Code::ok, {}, Secret::copy_of(bytes, value_version, created_unix_ms));

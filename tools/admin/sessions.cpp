@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <coffer/error.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <vector>
 
@@ -13,13 +14,7 @@ std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1)
     throw Error(Code::internal, "the random number generator failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : raw) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
+  std::string out = provider::to_hex(raw);
   OPENSSL_cleanse(raw.data(), raw.size());
   return out;
 }

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <coffer/provider.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -69,13 +70,7 @@ std::array<unsigned char, 32> VersionTagger::mac(std::string_view domain, std::s
 
 std::string VersionTagger::tag(std::string_view name, std::string_view value) const {
   std::array<unsigned char, 32> digest = mac("coffer env_file version", name, value);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < 16; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
+  return coffer::provider::to_hex(std::span<const unsigned char>(digest.data(), 16));
 }
 
 std::array<unsigned char, 32> VersionTagger::content_digest(std::string_view content) const {

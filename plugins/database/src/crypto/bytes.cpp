@@ -1,16 +1,11 @@
 #include "crypto/bytes.hpp"
 
+#include <coffer/provider_helpers.hpp>
+
 namespace coffer::database {
 
 std::string to_hex(ByteView bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0x0F]);
-  }
-  return out;
+  return coffer::provider::to_hex(bytes);
 }
 
 namespace {
