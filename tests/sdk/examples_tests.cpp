@@ -53,7 +53,8 @@ BOOST_AUTO_TEST_CASE(bad_configurations_name_the_field_never_the_value) {
   };
   const Case cases[] = {
       {R"({})", "config.values: expected an object"},
-      {R"({"values": {"Demo.Greeting": "x"}, "valeus": {}})", "config.valeus: unknown field"},
+      {R"({"values": {"Demo.Greeting": "x"}, "valeus": {}})",
+       "config.valeus: unknown field (did you mean 'values'?)"},
       {R"({"values": {"not a key": "s3cr3t-value"}})", "'not a key' is not a canonical key"},
       {R"({"values": {"Demo.Number": 12345}})", "config.values.Demo.Number: expected a string"},
   };

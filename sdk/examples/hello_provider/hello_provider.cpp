@@ -18,6 +18,7 @@
 // Build it out of tree against an installed coffer (see CMakeLists.txt beside
 // this file and docs/sdk.md).
 #include <coffer/provider.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <boost/json.hpp>
 
@@ -152,10 +153,13 @@ class HelloProvider final : public coffer::provider::SyncProvider {
     const auto *root = config.if_object();
     if (root == nullptr) throw Error(COFFER_STATUS_INVALID_CONFIG, "config: expected an object");
     // Refuse unknown fields: a misspelt option must not be silently ignored.
+    // did_you_mean is the suggestion rule every coffer provider follows.
     for (const auto &member : *root)
       if (member.key() != "values")
         throw Error(COFFER_STATUS_INVALID_CONFIG,
-                    "config." + std::string(member.key()) + ": unknown field (expected: values)");
+                    "config." + std::string(member.key()) + ": unknown field" +
+                        coffer::provider::did_you_mean(member.key(), {"values"}) +
+                        "; the only field is values");
     const auto *values = root->if_contains("values");
     if (values == nullptr || !values->is_object())
       throw Error(COFFER_STATUS_INVALID_CONFIG,
