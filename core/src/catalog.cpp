@@ -16,12 +16,6 @@ std::string_view builtin_catalog_json() noexcept;
 
 namespace {
 
-bool is_part(std::string_view part) {
-  if (part.empty() || !std::isalpha(static_cast<unsigned char>(part.front()))) return false;
-  return std::all_of(part.begin(), part.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
-}
-
 // An optional display label of an entry: absent is empty; present, a
 // non-empty string of at most 100 bytes.
 std::string optional_label(const detail::JsonDocument &doc, std::size_t index,
@@ -86,9 +80,7 @@ void load_into(Catalog &catalog, const detail::JsonDocument &doc, const std::str
 }  // namespace
 
 bool is_canonical_key(std::string_view key) noexcept {
-  auto dot = key.find('.');
-  if (dot == std::string_view::npos) return false;
-  return is_part(key.substr(0, dot)) && is_part(key.substr(dot + 1));
+  return provider::is_canonical_key(key);
 }
 
 std::string_view category_of(std::string_view key) noexcept {

@@ -10,8 +10,27 @@
 
 using coffer::provider::did_you_mean;
 using coffer::provider::edit_distance;
+using coffer::provider::is_canonical_key;
 using coffer::provider::nearest_name;
 using coffer::provider::to_hex;
+
+BOOST_AUTO_TEST_CASE(the_key_grammar_is_two_parts_of_letters_and_digits) {
+  for (const char *key : {"VCS.GithubAdminPAT", "a.b", "Z9.x0", "Email.SMTPPassword"})
+    BOOST_TEST(is_canonical_key(key), key);
+  for (const char *key :
+       {"", ".", "VCS", "VCS.", ".Name", "VCS..Name", "VCS.Name.More", "9VCS.Name", "VCS.9Name",
+        "VCS_Admin.Name", "VCS.Na-me", "VCS.Näme", " VCS.Name", "VCS.Name ", "VCS.Name\n"})
+    BOOST_TEST(!is_canonical_key(key), key);
+  // A NUL inside the length is no key either.
+  BOOST_TEST(!is_canonical_key(std::string_view("VCS.Na\0me", 10)));
+  // At most COFFER_KEY_MAX_LENGTH characters in all.
+  std::string longest = "A." + std::string(COFFER_KEY_MAX_LENGTH - 2, 'b');
+  BOOST_TEST(is_canonical_key(longest));
+  BOOST_TEST(!is_canonical_key(longest + "c"));
+  // The C function reads only `length` characters.
+  BOOST_TEST(coffer_is_canonical_key("VCS.Name.More", 8) != 0);
+  BOOST_TEST(coffer_is_canonical_key(nullptr, 0) == 0);
+}
 
 BOOST_AUTO_TEST_CASE(edit_distance_ignores_case) {
   BOOST_TEST(edit_distance("history", "history") == 0u);

@@ -12,21 +12,7 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// A part of a canonical key: a letter, then letters and digits.
-bool is_part(std::string_view part) {
-  if (part.empty() || !is_letter(part[0])) return false;
-  for (char c : part)
-    if (!is_letter(c) && !is_digit(c)) return false;
-  return true;
-}
-
 }  // namespace
-
-bool is_canonical_key(std::string_view key) noexcept {
-  std::size_t dot = key.find('.');
-  return dot != std::string_view::npos && is_part(key.substr(0, dot)) &&
-         is_part(key.substr(dot + 1));
-}
 
 bool is_valid_prefix(std::string_view prefix) noexcept {
   if (prefix.empty()) return true;
@@ -58,10 +44,10 @@ std::optional<std::string> canonical_key(std::string_view prefix, std::string_vi
   if (separator == std::string_view::npos) return std::nullopt;
   std::string_view category = name.substr(0, separator);
   std::string_view rest = name.substr(separator + 2);
-  if (!is_part(category) || !is_part(rest)) return std::nullopt;
   std::string key(category);
   key.push_back('.');
   key.append(rest);
+  if (!is_canonical_key(key)) return std::nullopt;
   return key;
 }
 

@@ -5,15 +5,16 @@
 #ifndef COFFER_ENV_FILE_KEY_MAPPING_HPP
 #define COFFER_ENV_FILE_KEY_MAPPING_HPP
 
+#include <coffer/provider_helpers.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace coffer::env_file {
 
-// Whether `key` is `Category.Name`: two non-empty parts of ASCII letters and
-// digits, each starting with a letter, joined by one dot.
-bool is_canonical_key(std::string_view key) noexcept;
+// Whether `key` is canonical (the SDK's one grammar, <coffer/provider.h>).
+using coffer::provider::is_canonical_key;
 
 // Whether `prefix` may start a variable name: empty, or [A-Za-z_][A-Za-z0-9_]*.
 bool is_valid_prefix(std::string_view prefix) noexcept;

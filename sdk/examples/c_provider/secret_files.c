@@ -85,21 +85,10 @@ static void log_line(const struct coffer_instance *self, int32_t level, const ch
   if (host->log != NULL) host->log(host->context, level, message);
 }
 
-/* A canonical key is `Category.Name`: two parts of ASCII letters and digits,
- * each starting with a letter. Such a key is also a safe file name. */
+/* A canonical key (coffer_is_canonical_key, <coffer/provider.h>) is also a
+ * safe file name: letters, digits and one dot, never "." or "..". */
 static int is_canonical_key(const char *key) {
-  int parts = 0;
-  const char *p = key;
-  for (;;) {
-    const char *start = p;
-    if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))) return 0;
-    while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) ++p;
-    if (p == start) return 0;
-    ++parts;
-    if (*p == '\0') return parts == 2;
-    if (*p != '.' || parts == 2) return 0;
-    ++p;
-  }
+  return coffer_is_canonical_key(key, strlen(key));
 }
 
 static void describe_errno(int error, char *buffer, size_t capacity) {

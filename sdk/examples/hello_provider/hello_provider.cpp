@@ -37,22 +37,10 @@ using coffer::provider::OpenParams;
 using coffer::provider::SecretBytes;
 using coffer::provider::Value;
 
-// Whether `key` is a canonical key, `Category.Name`: two parts of ASCII
-// letters and digits, each starting with a letter, joined by one dot. The
-// core checks keys before it asks a provider; checking again costs nothing
-// and keeps the provider safe when it is driven by something else (a test).
-bool is_canonical_key(const std::string &key) {
-  auto dot = key.find('.');
-  if (dot == std::string::npos) return false;
-  auto is_part = [](std::string_view part) {
-    if (part.empty() || std::isalpha(static_cast<unsigned char>(part.front())) == 0) return false;
-    for (char c : part)
-      if (std::isalnum(static_cast<unsigned char>(c)) == 0) return false;
-    return true;
-  };
-  return is_part(std::string_view(key).substr(0, dot)) &&
-         is_part(std::string_view(key).substr(dot + 1));
-}
+// The core checks keys before it asks a provider; checking again with the
+// SDK's grammar costs nothing and keeps the provider safe when something
+// else drives it (a test).
+using coffer::provider::is_canonical_key;
 
 // Overwrites the characters of every string in a parsed JSON document, so that
 // the values read from the configuration do not linger in freed memory.

@@ -48,6 +48,38 @@ extern "C" {
 /* The name of the one symbol a plugin exports. */
 #define COFFER_PROVIDER_ENTRY_SYMBOL "coffer_provider_entry"
 
+/* ------------------------------------------------------------------------ */
+/* Keys                                                                      */
+
+/* A canonical key is `Category.Name`: two parts joined by one dot, each an
+ * ASCII letter followed by ASCII letters and digits, at most
+ * COFFER_KEY_MAX_LENGTH characters in all (e.g. `VCS.GithubAdminPAT`). Every
+ * key the core passes to a plugin is one; the core refuses others before
+ * any plugin sees them. A provider maps keys to its own names (key_name). */
+#define COFFER_KEY_MAX_LENGTH 255u
+
+/* Nonzero when the `length` characters at `key` are a canonical key (no NUL
+ * needed). The one implementation of the grammar: the core, the C++ SDK
+ * (coffer::provider::is_canonical_key) and coffer's plugins use it. */
+static inline int coffer_is_canonical_key(const char *key, size_t length) {
+  size_t i = 0;
+  int part = 0;
+  if (key == NULL || length == 0 || length > COFFER_KEY_MAX_LENGTH) return 0;
+  for (part = 0; part < 2; ++part) {
+    char c = i < length ? key[i] : '\0';
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return 0;
+    for (++i; i < length; ++i) {
+      c = key[i];
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) break;
+    }
+    if (part == 0) {
+      if (i == length || key[i] != '.') return 0;
+      ++i; /* the dot */
+    }
+  }
+  return i == length;
+}
+
 #if defined(_WIN32)
 #define COFFER_PROVIDER_EXPORT __declspec(dllexport)
 #else

@@ -1,11 +1,13 @@
 // Small helpers that providers (and the core and the CLI) share, so that each
-// rule is stated once: the "did you mean" suggestion for a misspelt name and
-// lower-case hex.
+// rule is stated once: the key grammar, the "did you mean" suggestion for a
+// misspelt name and lower-case hex.
 //
 // Header-only, C++20, no dependency beyond the standard library. Stateless:
 // every function may be called from many threads at once.
 #ifndef COFFER_PROVIDER_HELPERS_HPP
 #define COFFER_PROVIDER_HELPERS_HPP
+
+#include <coffer/provider.h>
 
 #include <algorithm>
 #include <cctype>
@@ -17,6 +19,12 @@
 #include <vector>
 
 namespace coffer::provider {
+
+// Whether `key` is a canonical key, `Category.Name` (the grammar and its
+// length limit are in <coffer/provider.h>: coffer_is_canonical_key).
+inline bool is_canonical_key(std::string_view key) noexcept {
+  return coffer_is_canonical_key(key.data(), key.size()) != 0;
+}
 
 // Levenshtein distance (insertions, deletions, substitutions), ignoring
 // ASCII case.

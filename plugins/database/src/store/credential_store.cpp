@@ -11,20 +11,6 @@ namespace coffer::database {
 
 using coffer::provider::Error;
 
-bool is_canonical_key(std::string_view key) noexcept {
-  if (key.empty() || key.size() > 255) return false;
-  auto dot = key.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 == key.size()) return false;
-  auto part_ok = [](std::string_view part) {
-    if (!((part[0] >= 'A' && part[0] <= 'Z') || (part[0] >= 'a' && part[0] <= 'z'))) return false;
-    for (char c : part)
-      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-        return false;
-    return true;
-  };
-  return part_ok(key.substr(0, dot)) && part_ok(key.substr(dot + 1));
-}
-
 CredentialStore::CredentialStore(Config config, std::unique_ptr<Storage> storage, Log log,
                                  Clock clock)
     : config_(std::move(config)),

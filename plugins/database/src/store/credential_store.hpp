@@ -16,6 +16,7 @@
 #define COFFER_DATABASE_STORE_CREDENTIAL_STORE_HPP
 
 #include <coffer/provider.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -37,9 +38,8 @@ namespace coffer::database {
 // The largest value the store accepts.
 inline constexpr std::size_t maximum_value_size = 1 << 20;
 
-// Whether `key` is canonical: `Category.Name`, two non-empty parts of ASCII
-// letters and digits, each starting with a letter, at most 255 characters.
-[[nodiscard]] bool is_canonical_key(std::string_view key) noexcept;
+// Whether `key` is canonical (the SDK's one grammar, <coffer/provider.h>).
+using coffer::provider::is_canonical_key;
 
 // An admin command that ran but found problems (verify): the result JSON
 // goes back to the caller together with the failure status.
