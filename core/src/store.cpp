@@ -967,7 +967,7 @@ std::string Store::admin(std::string_view provider, std::string_view command,
   });
   if (outcome.code != Code::ok) {
     std::string message = provider_message(*p, outcome.code, outcome.message);
-    if (!outcome.result.empty()) message += "\n" + outcome.result;
+    if (!outcome.result.empty()) throw AdminError(outcome.code, message, outcome.result);
     throw Error(outcome.code, message);
   }
   return outcome.result;

@@ -88,10 +88,16 @@ BOOST_AUTO_TEST_CASE(the_admin_commands_report_failures_as_errors) {
   try {
     host.admin("db", "verify");
     BOOST_FAIL("verify succeeded on a tampered store");
-  } catch (const coffer::Error &error) {
+  } catch (const coffer::AdminError &error) {
     BOOST_TEST(coffer::to_string(error.code()) == "data_error");
     BOOST_TEST(contains(error.what(), "1 of 1 records failed verification"), error.what());
     BOOST_TEST(!contains(error.what(), "smtp-canary"), error.what());
+    // The report comes as data, not inside the message.
+    BOOST_TEST(!contains(error.what(), "\n"), error.what());
+    auto report = boost::json::parse(error.report()).as_object();
+    BOOST_TEST(report.at("bad").as_array().size() == 1u);
+    BOOST_TEST(report.at("bad").at(0).at("key") == "Email.SMTPPassword");
+    BOOST_TEST(!contains(error.report(), "smtp-canary"), error.report());
   }
   coffer::GetOptions fresh;
   fresh.bypass_cache = true;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace coffer {
 
@@ -42,6 +43,19 @@ class Error : public std::runtime_error {
 
  private:
   Code code_;
+};
+
+// A provider's administrative command that failed and still answered with
+// its JSON result (the database provider's verify report): what() is the
+// failure, report() the result, as data rather than inside the message.
+class AdminError : public Error {
+ public:
+  AdminError(Code code, const std::string &message, std::string report)
+      : Error(code, message), report_(std::move(report)) {}
+  [[nodiscard]] const std::string &report() const noexcept { return report_; }
+
+ private:
+  std::string report_;
 };
 
 }  // namespace coffer

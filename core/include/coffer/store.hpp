@@ -386,7 +386,9 @@ class Store {
   bool audit(const AccessEvent &event);
   // Lists what a provider holds (by the policy's provider name).
   std::vector<ListEntry> list(std::string_view provider);
-  // Runs a provider's administrative command; returns its JSON result.
+  // Runs a provider's administrative command; returns its JSON result. A
+  // failure throws Error, or AdminError when the provider answered with a
+  // result all the same (its report()).
   std::string admin(std::string_view provider, std::string_view command,
                     std::string_view arguments_json = "{}");
 
