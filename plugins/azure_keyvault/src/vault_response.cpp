@@ -6,6 +6,7 @@
 #include "url.hpp"
 
 #include <boost/json.hpp>
+#include <limits>
 
 namespace coffer::azure {
 namespace {
@@ -38,15 +39,16 @@ const char *permission_for(Operation operation) {
   }
 }
 
-// attributes.created (integer Unix seconds) in milliseconds, or 0.
+// attributes.created (integer Unix seconds) in milliseconds, or 0 (unknown)
+// when absent, negative, or too large to be a time in milliseconds.
 int64_t created_ms(const boost::json::object &object) {
   const boost::json::value *attributes = object.if_contains("attributes");
   if (attributes == nullptr || !attributes->is_object()) return 0;
   const boost::json::value *created = attributes->as_object().if_contains("created");
-  if (created == nullptr) return 0;
-  if (created->is_int64()) return created->as_int64() * 1000;
-  if (created->is_uint64()) return static_cast<int64_t>(created->as_uint64()) * 1000;
-  return 0;
+  if (created == nullptr || !created->is_int64()) return 0;  // a uint64 is out of range too
+  const int64_t seconds = created->as_int64();
+  if (seconds < 0 || seconds > std::numeric_limits<int64_t>::max() / 1000) return 0;
+  return seconds * 1000;
 }
 
 std::string subject(const FailureContext &context) {
