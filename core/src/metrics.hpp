@@ -19,7 +19,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 namespace coffer::detail {
@@ -93,23 +92,56 @@ class Metrics {
     std::uint64_t count = 0;
     double sum = 0;
   };
-  using Series = std::tuple<std::string, std::string, std::string>;  // provider, category, op
+  // The label sets of the families, in label order (the maps sort by them).
+  struct ProviderCategory {
+    std::string provider;
+    std::string category;
+    auto operator<=>(const ProviderCategory &) const = default;
+  };
+  struct RequestSeries {
+    std::string provider;
+    std::string category;
+    std::string operation;
+    std::string outcome;
+    auto operator<=>(const RequestSeries &) const = default;
+  };
+  struct LatencySeries {
+    std::string provider;
+    std::string category;
+    std::string operation;
+    auto operator<=>(const LatencySeries &) const = default;
+  };
+  struct FallbackSeries {
+    std::string provider;
+    std::string category;
+    std::string outcome;
+    auto operator<=>(const FallbackSeries &) const = default;
+  };
+  struct ProviderCounter {
+    std::string provider;
+    std::string counter;
+    auto operator<=>(const ProviderCounter &) const = default;
+  };
+  struct ProviderCall {
+    std::string provider;
+    std::string operation;
+    auto operator<=>(const ProviderCall &) const = default;
+  };
 
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, std::unique_ptr<Hits>> hits_;
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::uint64_t>
-      requests_;  // provider, category, operation, outcome
-  std::map<std::pair<std::string, std::string>, std::uint64_t> slow_hits_;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> stale_;
-  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> fallbacks_;
-  std::map<Series, Histogram> latency_;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> provider_counters_;
+  std::map<ProviderCategory, std::unique_ptr<Hits>> hits_;
+  std::map<RequestSeries, std::uint64_t> requests_;
+  std::map<ProviderCategory, std::uint64_t> slow_hits_;
+  std::map<ProviderCategory, std::uint64_t> stale_;
+  std::map<FallbackSeries, std::uint64_t> fallbacks_;
+  std::map<LatencySeries, Histogram> latency_;
+  std::map<ProviderCounter, std::uint64_t> provider_counters_;
   std::uint64_t loads_ok_ = 0;
   std::uint64_t loads_failed_ = 0;
   std::uint64_t audit_failures_ = 0;
   std::uint64_t handler_exceptions_ = 0;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> deadlines_;  // provider, operation
-  std::map<std::pair<std::string, std::string>, std::uint64_t> late_;       // provider, operation
+  std::map<ProviderCall, std::uint64_t> deadlines_;
+  std::map<ProviderCall, std::uint64_t> late_;
   std::vector<std::string> isolated_;
 };
 

@@ -318,10 +318,9 @@ void ProviderInstance::get(const std::string &key, const std::string &version,
 }
 
 namespace {
-void done_trampoline(void *context, coffer_status status, const char *version,
-                     const char *message) {
+void done_trampoline(void *context, coffer_status status, const char *result, const char *message) {
   if (auto call = ProviderInstance::answered<ProviderInstance::Done>(context))
-    call->done(code_of(status), text(version), text(message));
+    call->done(code_of(status), text(result), text(message));
 }
 }  // namespace
 
@@ -447,9 +446,9 @@ void ProviderInstance::purge(const std::string &key, std::chrono::milliseconds t
                           start("purge", timeout, std::move(done), key));
 }
 
-std::pair<Code, std::string> ProviderInstance::key_name(const std::string &key) {
-  if (!isolation_.empty()) return {Code::unavailable, isolation_};
-  if (!can(COFFER_CAP_KEY_NAME)) return {Code::ok, key};
+ProviderInstance::KeyName ProviderInstance::key_name(const std::string &key) {
+  if (!isolation_.empty()) return {.code = Code::unavailable, .message = isolation_};
+  if (!can(COFFER_CAP_KEY_NAME)) return {.code = Code::ok, .name = key};
   std::string name(256, '\0');
   char error[1024] = {0};
   std::size_t size = 0;
@@ -458,15 +457,15 @@ std::pair<Code, std::string> ProviderInstance::key_name(const std::string &key) 
                                                       name.size(), &size, error, sizeof error);
     if (status == COFFER_STATUS_OK) {
       name.resize(size);
-      return {Code::ok, name};
+      return {.code = Code::ok, .name = std::move(name)};
     }
     if (size + 1 > name.size() && attempt == 0) {
       name.assign(size + 1, '\0');
       continue;
     }
-    return {code_of(status), error};
+    return {.code = code_of(status), .message = error};
   }
-  return {Code::internal, "key_name failed"};
+  return {.code = Code::internal, .message = "key_name failed"};
 }
 
 }  // namespace coffer::detail

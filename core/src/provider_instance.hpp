@@ -41,7 +41,9 @@ class Cache;
 class ProviderInstance {
  public:
   using GetDone = std::function<void(Code, const std::string &message, Secret value)>;
-  using Done = std::function<void(Code, const std::string &version, const std::string &message)>;
+  // `result`: what the operation returns on success (a put's version, an
+  // admin command's JSON report; an admin failure may carry a report too).
+  using Done = std::function<void(Code, const std::string &result, const std::string &message)>;
   using ListDone =
       std::function<void(Code, std::vector<ListEntry> entries, const std::string &message)>;
   using VersionsDone =
@@ -107,8 +109,13 @@ class ProviderInstance {
   // Asks the plugin to finish its operations in flight promptly (the Store is
   // shutting down; ABI 1.2 cancel). Once; a no-op for a plugin without it.
   void cancel();
-  // The provider's name for a key; Code::ok or the failure with a message.
-  std::pair<Code, std::string> key_name(const std::string &key);
+  // The provider's name for a key, or why it cannot name it.
+  struct KeyName {
+    Code code = Code::internal;
+    std::string name;     // when code is ok
+    std::string message;  // otherwise
+  };
+  KeyName key_name(const std::string &key);
 
   static std::string identity_of(const ProviderSpec &spec, const std::filesystem::path &file);
 

@@ -55,10 +55,17 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   std::function<void(Result)> handler;
 
   void finish(Result result, bool hit, bool stale) {
-    if (!store->report_access(snapshot ? snapshot->audit.get() : nullptr, key,
-                              result.provider.empty() ? blamed : result.provider, "get",
-                              result.code, result.message, start, hit, stale, caller,
-                              peer ? &*peer : nullptr)) {
+    if (!store->report_access(snapshot ? snapshot->audit.get() : nullptr,
+                              {.key = key,
+                               .provider = result.provider.empty() ? blamed : result.provider,
+                               .operation = "get",
+                               .outcome = result.code,
+                               .message = result.message,
+                               .start = start,
+                               .cache_hit = hit,
+                               .stale = stale,
+                               .caller = caller,
+                               .peer = peer ? &*peer : nullptr})) {
       result.code = Code::unavailable;
       result.message = audit_refusal(key, *snapshot->audit);
       result.secret.clear();
@@ -351,40 +358,40 @@ void Store::Impl::report_policy(const Snapshot *snapshot, const PolicyEvent &eve
   if (options_.observer) options_.observer->on_policy(event);
 }
 
-bool Store::Impl::report_access(AuditLog *audit, std::string_view key, const std::string &provider,
-                                const char *operation, Code outcome, const std::string &message,
-                                Clock::time_point start, bool hit, bool stale,
-                                std::string_view caller, const Peer *peer, bool counted) {
-  auto latency = Clock::now() - start;
+bool Store::Impl::report_access(AuditLog *audit, const AccessRecord &access) {
+  auto latency = Clock::now() - access.start;
+  Code outcome = access.outcome;
   bool recorded = true;
   std::string refusal;
   AccessEvent event;
   if (options_.observer || audit != nullptr) {
-    event.key = key;
-    event.category = category_of(key);
-    event.provider = provider;
-    event.operation = operation;
+    event.key = access.key;
+    event.category = category_of(access.key);
+    event.provider = access.provider;
+    event.operation = access.operation;
     event.outcome = outcome;
-    event.message = message;
+    event.message = access.message;
     event.latency = latency;
-    event.cache_hit = hit;
-    event.stale = stale;
-    event.caller = caller.empty() ? std::string_view(options_.caller) : caller;
-    event.peer = peer;
+    event.cache_hit = access.cache_hit;
+    event.stale = access.stale;
+    event.caller = access.caller.empty() ? std::string_view(options_.caller) : access.caller;
+    event.peer = access.peer;
   }
   if (audit != nullptr && !audit->record(event) && audit->options().fail_closed &&
       outcome == Code::ok) {
     recorded = false;
     outcome = Code::unavailable;
-    refusal = audit_refusal(key, *audit);
+    refusal = audit_refusal(access.key, *audit);
     event.outcome = outcome;
     event.message = refusal;
   }
   if (outcome != Code::ok && outcome != Code::not_found)
-    logger_.debug(std::string(operation) + " " + std::string(key) + ": " +
-                  std::string(to_string(outcome)) + ": " + (recorded ? message : refusal));
-  if (!counted)
-    metrics_.record(provider, category_of(key), operation, outcome, latency, hit, stale);
+    logger_.debug(std::string(access.operation) + " " + std::string(access.key) + ": " +
+                  std::string(to_string(outcome)) + ": " +
+                  (recorded ? std::string(access.message) : refusal));
+  if (!access.counted)
+    metrics_.record(access.provider, category_of(access.key), access.operation, outcome, latency,
+                    access.cache_hit, access.stale);
   if (options_.observer) options_.observer->on_access(event);
   return recorded;
 }
@@ -434,8 +441,15 @@ std::optional<Secret> Store::Impl::get_cached(std::string_view key, const GetOpt
   std::optional<Secret> value = find_cached(key, options.peer, provider_name, observed);
   if (value && observed) {
     if (options_.observer || observed->audit)
-      report_access(observed->audit.get(), key, observed->provider, "get", Code::ok, {},
-                    Clock::now(), true, false, options.caller, options.peer, true);
+      report_access(observed->audit.get(), {.key = key,
+                                            .provider = observed->provider,
+                                            .operation = "get",
+                                            .outcome = Code::ok,
+                                            .start = Clock::now(),
+                                            .cache_hit = true,
+                                            .caller = options.caller,
+                                            .peer = options.peer,
+                                            .counted = true});
     if (!subscriptions_->empty())
       subscriptions_->observe(std::string(key), observed->provider, *value);
   }
@@ -725,8 +739,13 @@ void Store::Impl::refuse_unaudited_write(const Snapshot &snap, const std::string
   AuditLog *audit = snap.audit.get();
   if (audit == nullptr || !audit->options().fail_closed || audit->writable()) return;
   std::string refusal = audit_refusal(key, *audit);
-  (void)report_access(audit, key, provider.name(), operation, Code::unavailable, refusal, start,
-                      false, false, caller);
+  (void)report_access(audit, {.key = key,
+                              .provider = provider.name(),
+                              .operation = operation,
+                              .outcome = Code::unavailable,
+                              .message = refusal,
+                              .start = start,
+                              .caller = caller});
   throw Error(Code::unavailable, refusal);
 }
 
@@ -734,8 +753,13 @@ void Store::Impl::finish_write(const Snapshot &snap, const std::string &key,
                                const ProviderInstance &provider, const char *operation, Code code,
                                const std::string &message, Clock::time_point start,
                                std::string_view caller) {
-  if (!report_access(snap.audit.get(), key, provider.name(), operation, code, message, start, false,
-                     false, caller))
+  if (!report_access(snap.audit.get(), {.key = key,
+                                        .provider = provider.name(),
+                                        .operation = operation,
+                                        .outcome = code,
+                                        .message = message,
+                                        .start = start,
+                                        .caller = caller}))
     // Done already: say so, so that nobody takes the write for undone.
     throw Error(Code::unavailable, key + ": the " + operation + " through provider '" +
                                        provider.name() + "' was done, but the audit log " +
@@ -817,8 +841,13 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
     if (!decision.allowed) {
       result.code = resolution.code != Code::ok ? resolution.code : Code::denied;
       result.message = std::move(decision.refusal);
-      (void)impl_->report_access(snap->audit.get(), k, p->name(), "get", result.code,
-                                 result.message, start, false, false, options.caller, options.peer);
+      (void)impl_->report_access(snap->audit.get(), {.key = k,
+                                                     .provider = p->name(),
+                                                     .outcome = result.code,
+                                                     .message = result.message,
+                                                     .start = start,
+                                                     .caller = options.caller,
+                                                     .peer = options.peer});
       return result;
     }
   }
@@ -835,8 +864,13 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
   result = waiter->future.get();
   result.provider = p->name();
   if (!result.ok()) result.message = k + ": " + provider_message(*p, result.code, result.message);
-  if (!impl_->report_access(snap->audit.get(), k, p->name(), "get", result.code, result.message,
-                            start, false, false, options.caller, options.peer)) {
+  if (!impl_->report_access(snap->audit.get(), {.key = k,
+                                                .provider = p->name(),
+                                                .outcome = result.code,
+                                                .message = result.message,
+                                                .start = start,
+                                                .caller = options.caller,
+                                                .peer = options.peer})) {
     result.code = Code::unavailable;
     result.message = audit_refusal(k, *snap->audit);
     result.secret.clear();
@@ -888,8 +922,12 @@ std::vector<VersionInfo> Store::versions(std::string_view key, std::string_view 
   for (ProviderInstance *p : resolution.chain) {
     VersionsAnswer answer = versions_of(*p, k, snap->policy.timeout);
     if (answer.code == Code::ok) {
-      if (!impl_->report_access(snap->audit.get(), k, p->name(), "versions", Code::ok, {}, start,
-                                false, false, caller))
+      if (!impl_->report_access(snap->audit.get(), {.key = k,
+                                                    .provider = p->name(),
+                                                    .operation = "versions",
+                                                    .outcome = Code::ok,
+                                                    .start = start,
+                                                    .caller = caller}))
         throw Error(Code::unavailable, audit_refusal(k, *snap->audit));
       return std::move(answer.versions);
     }
@@ -902,8 +940,13 @@ std::vector<VersionInfo> Store::versions(std::string_view key, std::string_view 
         resolution.spec->action(answer.code) != detail::OnFailure::next)
       break;
   }
-  (void)impl_->report_access(snap->audit.get(), k, blamed->name(), "versions", worst, trail, start,
-                             false, false, caller);
+  (void)impl_->report_access(snap->audit.get(), {.key = k,
+                                                 .provider = blamed->name(),
+                                                 .operation = "versions",
+                                                 .outcome = worst,
+                                                 .message = trail,
+                                                 .start = start,
+                                                 .caller = caller});
   throw Error(worst, k + ": " + trail);
 }
 
@@ -918,8 +961,13 @@ std::vector<VersionInfo> Store::versions_from(std::string_view provider, std::st
   VersionsAnswer answer = versions_of(*p, k, snap->policy.timeout);
   std::string message =
       answer.code == Code::ok ? std::string() : provider_message(*p, answer.code, answer.message);
-  if (!impl_->report_access(snap->audit.get(), k, p->name(), "versions", answer.code, message,
-                            start, false, false, caller) &&
+  if (!impl_->report_access(snap->audit.get(), {.key = k,
+                                                .provider = p->name(),
+                                                .operation = "versions",
+                                                .outcome = answer.code,
+                                                .message = message,
+                                                .start = start,
+                                                .caller = caller}) &&
       answer.code == Code::ok)
     throw Error(Code::unavailable, audit_refusal(k, *snap->audit));
   if (answer.code != Code::ok) throw Error(answer.code, k + ": " + message);
@@ -1039,8 +1087,8 @@ Explanation Store::explain(std::string_view key) {
     Explanation::Step step;
     step.provider = p->name();
     step.plugin = p->plugin();
-    auto [name_code, name] = p->key_name(k);
-    step.name = name_code == Code::ok ? name : "(cannot name it: " + name + ")";
+    ProviderInstance::KeyName named = p->key_name(k);
+    step.name = named.code == Code::ok ? named.name : "(cannot name it: " + named.message + ")";
     if (answered) {
       step.outcome = "skipped";
       step.note = r.code != Code::ok ? "the policy denies the key" : "an earlier provider answered";
@@ -1125,9 +1173,10 @@ std::vector<ProviderHealth> Store::health() {
 std::string Store::key_name(std::string_view key, std::string_view provider) {
   auto snap = impl_->snapshot();
   ProviderInstance *p = named(*snap, provider);
-  auto [code, name] = p->key_name(std::string(key));
-  if (code != Code::ok) throw Error(code, provider_message(*p, code, name));
-  return name;
+  ProviderInstance::KeyName named = p->key_name(std::string(key));
+  if (named.code != Code::ok)
+    throw Error(named.code, provider_message(*p, named.code, named.message));
+  return std::move(named.name);
 }
 
 bool CheckReport::ok() const noexcept {

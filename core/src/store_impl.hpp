@@ -64,15 +64,25 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
                                    std::string *provider_name);
   std::optional<Result> get_cached_result(std::string_view key, const GetOptions &options);
 
-  // Records one access in the policy's audit log (`audit`, may be null),
-  // the metrics and the host's observer, with the peer it was made for (may
-  // be null). `counted`: the metrics already have it (fast-path hit). False when the audit log
-  // fails closed and could not record the access: the caller refuses it (the metrics and the
-  // observer already see it refused).
-  bool report_access(AuditLog *audit, std::string_view key, const std::string &provider,
-                     const char *operation, Code outcome, const std::string &message,
-                     std::chrono::steady_clock::time_point start, bool hit, bool stale,
-                     std::string_view caller, const Peer *peer = nullptr, bool counted = false);
+  // One access as the Store reports it.
+  struct AccessRecord {
+    std::string_view key;
+    std::string_view provider;  // the one that answered or decided the outcome; may be empty
+    const char *operation = "get";
+    Code outcome = Code::internal;
+    std::string_view message;
+    std::chrono::steady_clock::time_point start;  // the latency is measured from here
+    bool cache_hit = false;
+    bool stale = false;          // served from the cache past its TTL
+    std::string_view caller;     // empty: StoreOptions::caller
+    const Peer *peer = nullptr;  // the peer the access was made for, if any
+    bool counted = false;        // the metrics already have it (a fast-path hit)
+  };
+  // Records one access in the policy's audit log (`audit`, may be null), the
+  // metrics and the host's observer. False when the audit log fails closed
+  // and could not record the access: the caller refuses it (the metrics and
+  // the observer already see it refused).
+  bool report_access(AuditLog *audit, const AccessRecord &access);
   // Before a put or remove: throws Error(unavailable) when the audit log
   // fails closed and cannot be written (the refusal is reported).
   void refuse_unaudited_write(const detail::Snapshot &snap, const std::string &key,
