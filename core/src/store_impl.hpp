@@ -1,4 +1,6 @@
-// Store::Impl: the state behind coffer::Store.
+// Store::Impl: the state behind coffer::Store. Its members are private:
+// Store's methods and the get path (detail::GetOperation) reach them; every
+// other piece of the core goes through coffer::Store.
 #ifndef COFFER_CORE_STORE_IMPL_HPP
 #define COFFER_CORE_STORE_IMPL_HPP
 
@@ -23,6 +25,10 @@
 
 namespace coffer {
 
+namespace detail {
+struct GetOperation;
+}
+
 class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
  public:
   Impl(StoreOptions options, std::optional<std::filesystem::path> file, std::string text,
@@ -42,6 +48,13 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   static constexpr std::chrono::milliseconds kHealthProbeWait{10};
   void probe_health(const detail::Snapshot &fresh, const detail::Snapshot *previous, bool isolate);
   std::shared_ptr<detail::Snapshot> snapshot() const;
+  // Starts watching the policy file when the options ask for it (open()).
+  void watch_policy_file();
+  // Shuts a Store down on the caller's thread while it still owns the Impl,
+  // so that no worker or provider thread can end up destroying it. An Impl
+  // whose providers still hold calls is kept for the life of the process:
+  // their late answers find everything they touch.
+  static void close(std::shared_ptr<Impl> impl);
 
   void get_async(const std::string &key, std::function<void(Result)> handler,
                  const GetOptions &options);
@@ -104,9 +117,14 @@ class Store::Impl : public std::enable_shared_from_this<Store::Impl> {
   // (finish_write). Returns what the provider answered (a put's version).
   std::string routed_write(std::string_view key, const char *operation, std::string_view caller,
                            const WriteCall &call);
-  void report_policy(const detail::Snapshot *snapshot, const PolicyEvent &event);
   void schedule_refresh();
   void refresh_subscribed();
+
+ private:
+  friend class Store;
+  friend struct detail::GetOperation;
+
+  void report_policy(const detail::Snapshot *snapshot, const PolicyEvent &event);
   void watch_tick();
 
   StoreOptions options_;
