@@ -31,12 +31,16 @@ struct StringHash {
 };
 
 struct Cache::Shard {
-  std::shared_mutex mutex;  // hits take it shared
+  const coffer::Clock *clock = nullptr;  // the cache's; null: the monotonic clock
+  std::shared_mutex mutex;               // hits take it shared
   std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> entries;
 };
 
-Cache::Cache() {
-  for (auto &shard : shards_) shard = std::make_unique<Shard>();
+Cache::Cache(const coffer::Clock *clock) : clock_(clock) {
+  for (auto &shard : shards_) {
+    shard = std::make_unique<Shard>();
+    shard->clock = clock;
+  }
 }
 
 // No reader can be inside this cache any more (its instance is closing), so
@@ -96,8 +100,13 @@ Cache::Entry *Cache::entry(std::string_view key) {
   return &it->second;
 }
 
+Cache::Clock::time_point Cache::now() const noexcept {
+  return clock_ != nullptr ? clock_->now() : Clock::now();
+}
+
 std::optional<Secret> Cache::peek(Entry *entry, bool *negative, bool *refresh) {
-  auto now = coarse_now();
+  const coffer::Clock *clock = entry->shard->clock;
+  auto now = clock != nullptr ? clock->now() : coarse_now();
   // The common case: a published value, not yet due for refresh. No lock,
   // no write to memory other threads read.
   if (const Published *p = entry->published.load(std::memory_order_acquire);
@@ -117,7 +126,7 @@ void Cache::get(const std::string &key, const std::string &version, bool bypass,
                 Answer answer) {
   std::string cache_key = cache_key_of(key, version);
   Shard &shard = shard_of(cache_key);
-  auto now = Clock::now();
+  auto now = this->now();
   std::shared_ptr<Flight> flight;
   bool start_refresh = false;
   {
@@ -168,7 +177,7 @@ void Cache::get(const std::string &key, const std::string &version, bool bypass,
 void Cache::finish(const std::string &cache_key, const std::shared_ptr<Flight> &flight, Code code,
                    const std::string &message, Secret value) {
   Shard &shard = shard_of(cache_key);
-  auto now = Clock::now();
+  auto now = this->now();
   std::vector<Answer> waiters;
   bool stale = false;
   Secret served;

@@ -8,6 +8,7 @@
 #ifndef COFFER_CORE_CACHE_HPP
 #define COFFER_CORE_CACHE_HPP
 
+#include <coffer/clock.hpp>
 #include <coffer/error.hpp>
 #include <coffer/secret.hpp>
 
@@ -44,7 +45,9 @@ class Cache {
   using FetchDone = std::function<void(Code, const std::string &message, Secret value)>;
   using Fetch = std::function<void(FetchDone)>;
 
-  Cache();
+  // `clock`: where the lifetimes' time comes from; null: the monotonic clock.
+  // Must outlive the cache.
+  explicit Cache(const coffer::Clock *clock = nullptr);
   ~Cache();
 
   // A value published for lock-free hits: immutable once published.
@@ -96,7 +99,9 @@ class Cache {
   // replaces, to be reclaimed. Under the entry's shard lock.
   std::unique_ptr<Published> publish(Entry &entry, std::unique_ptr<Published> value);
   void reclaim(std::vector<std::unique_ptr<Published>> retired);
+  [[nodiscard]] Clock::time_point now() const noexcept;
 
+  const coffer::Clock *clock_;
   Reclaim reclaim_;
   std::array<std::unique_ptr<Shard>, 16> shards_;
   std::atomic<std::int64_t> ttl_ms_{300000};

@@ -185,6 +185,7 @@ std::shared_ptr<ProviderInstance> ProviderInstance::open(
   self->answers_ = &services.answers;
   self->deadlines_ = &services.deadlines;
   self->metrics_ = &services.metrics;
+  self->clock_ = services.clock;
   self->host_ = std::make_unique<HostContext>(logger, spec.name, services.metrics);
   coffer_host &host = self->host_->table;
   host.struct_size = sizeof(coffer_host);
@@ -233,6 +234,7 @@ std::shared_ptr<ProviderInstance> ProviderInstance::isolated(const ProviderSpec 
   self->answers_ = &services.answers;
   self->deadlines_ = &services.deadlines;
   self->metrics_ = &services.metrics;
+  self->clock_ = services.clock;
   self->isolate(std::move(error));
   return publish(std::move(self), services.worker);
 }
@@ -244,7 +246,7 @@ void ProviderInstance::isolate(std::string error) {
 
 std::shared_ptr<ProviderInstance> ProviderInstance::publish(std::unique_ptr<ProviderInstance> self,
                                                             Worker &worker) {
-  self->cache_ = std::make_unique<Cache>();
+  self->cache_ = std::make_unique<Cache>(self->clock_);
   Worker *closer = &worker;
   // Replaced values go once no reader can still be copying them.
   self->cache_->enable_lock_free_hits(

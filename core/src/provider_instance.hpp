@@ -57,6 +57,7 @@ class ProviderInstance {
     Tracker &tracker;   // calls the plugin has not answered
     Tracker &answers;   // calls not answered yet, by the plugin or the deadline
     Metrics &metrics;
+    const coffer::Clock *clock;  // the cache's time; null: the monotonic clock
   };
 
   // Opens an instance; throws Error naming the provider. Cache hits are
@@ -152,6 +153,7 @@ class ProviderInstance {
   Tracker *answers_ = nullptr;
   Worker *deadlines_ = nullptr;
   Metrics *metrics_ = nullptr;
+  const coffer::Clock *clock_ = nullptr;
   std::string isolation_;
   std::weak_ptr<ProviderInstance> self_;
   std::atomic<bool> cancelled_{false};

@@ -154,7 +154,8 @@ std::shared_ptr<Snapshot> build_snapshot(Policy policy, const SnapshotContext &c
                                       .deadlines = context.deadlines,
                                       .tracker = context.tracker,
                                       .answers = context.answers,
-                                      .metrics = context.metrics};
+                                      .metrics = context.metrics,
+                                      .clock = context.options.clock.get()};
   for (const auto &spec : policy.providers) {
     std::shared_ptr<ProviderInstance> instance;
     try {

@@ -9,10 +9,10 @@ using detail::audit_refusal;
 using detail::provider_message;
 using detail::ProviderInstance;
 using detail::Snapshot;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 bool Store::Impl::report_access(AuditLog *audit, const AccessRecord &access) {
-  auto latency = Clock::now() - access.start;
+  auto latency = SteadyClock::now() - access.start;
   Code outcome = access.outcome;
   bool recorded = true;
   std::string refusal;
@@ -51,7 +51,7 @@ bool Store::Impl::report_access(AuditLog *audit, const AccessRecord &access) {
 
 void Store::Impl::refuse_unaudited_write(const Snapshot &snap, const std::string &key,
                                          const ProviderInstance &provider, const char *operation,
-                                         Clock::time_point start, std::string_view caller) {
+                                         SteadyClock::time_point start, std::string_view caller) {
   AuditLog *audit = snap.audit.get();
   if (audit == nullptr || !audit->options().fail_closed || audit->writable()) return;
   std::string refusal = audit_refusal(key, *audit);
@@ -67,7 +67,7 @@ void Store::Impl::refuse_unaudited_write(const Snapshot &snap, const std::string
 
 void Store::Impl::finish_write(const Snapshot &snap, const std::string &key,
                                const ProviderInstance &provider, const char *operation, Code code,
-                               const std::string &message, Clock::time_point start,
+                               const std::string &message, SteadyClock::time_point start,
                                std::string_view caller) {
   if (!report_access(snap.audit.get(), {.key = key,
                                         .provider = provider.name(),

@@ -18,7 +18,7 @@ using detail::provider_message;
 using detail::ProviderInstance;
 using detail::Snapshot;
 using detail::Waiter;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace detail {
 
@@ -39,7 +39,7 @@ struct GetOperation : std::enable_shared_from_this<GetOperation> {
   std::string trail;             // what earlier providers said
   Code worst = Code::not_found;  // the first failure other than not_found
   std::string blamed;            // the provider whose failure decides the outcome
-  Clock::time_point start;
+  SteadyClock::time_point start;
   std::function<void(Result)> handler;
 
   void finish(Result result, bool hit, bool stale) {
@@ -173,7 +173,7 @@ std::optional<Secret> Store::Impl::get_cached(std::string_view key, const GetOpt
                                             .provider = observed->provider,
                                             .operation = "get",
                                             .outcome = Code::ok,
-                                            .start = Clock::now(),
+                                            .start = SteadyClock::now(),
                                             .cache_hit = true,
                                             .caller = options.caller,
                                             .peer = options.peer,
@@ -199,7 +199,7 @@ std::optional<Result> Store::Impl::get_cached_result(std::string_view key,
 void Store::Impl::get_async(const std::string &key, std::function<void(Result)> handler,
                             const GetOptions &options) {
   auto op = std::make_shared<detail::GetOperation>();
-  op->start = Clock::now();
+  op->start = SteadyClock::now();
   op->store = this;
   op->snapshot = current();
   if (!op->snapshot) {  // the Store is shutting down
@@ -314,7 +314,7 @@ Result Store::get_from(std::string_view provider, std::string_view key, const Ge
   auto snap = impl_->snapshot();
   ProviderInstance *p = named(*snap, provider);
   std::string k(key);
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   Result result;
   if (!is_canonical_key(k)) {
     result.code = Code::invalid_argument;

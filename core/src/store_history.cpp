@@ -10,7 +10,7 @@ using detail::provider_message;
 using detail::ProviderInstance;
 using detail::Snapshot;
 using detail::Waiter;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 struct VersionsAnswer {
@@ -47,7 +47,7 @@ VersionsAnswer versions_of(ProviderInstance &p, const std::string &key,
 std::vector<VersionInfo> Store::versions(std::string_view key, std::string_view caller) {
   auto snap = impl_->snapshot();
   std::string k(key);
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   detail::Resolution resolution = snap->resolve(k);
   if (resolution.code != Code::ok) throw Error(resolution.code, resolution.message);
   Code worst = Code::not_found;
@@ -91,7 +91,7 @@ std::vector<VersionInfo> Store::versions_from(std::string_view provider, std::st
   std::string k(key);
   if (!is_canonical_key(k))
     throw Error(Code::invalid_argument, "'" + k + "' is not a key name: expected Category.Name");
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   VersionsAnswer answer = versions_of(*p, k, snap->policy.timeout);
   std::string message =
       answer.code == Code::ok ? std::string() : provider_message(*p, answer.code, answer.message);

@@ -11,7 +11,7 @@ namespace coffer {
 
 using detail::ProviderInstance;
 using detail::Snapshot;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 // The identity of a file's current content, as far as stat can tell: the
@@ -254,7 +254,7 @@ void Store::Impl::watch_policy_file() {
   std::weak_ptr<Impl> weak = weak_from_this();
   watcher_ = std::make_unique<detail::FileWatcher>(*file_, [weak, this] {
     // Debounce: an editor's save is a burst of events; look once it settled.
-    worker_->post_at(Clock::now() + std::chrono::milliseconds(50), [weak] {
+    worker_->post_at(SteadyClock::now() + std::chrono::milliseconds(50), [weak] {
       if (auto self = weak.lock()) self->watch_tick();
     });
   });

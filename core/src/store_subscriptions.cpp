@@ -4,7 +4,7 @@
 
 namespace coffer {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 void Store::Impl::refresh_subscribed() {
   // Held before closing_ is read: shutdown() sets closing_ and then waits for
@@ -41,9 +41,9 @@ void Store::Impl::schedule_refresh() {
     if (!self || self->closing_) return;
     self->refresh_subscribed();
     if (auto next = tick_ref.lock())
-      self->worker_->post_at(Clock::now() + period, [next] { (*next)(); });
+      self->worker_->post_at(SteadyClock::now() + period, [next] { (*next)(); });
   };
-  worker_->post_at(Clock::now() + period, [tick] { (*tick)(); });
+  worker_->post_at(SteadyClock::now() + period, [tick] { (*tick)(); });
 }
 
 Subscription Store::subscribe(std::string key_or_category,

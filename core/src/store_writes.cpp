@@ -10,7 +10,7 @@ using detail::named;
 using detail::ProviderInstance;
 using detail::Snapshot;
 using detail::wait_done;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 // The first provider of a key's chain, for writes.
@@ -27,7 +27,7 @@ std::string Store::Impl::routed_write(std::string_view key, const char *operatio
                                       std::string_view caller, const WriteCall &call) {
   auto snap = snapshot();
   std::string k(key);
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   detail::Resolution resolution;
   ProviderInstance *provider = writer_for(*snap, k, resolution);
   refuse_unaudited_write(*snap, k, *provider, operation, start, caller);
@@ -68,7 +68,7 @@ std::string Store::put_to(std::string_view provider, std::string_view key, const
   std::string k(key);
   if (!is_canonical_key(k))
     throw Error(Code::invalid_argument, "'" + k + "' is not a key name: expected Category.Name");
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   impl_->refuse_unaudited_write(*snap, k, *p, "put", start, caller);
   DoneOutcome outcome = wait_done([&](ProviderInstance::Done done) {
     p->put(k, value.bytes(), snap->policy.timeout, std::move(done));

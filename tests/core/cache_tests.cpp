@@ -7,16 +7,22 @@
 #include <condition_variable>
 #include <thread>
 
+#include "manual_clock.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
 using coffer::Store;
+using coffer::test::ManualClock;
+using namespace std::chrono_literals;
 
 namespace {
 
-Store open_cached(const std::string &provider_config, const std::string &cache) {
+// `clock`, when given, is the time the cache's lifetimes are measured in.
+Store open_cached(const std::string &provider_config, const std::string &cache,
+                  std::shared_ptr<const coffer::Clock> clock = nullptr) {
   coffer::StoreOptions options;
   options.log_level = coffer::LogLevel::error;
+  options.clock = std::move(clock);
   return Store::from_string(
       "{\"coffer\": 1, " + coffer::test::plugin_dirs_json() +
           ", \"providers\": {\"p\": {\"plugin\": \"memory\", \"config\": " + provider_config +
@@ -43,10 +49,14 @@ BOOST_AUTO_TEST_CASE(values_are_served_from_the_cache_within_the_ttl) {
 }
 
 BOOST_AUTO_TEST_CASE(expired_values_are_fetched_again) {
+  auto clock = std::make_shared<ManualClock>();
   Store store = open_cached(R"({"values": {"Email.SMTPPassword": "x"}})",
-                            R"({"ttl_s": 0.05, "refresh_ahead_s": 0})");
+                            R"({"ttl_s": 60, "refresh_ahead_s": 0})", clock);
   (void)store.get("Email.SMTPPassword");
-  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  clock->advance(59s);
+  (void)store.get("Email.SMTPPassword");
+  BOOST_TEST(gets(store) == 1);
+  clock->advance(2s);
   (void)store.get("Email.SMTPPassword");
   BOOST_TEST(gets(store) == 2);
 }
@@ -64,49 +74,65 @@ BOOST_AUTO_TEST_CASE(not_found_is_remembered_briefly) {
     BOOST_TEST(static_cast<int>(store.try_get("VCS.GithubAdminPAT").code) ==
                static_cast<int>(Code::not_found));
   BOOST_TEST(gets(store) == 1);
-  Store short_lived = open_cached(R"({})", R"({"negative_ttl_s": 0.05})");
+  auto clock = std::make_shared<ManualClock>();
+  Store short_lived = open_cached(R"({})", R"({"negative_ttl_s": 5})", clock);
   (void)short_lived.try_get("VCS.GithubAdminPAT");
-  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  clock->advance(6s);
   (void)short_lived.try_get("VCS.GithubAdminPAT");
   BOOST_TEST(gets(short_lived) == 2);
 }
 
 BOOST_AUTO_TEST_CASE(stale_value_is_served_when_the_provider_is_unavailable) {
-  Store store = open_cached(R"({"values": {"Email.SMTPPassword": "last-good"}})",
-                            R"({"ttl_s": 0.05, "refresh_ahead_s": 0, "stale_if_error_s": 60})");
+  auto clock = std::make_shared<ManualClock>();
+  Store store =
+      open_cached(R"({"values": {"Email.SMTPPassword": "last-good"}})",
+                  R"({"ttl_s": 10, "refresh_ahead_s": 0, "stale_if_error_s": 60})", clock);
   BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "last-good");
   fail(store, "Email.SMTPPassword", "unavailable");
-  std::this_thread::sleep_for(std::chrono::milliseconds(120));
-  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "last-good");
+  clock->advance(11s);
+  auto stale = store.try_get("Email.SMTPPassword");
+  BOOST_TEST(stale.ok());
+  BOOST_TEST(stale.secret.reveal() == "last-good");
+  BOOST_TEST(gets(store) == 2);  // it asked the provider first
   // A definitive answer is not masked by the stale value.
   fail(store, "Email.SMTPPassword", "denied");
-  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  clock->advance(11s);
   BOOST_TEST(static_cast<int>(store.try_get("Email.SMTPPassword").code) ==
              static_cast<int>(Code::denied));
 }
 
 BOOST_AUTO_TEST_CASE(stale_if_error_has_a_limit) {
-  Store store = open_cached(R"({"values": {"Email.SMTPPassword": "v"}})",
-                            R"({"ttl_s": 0.05, "refresh_ahead_s": 0, "stale_if_error_s": 0.05})");
+  auto clock = std::make_shared<ManualClock>();
+  Store store =
+      open_cached(R"({"values": {"Email.SMTPPassword": "v"}})",
+                  R"({"ttl_s": 10, "refresh_ahead_s": 0, "stale_if_error_s": 30})", clock);
   (void)store.get("Email.SMTPPassword");
   fail(store, "Email.SMTPPassword", "unavailable");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  clock->advance(39s);  // past the TTL, within stale-if-error
+  BOOST_TEST(store.try_get("Email.SMTPPassword").ok());
+  clock->advance(2s);  // past both
   BOOST_TEST(static_cast<int>(store.try_get("Email.SMTPPassword").code) ==
              static_cast<int>(Code::unavailable));
 }
 
 BOOST_AUTO_TEST_CASE(reads_shortly_before_expiry_refresh_in_the_background) {
+  auto clock = std::make_shared<ManualClock>();
   Store store = open_cached(R"({"values": {"Email.SMTPPassword": "one"}})",
-                            R"({"ttl_s": 0.4, "refresh_ahead_s": 0.3})");
+                            R"({"ttl_s": 40, "refresh_ahead_s": 30})", clock);
   (void)store.get("Email.SMTPPassword");
   store.put("Email.SMTPPassword", coffer::Secret::copy_of("two"));  // invalidates
   (void)store.get("Email.SMTPPassword");
   int64_t before = gets(store);
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));    // inside the refresh window
+  clock->advance(5s);  // before the refresh window: a plain hit
+  BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "two");
+  BOOST_TEST(gets(store) == before);
+  clock->advance(10s);                                            // inside the refresh window
   BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "two");  // served from the cache ...
-  for (int i = 0; i < 50 && gets(store) == before; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  BOOST_TEST(gets(store) == before + 1);  // ... while one refresh ran behind it
+  // ... while one refresh runs behind it (on the provider's thread).
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (gets(store) == before && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  BOOST_TEST(gets(store) == before + 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_thousand_concurrent_cold_gets_make_one_provider_call) {

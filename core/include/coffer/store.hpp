@@ -20,6 +20,7 @@
 #define COFFER_STORE_HPP
 
 #include <coffer/catalog.hpp>
+#include <coffer/clock.hpp>
 #include <coffer/error.hpp>
 #include <coffer/plugins.hpp>
 #include <coffer/secret.hpp>
@@ -171,6 +172,9 @@ struct StoreOptions {
   std::chrono::milliseconds subscription_refresh{0};
   // A provider that fails to open: isolated or a failed load (see OpenFailures).
   OpenFailures open_failures = OpenFailures::policy;
+  // The time the cache's lifetimes are measured in (see clock.hpp); empty:
+  // the monotonic clock. Shared by the Store for its whole life.
+  std::shared_ptr<const Clock> clock;
 };
 
 struct GetOptions {
