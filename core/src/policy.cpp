@@ -1,6 +1,7 @@
 #include "policy.hpp"
 
 #include <coffer/catalog.hpp>
+#include <coffer/config_fields.hpp>
 #include <coffer/plugins.hpp>
 #include <coffer/provider_helpers.hpp>
 
@@ -157,18 +158,16 @@ class Parser {
   }
 
  private:
+  // An unknown field is reported by the SDK's rule and wording, at its line
+  // and column.
   void check_fields(const json::object &object, const JsonPath &path,
                     const std::vector<std::string> &known) {
-    for (const auto &member : object) {
-      std::string name(member.key());
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
-        JsonPath at = path;
-        at.emplace_back(name);
-        std::string expected;
-        for (const auto &k : known) expected += (expected.empty() ? "" : ", ") + k;
-        doc_.fail(at,
-                  "unknown field" + did_you_mean(name, known) + "; expected one of " + expected);
-      }
+    try {
+      (void)coffer::provider::ConfigFields(object, known);
+    } catch (const coffer::provider::ConfigError &error) {
+      JsonPath at = path;
+      for (const std::string &name : error.path()) at.emplace_back(name);
+      doc_.fail(at, error.what());
     }
   }
 

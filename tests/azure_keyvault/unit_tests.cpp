@@ -167,6 +167,10 @@ BOOST_AUTO_TEST_CASE(unknown_fields_name_the_nearest_known_one) {
   Error type = expect_error(
       [] { parse(R"({"vault_name": "abc", "credential": {"type": "workload_identiy"}})"); });
   BOOST_TEST(contains(type.what(), "did you mean 'workload_identity'"));
+  Error twice = expect_error([] {
+    parse(R"({"vault_name": "abc", "credential": {"client_id": "a", "client_id": "b"}})");
+  });
+  BOOST_TEST(contains(twice.what(), "field 'credential.client_id' appears twice"), twice.what());
 }
 
 BOOST_AUTO_TEST_CASE(workload_identity_takes_the_webhook_variables_and_config_overrides) {

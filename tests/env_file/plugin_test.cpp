@@ -137,6 +137,7 @@ BOOST_AUTO_TEST_CASE(fields_are_checked) {
       {config(R"("path": "credentials.env", "prefix": "9X")"), "'prefix' must be"},
       {config(R"("source": "environment", "path": "credentials.env")"), "'path' has no meaning"},
       {config(R"("source": "environment", "writable": true)"), "'writable' cannot be true"},
+      {config(R"("path": "credentials.env", "path": "other.env")"), "'path' appears twice"},
       {"[]", "must be a JSON object"},
       {"{", "not valid JSON"},
   };

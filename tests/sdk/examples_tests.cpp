@@ -52,11 +52,13 @@ BOOST_AUTO_TEST_CASE(bad_configurations_name_the_field_never_the_value) {
     const char *expected;
   };
   const Case cases[] = {
-      {R"({})", "config.values: expected an object"},
+      {R"({})", "field 'config.values' must be an object"},
       {R"({"values": {"Demo.Greeting": "x"}, "valeus": {}})",
-       "config.valeus: unknown field (did you mean 'values'?)"},
-      {R"({"values": {"not a key": "s3cr3t-value"}})", "'not a key' is not a canonical key"},
-      {R"({"values": {"Demo.Number": 12345}})", "config.values.Demo.Number: expected a string"},
+       "unknown field 'config.valeus' (did you mean 'config.values'?)"},
+      {R"({"values": {"not a key": "s3cr3t-value"}})",
+       "field 'config.values' holds 'not a key', which is not a canonical key"},
+      {R"({"values": {"Demo.Number": 12345}})",
+       "field 'config.values.Demo.Number' must be a string"},
   };
   for (const auto &c : cases) BOOST_TEST_CONTEXT(c.config) {
       Failure f = failure_of([&] { (void)open_test_plugin("hello", c.config); });

@@ -3,10 +3,11 @@
 #include "challenge.hpp"
 #include "names.hpp"
 
+#include <coffer/config_fields.hpp>
 #include <coffer/provider.hpp>
 #include <coffer/provider_helpers.hpp>
 
-#include <boost/json.hpp>
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <array>
@@ -19,6 +20,7 @@
 namespace coffer::azure {
 namespace {
 
+using coffer::provider::ConfigFields;
 using coffer::provider::Error;
 
 constexpr std::array<Cloud, 3> kClouds = {{
@@ -59,79 +61,6 @@ constexpr std::string_view kDefaultImds = "http://169.254.169.254/metadata/ident
   throw Error(COFFER_STATUS_INVALID_CONFIG, message);
 }
 
-std::string list_names(const std::vector<std::string_view> &names) {
-  std::string text;
-  for (std::string_view name : names) {
-    if (!text.empty()) text += ", ";
-    text += name;
-  }
-  return text;
-}
-
-void check_fields(const boost::json::object &object, const std::vector<std::string_view> &known,
-                  const std::string &prefix) {
-  for (const auto &member : object) {
-    std::string_view name = member.key();
-    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-    auto suggestion = coffer::provider::nearest_name(name, known);
-    fail("unknown field '" + prefix + std::string(name) + "'" +
-         (suggestion ? "; did you mean '" + prefix + *suggestion + "'?"
-                     : "; known fields are " + list_names(known)));
-  }
-}
-
-class Fields {
- public:
-  Fields(const boost::json::object &object, std::string prefix)
-      : object_(object), prefix_(std::move(prefix)) {}
-
-  [[nodiscard]] bool has(std::string_view name) const { return object_.contains(name); }
-
-  std::optional<std::string> string(std::string_view name) const {
-    const boost::json::value *value = object_.if_contains(name);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_string()) fail("field '" + path(name) + "' must be a string");
-    // A NUL would cut the text short where it becomes a path, a URL or a name.
-    if (value->as_string().find('\0') != boost::json::string::npos)
-      fail("field '" + path(name) + "' must not contain a NUL character (\\u0000)");
-    return std::string(value->as_string());
-  }
-
-  std::optional<bool> boolean(std::string_view name) const {
-    const boost::json::value *value = object_.if_contains(name);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_bool()) fail("field '" + path(name) + "' must be true or false");
-    return value->as_bool();
-  }
-
-  std::optional<int64_t> integer(std::string_view name, int64_t low, int64_t high) const {
-    const boost::json::value *value = object_.if_contains(name);
-    if (value == nullptr) return std::nullopt;
-    const std::string range = " between " + std::to_string(low) + " and " + std::to_string(high);
-    int64_t number = 0;
-    if (value->is_int64()) {
-      number = value->as_int64();
-    } else if (value->is_uint64()) {
-      fail("field '" + path(name) + "' must be" + range);  // beyond INT64_MAX
-    } else {
-      // Doubles too: 1e3 is not taken for 1000, nor 1e300 cast into a range.
-      fail("field '" + path(name) + "' must be an integer" + range);
-    }
-    if (number < low || number > high)
-      fail("field '" + path(name) + "' must be between " + std::to_string(low) + " and " +
-           std::to_string(high));
-    return number;
-  }
-
-  [[nodiscard]] std::string path(std::string_view name) const {
-    return prefix_ + std::string(name);
-  }
-
- private:
-  const boost::json::object &object_;
-  std::string prefix_;
-};
-
 std::string resolve_path(const std::string &path, std::string_view base_directory) {
   std::filesystem::path file(path);
   if (file.is_absolute()) return file.lexically_normal().string();
@@ -156,12 +85,14 @@ Url parse_https_origin(const std::string &text, const std::string &field) {
   return *url;
 }
 
-CredentialConfig parse_credential(const boost::json::object *object, std::string_view base,
+// The "credential" object; an absent one is read as {} (workload identity from
+// the webhook's variables).
+CredentialConfig parse_credential(const ConfigFields &top, std::string_view base,
                                   const EnvironmentLookup &environment) {
-  static const boost::json::object empty;
-  const boost::json::object &source = object != nullptr ? *object : empty;
-  check_fields(source, kCredentialFields, "credential.");
-  Fields fields(source, "credential.");
+  static const boost::json::value empty = boost::json::object();
+  const ConfigFields fields =
+      top.object("credential", kCredentialFields)
+          .value_or(ConfigFields(empty, kCredentialFields, top.nested("credential")));
   CredentialConfig credential;
   std::string type = fields.string("type").value_or("workload_identity");
   if (type == "workload_identity") {
@@ -242,6 +173,151 @@ CredentialConfig parse_credential(const boost::json::object *object, std::string
   return credential;
 }
 
+// Where the vault is ("vault_name" with "cloud", or "vault_url"), and which
+// cloud it belongs to.
+void read_vault(const ConfigFields &fields, Config &config) {
+  auto vault_name = fields.string("vault_name");
+  auto vault_url = fields.string("vault_url");
+  auto cloud_name = fields.string("cloud");
+  if (cloud_name) {
+    config.cloud = find_cloud(*cloud_name);
+    if (config.cloud == nullptr)
+      fail("field 'cloud' is '" + *cloud_name + "'; it must be public, china or usgovernment");
+  }
+  if (vault_name.has_value() == vault_url.has_value())
+    fail("set exactly one of 'vault_name' (with 'cloud') and 'vault_url'");
+  if (vault_name) {
+    const std::string &name = *vault_name;
+    bool valid = name.size() >= 3 && name.size() <= 24 &&
+                 std::isalpha(static_cast<unsigned char>(name.front())) && name.back() != '-' &&
+                 std::all_of(name.begin(), name.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+                 });
+    if (!valid)
+      fail("field 'vault_name' is '" + name +
+           "'; a vault name has 3 to 24 characters of 0-9, a-z, A-Z and '-', starts with a "
+           "letter and does not end with '-'");
+    if (config.cloud == nullptr) config.cloud = find_cloud("public");
+    config.vault = *parse_url("https://" + to_lower(name) + "." +
+                              std::string(config.cloud->vault_suffix) + "/");
+    return;
+  }
+  config.vault = parse_https_origin(*vault_url, "vault_url");
+  if (config.vault.path != "/")
+    fail(
+        "field 'vault_url' must be the vault's origin without a path, e.g. "
+        "https://NAME.vault.azure.net/: '" +
+        *vault_url + "'");
+  if (config.cloud == nullptr) config.cloud = cloud_for_vault_host(config.vault.endpoint.host);
+  if (config.cloud == nullptr) config.cloud = find_cloud("public");
+}
+
+// The Entra ID authority: "authority_host", else AZURE_AUTHORITY_HOST (not for
+// managed identity), else the cloud's. Needs the vault and the credential.
+void read_authority(const ConfigFields &fields, const EnvironmentLookup &environment,
+                    Config &config) {
+  std::string authority = non_empty(fields.string("authority_host"));
+  std::string authority_field = "authority_host";
+  if (authority.empty() && config.credential.type != CredentialType::managed_identity) {
+    authority = non_empty(environment("AZURE_AUTHORITY_HOST"));
+    authority_field = "AZURE_AUTHORITY_HOST";
+  }
+  if (authority.empty()) {
+    authority = std::string(config.cloud->authority_host);
+    authority_field = "authority_host";
+  }
+  config.authority = parse_https_origin(authority, authority_field);
+}
+
+// How the vault is spoken to: the API version, the CA file and whether the
+// challenge's resource is checked.
+void read_protocol(const ConfigFields &fields, std::string_view base_directory, Config &config) {
+  if (auto version = fields.string("api_version")) {
+    bool valid = !version->empty() && version->size() <= 32 &&
+                 std::all_of(version->begin(), version->end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+                 });
+    if (!valid)
+      fail("field 'api_version' is not an API version such as \"7.6\": '" + *version + "'");
+    config.api_version = *version;
+  }
+  if (auto ca_file = fields.string("ca_file"); ca_file && !ca_file->empty())
+    config.ca_file = resolve_path(*ca_file, base_directory);
+  config.verify_challenge_resource = fields.boolean("verify_challenge_resource").value_or(true);
+}
+
+// "layout": "per_key" (the default) or {"json_bundle": SECRET_NAME, "refresh_s": N}.
+void read_layout(const ConfigFields &fields, Config &config) {
+  const boost::json::value *layout = fields.find("layout");
+  if (layout == nullptr) return;
+  if (layout->is_string() && layout->get_string() == "per_key") return;
+  if (!layout->is_object())
+    fail("field 'layout' must be \"per_key\" or {\"json_bundle\": \"SECRET_NAME\"}");
+  const ConfigFields bundle_fields = *fields.object("layout", kLayoutFields);
+  auto bundle = bundle_fields.string("json_bundle");
+  if (!bundle) fail("field 'layout.json_bundle' is required in a layout object");
+  if (!is_valid_secret_name(*bundle))
+    fail(
+        "field 'layout.json_bundle' is not a Key Vault secret name (1-127 characters of "
+        "0-9, a-z, A-Z and '-'): '" +
+        *bundle + "'");
+  config.bundle_secret = *bundle;
+  if (auto refresh = bundle_fields.integer("refresh_s", 0, 86400))
+    config.bundle_refresh = Milliseconds(*refresh * 1000);
+}
+
+// Timeouts, retries and connections.
+void read_connections(const ConfigFields &fields, Config &config) {
+  if (auto value = fields.integer("connect_timeout_ms", 1, 600000))
+    config.connect_timeout = Milliseconds(*value);
+  if (auto value = fields.integer("request_timeout_ms", 1, 600000))
+    config.request_timeout = Milliseconds(*value);
+  if (auto value = fields.integer("operation_timeout_ms", 1, 3600000))
+    config.retry.operation_timeout = Milliseconds(*value);
+  if (auto value = fields.integer("max_attempts", 1, 50))
+    config.retry.max_attempts = static_cast<int>(*value);
+  if (auto value = fields.integer("retry_base_delay_ms", 0, 600000))
+    config.retry.base_delay = Milliseconds(*value);
+  if (auto value = fields.integer("retry_max_delay_ms", 0, 600000))
+    config.retry.max_delay = Milliseconds(*value);
+  if (auto value = fields.integer("max_connections_per_host", 1, 1024))
+    config.max_connections_per_host = static_cast<std::size_t>(*value);
+  if (auto connect_to = fields.string("connect_to"); connect_to && !connect_to->empty()) {
+    config.connect_to = parse_host_port(*connect_to);
+    if (!config.connect_to)
+      fail("field 'connect_to' must be HOST:PORT (e.g. 10.1.2.3:443): '" + *connect_to + "'");
+  }
+}
+
+// The proxy: the configuration wins over the environment; "" or "none" is none.
+void read_proxy(const ConfigFields &fields, const EnvironmentLookup &environment, Config &config) {
+  std::string proxy;
+  std::string proxy_source = "proxy";
+  if (auto configured = fields.string("proxy")) {
+    proxy = *configured == "none" ? std::string() : *configured;
+  } else if (auto upper = environment("HTTPS_PROXY"); upper && !upper->empty()) {
+    proxy = *upper;
+    proxy_source = "HTTPS_PROXY";
+  } else if (auto lower = environment("https_proxy"); lower && !lower->empty()) {
+    proxy = *lower;
+    proxy_source = "https_proxy";
+  }
+  std::string no_proxy;
+  if (auto configured = fields.string("no_proxy")) {
+    no_proxy = *configured;
+  } else if (auto upper = environment("NO_PROXY"); upper && !upper->empty()) {
+    no_proxy = *upper;
+  } else if (auto lower = environment("no_proxy")) {
+    no_proxy = *lower;
+  }
+  try {
+    config.proxy = ProxySettings(proxy, no_proxy);
+  } catch (const std::invalid_argument &problem) {
+    fail((proxy_source == "proxy" ? "field 'proxy'" : "the environment variable " + proxy_source) +
+         " " + problem.what());
+  }
+}
+
 }  // namespace
 
 EnvironmentLookup process_environment() {
@@ -282,152 +358,16 @@ std::string_view credential_type_name(CredentialType type) noexcept {
 
 Config parse_config(std::string_view json, std::string_view base_directory,
                     const EnvironmentLookup &environment) {
-  boost::system::error_code error;
-  boost::json::value document = boost::json::parse(json, error);
-  if (error) fail("the configuration is not valid JSON: " + error.message());
-  if (!document.is_object()) fail("the configuration must be a JSON object");
-  const boost::json::object &object = document.as_object();
-  check_fields(object, kTopFields, "");
-  Fields fields(object, "");
+  const boost::json::value document = coffer::provider::parse_config_text(json);
+  const ConfigFields fields(document, kTopFields);
   Config config;
-
-  // Where the vault is, and which cloud it belongs to.
-  auto vault_name = fields.string("vault_name");
-  auto vault_url = fields.string("vault_url");
-  auto cloud_name = fields.string("cloud");
-  if (cloud_name) {
-    config.cloud = find_cloud(*cloud_name);
-    if (config.cloud == nullptr)
-      fail("field 'cloud' is '" + *cloud_name + "'; it must be public, china or usgovernment");
-  }
-  if (vault_name.has_value() == vault_url.has_value())
-    fail("set exactly one of 'vault_name' (with 'cloud') and 'vault_url'");
-  if (vault_name) {
-    const std::string &name = *vault_name;
-    bool valid = name.size() >= 3 && name.size() <= 24 &&
-                 std::isalpha(static_cast<unsigned char>(name.front())) && name.back() != '-' &&
-                 std::all_of(name.begin(), name.end(), [](char c) {
-                   return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
-                 });
-    if (!valid)
-      fail("field 'vault_name' is '" + name +
-           "'; a vault name has 3 to 24 characters of 0-9, a-z, A-Z and '-', starts with a "
-           "letter and does not end with '-'");
-    if (config.cloud == nullptr) config.cloud = find_cloud("public");
-    config.vault = *parse_url("https://" + to_lower(name) + "." +
-                              std::string(config.cloud->vault_suffix) + "/");
-  } else {
-    config.vault = parse_https_origin(*vault_url, "vault_url");
-    if (config.vault.path != "/")
-      fail(
-          "field 'vault_url' must be the vault's origin without a path, e.g. "
-          "https://NAME.vault.azure.net/: '" +
-          *vault_url + "'");
-    if (config.cloud == nullptr) config.cloud = cloud_for_vault_host(config.vault.endpoint.host);
-    if (config.cloud == nullptr) config.cloud = find_cloud("public");
-  }
-
-  // Credentials, then the authority (it may come from AZURE_AUTHORITY_HOST).
-  const boost::json::value *credential = object.if_contains("credential");
-  if (credential != nullptr && !credential->is_object())
-    fail("field 'credential' must be an object");
-  config.credential = parse_credential(credential != nullptr ? &credential->as_object() : nullptr,
-                                       base_directory, environment);
-  std::string authority = non_empty(fields.string("authority_host"));
-  std::string authority_field = "authority_host";
-  if (authority.empty() && config.credential.type != CredentialType::managed_identity) {
-    authority = non_empty(environment("AZURE_AUTHORITY_HOST"));
-    authority_field = "AZURE_AUTHORITY_HOST";
-  }
-  if (authority.empty()) {
-    authority = std::string(config.cloud->authority_host);
-    authority_field = "authority_host";
-  }
-  config.authority = parse_https_origin(authority, authority_field);
-
-  if (auto version = fields.string("api_version")) {
-    bool valid = !version->empty() && version->size() <= 32 &&
-                 std::all_of(version->begin(), version->end(), [](char c) {
-                   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
-                 });
-    if (!valid)
-      fail("field 'api_version' is not an API version such as \"7.6\": '" + *version + "'");
-    config.api_version = *version;
-  }
-  if (auto ca_file = fields.string("ca_file"); ca_file && !ca_file->empty())
-    config.ca_file = resolve_path(*ca_file, base_directory);
-  config.verify_challenge_resource = fields.boolean("verify_challenge_resource").value_or(true);
-
-  // Layout.
-  if (const boost::json::value *layout = object.if_contains("layout")) {
-    if (layout->is_string()) {
-      if (layout->as_string() != "per_key")
-        fail("field 'layout' must be \"per_key\" or {\"json_bundle\": \"SECRET_NAME\"}");
-    } else if (layout->is_object()) {
-      check_fields(layout->as_object(), kLayoutFields, "layout.");
-      Fields layout_fields(layout->as_object(), "layout.");
-      auto bundle = layout_fields.string("json_bundle");
-      if (!bundle) fail("field 'layout.json_bundle' is required in a layout object");
-      if (!is_valid_secret_name(*bundle))
-        fail(
-            "field 'layout.json_bundle' is not a Key Vault secret name (1-127 characters of "
-            "0-9, a-z, A-Z and '-'): '" +
-            *bundle + "'");
-      config.bundle_secret = *bundle;
-      if (auto refresh = layout_fields.integer("refresh_s", 0, 86400))
-        config.bundle_refresh = Milliseconds(*refresh * 1000);
-    } else {
-      fail("field 'layout' must be \"per_key\" or {\"json_bundle\": \"SECRET_NAME\"}");
-    }
-  }
-
-  // Timeouts, retries and connections.
-  if (auto value = fields.integer("connect_timeout_ms", 1, 600000))
-    config.connect_timeout = Milliseconds(*value);
-  if (auto value = fields.integer("request_timeout_ms", 1, 600000))
-    config.request_timeout = Milliseconds(*value);
-  if (auto value = fields.integer("operation_timeout_ms", 1, 3600000))
-    config.retry.operation_timeout = Milliseconds(*value);
-  if (auto value = fields.integer("max_attempts", 1, 50))
-    config.retry.max_attempts = static_cast<int>(*value);
-  if (auto value = fields.integer("retry_base_delay_ms", 0, 600000))
-    config.retry.base_delay = Milliseconds(*value);
-  if (auto value = fields.integer("retry_max_delay_ms", 0, 600000))
-    config.retry.max_delay = Milliseconds(*value);
-  if (auto value = fields.integer("max_connections_per_host", 1, 1024))
-    config.max_connections_per_host = static_cast<std::size_t>(*value);
-
-  // Proxy: the configuration wins over the environment; "" or "none" is none.
-  std::string proxy;
-  std::string proxy_source = "proxy";
-  if (auto configured = fields.string("proxy")) {
-    proxy = *configured == "none" ? std::string() : *configured;
-  } else if (auto upper = environment("HTTPS_PROXY"); upper && !upper->empty()) {
-    proxy = *upper;
-    proxy_source = "HTTPS_PROXY";
-  } else if (auto lower = environment("https_proxy"); lower && !lower->empty()) {
-    proxy = *lower;
-    proxy_source = "https_proxy";
-  }
-  std::string no_proxy;
-  if (auto configured = fields.string("no_proxy")) {
-    no_proxy = *configured;
-  } else if (auto upper = environment("NO_PROXY"); upper && !upper->empty()) {
-    no_proxy = *upper;
-  } else if (auto lower = environment("no_proxy")) {
-    no_proxy = *lower;
-  }
-  try {
-    config.proxy = ProxySettings(proxy, no_proxy);
-  } catch (const std::invalid_argument &problem) {
-    fail((proxy_source == "proxy" ? "field 'proxy'" : "the environment variable " + proxy_source) +
-         " " + problem.what());
-  }
-  if (auto connect_to = fields.string("connect_to"); connect_to && !connect_to->empty()) {
-    config.connect_to = parse_host_port(*connect_to);
-    if (!config.connect_to)
-      fail("field 'connect_to' must be HOST:PORT (e.g. 10.1.2.3:443): '" + *connect_to + "'");
-  }
+  read_vault(fields, config);
+  config.credential = parse_credential(fields, base_directory, environment);
+  read_authority(fields, environment, config);
+  read_protocol(fields, base_directory, config);
+  read_layout(fields, config);
+  read_connections(fields, config);
+  read_proxy(fields, environment, config);
   return config;
 }
 

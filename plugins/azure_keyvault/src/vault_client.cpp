@@ -85,194 +85,202 @@ asio::awaitable<bool> VaultClient::pause(std::chrono::milliseconds delay) {
   co_return !woken && !closed_;
 }
 
+VaultClient::ProbeTurn::~ProbeTurn() {
+  if (client_ == nullptr) return;
+  client_->probing_ = false;
+  client_->challenge_learnt_.notify_all();
+}
+
 template <class Parse>
 asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> VaultClient::execute(
     Call &call, Deadline deadline, Parse parse) {
-  const auto started = SteadyClock::now();
-  const std::string &host = config_.vault.endpoint.host;
-  int attempt = 0;
-  int unauthenticated_rounds = 0;
-  std::shared_ptr<const AccessToken> refused;  // a token the vault refused
-  std::string last_failure;
-
-  // One request at a time learns the challenge; the others wait for it
-  // instead of collecting a 401 each.
-  bool prober = false;
-  auto end_probe = [&] {
-    if (!prober) return;
-    prober = false;
-    probing_ = false;
-    challenge_learnt_.notify_all();
-  };
-  struct ProbeGuard {
-    std::function<void()> end;
-    ~ProbeGuard() { end(); }
-  } probe_guard{end_probe};
-
+  const std::string subject =
+      "vault " + config_.vault.endpoint.host + ": " + describe_operation(call.context);
+  const RetryWording wording{.subject = subject, .gave_up = subject + " failed"};
+  Attempts attempts;
+  ChallengeRound round;
   while (true) {
-    if (closed_) throw closing();
-    if (!challenge_ && !prober) {
-      if (probing_) {
-        const bool learnt = co_await challenge_learnt_.wait(deadline);
-        if (!learnt)
-          throw Error(COFFER_STATUS_TIMEOUT,
-                      "vault " + host + ": " + describe_operation(call.context) +
-                          " timed out waiting for the vault's authentication "
-                          "challenge");
-        continue;
-      }
-      probing_ = true;
-      prober = true;
-    }
-    std::shared_ptr<const AccessToken> token;
-    if (challenge_) {
-      // A named key: GCC 12 destroys temporaries in a co_await operand twice.
-      const TokenKey key{challenge_->tenant, challenge_->scope};
-      token = co_await tokens_.get(key, deadline, refused.get());
-    }
-
-    ++attempt;
-    HttpRequest request;
-    request.method = call.method;
-    request.url = config_.vault;
-    const auto question = call.target.find('?');
-    request.url.path = call.target.substr(0, question);
-    request.url.query =
-        question == std::string::npos ? std::string() : call.target.substr(question + 1);
-    const std::string client_request_id = request_id();
-    request.headers.emplace_back("Accept", "application/json");
-    request.headers.emplace_back("x-ms-client-request-id", client_request_id);
-    if (call.method == "PUT" || call.method == "POST" || call.method == "PATCH")
-      request.content_type = "application/json";
-    if (token) {
-      request.authorization.assign("Bearer ");
-      request.authorization.append(token->value.view());
-      request.body = call.body.clone();
-    }  // without a token, the body stays home: the request only learns the challenge
-
-    const auto sent = SteadyClock::now();
-    HttpResult result = co_await http_.send(request, deadline);
-    if (log_.enabled(COFFER_LOG_DEBUG))
-      log_.debug(call.method + " " + config_.vault.endpoint.origin() + request.url.path + " -> " +
-                 (result.ok() ? std::to_string(result.response.status)
-                              : std::string(transport_error_name(result.error))) +
-                 " in " + elapsed_since(sent) + " (attempt " + std::to_string(attempt) +
-                 (token ? ", with token" : ", without token") + ", client request id " +
-                 client_request_id + ")");
-
-    std::optional<std::chrono::milliseconds> hint;
-    if (!result.ok()) {
-      end_probe();
-      if (result.error == TransportError::shutdown) throw closing();
-      if (!result.retryable)
-        throw Error(COFFER_STATUS_UNAVAILABLE, "vault " + host + ": " +
-                                                   describe_operation(call.context) +
-                                                   " failed: " + result.message);
-      last_failure = result.message;
-    } else {
-      HttpResponse &response = result.response;
-      const unsigned status = response.status;
-      if (status == 401) {
-        std::optional<Challenge> learnt = parse_challenge(response.www_authenticate);
-        if (!learnt && token && challenge_) learnt = challenge_;
-        if (!learnt) {
-          end_probe();
-          throw Error(COFFER_STATUS_DENIED,
-                      "vault " + host + " answered 401 to " + describe_operation(call.context) +
-                          " without a Bearer challenge naming tenant and resource; is vault_url "
-                          "a Key Vault?");
-        }
-        if (config_.verify_challenge_resource) {
-          std::string problem = check_challenge_resource(*learnt, host);
-          if (!problem.empty()) {
-            end_probe();
-            throw Error(COFFER_STATUS_DENIED, "vault " + host + ": " + problem);
-          }
-        }
-        if (!credential_.tenant().empty() &&
-            to_lower(learnt->tenant) != to_lower(credential_.tenant())) {
-          end_probe();
-          throw Error(COFFER_STATUS_DENIED,
-                      "vault " + host + " belongs to tenant " + learnt->tenant +
-                          ", but the credential is for tenant " + credential_.tenant() +
-                          "; set credential.tenant_id (or AZURE_TENANT_ID) to the vault's tenant");
-        }
-        if (!challenge_ || challenge_->tenant != learnt->tenant ||
-            challenge_->scope != learnt->scope) {
-          log_.info("vault " + host + " asks for a token of tenant " + learnt->tenant +
-                    " for scope " + learnt->scope);
-          challenge_ = learnt;
-        }
-        end_probe();
-        if (token) {
-          if (refused) throw describe_vault_failure(status, response.body.view(), call.context);
-          refused = token;  // get a fresh one and try once more
-        } else if (++unauthenticated_rounds > 2) {
-          throw Error(COFFER_STATUS_DENIED,
-                      "vault " + host + " keeps answering 401 to requests without a token");
-        }
-        --attempt;  // learning the challenge is not a failed attempt
-        continue;
-      }
-      end_probe();
-      if (status / 100 == 2 || (call.also_accept != 0 && status == call.also_accept)) {
-        try {
-          co_return parse(response);
-        } catch (const Error &error) {
-          if (error.status() != COFFER_STATUS_UNAVAILABLE) throw;
-          last_failure = error.what();  // a garbled answer: worth another attempt
-        }
-      } else if (is_retryable_status(status)) {
-        hint = server_delay(response);
-        last_failure = status_text(response);
-      } else {
-        throw describe_vault_failure(status, response.body.view(), call.context);
+    Exchange exchange = co_await exchange_once(call, deadline, attempts, round);
+    if (exchange.next == Exchange::Next::ask_again) continue;
+    if (exchange.next == Exchange::Next::parse) {
+      try {
+        co_return parse(exchange.response);
+      } catch (const Error &error) {
+        if (error.status() != COFFER_STATUS_UNAVAILABLE) throw;
+        attempts.last_failure = error.what();  // a garbled answer: worth another attempt
       }
     }
-
-    auto delay = next_retry_delay(config_.retry, attempt, hint, remaining(deadline), random01());
-    if (!delay) {
-      bool timed_out = remaining(deadline).count() == 0;
-      throw Error(timed_out ? COFFER_STATUS_TIMEOUT : COFFER_STATUS_UNAVAILABLE,
-                  "vault " + host + ": " + describe_operation(call.context) + " failed after " +
-                      std::to_string(attempt) + (attempt == 1 ? " attempt" : " attempts") + " in " +
-                      elapsed_since(started) + (timed_out ? " (deadline reached)" : "") +
-                      "; last failure: " + last_failure);
-    }
-    if (log_.enabled(COFFER_LOG_INFO))
-      log_.info("vault " + host + ": " + describe_operation(call.context) + " failed (" +
-                last_failure + "); retrying in " + std::to_string(delay->count()) + " ms" +
-                (hint ? " as the server asked" : "") + " (attempt " + std::to_string(attempt + 1) +
-                " of " + std::to_string(config_.retry.max_attempts) + ")");
-    log_.count("retries");
-    const bool resumed = co_await pause(*delay);
-    if (!resumed) throw closing();
+    co_await wait_to_retry(attempts, deadline, wording);
   }
 }
 
+asio::awaitable<VaultClient::Exchange> VaultClient::exchange_once(const Call &call,
+                                                                  Deadline deadline,
+                                                                  Attempts &attempts,
+                                                                  ChallengeRound &round) {
+  const ProbeTurn turn = co_await take_probe_turn(call, deadline);
+  const std::shared_ptr<const AccessToken> token =
+      co_await vault_token(deadline, round.refused.get());
+  const int attempt = attempts.begin();
+  const std::string client_request_id = request_id();
+  HttpRequest request = vault_request(call, token.get(), client_request_id);
+  const auto sent = SteadyClock::now();
+  HttpResult result = co_await http_.send(request, deadline);
+  log_exchange(request, result, sent,
+               "attempt " + std::to_string(attempt) + (token ? ", with token" : ", without token") +
+                   ", client request id " + client_request_id);
+
+  if (!result.ok()) {
+    if (result.error == TransportError::shutdown) throw closing();
+    if (!result.retryable)
+      throw Error(COFFER_STATUS_UNAVAILABLE, "vault " + config_.vault.endpoint.host + ": " +
+                                                 describe_operation(call.context) +
+                                                 " failed: " + result.message);
+    attempts.last_failure = result.message;
+    co_return Exchange{.next = Exchange::Next::retry, .response = {}};
+  }
+  HttpResponse &response = result.response;
+  const unsigned status = response.status;
+  if (status == 401) {
+    learn_challenge(call, response, token != nullptr);
+    if (token) {
+      if (round.refused) throw describe_vault_failure(status, response.body.view(), call.context);
+      round.refused = token;  // get a fresh one and try once more
+    } else if (++round.without_token > 2) {
+      throw Error(COFFER_STATUS_DENIED, "vault " + config_.vault.endpoint.host +
+                                            " keeps answering 401 to requests without a token");
+    }
+    --attempts.count;  // learning the challenge is not a failed attempt
+    co_return Exchange{.next = Exchange::Next::ask_again, .response = {}};
+  }
+  if (status / 100 == 2 || (call.also_accept != 0 && status == call.also_accept))
+    co_return Exchange{.next = Exchange::Next::parse, .response = std::move(response)};
+  if (!is_retryable_status(status))
+    throw describe_vault_failure(status, response.body.view(), call.context);
+  attempts.hint = server_delay(response);
+  attempts.last_failure = status_text(response);
+  co_return Exchange{.next = Exchange::Next::retry, .response = {}};
+}
+
+asio::awaitable<VaultClient::ProbeTurn> VaultClient::take_probe_turn(const Call &call,
+                                                                     Deadline deadline) {
+  while (true) {
+    if (closed_) throw closing();
+    if (challenge_) co_return ProbeTurn();
+    if (!probing_) {
+      probing_ = true;
+      co_return ProbeTurn(*this);
+    }
+    const bool learnt = co_await challenge_learnt_.wait(deadline);
+    if (!learnt)
+      throw Error(COFFER_STATUS_TIMEOUT, "vault " + config_.vault.endpoint.host + ": " +
+                                             describe_operation(call.context) +
+                                             " timed out waiting for the vault's authentication "
+                                             "challenge");
+  }
+}
+
+asio::awaitable<std::shared_ptr<const AccessToken>> VaultClient::vault_token(
+    Deadline deadline, const AccessToken *refused) {
+  if (!challenge_) co_return nullptr;
+  // A named key: GCC 12 destroys temporaries in a co_await operand twice.
+  const TokenKey key{challenge_->tenant, challenge_->scope};
+  co_return co_await tokens_.get(key, deadline, refused);
+}
+
+HttpRequest VaultClient::vault_request(const Call &call, const AccessToken *token,
+                                       const std::string &client_request_id) const {
+  HttpRequest request;
+  request.method = call.method;
+  request.url = config_.vault;
+  const auto question = call.target.find('?');
+  request.url.path = call.target.substr(0, question);
+  request.url.query =
+      question == std::string::npos ? std::string() : call.target.substr(question + 1);
+  request.headers.emplace_back("Accept", "application/json");
+  request.headers.emplace_back("x-ms-client-request-id", client_request_id);
+  if (call.method == "PUT" || call.method == "POST" || call.method == "PATCH")
+    request.content_type = "application/json";
+  if (token != nullptr) {
+    request.authorization.assign("Bearer ");
+    request.authorization.append(token->value.view());
+    request.body = call.body.clone();
+  }  // without a token, the body stays home: the request only learns the challenge
+  return request;
+}
+
+void VaultClient::learn_challenge(const Call &call, const HttpResponse &response, bool sent_token) {
+  const std::string &host = config_.vault.endpoint.host;
+  std::optional<Challenge> learnt = parse_challenge(response.www_authenticate);
+  if (!learnt && sent_token && challenge_) learnt = challenge_;
+  if (!learnt)
+    throw Error(COFFER_STATUS_DENIED,
+                "vault " + host + " answered 401 to " + describe_operation(call.context) +
+                    " without a Bearer challenge naming tenant and resource; is vault_url "
+                    "a Key Vault?");
+  if (config_.verify_challenge_resource) {
+    std::string problem = check_challenge_resource(*learnt, host);
+    if (!problem.empty()) throw Error(COFFER_STATUS_DENIED, "vault " + host + ": " + problem);
+  }
+  if (!credential_.tenant().empty() && to_lower(learnt->tenant) != to_lower(credential_.tenant()))
+    throw Error(COFFER_STATUS_DENIED,
+                "vault " + host + " belongs to tenant " + learnt->tenant +
+                    ", but the credential is for tenant " + credential_.tenant() +
+                    "; set credential.tenant_id (or AZURE_TENANT_ID) to the vault's tenant");
+  if (!challenge_ || challenge_->tenant != learnt->tenant || challenge_->scope != learnt->scope) {
+    log_.info("vault " + host + " asks for a token of tenant " + learnt->tenant + " for scope " +
+              learnt->scope);
+    challenge_ = learnt;
+  }
+}
+
+void VaultClient::log_exchange(const HttpRequest &request, const HttpResult &result,
+                               SteadyClock::time_point sent, const std::string &details) const {
+  if (!log_.enabled(COFFER_LOG_DEBUG)) return;
+  log_.debug(request.method + " " + request.url.endpoint.origin() + request.url.path + " -> " +
+             (result.ok() ? std::to_string(result.response.status)
+                          : std::string(transport_error_name(result.error))) +
+             " in " + elapsed_since(sent) + " (" + details + ")");
+}
+
+asio::awaitable<void> VaultClient::wait_to_retry(const Attempts &attempts, Deadline deadline,
+                                                 const RetryWording &wording) {
+  auto delay = next_retry_delay(config_.retry, attempts.count, attempts.hint, remaining(deadline),
+                                random01());
+  if (!delay) {
+    bool timed_out = remaining(deadline).count() == 0;
+    throw Error(timed_out ? COFFER_STATUS_TIMEOUT : COFFER_STATUS_UNAVAILABLE,
+                wording.gave_up + " after " + std::to_string(attempts.count) +
+                    (attempts.count == 1 ? " attempt" : " attempts") + " in " +
+                    elapsed_since(attempts.started) + (timed_out ? " (deadline reached)" : "") +
+                    "; last failure: " + attempts.last_failure);
+  }
+  if (log_.enabled(COFFER_LOG_INFO))
+    log_.info(wording.subject + " failed (" + attempts.last_failure + "); retrying in " +
+              std::to_string(delay->count()) + " ms" +
+              (attempts.hint ? " as the server asked" : "") + " (attempt " +
+              std::to_string(attempts.count + 1) + " of " +
+              std::to_string(config_.retry.max_attempts) + ")");
+  log_.count("retries");
+  const bool resumed = co_await pause(*delay);
+  if (!resumed) throw closing();
+}
+
 asio::awaitable<AccessToken> VaultClient::fetch_token(const TokenKey &key, Deadline deadline) {
-  const auto started = SteadyClock::now();
-  int attempt = 0;
-  std::string last_failure;
+  Attempts attempts;
   while (true) {
     if (closed_) throw closing();
     HttpRequest request = credential_.token_request(key.tenant, key.scope);
-    ++attempt;
+    const int attempt = attempts.begin();
     const auto sent = SteadyClock::now();
     HttpResult result = co_await http_.send(request, deadline);
-    if (log_.enabled(COFFER_LOG_DEBUG))
-      log_.debug(request.method + " " + request.url.endpoint.origin() + request.url.path + " -> " +
-                 (result.ok() ? std::to_string(result.response.status)
-                              : std::string(transport_error_name(result.error))) +
-                 " in " + elapsed_since(sent) + " (token request, attempt " +
-                 std::to_string(attempt) + ")");
-    std::optional<std::chrono::milliseconds> hint;
+    log_exchange(request, result, sent, "token request, attempt " + std::to_string(attempt));
     if (!result.ok()) {
       if (result.error == TransportError::shutdown) throw closing();
       if (!result.retryable)
         throw Error(COFFER_STATUS_UNAVAILABLE, "could not obtain an access token from " +
                                                    credential_.describe() + ": " + result.message);
-      last_failure = result.message;
+      attempts.last_failure = result.message;
     } else if (result.response.status == 200) {
       try {
         AccessToken token = parse_token_response(result.response.body.view(), now_());
@@ -282,28 +290,20 @@ asio::awaitable<AccessToken> VaultClient::fetch_token(const TokenKey &key, Deadl
                   std::to_string((token.expires_at_ms - now_()) / 1000) + " s");
         co_return token;
       } catch (const Error &error) {
-        last_failure = error.what();
+        attempts.last_failure = error.what();
       }
     } else if (credential_.retryable(result.response.status)) {
-      hint = server_delay(result.response);
-      last_failure = "HTTP " + std::to_string(result.response.status);
+      attempts.hint = server_delay(result.response);
+      attempts.last_failure = "HTTP " + std::to_string(result.response.status);
     } else {
       throw credential_.failure(result.response.status, result.response.body.view(), key.tenant,
                                 key.scope);
     }
-    auto delay = next_retry_delay(config_.retry, attempt, hint, remaining(deadline), random01());
-    if (!delay) {
-      bool timed_out = remaining(deadline).count() == 0;
-      throw Error(timed_out ? COFFER_STATUS_TIMEOUT : COFFER_STATUS_UNAVAILABLE,
-                  "could not obtain an access token from " + credential_.describe() + " after " +
-                      std::to_string(attempt) + (attempt == 1 ? " attempt" : " attempts") + " in " +
-                      elapsed_since(started) + "; last failure: " + last_failure);
-    }
-    log_.info("token request to " + request.url.endpoint.origin() + " failed (" + last_failure +
-              "); retrying in " + std::to_string(delay->count()) + " ms");
-    log_.count("retries");
-    const bool resumed = co_await pause(*delay);
-    if (!resumed) throw closing();
+    // A named wording: GCC 12 destroys temporaries in a co_await operand twice.
+    const RetryWording wording{
+        .subject = "token request to " + request.url.endpoint.origin(),
+        .gave_up = "could not obtain an access token from " + credential_.describe()};
+    co_await wait_to_retry(attempts, deadline, wording);
   }
 }
 

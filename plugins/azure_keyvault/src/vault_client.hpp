@@ -17,9 +17,11 @@
 #include <coffer/provider.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace coffer::azure {
@@ -80,10 +82,78 @@ class VaultClient {
                                                       const std::string &prefix,
                                                       bool first_page_only);
 
+  // The attempts of one call (or token request) so far, for the retry policy
+  // and the messages.
+  struct Attempts {
+    int count = 0;
+    SteadyClock::time_point started = SteadyClock::now();
+    std::string last_failure;
+    std::optional<std::chrono::milliseconds> hint;  // the server's Retry-After
+    // Counts an attempt that starts now.
+    int begin() {
+      hint.reset();
+      return ++count;
+    }
+  };
+  // How a retry loop names what it retries: the log line says SUBJECT
+  // "failed (...); retrying", the final error GAVE_UP "after N attempts".
+  struct RetryWording {
+    std::string subject;
+    std::string gave_up;
+  };
+  // What a call learnt about authentication over its attempts.
+  struct ChallengeRound {
+    std::shared_ptr<const AccessToken> refused;  // a token the vault refused
+    int without_token = 0;                       // 401 answers to requests without a token
+  };
+  // What one request to the vault came to.
+  struct Exchange {
+    enum class Next { parse, ask_again, retry } next;
+    HttpResponse response;  // next == parse: the answer to parse
+  };
+  // The turn of the one request that learns the vault's challenge while the
+  // others wait for it; an inactive turn when the challenge is known. Ends the
+  // probe (and wakes the waiters) when destroyed, whichever way the attempt
+  // ends.
+  class ProbeTurn {
+   public:
+    ProbeTurn() = default;
+    explicit ProbeTurn(VaultClient &client) : client_(&client) {}
+    ProbeTurn(ProbeTurn &&other) noexcept : client_(std::exchange(other.client_, nullptr)) {}
+    ProbeTurn &operator=(ProbeTurn &&) = delete;
+    ~ProbeTurn();
+
+   private:
+    VaultClient *client_ = nullptr;
+  };
+
+  // Sends `call` until the vault answers it, parses the answer with `parse`
+  // and returns what it returns; retries per the retry policy.
   template <class Parse>
   asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> execute(Call &call,
                                                                          Deadline deadline,
                                                                          Parse parse);
+  // One attempt of `call`: a turn at the challenge, a token, the request.
+  // Throws for an answer that no retry can change.
+  asio::awaitable<Exchange> exchange_once(const Call &call, Deadline deadline, Attempts &attempts,
+                                          ChallengeRound &round);
+  // Waits while another request learns the challenge; takes the turn when
+  // the challenge is unknown and nobody is learning it.
+  asio::awaitable<ProbeTurn> take_probe_turn(const Call &call, Deadline deadline);
+  // A token for the challenge learnt, other than `refused`; none before that.
+  asio::awaitable<std::shared_ptr<const AccessToken>> vault_token(Deadline deadline,
+                                                                  const AccessToken *refused);
+  HttpRequest vault_request(const Call &call, const AccessToken *token,
+                            const std::string &client_request_id) const;
+  // Checks and remembers the challenge of a 401 answer; throws DENIED when it
+  // is missing, names another resource or another tenant.
+  void learn_challenge(const Call &call, const HttpResponse &response, bool sent_token);
+  void log_exchange(const HttpRequest &request, const HttpResult &result,
+                    SteadyClock::time_point sent, const std::string &details) const;
+  // After a failed attempt: waits the retry policy's delay, or throws
+  // (TIMEOUT at the deadline, else UNAVAILABLE) when no attempt is left.
+  asio::awaitable<void> wait_to_retry(const Attempts &attempts, Deadline deadline,
+                                      const RetryWording &wording);
   asio::awaitable<AccessToken> fetch_token(const TokenKey &key, Deadline deadline);
   // Sleeps before a retry; false when the instance closes meanwhile.
   asio::awaitable<bool> pause(std::chrono::milliseconds delay);

@@ -17,6 +17,7 @@
 //
 // Build it out of tree against an installed coffer (see CMakeLists.txt beside
 // this file and docs/sdk.md).
+#include <coffer/config_fields.hpp>
 #include <coffer/provider.hpp>
 #include <coffer/provider_helpers.hpp>
 
@@ -29,6 +30,8 @@
 
 namespace {
 
+using coffer::provider::ConfigFields;
+using coffer::provider::ConfigPlace;
 using coffer::provider::Error;
 using coffer::provider::GetRequest;
 using coffer::provider::Host;
@@ -41,6 +44,9 @@ using coffer::provider::Value;
 // SDK's grammar costs nothing and keeps the provider safe when something
 // else drives it (a test).
 using coffer::provider::is_canonical_key;
+
+// The configuration's place in messages: "field 'config.values' ...".
+const ConfigPlace kConfig{.path = {"config"}, .document = "config"};
 
 // Overwrites the characters of every string in a parsed JSON document, so that
 // the values read from the configuration do not linger in freed memory.
@@ -68,14 +74,9 @@ class HelloProvider final : public coffer::provider::SyncProvider {
   // Runs in open(). Throwing Error fails the open with that status and
   // message; the core shows the message with the policy's provider name.
   HelloProvider(const Host &host, const OpenParams &params) : instance_name_(params.instance_name) {
-    boost::json::value config;
-    try {
-      config = boost::json::parse(params.config_json);
-    } catch (const std::exception &e) {
-      // The core hands over valid JSON; this only guards against misuse.
-      throw Error(COFFER_STATUS_INVALID_CONFIG,
-                  "config is not valid JSON: " + std::string(e.what()));
-    }
+    // The SDK's reader: the rules and messages of coffer's own providers.
+    // Fields are named from "config" (config.values), as the policy does.
+    boost::json::value config = coffer::provider::parse_config_text(params.config_json, kConfig);
     try {
       load(config);
     } catch (...) {
@@ -138,28 +139,20 @@ class HelloProvider final : public coffer::provider::SyncProvider {
 
  private:
   void load(const boost::json::value &config) {
-    const auto *root = config.if_object();
-    if (root == nullptr) throw Error(COFFER_STATUS_INVALID_CONFIG, "config: expected an object");
-    // Refuse unknown fields: a misspelt option must not be silently ignored.
-    // did_you_mean is the suggestion rule every coffer provider follows.
-    for (const auto &member : *root)
-      if (member.key() != "values")
-        throw Error(COFFER_STATUS_INVALID_CONFIG,
-                    "config." + std::string(member.key()) + ": unknown field" +
-                        coffer::provider::did_you_mean(member.key(), {"values"}) +
-                        "; the only field is values");
-    const auto *values = root->if_contains("values");
+    // Refuses anything but an object, and unknown fields: a misspelt option
+    // must not be silently ignored.
+    const ConfigFields fields(config, {"values"}, kConfig);
+    const auto *values = fields.find("values");
     if (values == nullptr || !values->is_object())
-      throw Error(COFFER_STATUS_INVALID_CONFIG,
-                  "config.values: expected an object of \"Category.Name\": \"value\"");
+      fields.fail("values", "must be an object of \"Category.Name\": \"value\"");
     for (const auto &[name, value] : values->as_object()) {
       std::string key(name);
       if (!is_canonical_key(key))
-        throw Error(COFFER_STATUS_INVALID_CONFIG,
-                    "config.values: '" + key + "' is not a canonical key (Category.Name)");
+        fields.fail("values", "holds '" + key + "', which is not a canonical key (Category.Name)");
       // Name the key, never show the value, not even part of it.
       if (!value.is_string())
-        throw Error(COFFER_STATUS_INVALID_CONFIG, "config.values." + key + ": expected a string");
+        throw Error(COFFER_STATUS_INVALID_CONFIG,
+                    "field '" + fields.path("values") + "." + key + "' must be a string");
       values_.emplace(key, SecretBytes(std::string_view(value.as_string())));
     }
   }

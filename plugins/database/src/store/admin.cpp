@@ -1,5 +1,6 @@
 #include "store/admin.hpp"
 
+#include <coffer/config_fields.hpp>
 #include <coffer/provider_helpers.hpp>
 
 #include <boost/json/array.hpp>
@@ -10,13 +11,21 @@
 
 #include "crypto/bytes.hpp"
 #include "storage/schema.hpp"
-#include "store/json_fields.hpp"
 
 namespace coffer::database {
 
+using coffer::provider::ConfigFields;
+using coffer::provider::ConfigPlace;
 using coffer::provider::Error;
 
 namespace {
+
+// Where a command's arguments are, for messages; errors are INVALID_ARGUMENT.
+ConfigPlace arguments_of(const std::string &command) {
+  return ConfigPlace{.path = {},
+                     .document = "the arguments of '" + command + "'",
+                     .status = COFFER_STATUS_INVALID_ARGUMENT};
+}
 
 const char *kind_name(MasterKeySource::Kind kind) {
   switch (kind) {
@@ -31,7 +40,7 @@ const char *kind_name(MasterKeySource::Kind kind) {
 }
 
 std::string init(CredentialStore &store, const boost::json::value &arguments) {
-  JsonFields fields(arguments, "", {"scrypt"}, COFFER_STATUS_INVALID_ARGUMENT);
+  const ConfigFields fields(arguments, {"scrypt"}, arguments_of("init"));
   InitOptions options;
   if (fields.has("scrypt") && !store.config().master_key.is_passphrase())
     fields.fail("scrypt", "applies only to a passphrase master key (master_key.passphrase_env)");
@@ -51,8 +60,8 @@ std::string init(CredentialStore &store, const boost::json::value &arguments) {
 
 std::string rotate(CredentialStore &store, const boost::json::value &arguments,
                    const std::filesystem::path &base_directory) {
-  JsonFields fields(arguments, "", {"new_master_key", "keep_old", "drop_old", "scrypt"},
-                    COFFER_STATUS_INVALID_ARGUMENT);
+  const ConfigFields fields(arguments, {"new_master_key", "keep_old", "drop_old", "scrypt"},
+                            arguments_of("rotate-master-key"));
   RotateOptions options;
   options.drop_old = fields.boolean("drop_old").value_or(false);
   options.keep_old = fields.boolean("keep_old").value_or(false);
@@ -63,9 +72,9 @@ std::string rotate(CredentialStore &store, const boost::json::value &arguments,
   } else {
     const auto *source = fields.find("new_master_key");
     if (source == nullptr)
-      fields.fail("new_master_key",
-                  "missing; give {\"file\": PATH}, {\"env\": NAME} or {\"passphrase_env\": NAME} "
-                  "(or {\"drop_old\": true} to finish a staged rotation)");
+      fields.missing("new_master_key",
+                     "; give {\"file\": PATH}, {\"env\": NAME} or {\"passphrase_env\": NAME} "
+                     "(or {\"drop_old\": true} to finish a staged rotation)");
     options.new_master_key = parse_master_key_source(*source, "new_master_key", base_directory,
                                                      COFFER_STATUS_INVALID_ARGUMENT);
     if (fields.has("scrypt") && !options.new_master_key->is_passphrase())
@@ -88,10 +97,11 @@ std::string rotate(CredentialStore &store, const boost::json::value &arguments,
 }
 
 std::string rekey(CredentialStore &store, const boost::json::value &arguments) {
-  JsonFields fields(arguments, "", {"batch_size", "max_batches"}, COFFER_STATUS_INVALID_ARGUMENT);
+  const ConfigFields fields(arguments, {"batch_size", "max_batches"}, arguments_of("rekey"));
   auto batch = fields.integer("batch_size", 1, 10000).value_or(100);
   std::optional<std::size_t> max_batches;
-  if (auto limit = fields.integer("max_batches", 1, 1000000)) max_batches = *limit;
+  if (auto limit = fields.integer("max_batches", 1, 1000000))
+    max_batches = static_cast<std::size_t>(*limit);
   RekeyResult result = store.rekey(static_cast<std::size_t>(batch), max_batches);
   boost::json::object out;
   out["command"] = "rekey";
@@ -107,25 +117,24 @@ std::string rekey(CredentialStore &store, const boost::json::value &arguments) {
 }
 
 // verify's "after": {"key": K, "version": V}, the last record of the part before.
-VerifyPart verify_part(const JsonFields &fields) {
+VerifyPart verify_part(const ConfigFields &fields) {
   VerifyPart part;
-  if (auto limit = fields.integer("limit", 1, 1000000)) part.limit = *limit;
-  if (const auto *after = fields.find("after")) {
+  if (auto limit = fields.integer("limit", 1, 1000000))
+    part.limit = static_cast<std::size_t>(*limit);
+  if (auto cursor = fields.object("after", {"key", "version"})) {
     if (part.limit == 0) fields.fail("after", "needs \"limit\" (a part of a verification)");
-    JsonFields cursor(*after, fields.path("after") + ".", {"key", "version"},
-                      COFFER_STATUS_INVALID_ARGUMENT);
-    auto key = cursor.text("key");
-    auto version = cursor.integer("version", 1, UINT64_MAX);
+    auto key = cursor->non_empty_string("key");
+    auto version = cursor->integer("version", 1, INT64_MAX);
     if (!key || !version) fields.fail("after", "needs both \"key\" and \"version\"");
     part.first = false;
     part.after_key = *key;
-    part.after_version = *version;
+    part.after_version = static_cast<uint64_t>(*version);
   }
   return part;
 }
 
 std::string verify(CredentialStore &store, const boost::json::value &arguments) {
-  JsonFields fields(arguments, "", {"limit", "after"}, COFFER_STATUS_INVALID_ARGUMENT);
+  const ConfigFields fields(arguments, {"limit", "after"}, arguments_of("verify"));
   const VerifyPart part = verify_part(fields);
   VerifyResult result = store.verify(part);
   boost::json::object out;
@@ -185,9 +194,8 @@ std::string verify(CredentialStore &store, const boost::json::value &arguments) 
 std::string run_admin_command(CredentialStore &store, const std::string &command,
                               const std::string &arguments_json,
                               const std::filesystem::path &base_directory) {
-  boost::json::value arguments =
-      parse_json_text(arguments_json.empty() ? "{}" : arguments_json,
-                      "the arguments of '" + command + "'", COFFER_STATUS_INVALID_ARGUMENT);
+  const boost::json::value arguments =
+      coffer::provider::parse_config_text(arguments_json, arguments_of(command));
   if (command == "init") return init(store, arguments);
   if (command == "rotate-master-key") return rotate(store, arguments, base_directory);
   if (command == "rekey") return rekey(store, arguments);

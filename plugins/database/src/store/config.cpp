@@ -1,13 +1,12 @@
 #include "store/config.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/stream_parser.hpp>
+#include <coffer/config_fields.hpp>
 #include <coffer/provider.hpp>
-
-#include "store/json_fields.hpp"
 
 namespace coffer::database {
 
+using coffer::provider::ConfigFields;
+using coffer::provider::ConfigPlace;
 using coffer::provider::Error;
 
 std::string Config::location() const {
@@ -15,36 +14,11 @@ std::string Config::location() const {
   return postgres.description;
 }
 
-boost::json::value parse_json_text(std::string_view text, const std::string &what,
-                                   coffer_status status) {
-  boost::json::parse_options options;
-  options.allow_comments = true;
-  options.allow_trailing_commas = true;
-  boost::system::error_code error;
-  boost::json::value value = boost::json::parse(text, error, {}, options);
-  if (error) {
-    // Locate the failure: count lines up to where the parser stopped.
-    std::size_t line = 1, column = 1;
-    boost::json::stream_parser parser({}, options);
-    std::size_t consumed = parser.write_some(text.data(), text.size(), error);
-    for (std::size_t i = 0; i < consumed && i < text.size(); ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    throw Error(status, what + " is not valid JSON (line " + std::to_string(line) + ", column " +
-                            std::to_string(column) + "): " + error.message());
-  }
-  return value;
-}
-
 MasterKeySource parse_master_key_source(const boost::json::value &value, const std::string &field,
                                         const std::filesystem::path &base_directory,
                                         coffer_status status) {
-  JsonFields fields(value, field + ".", {"file", "env", "passphrase_env"}, status);
+  const ConfigFields fields(value, {"file", "env", "passphrase_env"},
+                            ConfigPlace{.path = {field}, .document = field, .status = status});
   int given = (fields.has("file") ? 1 : 0) + (fields.has("env") ? 1 : 0) +
               (fields.has("passphrase_env") ? 1 : 0);
   if (given != 1)
@@ -53,23 +27,23 @@ MasterKeySource parse_master_key_source(const boost::json::value &value, const s
                             "{\"passphrase_env\": NAME}");
   MasterKeySource source;
   source.field = field;
-  if (auto file = fields.text("file")) {
+  if (auto file = fields.non_empty_string("file")) {
     source.kind = MasterKeySource::Kind::file;
     std::filesystem::path path(*file);
     if (path.is_relative()) {
       if (base_directory.empty())
         fields.fail("file",
-                    "a relative path needs a policy file to resolve against; give an "
+                    "is a relative path, which needs a policy file to resolve against; give an "
                     "absolute path");
       path = base_directory / path;
     }
     source.path = path.lexically_normal();
-  } else if (auto env = fields.text("env")) {
+  } else if (auto env = fields.non_empty_string("env")) {
     source.kind = MasterKeySource::Kind::env;
     source.variable = *env;
   } else {
     source.kind = MasterKeySource::Kind::passphrase_env;
-    source.variable = *fields.text("passphrase_env");
+    source.variable = *fields.non_empty_string("passphrase_env");
   }
   return source;
 }
@@ -77,8 +51,10 @@ MasterKeySource parse_master_key_source(const boost::json::value &value, const s
 ScryptParams parse_scrypt_params(const boost::json::value *value, const std::string &field) {
   ScryptParams params;
   if (value == nullptr) return params;
-  JsonFields fields(*value, field + ".", {"n", "r", "p"}, COFFER_STATUS_INVALID_ARGUMENT);
-  if (auto n = fields.integer("n", 2, uint64_t{1} << 40)) params.n = *n;
+  const ConfigFields fields(
+      *value, {"n", "r", "p"},
+      ConfigPlace{.path = {field}, .document = field, .status = COFFER_STATUS_INVALID_ARGUMENT});
+  if (auto n = fields.integer("n", 2, int64_t{1} << 40)) params.n = static_cast<uint64_t>(*n);
   if (auto r = fields.integer("r", 1, 64)) params.r = static_cast<uint32_t>(*r);
   if (auto p = fields.integer("p", 1, 16)) params.p = static_cast<uint32_t>(*p);
   std::string problem = check_master_key_params(params);
@@ -116,15 +92,15 @@ std::filesystem::path parse_sqlite_url(std::string_view url,
 }  // namespace
 
 Config parse_config(std::string_view json, const std::filesystem::path &base_directory) {
-  boost::json::value value =
-      parse_json_text(json, "the database provider's config", COFFER_STATUS_INVALID_CONFIG);
-  JsonFields fields(value, "",
-                    {"url", "master_key", "history", "pool_size", "busy_timeout_ms",
-                     "retry_timeout_ms", "allow_plaintext"},
-                    COFFER_STATUS_INVALID_CONFIG);
+  const ConfigPlace place{.path = {}, .document = "the database provider's config"};
+  const boost::json::value value = coffer::provider::parse_config_text(json, place);
+  const ConfigFields fields(value,
+                            {"url", "master_key", "history", "pool_size", "busy_timeout_ms",
+                             "retry_timeout_ms", "allow_plaintext"},
+                            place);
   Config config;
-  auto url = fields.text("url");
-  if (!url) fields.fail("url", "missing; e.g. \"sqlite:///var/lib/coffer/credentials.db\"");
+  auto url = fields.non_empty_string("url");
+  if (!url) fields.missing("url", "; e.g. \"sqlite:///var/lib/coffer/credentials.db\"");
   const auto allow_plaintext = fields.boolean("allow_plaintext");
   if (url->starts_with("sqlite:")) {
     config.backend = Config::Backend::sqlite;
@@ -137,14 +113,14 @@ Config parse_config(std::string_view json, const std::filesystem::path &base_dir
         *url, PostgresTransport{.allow_plaintext = allow_plaintext.value_or(false)});
   } else {
     fields.fail("url",
-                "expected sqlite:///PATH, postgresql://... or a libpq connection string "
+                "must be sqlite:///PATH, postgresql://... or a libpq connection string "
                 "(host=... dbname=...)");
   }
 
   const auto *master_key = fields.find("master_key");
   if (master_key == nullptr)
-    fields.fail("master_key",
-                "missing; give {\"file\": PATH}, {\"env\": NAME} or {\"passphrase_env\": NAME}");
+    fields.missing("master_key",
+                   "; give {\"file\": PATH}, {\"env\": NAME} or {\"passphrase_env\": NAME}");
   config.master_key = parse_master_key_source(*master_key, "master_key", base_directory,
                                               COFFER_STATUS_INVALID_CONFIG);
 

@@ -60,10 +60,6 @@ struct Config {
 [[nodiscard]] ScryptParams parse_scrypt_params(const boost::json::value *value,
                                                const std::string &field);
 
-// Parses JSON text into `out`; throws Error(status) with line and column.
-[[nodiscard]] boost::json::value parse_json_text(std::string_view text, const std::string &what,
-                                                 coffer_status status);
-
 }  // namespace coffer::database
 
 #endif  // COFFER_DATABASE_STORE_CONFIG_HPP
