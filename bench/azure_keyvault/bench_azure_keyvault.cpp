@@ -5,9 +5,9 @@
 // start, and 1,000 distinct secrets; sequentially, 16 at a time and all at
 // once. Reports wall time, throughput and CPU time per secret side by side
 // (medians of several rounds) with the ratios.
+#include "base/secure_memory.hpp"
 #include "catalog_keys.hpp"
 #include "emulator_process.hpp"
-#include "secure_memory.hpp"
 
 #include <coffer/provider.h>
 #include <dlfcn.h>

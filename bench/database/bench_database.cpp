@@ -31,8 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "base/secure_memory.hpp"
 #include "crypto/aead.hpp"
-#include "secure_memory.hpp"
 
 namespace {
 

@@ -4,8 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "json_text.hpp"
-#include "policy.hpp"
+#include "base/json_text.hpp"
+#include "policy/policy.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;

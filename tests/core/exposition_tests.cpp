@@ -7,7 +7,7 @@
 #include <locale>
 #include <string>
 
-#include "exposition.hpp"
+#include "observability/exposition.hpp"
 
 using coffer::detail::Exposition;
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "key_index.hpp"
+#include "policy/key_index.hpp"
 
 using coffer::detail::KeyIndex;
 

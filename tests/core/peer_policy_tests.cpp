@@ -8,8 +8,8 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "peer_access.hpp"
-#include "policy.hpp"
+#include "policy/peer_access.hpp"
+#include "policy/policy.hpp"
 
 using coffer::Code;
 using coffer::Error;

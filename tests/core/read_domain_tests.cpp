@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "metrics.hpp"
-#include "read_domain.hpp"
+#include "base/read_domain.hpp"
+#include "observability/metrics.hpp"
 
 using coffer::detail::ReadDomain;
 using namespace std::chrono_literals;

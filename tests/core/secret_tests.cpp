@@ -10,8 +10,8 @@
 #include <string>
 #include <type_traits>
 
+#include "base/secure_memory.hpp"
 #include "memory_maps.hpp"
-#include "secure_memory.hpp"
 
 namespace {
 template <class T>

@@ -15,9 +15,9 @@
 #include <future>
 #include <thread>
 
-#include "policy.hpp"
+#include "base/trusted_file.hpp"
+#include "policy/policy.hpp"
 #include "test_policy.hpp"
-#include "trusted_file.hpp"
 
 using coffer::Code;
 using coffer::Error;

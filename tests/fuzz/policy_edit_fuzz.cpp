@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "policy.hpp"
+#include "policy/policy.hpp"
 #include "policy_edit.hpp"
 #include "relaxed_json.hpp"
 

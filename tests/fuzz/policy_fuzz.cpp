@@ -7,7 +7,7 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "policy.hpp"
+#include "policy/policy.hpp"
 
 namespace {
 

@@ -24,7 +24,7 @@ namespace coffer::cli::detail {
 
 // "No such offset", for commas and for places to point at.
 constexpr std::size_t kNone = std::string_view::npos;
-// The policy loader's limit (core/src/json_text.cpp).
+// The policy loader's limit (core/src/base/json_text.cpp).
 constexpr int kMaxDepth = 64;
 
 // ---------------------------------------------------------------------------
