@@ -6,6 +6,7 @@
 
 #include "json_text.hpp"
 #include "policy.hpp"
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -75,7 +76,7 @@ BOOST_AUTO_TEST_CASE(builtin_catalog_groups_keys_as_the_platform_does) {
 }
 
 BOOST_AUTO_TEST_CASE(host_catalog_group_and_service_default_to_the_category) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("extra.json", R"({"keys": [
       {"key": "Billing.StripeKey", "group": "Payments", "service": "Stripe"},
       {"key": "Billing.WebhookSecret"}]})");
@@ -92,7 +93,7 @@ BOOST_AUTO_TEST_CASE(host_catalog_group_and_service_default_to_the_category) {
 }
 
 BOOST_AUTO_TEST_CASE(a_catalog_group_that_is_not_a_string_is_an_error_at_its_line) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("bad.json", "{\"keys\": [\n  {\"key\": \"A.B\",\n   \"group\": 7}]}\n");
   coffer::Catalog catalog;
   std::string message = error_of([&] { catalog.add_file(file); });
@@ -108,7 +109,7 @@ BOOST_AUTO_TEST_CASE(nearest_key_for_a_typo) {
 }
 
 BOOST_AUTO_TEST_CASE(host_catalog_file_adds_keys) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("extra.json", R"({
     // a host's own credentials
     "coffer_catalog": 1,
@@ -124,7 +125,7 @@ BOOST_AUTO_TEST_CASE(host_catalog_file_adds_keys) {
 }
 
 BOOST_AUTO_TEST_CASE(catalog_errors_name_file_line_and_entry) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("bad.json", "{\n  \"keys\": [\n    {\"key\": \"NoDot\"}\n  ]\n}\n");
   coffer::Catalog catalog;
   std::string message = error_of([&] { catalog.add_file(file); });

@@ -17,6 +17,7 @@
 #include <optional>
 #include <sstream>
 
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -171,7 +172,7 @@ BOOST_AUTO_TEST_CASE(an_observer_that_blocks_on_a_cache_hit_does_not_hold_up_a_r
 }
 
 BOOST_AUTO_TEST_CASE(provider_counters_reloads_and_generation_are_exported) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy());
   coffer::StoreOptions options;
   options.log = [](coffer::LogLevel, std::string_view) {};
@@ -203,7 +204,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(audit)
 
 BOOST_AUTO_TEST_CASE(every_access_is_a_json_line_without_the_value_in_a_private_file) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json",
                         policy(",\n \"audit\": {\"file\": \"audit.log\", \"max_bytes\": 0}"));
   coffer::StoreOptions options;
@@ -247,7 +248,7 @@ BOOST_AUTO_TEST_CASE(every_access_is_a_json_line_without_the_value_in_a_private_
 }
 
 BOOST_AUTO_TEST_CASE(an_administrative_action_is_a_line_with_who_acted) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json",
                         policy(",\n \"audit\": {\"file\": \"audit.log\", \"max_bytes\": 0}"));
   {
@@ -274,7 +275,7 @@ BOOST_AUTO_TEST_CASE(an_administrative_action_is_a_line_with_who_acted) {
 }
 
 BOOST_AUTO_TEST_CASE(the_log_rotates_by_size_and_keeps_the_configured_number_of_files) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json",
                         policy(",\n \"audit\": {\"file\": \"audit.log\", \"max_bytes\": 1000, "
                                "\"keep\": 2}"));
@@ -316,7 +317,7 @@ BOOST_AUTO_TEST_CASE(a_write_failure_is_reported_and_counted_and_gets_go_on) {
   LogLines log;
   coffer::StoreOptions options;
   options.log = log.sink();
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.path() / "audit.log";
   Store store =
       Store::from_string(policy(",\n \"audit\": {\"file\": \"" + file.string() + "\"}"), options);
@@ -330,7 +331,7 @@ BOOST_AUTO_TEST_CASE(a_write_failure_is_reported_and_counted_and_gets_go_on) {
 }
 
 BOOST_AUTO_TEST_CASE(an_existing_file_readable_by_others_is_narrowed_to_0600) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto log = dir.write("audit.log", "");
   std::filesystem::permissions(log, std::filesystem::perms(0644));
   LogLines lines;
@@ -363,7 +364,7 @@ std::vector<boost::json::object> audit_lines(const std::filesystem::path &file) 
 
 // A Store whose audit log is DIR/logs/audit.log, failing closed or not.
 struct AuditedStore {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   std::filesystem::path logs = dir.path() / "logs";
   LogLines log;
   std::optional<Store> store;
@@ -383,7 +384,7 @@ struct AuditedStore {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(lines_name_the_process_by_pid_uid_and_executable) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy(",\n \"audit\": {\"file\": \"audit.log\"}"));
   {
     Store store = Store::open(file);
@@ -518,7 +519,7 @@ struct Events {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_switch_to_a_provider_with_another_value_is_a_change_and_same_value_is_not) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", two_providers(kValue, "p"));
   coffer::StoreOptions options;
   options.subscription_refresh = std::chrono::milliseconds(100);
@@ -552,7 +553,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(audit_reload)
 
 BOOST_AUTO_TEST_CASE(a_reload_that_drops_the_audit_log_is_recorded_in_it) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy(",\n \"audit\": {\"file\": \"audit.log\"}"));
   Store store = Store::open(file);
   store.get("Email.SMTPPassword");

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -143,7 +144,7 @@ BOOST_AUTO_TEST_CASE(unknown_keys_allowed_when_the_host_says_so) {
 }
 
 BOOST_AUTO_TEST_CASE(the_policy_can_turn_the_builtin_catalog_off) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto catalog = dir.write("catalog.json", R"({"keys": [{"key": "Billing.Key"}]})");
   std::string providers =
       R"("providers": {"p": {"plugin": "memory", "config": {"values": {"Billing.Key": "k", "VCS.GithubAdminPAT": "v"}}}}, "routes": {"*": "p"}, "catalogs": [")" +
@@ -481,7 +482,7 @@ BOOST_AUTO_TEST_CASE(closing_a_store_cancels_what_its_providers_are_still_doing)
   std::promise<coffer::Result> current;
   std::promise<coffer::Result> dropped;
   {
-    coffer::test::TempDir dir;
+    coffer::test::TempDirectory dir;
     auto slow = [](const std::string &name) {
       return "\"" + name +
              "\": {\"plugin\": \"memory\", \"config\": {\"delay_ms\": 30000, "
