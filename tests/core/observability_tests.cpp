@@ -16,6 +16,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "temp_directory.hpp"
 #include "test_policy.hpp"
@@ -154,20 +155,27 @@ BOOST_AUTO_TEST_CASE(an_observer_that_blocks_on_a_cache_hit_does_not_hold_up_a_r
   options.observer = observer;
   Store store = Store::from_string(policy(), options);
   store.get("Email.SMTPPassword");  // cached
-  observer->armed = true;
-  std::thread hit([&] { store.get("Email.SMTPPassword"); });
+  {
+    std::lock_guard lock(observer->mutex);
+    observer->armed = true;
+  }
+  std::jthread hit([&] { store.get("Email.SMTPPassword"); });
   {
     std::unique_lock lock(observer->mutex);
-    observer->changed.wait(lock, [&] { return observer->blocking; });
+    BOOST_TEST_REQUIRE(observer->changed.wait_for(lock, std::chrono::seconds(10),
+                                                  [&] { return observer->blocking; }),
+                       "the observer never saw the cache hit");
   }
-  store.reload();  // would wait for the observer if it ran inside the section
+  // Would wait for the observer if it ran inside the section; the observer
+  // gives up after 5 s, and then the reload completes and the test fails.
+  store.reload();
   {
     std::lock_guard lock(observer->mutex);
     observer->reloaded = true;
   }
   observer->changed.notify_all();
   hit.join();
-  BOOST_TEST(!observer->gave_up);
+  BOOST_TEST(!observer->gave_up, "the reload waited for an observer of a cache hit");
   BOOST_TEST(store.generation() == 2u);
 }
 
