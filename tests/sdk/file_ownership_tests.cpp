@@ -120,3 +120,50 @@ BOOST_AUTO_TEST_CASE(links_and_directories_of_another_user_are_refused,
              owned.what());
 }
 
+// <coffer/file_descriptor.hpp>: the descriptor those rules hand out.
+BOOST_AUTO_TEST_SUITE(file_descriptor)
+
+bool is_open(int fd) {
+  return ::fcntl(fd, F_GETFD) != -1;
+}
+
+BOOST_AUTO_TEST_CASE(it_closes_what_it_owns_once_and_hands_ownership_on) {
+  int raw = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  BOOST_TEST_REQUIRE(raw >= 0);
+  {
+    coffer::provider::FileDescriptor first(raw);
+    BOOST_TEST(first.valid());
+    coffer::provider::FileDescriptor second(std::move(first));
+    BOOST_TEST(!first.valid());  // NOLINT(bugprone-use-after-move): moved from on purpose
+    BOOST_TEST(second.get() == raw);
+    BOOST_TEST(is_open(raw));
+  }
+  BOOST_TEST(!is_open(raw));
+}
+
+BOOST_AUTO_TEST_CASE(reset_reports_what_close_says) {
+  coffer::provider::FileDescriptor none;
+  BOOST_TEST(none.reset() == 0);
+  coffer::provider::FileDescriptor fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  BOOST_TEST_REQUIRE(fd.valid());
+  BOOST_TEST(fd.reset() == 0);
+  BOOST_TEST(!fd.valid());
+  // A descriptor closed behind its owner's back: close() says EBADF.
+  coffer::provider::FileDescriptor stale(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  BOOST_TEST_REQUIRE(::close(stale.get()) == 0);
+  BOOST_TEST(stale.reset() == EBADF);
+}
+
+BOOST_AUTO_TEST_CASE(release_gives_the_descriptor_up_without_closing_it) {
+  int raw = -1;
+  {
+    coffer::provider::FileDescriptor fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    BOOST_TEST_REQUIRE(fd.valid());
+    raw = fd.release();
+    BOOST_TEST(!fd.valid());
+  }
+  BOOST_TEST(is_open(raw));
+  BOOST_TEST(::close(raw) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
