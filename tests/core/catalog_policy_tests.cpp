@@ -146,6 +146,33 @@ BOOST_AUTO_TEST_CASE(canonical_key_form) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(code_names)
+
+BOOST_AUTO_TEST_CASE(every_code_has_one_name_that_reads_back_as_the_code) {
+  auto names = coffer::code_names();
+  BOOST_TEST(names.size() == static_cast<std::size_t>(Code::data_error) + 1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto code = static_cast<Code>(i);
+    BOOST_TEST(coffer::to_string(code) == names[i]);
+    BOOST_TEST_REQUIRE(coffer::code_named(names[i]).has_value(), names[i]);
+    BOOST_TEST(static_cast<int>(*coffer::code_named(names[i])) == static_cast<int>(i));
+    BOOST_TEST(names[i].data()[names[i].size()] == '\0', "NUL-terminated: " << names[i]);
+  }
+  BOOST_TEST(names[0] == "ok");
+  BOOST_TEST(coffer::to_string(Code::not_found) == "not_found");
+  BOOST_TEST(coffer::to_string(Code::data_error) == "data_error");
+}
+
+BOOST_AUTO_TEST_CASE(other_text_and_other_numbers_are_no_code) {
+  BOOST_TEST(!coffer::code_named("").has_value());
+  BOOST_TEST(!coffer::code_named("Not_Found").has_value());
+  BOOST_TEST(!coffer::code_named("not_found ").has_value());
+  BOOST_TEST(coffer::to_string(static_cast<Code>(10)) == "internal");
+  BOOST_TEST(coffer::to_string(static_cast<Code>(-1)) == "internal");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(policy)
 
 BOOST_AUTO_TEST_CASE(comments_and_trailing_commas_are_accepted) {
@@ -262,6 +289,29 @@ BOOST_AUTO_TEST_CASE(chain_actions_default_and_override) {
   BOOST_TEST((chain.action(Code::unavailable) == detail::OnFailure::next));
   BOOST_TEST((chain.action(Code::data_error) == detail::OnFailure::stop));
   BOOST_TEST((detail::default_action(Code::denied) == detail::OnFailure::stop));
+}
+
+BOOST_AUTO_TEST_CASE(a_chain_action_names_a_failure_by_its_code_name) {
+  auto on = [](const std::string &status) {
+    return error_of([&] {
+      parse(R"({"coffer": 1, "providers": {"p": {"plugin": "memory"}},
+                "routes": {"*": {"providers": "p", "on": {")" +
+            status + R"(": "stop"}}}})");
+    });
+  };
+  BOOST_TEST(
+      on("not_fuond").find("unknown status (did you mean 'not_found'?)") != std::string::npos,
+      on("not_fuond"));
+  // "ok" is a code's name but no failure.
+  BOOST_TEST(on("ok").find("unknown status") != std::string::npos, on("ok"));
+  for (std::string_view name : coffer::code_names().subspan(1)) {
+    auto p = parse(R"({"coffer": 1, "providers": {"p": {"plugin": "memory"}},
+                       "routes": {"*": {"providers": "p", "on": {")" +
+                   std::string(name) + R"(": "stop"}}}})");
+    BOOST_TEST(
+        (p.routes.at("*").chain.action(*coffer::code_named(name)) == detail::OnFailure::stop),
+        name);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(relative_plugin_dirs_resolve_against_the_policy_directory) {
