@@ -21,27 +21,12 @@
 #include "provider_settings.hpp"
 #include "sessions.hpp"
 #include "storage_switch.hpp"
+#include "temp_directory.hpp"
 
 using namespace coffer::admin;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A temporary directory, removed with what it holds.
-struct TempDirectory {
-  TempDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "coffer-admin-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~TempDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDirectory(const TempDirectory &) = delete;
-  TempDirectory &operator=(const TempDirectory &) = delete;
-  std::filesystem::path path;
-};
 
 // Writes `text` to `file` with mode 0600.
 void write_private(const std::filesystem::path &file, const std::string &text) {
@@ -159,7 +144,7 @@ struct RouterOnClock {
     return options;
   }
   std::filesystem::path token_file() {
-    auto file = directory.path / "admin.token";
+    auto file = directory.path() / "admin.token";
     write_private(file, std::string(64, 'a'));
     return file;
   }
@@ -186,9 +171,9 @@ struct RouterOnClock {
     csrf = std::string(boost::json::parse(reply.body.view()).at("csrf").as_string());
   }
 
-  TempDirectory directory;
+  coffer::test::TempDirectory directory{"coffer-admin"};
   ManualClock clock;
-  std::filesystem::path policy_file = directory.path / "coffer.json";
+  std::filesystem::path policy_file = directory.path() / "coffer.json";
   coffer::StoreOptions check_options;
   coffer::Store store;
   AdminTokenTable tokens;
@@ -339,8 +324,8 @@ bool contains(const std::string &text, const std::string &part) {
 }
 
 BOOST_AUTO_TEST_CASE(named_admins_each_log_in_as_themselves) {
-  TempDirectory directory;
-  auto file = directory.path / "admins";
+  coffer::test::TempDirectory directory{"coffer-admin"};
+  auto file = directory.path() / "admins";
   write_private(file, "# the panel's admins\nalice:" + kAlice + "\n\nbob: " + kBob + "\r\n");
   auto table = AdminTokenTable::load(file);
   BOOST_TEST(table.size() == 2u);
@@ -352,8 +337,8 @@ BOOST_AUTO_TEST_CASE(named_admins_each_log_in_as_themselves) {
 }
 
 BOOST_AUTO_TEST_CASE(a_file_of_one_token_is_the_unnamed_admin) {
-  TempDirectory directory;
-  auto file = directory.path / "admin.token";
+  coffer::test::TempDirectory directory{"coffer-admin"};
+  auto file = directory.path() / "admin.token";
   write_private(file, kAlice + "\n");
   auto table = AdminTokenTable::load(file);
   BOOST_TEST(table.size() == 1u);
@@ -362,8 +347,8 @@ BOOST_AUTO_TEST_CASE(a_file_of_one_token_is_the_unnamed_admin) {
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_line_is_refused_by_its_number_and_no_token_is_shown) {
-  TempDirectory directory;
-  auto file = directory.path / "admins";
+  coffer::test::TempDirectory directory{"coffer-admin"};
+  auto file = directory.path() / "admins";
   struct Case {
     std::string text;
     std::string expected;

@@ -9,7 +9,9 @@
 
 #include <boost/json.hpp>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -102,18 +104,13 @@ AgentDirectory::AgentDirectory() {
     throw std::runtime_error("COFFER_CLI and COFFER_TEST_PLUGIN_DIR must be set (run via ctest)");
   cli = cli_path;
   plugin_dir = plugins;
-  std::string pattern = (std::filesystem::temp_directory_path() / "coffer-agent-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  directory = pattern;
-  ::chmod(directory.c_str(), 0711);
+  if (::chmod(directory.c_str(), 0711) != 0)
+    throw std::runtime_error("chmod " + directory.string() + ": " + std::strerror(errno));
   write_env("secrets.env", agent_values());
   write_env("other.env", {{"VCS.GithubAdminPAT", "ghp-Other-Delta-0042"}});
 }
 
-AgentDirectory::~AgentDirectory() {
-  std::error_code ec;
-  std::filesystem::remove_all(directory, ec);
-}
+AgentDirectory::~AgentDirectory() = default;
 
 std::filesystem::path AgentDirectory::write(const std::string &file, const std::string &text,
                                             unsigned mode) const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "temp_directory.hpp"
 
 namespace coffer::test {
 
@@ -40,7 +41,8 @@ class AgentDirectory {
   [[nodiscard]] std::string policy(const std::string &routes = R"({"*": "p"})",
                                    const std::string &extra = {}) const;
 
-  std::filesystem::path directory;
+  coffer::test::TempDirectory scratch{"coffer-agent"};
+  std::filesystem::path directory = scratch.path();
   std::filesystem::path plugin_dir;
   std::string cli;
 };

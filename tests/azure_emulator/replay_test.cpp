@@ -13,6 +13,7 @@
 #include <set>
 
 #include "emulator_process.hpp"
+#include "temp_directory.hpp"
 
 namespace json = boost::json;
 using coffer::test::Emulator;
@@ -50,12 +51,11 @@ std::vector<json::object> load(const std::string &name) {
   return entries;
 }
 
+// Writes a file into the suite's scratch directory, removed when the suite ends.
 std::filesystem::path write_temp(const std::string &name, const std::string &content) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    (name + "-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  std::ofstream(path) << content;
-  return path;
+  static const coffer::test::TempDirectory scratch("coffer-emulator-test");
+  static int written = 0;
+  return scratch.write(name + "-" + std::to_string(++written), content);
 }
 
 std::string base64url(const std::string &text) {

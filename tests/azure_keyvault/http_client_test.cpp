@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "http.hpp"
+#include "temp_directory.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -179,13 +180,10 @@ class Server {
 
 struct Fixture {
   Certificate certificate;
-  std::filesystem::path ca_file =
-      std::filesystem::temp_directory_path() / ("coffer-akv-http-ca-" + std::to_string(::getpid()));
+  coffer::test::TempDirectory scratch{"coffer-akv-http"};
+  std::filesystem::path ca_file = scratch.write("ca.pem", certificate.certificate_pem);
   coffer::provider::Host host{nullptr};
   asio::io_context io;
-
-  Fixture() { std::ofstream(ca_file) << certificate.certificate_pem; }
-  ~Fixture() { std::filesystem::remove(ca_file); }
 
   HttpClientOptions options() {
     HttpClientOptions options;

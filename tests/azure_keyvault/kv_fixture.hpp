@@ -8,6 +8,7 @@
 
 #include "emulator_process.hpp"
 #include "plugin_harness.hpp"
+#include "temp_directory.hpp"
 
 #include <sys/stat.h>
 
@@ -23,27 +24,6 @@
 #include <vector>
 
 namespace kvtest {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "coffer-akv-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  [[nodiscard]] const std::filesystem::path &path() const { return path_; }
-  std::filesystem::path operator/(const std::string &name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline void write_file(const std::filesystem::path &path, const std::string &content) {
   const std::filesystem::path temporary = path.string() + ".tmp";
@@ -100,7 +80,7 @@ class World {
         emulator_(prepare(std::move(options), workload_files)) {}
 
   [[nodiscard]] coffer::test::Emulator &emulator() { return emulator_; }
-  [[nodiscard]] const TempDir &dir() const { return dir_; }
+  [[nodiscard]] const coffer::test::TempDirectory &dir() const { return dir_; }
   [[nodiscard]] const std::filesystem::path &token_file() const { return token_file_; }
   [[nodiscard]] const std::filesystem::path &secret_file() const { return secret_file_; }
   [[nodiscard]] const std::string &assertion() const { return assertion_; }
@@ -155,7 +135,7 @@ class World {
     return options;
   }
 
-  TempDir dir_;
+  coffer::test::TempDirectory dir_{"coffer-akv-test"};
   std::filesystem::path token_file_;
   std::filesystem::path secret_file_;
   std::string assertion_;

@@ -14,6 +14,7 @@
 #include "proxy.hpp"
 #include "retry.hpp"
 #include "secret_memory.hpp"
+#include "temp_directory.hpp"
 #include "url.hpp"
 #include "vault_response.hpp"
 
@@ -713,13 +714,10 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(credentials)
 
 struct Files {
-  std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("coffer-akv-unit-" + std::to_string(::getpid()));
-  Files() { std::filesystem::create_directories(dir); }
-  ~Files() { std::filesystem::remove_all(dir); }
-  std::string write(const std::string &name, const std::string &content) {
-    std::ofstream(dir / name, std::ios::binary) << content;
-    return (dir / name).string();
+  coffer::test::TempDirectory scratch{"coffer-akv-unit"};
+  std::filesystem::path dir = scratch.path();
+  std::string write(const std::string &name, const std::string &content) const {
+    return scratch.write(name, content).string();
   }
 };
 

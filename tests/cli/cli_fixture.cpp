@@ -48,16 +48,10 @@ CliFixture::CliFixture() {
     throw std::runtime_error("COFFER_CLI and COFFER_TEST_PLUGIN_DIR must be set (run via ctest)");
   cli = cli_path;
   plugin_dir = plugins;
-  std::string pattern = (std::filesystem::temp_directory_path() / "coffer-cli-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  directory = pattern;
   write_env("secrets.env", stored_values());
 }
 
-CliFixture::~CliFixture() {
-  std::error_code ec;
-  std::filesystem::remove_all(directory, ec);
-}
+CliFixture::~CliFixture() = default;
 
 void CliFixture::write_env(const std::string &file,
                            const std::map<std::string, std::string> &values) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "child_process.hpp"
+#include "temp_directory.hpp"
 
 namespace coffer::test {
 
@@ -56,7 +57,8 @@ struct CliFixture {
                                 const std::string &wait_for = {},
                                 const std::string &typed = {}) const;
 
-  std::filesystem::path directory;
+  coffer::test::TempDirectory scratch{"coffer-cli"};
+  std::filesystem::path directory = scratch.path();
   std::filesystem::path plugin_dir;
   std::string cli;
 };

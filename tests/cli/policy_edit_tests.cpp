@@ -9,6 +9,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "temp_directory.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -62,26 +64,6 @@ PolicyEdit expect_refusal(const std::string &text, const std::vector<RouteChange
 bool contains(const std::string &text, const std::string &part) {
   return text.find(part) != std::string::npos;
 }
-
-// A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "policy_edit.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  [[nodiscard]] const fs::path &path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void write_file(const fs::path &path, const std::string &text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -523,7 +505,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(replacing_the_file)
 
 BOOST_AUTO_TEST_CASE(keeps_the_mode_and_leaves_no_temporary_file) {
-  TempDir dir;
+  coffer::test::TempDirectory dir{"policy_edit"};
   const fs::path policy = dir.path() / "coffer.json";
   write_file(policy, "old");
   BOOST_REQUIRE(::chmod(policy.c_str(), 0640) == 0);
@@ -537,7 +519,7 @@ BOOST_AUTO_TEST_CASE(keeps_the_mode_and_leaves_no_temporary_file) {
 }
 
 BOOST_AUTO_TEST_CASE(refuses_a_symbolic_link) {
-  TempDir dir;
+  coffer::test::TempDirectory dir{"policy_edit"};
   const fs::path target = dir.path() / "real.json";
   const fs::path link = dir.path() / "coffer.json";
   write_file(target, "old");
@@ -556,7 +538,7 @@ BOOST_AUTO_TEST_CASE(refuses_a_symbolic_link) {
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_file_is_an_error_naming_it) {
-  TempDir dir;
+  coffer::test::TempDirectory dir{"policy_edit"};
   const fs::path missing = dir.path() / "coffer.json";
   BOOST_CHECK_EXCEPTION(
       replace_file_atomically(missing, "new"), std::runtime_error,

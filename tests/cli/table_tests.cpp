@@ -20,6 +20,7 @@
 #include "completion.hpp"
 #include "exit_status.hpp"
 #include "man_page.hpp"
+#include "temp_directory.hpp"
 
 namespace {
 
@@ -91,9 +92,8 @@ BOOST_AUTO_TEST_CASE(man_renders_them_without_warnings) {
     BOOST_TEST_MESSAGE("man or groff is not installed: the pages are not rendered");
     return;
   }
-  std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("coffer-man-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const coffer::test::TempDirectory scratch("coffer-man");
+  const std::filesystem::path &dir = scratch.path();
   for (const auto &[file, text] : coffer::cli::man_pages(coffer::cli::command_table())) {
     std::ofstream(dir / file) << text;
     std::filesystem::path warnings = dir / (file + ".warnings");
@@ -103,7 +103,6 @@ BOOST_AUTO_TEST_CASE(man_renders_them_without_warnings) {
     BOOST_TEST(status == 0, file);
     BOOST_TEST(read_text(warnings) == "", file);
   }
-  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

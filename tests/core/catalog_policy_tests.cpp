@@ -6,6 +6,7 @@
 
 #include "base/json_text.hpp"
 #include "policy/policy.hpp"
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -75,7 +76,7 @@ BOOST_AUTO_TEST_CASE(builtin_catalog_groups_keys_as_the_platform_does) {
 }
 
 BOOST_AUTO_TEST_CASE(host_catalog_group_and_service_default_to_the_category) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("extra.json", R"({"keys": [
       {"key": "Billing.StripeKey", "group": "Payments", "service": "Stripe"},
       {"key": "Billing.WebhookSecret"}]})");
@@ -92,7 +93,7 @@ BOOST_AUTO_TEST_CASE(host_catalog_group_and_service_default_to_the_category) {
 }
 
 BOOST_AUTO_TEST_CASE(a_catalog_group_that_is_not_a_string_is_an_error_at_its_line) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("bad.json", "{\"keys\": [\n  {\"key\": \"A.B\",\n   \"group\": 7}]}\n");
   coffer::Catalog catalog;
   std::string message = error_of([&] { catalog.add_file(file); });
@@ -108,7 +109,7 @@ BOOST_AUTO_TEST_CASE(nearest_key_for_a_typo) {
 }
 
 BOOST_AUTO_TEST_CASE(host_catalog_file_adds_keys) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("extra.json", R"({
     // a host's own credentials
     "coffer_catalog": 1,
@@ -124,7 +125,7 @@ BOOST_AUTO_TEST_CASE(host_catalog_file_adds_keys) {
 }
 
 BOOST_AUTO_TEST_CASE(catalog_errors_name_file_line_and_entry) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("bad.json", "{\n  \"keys\": [\n    {\"key\": \"NoDot\"}\n  ]\n}\n");
   coffer::Catalog catalog;
   std::string message = error_of([&] { catalog.add_file(file); });
@@ -141,6 +142,33 @@ BOOST_AUTO_TEST_CASE(canonical_key_form) {
   BOOST_TEST(!coffer::is_canonical_key("VCS.Github-Admin"));
   BOOST_TEST(!coffer::is_canonical_key("1VCS.Name"));
   BOOST_TEST(coffer::category_of("Email.SMTPPassword") == "Email");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(code_names)
+
+BOOST_AUTO_TEST_CASE(every_code_has_one_name_that_reads_back_as_the_code) {
+  auto names = coffer::code_names();
+  BOOST_TEST(names.size() == static_cast<std::size_t>(Code::data_error) + 1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto code = static_cast<Code>(i);
+    BOOST_TEST(coffer::to_string(code) == names[i]);
+    BOOST_TEST_REQUIRE(coffer::code_named(names[i]).has_value(), names[i]);
+    BOOST_TEST(static_cast<int>(*coffer::code_named(names[i])) == static_cast<int>(i));
+    BOOST_TEST(names[i].data()[names[i].size()] == '\0', "NUL-terminated: " << names[i]);
+  }
+  BOOST_TEST(names[0] == "ok");
+  BOOST_TEST(coffer::to_string(Code::not_found) == "not_found");
+  BOOST_TEST(coffer::to_string(Code::data_error) == "data_error");
+}
+
+BOOST_AUTO_TEST_CASE(other_text_and_other_numbers_are_no_code) {
+  BOOST_TEST(!coffer::code_named("").has_value());
+  BOOST_TEST(!coffer::code_named("Not_Found").has_value());
+  BOOST_TEST(!coffer::code_named("not_found ").has_value());
+  BOOST_TEST(coffer::to_string(static_cast<Code>(10)) == "internal");
+  BOOST_TEST(coffer::to_string(static_cast<Code>(-1)) == "internal");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -261,6 +289,29 @@ BOOST_AUTO_TEST_CASE(chain_actions_default_and_override) {
   BOOST_TEST((chain.action(Code::unavailable) == detail::OnFailure::next));
   BOOST_TEST((chain.action(Code::data_error) == detail::OnFailure::stop));
   BOOST_TEST((detail::default_action(Code::denied) == detail::OnFailure::stop));
+}
+
+BOOST_AUTO_TEST_CASE(a_chain_action_names_a_failure_by_its_code_name) {
+  auto on = [](const std::string &status) {
+    return error_of([&] {
+      parse(R"({"coffer": 1, "providers": {"p": {"plugin": "memory"}},
+                "routes": {"*": {"providers": "p", "on": {")" +
+            status + R"(": "stop"}}}})");
+    });
+  };
+  BOOST_TEST(
+      on("not_fuond").find("unknown status (did you mean 'not_found'?)") != std::string::npos,
+      on("not_fuond"));
+  // "ok" is a code's name but no failure.
+  BOOST_TEST(on("ok").find("unknown status") != std::string::npos, on("ok"));
+  for (std::string_view name : coffer::code_names().subspan(1)) {
+    auto p = parse(R"({"coffer": 1, "providers": {"p": {"plugin": "memory"}},
+                       "routes": {"*": {"providers": "p", "on": {")" +
+                   std::string(name) + R"(": "stop"}}}})");
+    BOOST_TEST(
+        (p.routes.at("*").chain.action(*coffer::code_named(name)) == detail::OnFailure::stop),
+        name);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(relative_plugin_dirs_resolve_against_the_policy_directory) {

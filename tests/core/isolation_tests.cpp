@@ -11,6 +11,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -219,7 +220,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_on_open_failure_value_is_named) {
 }
 
 BOOST_AUTO_TEST_CASE(a_reload_that_fixes_the_provider_brings_it_back) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy());
   Store store = Store::open(file, quiet());
   BOOST_TEST((store.try_get("Email.SMTPPassword").code == Code::unavailable));

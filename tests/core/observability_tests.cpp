@@ -16,7 +16,9 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -153,25 +155,32 @@ BOOST_AUTO_TEST_CASE(an_observer_that_blocks_on_a_cache_hit_does_not_hold_up_a_r
   options.observer = observer;
   Store store = Store::from_string(policy(), options);
   store.get("Email.SMTPPassword");  // cached
-  observer->armed = true;
-  std::thread hit([&] { store.get("Email.SMTPPassword"); });
+  {
+    std::lock_guard lock(observer->mutex);
+    observer->armed = true;
+  }
+  std::jthread hit([&] { store.get("Email.SMTPPassword"); });
   {
     std::unique_lock lock(observer->mutex);
-    observer->changed.wait(lock, [&] { return observer->blocking; });
+    BOOST_TEST_REQUIRE(observer->changed.wait_for(lock, std::chrono::seconds(10),
+                                                  [&] { return observer->blocking; }),
+                       "the observer never saw the cache hit");
   }
-  store.reload();  // would wait for the observer if it ran inside the section
+  // Would wait for the observer if it ran inside the section; the observer
+  // gives up after 5 s, and then the reload completes and the test fails.
+  store.reload();
   {
     std::lock_guard lock(observer->mutex);
     observer->reloaded = true;
   }
   observer->changed.notify_all();
   hit.join();
-  BOOST_TEST(!observer->gave_up);
+  BOOST_TEST(!observer->gave_up, "the reload waited for an observer of a cache hit");
   BOOST_TEST(store.generation() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(provider_counters_reloads_and_generation_are_exported) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy());
   coffer::StoreOptions options;
   options.log = [](coffer::LogLevel, std::string_view) {};
@@ -203,7 +212,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(audit)
 
 BOOST_AUTO_TEST_CASE(every_access_is_a_json_line_without_the_value_in_a_private_file) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json",
                         policy(",\n \"audit\": {\"file\": \"audit.log\", \"max_bytes\": 0}"));
   coffer::StoreOptions options;
@@ -247,7 +256,7 @@ BOOST_AUTO_TEST_CASE(every_access_is_a_json_line_without_the_value_in_a_private_
 }
 
 BOOST_AUTO_TEST_CASE(an_administrative_action_is_a_line_with_who_acted) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json",
                         policy(",\n \"audit\": {\"file\": \"audit.log\", \"max_bytes\": 0}"));
   {
@@ -274,7 +283,7 @@ BOOST_AUTO_TEST_CASE(an_administrative_action_is_a_line_with_who_acted) {
 }
 
 BOOST_AUTO_TEST_CASE(the_log_rotates_by_size_and_keeps_the_configured_number_of_files) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json",
                         policy(",\n \"audit\": {\"file\": \"audit.log\", \"max_bytes\": 1000, "
                                "\"keep\": 2}"));
@@ -316,7 +325,7 @@ BOOST_AUTO_TEST_CASE(a_write_failure_is_reported_and_counted_and_gets_go_on) {
   LogLines log;
   coffer::StoreOptions options;
   options.log = log.sink();
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.path() / "audit.log";
   Store store =
       Store::from_string(policy(",\n \"audit\": {\"file\": \"" + file.string() + "\"}"), options);
@@ -330,7 +339,7 @@ BOOST_AUTO_TEST_CASE(a_write_failure_is_reported_and_counted_and_gets_go_on) {
 }
 
 BOOST_AUTO_TEST_CASE(an_existing_file_readable_by_others_is_narrowed_to_0600) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto log = dir.write("audit.log", "");
   std::filesystem::permissions(log, std::filesystem::perms(0644));
   LogLines lines;
@@ -363,7 +372,7 @@ std::vector<boost::json::object> audit_lines(const std::filesystem::path &file) 
 
 // A Store whose audit log is DIR/logs/audit.log, failing closed or not.
 struct AuditedStore {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   std::filesystem::path logs = dir.path() / "logs";
   LogLines log;
   std::optional<Store> store;
@@ -383,7 +392,7 @@ struct AuditedStore {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(lines_name_the_process_by_pid_uid_and_executable) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy(",\n \"audit\": {\"file\": \"audit.log\"}"));
   {
     Store store = Store::open(file);
@@ -518,7 +527,7 @@ struct Events {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_switch_to_a_provider_with_another_value_is_a_change_and_same_value_is_not) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", two_providers(kValue, "p"));
   coffer::StoreOptions options;
   options.subscription_refresh = std::chrono::milliseconds(100);
@@ -552,7 +561,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(audit_reload)
 
 BOOST_AUTO_TEST_CASE(a_reload_that_drops_the_audit_log_is_recorded_in_it) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy(",\n \"audit\": {\"file\": \"audit.log\"}"));
   Store store = Store::open(file);
   store.get("Email.SMTPPassword");

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -211,7 +212,7 @@ BOOST_AUTO_TEST_CASE(without_clients_only_the_own_uid_reads) {
 }
 
 BOOST_AUTO_TEST_CASE(both_decisions_are_audited_with_the_peer) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto log = dir.path() / "audit.log";
   Store store = Store::from_string(
       policy(builds_and_mailer(), ",\n \"audit\": {\"file\": \"" + log.string() + "\"}"));
@@ -278,7 +279,7 @@ BOOST_AUTO_TEST_CASE(an_observer_sees_the_peer_of_each_read) {
 }
 
 BOOST_AUTO_TEST_CASE(a_reload_swaps_the_clients_with_the_policy) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("policy.json", policy(builds_and_mailer()));
   Store store = Store::open(file);
   Peer builder = unix_peer(builder_uid());

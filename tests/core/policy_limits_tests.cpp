@@ -9,6 +9,7 @@
 
 #include "base/json_text.hpp"
 #include "policy/policy.hpp"
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -91,7 +92,7 @@ BOOST_AUTO_TEST_CASE(the_same_name_in_different_objects_is_fine) {
 }
 
 BOOST_AUTO_TEST_CASE(a_catalog_file_with_a_repeated_member_is_refused) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("catalog.json",
                         "{\"keys\": [\n  {\"key\": \"Billing.A\",\n   \"key\": \"Billing.B\"}]}\n");
   coffer::Catalog catalog;

@@ -22,22 +22,45 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Runs synchronize() on its own thread and says whether it has returned.
+// How long a step that should be prompt may take before the test fails.
+constexpr auto kDeadline = 10s;
+
+// Polls `condition` until it holds or `limit` has passed; says whether it held.
+template <class Condition>
+bool eventually(Condition condition, std::chrono::milliseconds limit = kDeadline) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// Runs synchronize() on its own thread and says whether it has returned. A
+// synchronize() that never returns fails the test instead of hanging it: the
+// thread is then left behind (it shares only `done_` with this object).
 class Synchronizer {
  public:
   Synchronizer()
-      : thread_([this] {
+      : done_(std::make_shared<std::atomic<bool>>(false)), thread_([done = done_] {
           ReadDomain::synchronize();
-          done_ = true;
+          *done = true;
         }) {}
-  ~Synchronizer() { thread_.join(); }
-  [[nodiscard]] bool done() const { return done_; }
-  void wait() const {
-    while (!done_) std::this_thread::sleep_for(1ms);
+  ~Synchronizer() {
+    if (*done_)
+      thread_.join();
+    else
+      thread_.detach();
+  }
+  Synchronizer(const Synchronizer &) = delete;
+  Synchronizer &operator=(const Synchronizer &) = delete;
+  // Whether synchronize() returns within `limit`.
+  [[nodiscard]] bool returns_within(std::chrono::milliseconds limit = kDeadline) const {
+    return eventually([&] { return done_->load(); }, limit);
   }
 
  private:
-  std::atomic<bool> done_{false};
+  std::shared_ptr<std::atomic<bool>> done_;
   std::thread thread_;
 };
 
@@ -47,60 +70,54 @@ BOOST_AUTO_TEST_SUITE(read_domain)
 
 BOOST_AUTO_TEST_CASE(synchronize_waits_for_a_section_that_began_before_it) {
   std::atomic<bool> inside{false};
+  // The reader leaves when told to, or when the test ends early (jthread's stop).
   std::atomic<bool> leave{false};
-  std::thread reader([&] {
+  std::jthread reader([&](const std::stop_token &stop) {
     auto guard = ReadDomain::enter();
     inside = true;
-    while (!leave) std::this_thread::sleep_for(1ms);
+    while (!leave && !stop.stop_requested()) std::this_thread::sleep_for(1ms);
   });
-  while (!inside) std::this_thread::sleep_for(1ms);
-  {
-    Synchronizer sync;
-    std::this_thread::sleep_for(100ms);
-    BOOST_TEST(!sync.done());
-    leave = true;
-    sync.wait();
-  }
-  reader.join();
+  BOOST_TEST_REQUIRE(eventually([&] { return inside.load(); }));
+  Synchronizer sync;
+  BOOST_TEST(!sync.returns_within(100ms), "synchronize() returned inside a reader's section");
+  leave = true;
+  BOOST_TEST(sync.returns_within(), "synchronize() still waits after the section ended");
 }
 
 BOOST_AUTO_TEST_CASE(synchronize_does_not_wait_for_sections_that_began_after_it) {
   // A reader that keeps entering and leaving never holds a writer up.
-  std::atomic<bool> stop{false};
-  std::thread reader([&] {
-    while (!stop) {
+  std::jthread reader([](const std::stop_token &stop) {
+    while (!stop.stop_requested()) {
       auto guard = ReadDomain::enter();
     }
   });
-  for (int i = 0; i < 100; ++i) ReadDomain::synchronize();
-  stop = true;
-  reader.join();
+  for (int i = 0; i < 100; ++i) {
+    Synchronizer sync;
+    BOOST_TEST_REQUIRE(sync.returns_within(), "synchronize() " << i << " waited for new sections");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(sections_nest) {
   std::atomic<int> stage{0};
-  std::thread reader([&] {
+  // The reader moves on when told to, or when the test ends early (jthread's stop).
+  std::jthread reader([&](const std::stop_token &stop) {
     auto outer = ReadDomain::enter();
     {
       auto inner = ReadDomain::enter();
       stage = 1;
-      while (stage != 2) std::this_thread::sleep_for(1ms);
+      while (stage != 2 && !stop.stop_requested()) std::this_thread::sleep_for(1ms);
     }
     // The inner section is over; the outer one must still hold a writer.
     stage = 3;
-    while (stage != 4) std::this_thread::sleep_for(1ms);
+    while (stage != 4 && !stop.stop_requested()) std::this_thread::sleep_for(1ms);
   });
-  while (stage != 1) std::this_thread::sleep_for(1ms);
-  {
-    Synchronizer sync;
-    stage = 2;
-    while (stage != 3) std::this_thread::sleep_for(1ms);
-    std::this_thread::sleep_for(100ms);
-    BOOST_TEST(!sync.done());
-    stage = 4;
-    sync.wait();
-  }
-  reader.join();
+  BOOST_TEST_REQUIRE(eventually([&] { return stage == 1; }));
+  Synchronizer sync;
+  stage = 2;
+  BOOST_TEST_REQUIRE(eventually([&] { return stage == 3; }));
+  BOOST_TEST(!sync.returns_within(100ms), "synchronize() returned inside the outer section");
+  stage = 4;
+  BOOST_TEST(sync.returns_within(), "synchronize() still waits after the outer section ended");
 }
 
 BOOST_AUTO_TEST_CASE(an_object_replaced_and_freed_is_never_read_freed) {
@@ -111,13 +128,12 @@ BOOST_AUTO_TEST_CASE(an_object_replaced_and_freed_is_never_read_freed) {
     std::atomic<unsigned> canary{0xC0FFEEu};
   };
   std::atomic<Object *> current{new Object()};
-  std::atomic<bool> stop{false};
   std::atomic<long> bad{0};
   std::atomic<long> reads{0};
-  std::vector<std::thread> readers;
+  std::vector<std::jthread> readers;
   for (int t = 0; t < 2; ++t)
-    readers.emplace_back([&] {
-      while (!stop) {
+    readers.emplace_back([&](const std::stop_token &stop) {
+      while (!stop.stop_requested()) {
         auto guard = ReadDomain::enter();
         Object *o = current.load(std::memory_order_acquire);
         for (int i = 0; i < 4096; ++i)
@@ -125,18 +141,18 @@ BOOST_AUTO_TEST_CASE(an_object_replaced_and_freed_is_never_read_freed) {
         ++reads;
       }
     });
-  while (reads < 1000) std::this_thread::yield();  // the readers are running
+  BOOST_TEST_REQUIRE(eventually([&] { return reads >= 1000; }));  // the readers are running
   // Enough swaps to land many inside sections; a bounded time on a slow machine.
   auto give_up = std::chrono::steady_clock::now() + 20s;
   for (int swaps = 0; (swaps < 1000 || reads < 5000) && std::chrono::steady_clock::now() < give_up;
        ++swaps) {
     Object *old = current.exchange(new Object(), std::memory_order_acq_rel);
-    ReadDomain::synchronize();
+    Synchronizer sync;
+    BOOST_TEST_REQUIRE(sync.returns_within(), "synchronize() " << swaps << " never returned");
     old->canary.store(0xDEADu, std::memory_order_relaxed);
     delete old;
   }
-  stop = true;
-  for (auto &r : readers) r.join();
+  readers.clear();  // stops and joins them
   delete current.load();
   BOOST_TEST(bad.load() == 0);
   BOOST_TEST(reads.load() > 0);
@@ -191,16 +207,22 @@ BOOST_AUTO_TEST_CASE(a_section_works_from_a_destructor_run_at_thread_exit) {
   BOOST_TEST(ok.load());
   // The borrowed slot went back: a writer does not wait on it.
   Synchronizer sync;
-  sync.wait();
+  BOOST_TEST(sync.returns_within(), "synchronize() waits for a slot given back at thread exit");
 }
 
 BOOST_AUTO_TEST_CASE(a_forked_child_can_synchronize) {
   // The child of a fork starts without the parent's membarrier registration.
   { auto guard = ReadDomain::enter(); }
-  ReadDomain::synchronize();
+  {
+    Synchronizer sync;
+    BOOST_TEST_REQUIRE(sync.returns_within());
+  }
   pid_t child = fork();
   BOOST_REQUIRE(child >= 0);
   if (child == 0) {
+    // A child whose synchronize() never returns is killed (SIGALRM), which
+    // fails the checks below instead of hanging the test.
+    ::alarm(static_cast<unsigned>(std::chrono::seconds(kDeadline).count()));
     std::thread reader([] {
       for (int i = 0; i < 1000; ++i) {
         auto guard = ReadDomain::enter();

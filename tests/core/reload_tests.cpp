@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -36,7 +37,7 @@ struct PolicyRecorder : coffer::Observer {
 BOOST_AUTO_TEST_SUITE(reload)
 
 BOOST_AUTO_TEST_CASE(a_catalog_held_across_a_reload_stays_whole) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   dir.write("extra.json", R"({"keys": [{"key": "Extra.HeldKey", "description": "held"}]})");
   auto with_catalog = [](const std::string &catalogs) {
     return "{\"coffer\": 1, " + coffer::test::plugin_dirs_json() + ", \"catalogs\": [" + catalogs +
@@ -55,7 +56,7 @@ BOOST_AUTO_TEST_CASE(a_catalog_held_across_a_reload_stays_whole) {
 }
 
 BOOST_AUTO_TEST_CASE(a_policy_that_fails_to_load_keeps_the_old_one_and_says_so) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy("v1"));
   auto recorder = std::make_shared<PolicyRecorder>();
   std::vector<std::string> log;
@@ -91,7 +92,7 @@ BOOST_AUTO_TEST_CASE(a_policy_that_fails_to_load_keeps_the_old_one_and_says_so) 
 }
 
 BOOST_AUTO_TEST_CASE(unchanged_providers_keep_their_instance_and_cache) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy("v1"));
   Store store = Store::open(file);
   (void)store.get("Email.SMTPPassword");
@@ -107,7 +108,7 @@ BOOST_AUTO_TEST_CASE(unchanged_providers_keep_their_instance_and_cache) {
 }
 
 BOOST_AUTO_TEST_CASE(fifty_reloads_while_four_threads_get_give_zero_failures) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy("v0"));
   coffer::StoreOptions options;
   options.log_level = coffer::LogLevel::error;
@@ -140,7 +141,7 @@ BOOST_AUTO_TEST_CASE(fifty_reloads_while_four_threads_get_give_zero_failures) {
 }
 
 BOOST_AUTO_TEST_CASE(watched_policy_file_reloads_on_change) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy("before"));
   coffer::StoreOptions options;
   options.watch_policy = true;
@@ -161,7 +162,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(watch)
 
 BOOST_AUTO_TEST_CASE(a_bad_edit_keeps_serving_and_is_reported_then_a_fix_loads) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", policy("good"));
   auto recorder = std::make_shared<PolicyRecorder>();
   coffer::StoreOptions options;
@@ -198,7 +199,7 @@ BOOST_AUTO_TEST_CASE(a_bad_edit_keeps_serving_and_is_reported_then_a_fix_loads) 
 BOOST_AUTO_TEST_CASE(a_configmap_style_symlink_swap_is_seen) {
   // Kubernetes mounts a ConfigMap as NAME -> ..data/NAME, ..data -> a dated
   // directory, and updates it by renaming a new ..data symlink over the old.
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   namespace fs = std::filesystem;
   fs::create_directory(dir.path() / "v1");
   fs::create_directory(dir.path() / "v2");

@@ -6,10 +6,14 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <future>
+#include <iterator>
+#include <memory>
 #include <mutex>
 #include <thread>
 
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -42,6 +46,12 @@ Store open(const std::string &body, coffer::StoreOptions options = {}) {
 
 Code code_of_get(Store &store, const std::string &key) {
   return store.try_get(key).code;
+}
+
+// The threads this process has now (Linux: /proc/self/task).
+std::size_t thread_count() {
+  return static_cast<std::size_t>(
+      std::distance(std::filesystem::directory_iterator("/proc/self/task"), {}));
 }
 
 }  // namespace
@@ -143,7 +153,7 @@ BOOST_AUTO_TEST_CASE(unknown_keys_allowed_when_the_host_says_so) {
 }
 
 BOOST_AUTO_TEST_CASE(the_policy_can_turn_the_builtin_catalog_off) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto catalog = dir.write("catalog.json", R"({"keys": [{"key": "Billing.Key"}]})");
   std::string providers =
       R"("providers": {"p": {"plugin": "memory", "config": {"values": {"Billing.Key": "k", "VCS.GithubAdminPAT": "v"}}}}, "routes": {"*": "p"}, "catalogs": [")" +
@@ -454,22 +464,34 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(lifetime)
 
 BOOST_AUTO_TEST_CASE(a_subscription_may_outlive_its_store) {
+  // The Store's registry holds the callback (and what it captured); a
+  // Subscription left over does not keep it, so the Store's end releases it,
+  // and cancelling afterwards finds nothing to do.
+  auto captured = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = captured;
   coffer::Subscription kept;
   {
     Store store = open(R"("providers": {"p": {"plugin": "memory"}}, "routes": {"*": "p"})");
-    kept = store.subscribe("Email", [](const coffer::ChangeEvent &) {});
+    kept = store.subscribe(
+        "Email", [captured = std::move(captured)](const coffer::ChangeEvent &) { ++*captured; });
+    BOOST_TEST_REQUIRE(!watch.expired());
   }
+  BOOST_TEST(watch.expired(), "the Subscription kept its destroyed Store's registry alive");
   kept.cancel();  // must not touch the destroyed Store
+  kept.cancel();  // nor do anything the second time
 }
 
 BOOST_AUTO_TEST_CASE(stores_answered_from_provider_threads_close_every_instance) {
   // The provider answers on its own thread; destroying the Store right after
-  // must still close the instance (its thread joined) on the caller's side.
+  // must still close the instance (its thread joined) on the caller's side:
+  // every thread the Stores and their instances started is gone at the end.
+  const std::size_t threads_before = thread_count();
   for (int i = 0; i < 30; ++i) {
     Store store = open(R"("providers": {"p": {"plugin": "memory", "config": {"delay_ms": 1,
                           "values": {"Email.SMTPPassword": "x"}}}}, "routes": {"*": "p"})");
     BOOST_TEST_REQUIRE(store.get("Email.SMTPPassword").reveal() == "x");
   }
+  BOOST_TEST(thread_count() == threads_before);
 }
 
 BOOST_AUTO_TEST_CASE(closing_a_store_cancels_what_its_providers_are_still_doing) {
@@ -481,7 +503,7 @@ BOOST_AUTO_TEST_CASE(closing_a_store_cancels_what_its_providers_are_still_doing)
   std::promise<coffer::Result> current;
   std::promise<coffer::Result> dropped;
   {
-    coffer::test::TempDir dir;
+    coffer::test::TempDirectory dir;
     auto slow = [](const std::string &name) {
       return "\"" + name +
              "\": {\"plugin\": \"memory\", \"config\": {\"delay_ms\": 30000, "
@@ -502,7 +524,11 @@ BOOST_AUTO_TEST_CASE(closing_a_store_cancels_what_its_providers_are_still_doing)
                     [&](coffer::Result r) { current.set_value(std::move(r)); });
   }
   for (auto *promise : {&current, &dropped}) {
-    coffer::Result r = promise->get_future().get();
+    auto answer = promise->get_future();
+    // The Store's end waited for its callers: the answers are there (a
+    // provider left to finish would answer after 30 s).
+    BOOST_TEST_REQUIRE((answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready));
+    coffer::Result r = answer.get();
     BOOST_TEST((r.code == Code::unavailable));
     BOOST_TEST(r.message.find("the instance is closing") != std::string::npos, r.message);
   }

@@ -17,6 +17,7 @@
 
 #include "base/trusted_file.hpp"
 #include "policy/policy.hpp"
+#include "temp_directory.hpp"
 #include "test_policy.hpp"
 
 using coffer::Code;
@@ -53,13 +54,13 @@ std::string policy_error(const fs::path &file) {
 BOOST_AUTO_TEST_SUITE(regular_files)
 
 BOOST_AUTO_TEST_CASE(a_private_policy_file_loads) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto policy = detail::read_policy(dir.write("coffer.json", kPolicy));
   BOOST_TEST(policy.providers.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_fifo_as_the_policy_is_refused_without_waiting_for_a_writer) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   fs::path fifo = dir.path() / "coffer.json";
   BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   // Should the load wait for a writer after all, this one comes after 3 s
@@ -80,7 +81,7 @@ BOOST_AUTO_TEST_CASE(a_fifo_as_the_policy_is_refused_without_waiting_for_a_write
 }
 
 BOOST_AUTO_TEST_CASE(a_device_or_a_directory_as_the_policy_is_refused) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   fs::path zero = dir.path() / "coffer.json";
   fs::create_symlink("/dev/zero", zero);
   std::string device = policy_error(zero);
@@ -90,7 +91,7 @@ BOOST_AUTO_TEST_CASE(a_device_or_a_directory_as_the_policy_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(a_policy_over_one_mebibyte_is_refused) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   std::string big = kPolicy;
   big.insert(1, std::string((1 << 20) - big.size() + 1, ' '));
   std::string message = policy_error(dir.write("coffer.json", big));
@@ -101,7 +102,7 @@ BOOST_AUTO_TEST_CASE(a_policy_over_one_mebibyte_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(a_fifo_as_a_catalog_or_the_audit_log_is_refused) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   fs::path fifo = dir.path() / "catalog.json";
   BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   auto writer = std::async(std::launch::async, [&] {
@@ -135,7 +136,7 @@ BOOST_AUTO_TEST_SUITE(ownership)
 
 BOOST_AUTO_TEST_CASE(a_policy_others_may_write_is_refused) {
   for (mode_t mode : {0666, 0620, 0602}) {
-    coffer::test::TempDir dir;
+    coffer::test::TempDirectory dir;
     auto file = dir.write("coffer.json", kPolicy);
     BOOST_REQUIRE(::chmod(file.c_str(), mode) == 0);
     BOOST_TEST_CONTEXT("mode " << std::oct << mode) {
@@ -147,7 +148,7 @@ BOOST_AUTO_TEST_CASE(a_policy_others_may_write_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(a_policy_in_a_directory_others_may_write_is_refused) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", kPolicy);
   BOOST_REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
   std::string message = policy_error(file);
@@ -156,7 +157,7 @@ BOOST_AUTO_TEST_CASE(a_policy_in_a_directory_others_may_write_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(every_directory_above_the_policy_is_checked) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   fs::path open_dir = dir.path() / "open";
   fs::path nested = open_dir / "etc" / "coffer";
   fs::create_directories(nested);
@@ -177,7 +178,7 @@ BOOST_AUTO_TEST_CASE(every_directory_above_the_policy_is_checked) {
 BOOST_AUTO_TEST_CASE(a_policy_owned_by_another_user_is_refused) {
   // Only root can give a file away; as another user this case cannot be set up.
   if (::geteuid() != 0) return;
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("coffer.json", kPolicy);
   BOOST_REQUIRE(::chown(file.c_str(), 4242, 4242) == 0);
   BOOST_TEST(contains(policy_error(file), "belongs to uid 4242"));
@@ -189,7 +190,7 @@ BOOST_AUTO_TEST_CASE(a_policy_owned_by_another_user_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(a_catalog_others_may_write_is_refused) {
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   auto file = dir.write("catalog.json", R"({"keys": [{"key": "Billing.A"}]})");
   BOOST_REQUIRE(::chmod(file.c_str(), 0666) == 0);
   coffer::Catalog catalog;
@@ -202,7 +203,7 @@ BOOST_AUTO_TEST_CASE(a_catalog_others_may_write_is_refused) {
 BOOST_AUTO_TEST_CASE(a_configmap_style_mount_of_symbolic_links_loads) {
   // kubelet's layout: coffer.json -> ..data/coffer.json, ..data -> ..2026_12_03..,
   // all links and directories owned by root (here: by the running user).
-  coffer::test::TempDir dir;
+  coffer::test::TempDirectory dir;
   fs::path mount = dir.path() / "config";
   fs::path version = mount / "..2026_12_03_10_00_00.123";
   fs::create_directories(version);

@@ -12,6 +12,7 @@
 #include "keys/master_key.hpp"
 #include "keys/private_files.hpp"
 #include "store/config.hpp"
+#include "temp_directory.hpp"
 
 using namespace coffer::database;
 using namespace coffer::database::test;
@@ -31,11 +32,6 @@ std::pair<coffer_status, std::string> config_error(const std::string &json,
 }
 
 const std::string key_file = R"("master_key": {"file": "/etc/coffer/master.key"})";
-
-struct TempDir {
-  fs::path path = make_temp_dir();
-  ~TempDir() { fs::remove_all(path); }
-};
 
 void write_key_file(const fs::path &path, const std::string &content, fs::perms mode) {
   {
@@ -274,18 +270,18 @@ BOOST_AUTO_TEST_CASE(scrypt_costs_are_bounded_without_overflow) {
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_key_file_says_where_to_restore_it_or_how_to_create_it) {
-  TempDir dir;
-  const fs::path path = dir.path / "keys" / "master.key";
+  coffer::test::TempDirectory dir{"coffer-db-test"};
+  const fs::path path = dir.path() / "keys" / "master.key";
   std::string no_directory = load_error(file_source(path));
   BOOST_TEST(contains(no_directory, "'" + path.string() + "' does not exist"), no_directory);
-  BOOST_TEST(contains(no_directory, "nor does its directory '" + (dir.path / "keys").string()),
+  BOOST_TEST(contains(no_directory, "nor does its directory '" + (dir.path() / "keys").string()),
              no_directory);
   BOOST_TEST(contains(no_directory, "mkdir -m 700"), no_directory);
   BOOST_TEST(contains(no_directory, "restore"), no_directory);
   BOOST_TEST(contains(no_directory, "`coffer db init`"), no_directory);
-  fs::create_directory(dir.path / "keys");
+  fs::create_directory(dir.path() / "keys");
   std::string no_file = load_error(file_source(path));
-  BOOST_TEST(contains(no_file, "its directory '" + (dir.path / "keys").string() + "' exists"),
+  BOOST_TEST(contains(no_file, "its directory '" + (dir.path() / "keys").string() + "' exists"),
              no_file);
   BOOST_TEST(
       contains(no_file, "restore this master key file from its backup to '" + path.string() + "'"),
@@ -293,8 +289,8 @@ BOOST_AUTO_TEST_CASE(a_missing_key_file_says_where_to_restore_it_or_how_to_creat
 }
 
 BOOST_AUTO_TEST_CASE(master_key_files_must_be_private_and_owned) {
-  TempDir dir;
-  const fs::path path = dir.path / "master.key";
+  coffer::test::TempDirectory dir{"coffer-db-test"};
+  const fs::path path = dir.path() / "master.key";
   Bytes raw = random_bytes(32);
   write_key_file(path, std::string(raw.begin(), raw.end()), owner_rw);
   BOOST_TEST(load_master_key(file_source(path)).equals(raw));
@@ -322,8 +318,8 @@ BOOST_AUTO_TEST_CASE(master_key_files_must_be_private_and_owned) {
 }
 
 BOOST_AUTO_TEST_CASE(master_key_file_formats) {
-  TempDir dir;
-  const fs::path path = dir.path / "master.key";
+  coffer::test::TempDirectory dir{"coffer-db-test"};
+  const fs::path path = dir.path() / "master.key";
   Bytes raw = random_bytes(32);
   const std::string hex = to_hex(raw);
   write_key_file(path, hex + "\n", owner_rw);
@@ -369,8 +365,8 @@ BOOST_AUTO_TEST_CASE(master_keys_and_passphrases_from_the_environment) {
 }
 
 BOOST_AUTO_TEST_CASE(a_new_master_key_file_is_random_private_and_never_replaces_one) {
-  TempDir dir;
-  const fs::path path = dir.path / "new" / "dir" / "master.key";
+  coffer::test::TempDirectory dir{"coffer-db-test"};
+  const fs::path path = dir.path() / "new" / "dir" / "master.key";
   ::umask(0);  // the file must not depend on the umask
   BOOST_TEST(create_master_key_file(file_source(path)));
   ::umask(022);
@@ -383,19 +379,19 @@ BOOST_AUTO_TEST_CASE(a_new_master_key_file_is_random_private_and_never_replaces_
   // No temporary file is left behind.
   BOOST_TEST(std::distance(fs::directory_iterator(path.parent_path()), fs::directory_iterator()) ==
              1);
-  const fs::path second = dir.path / "new" / "dir" / "other.key";
+  const fs::path second = dir.path() / "new" / "dir" / "other.key";
   BOOST_TEST(create_master_key_file(file_source(second)));
   BOOST_TEST(read_file(second) != first);
   BOOST_TEST(load_master_key(file_source(second)).size() == 32u);
 }
 
 BOOST_AUTO_TEST_CASE(create_private_file_writes_atomically_without_replacing) {
-  TempDir dir;
-  const fs::path path = dir.path / "file";
+  coffer::test::TempDirectory dir{"coffer-db-test"};
+  const fs::path path = dir.path() / "file";
   BOOST_TEST(create_private_file(path, as_bytes("first")));
   BOOST_TEST(!create_private_file(path, as_bytes("second")));
   BOOST_TEST(read_file(path) == "first");
-  BOOST_TEST(create_empty_private_file(dir.path / "empty"));
-  BOOST_TEST(!create_empty_private_file(dir.path / "empty"));
-  BOOST_TEST(file_mode(dir.path / "empty") == 0600u);
+  BOOST_TEST(create_empty_private_file(dir.path() / "empty"));
+  BOOST_TEST(!create_empty_private_file(dir.path() / "empty"));
+  BOOST_TEST(file_mode(dir.path() / "empty") == 0600u);
 }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "crypto/bytes.hpp"
+#include "temp_directory.hpp"
 
 namespace coffer::database::test {
 
@@ -100,12 +101,6 @@ inline std::string unique_name(const std::string &prefix) {
   return prefix + std::to_string(::getpid()) + "_" + std::to_string(counter++);
 }
 
-inline fs::path make_temp_dir() {
-  std::string pattern = (fs::temp_directory_path() / "coffer-db-test.XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return pattern;
-}
-
 // JSON string literal for a path or text without quotes or backslashes.
 inline std::string quote(const std::string &text) {
   return "\"" + text + "\"";
@@ -115,8 +110,7 @@ inline std::string quote(const std::string &text) {
 // and, for PostgreSQL, a schema of its own (the connection's search_path).
 class TestStore {
  public:
-  explicit TestStore(Backend which = backend(), fs::path pg_state = {})
-      : backend_(which), dir_(make_temp_dir()) {
+  explicit TestStore(Backend which = backend(), fs::path pg_state = {}) : backend_(which) {
     if (backend_ == Backend::postgres) {
       pg_state_ = pg_state.empty() ? postgres_state() : pg_state;
       base_conninfo_ = postgres_conninfo(pg_state_);
@@ -128,8 +122,6 @@ class TestStore {
   TestStore &operator=(const TestStore &) = delete;
   ~TestStore() {
     close_raw();
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
     if (backend_ == Backend::postgres) {
       try {
         pg_query(base_conninfo_, "DROP SCHEMA " + schema_ + " CASCADE");
@@ -139,7 +131,7 @@ class TestStore {
   }
 
   [[nodiscard]] Backend which() const { return backend_; }
-  [[nodiscard]] const fs::path &dir() const { return dir_; }
+  [[nodiscard]] const fs::path &dir() const { return dir_.path(); }
   [[nodiscard]] const fs::path &pg_state() const { return pg_state_; }
   [[nodiscard]] fs::path sqlite_file() const { return dir_ / "store" / "credentials.db"; }
   [[nodiscard]] fs::path key_file(const std::string &name = "master.key") const {
@@ -295,7 +287,7 @@ class TestStore {
   mutable sqlite3 *raw_sqlite_ = nullptr;
   mutable PGconn *raw_pg_ = nullptr;
   Backend backend_;
-  fs::path dir_;
+  coffer::test::TempDirectory dir_{"coffer-db-test"};
   fs::path pg_state_;
   std::string base_conninfo_;
   std::string schema_;

@@ -6,6 +6,7 @@
 
 #include "file_source.hpp"
 #include "file_system.hpp"
+#include "temp_directory.hpp"
 #include "version_tag.hpp"
 
 #include <sys/stat.h>
@@ -46,16 +47,11 @@ class CoarseFileSystem : public PosixFileSystem {
 };
 
 struct Setup {
-  fs::path directory;
-  fs::path file;
+  coffer::test::TempDirectory scratch{"coffer-env-source"};
+  fs::path directory = scratch.path();
+  fs::path file = directory / "credentials.env";
   CoarseFileSystem file_system;
   VersionTagger tagger;
-  Setup() {
-    std::string pattern = (fs::temp_directory_path() / "coffer-env-source-XXXXXX").string();
-    directory = ::mkdtemp(pattern.data());
-    file = directory / "credentials.env";
-  }
-  ~Setup() { fs::remove_all(directory); }
   void write(const std::string &text) const {
     std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
     ::chmod(file.c_str(), 0600);

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "dotenv_parser.hpp"
+#include "temp_directory.hpp"
 
 #include <unistd.h>
 #include <cstdlib>
@@ -285,9 +286,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(commands)
 
 BOOST_AUTO_TEST_CASE(command_substitution_is_never_executed) {
-  const std::filesystem::path marker = std::filesystem::temp_directory_path() /
-                                       ("coffer-env-file-command-" + std::to_string(::getpid()));
-  std::filesystem::remove(marker);
+  const coffer::test::TempDirectory scratch("coffer-env-file-command");
+  const std::filesystem::path marker = scratch / "touched";
   const std::string touch = "touch " + marker.string();
   const std::string text = "A=$(" + touch + ")\nB=\"$(" + touch + ")\"\nC=`" + touch +
                            "`\nD=\"${X:-$(" + touch + ")}\"\nE=$$(" + touch + ")\n";

@@ -11,6 +11,7 @@
 #include "plugin_harness.hpp"
 #pragma GCC diagnostic pop
 #include "other_owner.hpp"
+#include "temp_directory.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -68,14 +69,9 @@ mode_t mode(const fs::path &file) {
   return info.st_mode & 07777;
 }
 
-struct Directory {
-  fs::path path;
-  Directory() {
-    std::string pattern = (fs::temp_directory_path() / "coffer-env-plugin-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~Directory() { fs::remove_all(path); }
-  [[nodiscard]] fs::path file() const { return path / "credentials.env"; }
+struct Directory : coffer::test::TempDirectory {
+  Directory() : TempDirectory("coffer-env-plugin") {}
+  [[nodiscard]] fs::path file() const { return path() / "credentials.env"; }
 };
 
 std::string config(const std::string &fields) {
@@ -114,7 +110,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_field_is_named_with_the_nearest_known_one) {
   Directory directory;
   write_file(directory.file(), "A=1\n");
   Instance instance(plugin(), config(R"("path": "credentials.env", "writeable": true)"),
-                    directory.path.string(), "local");
+                    directory.path().string(), "local");
   BOOST_TEST(instance.open_status() == COFFER_STATUS_INVALID_CONFIG);
   BOOST_TEST(contains(instance.open_error(), "'writeable'"), instance.open_error());
   BOOST_TEST(contains(instance.open_error(), "did you mean 'writable'"), instance.open_error());
@@ -124,7 +120,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_field_is_named_with_the_nearest_known_one) {
 BOOST_AUTO_TEST_CASE(fields_are_checked) {
   Directory directory;
   write_file(directory.file(), "A=1\n");
-  const std::string base = directory.path.string();
+  const std::string base = directory.path().string();
   struct Case {
     std::string json, field;
   };
@@ -150,22 +146,22 @@ BOOST_AUTO_TEST_CASE(fields_are_checked) {
 
 BOOST_AUTO_TEST_CASE(a_relative_path_resolves_against_the_policy_directory) {
   Directory directory;
-  fs::create_directory(directory.path / "secrets");
-  write_file(directory.path / "secrets" / "a.env", "VCS__GithubAdminPAT=ghp_relative\n");
-  Instance instance(plugin(), config(R"("path": "secrets/a.env")"), directory.path.string());
+  fs::create_directory(directory.path() / "secrets");
+  write_file(directory.path() / "secrets" / "a.env", "VCS__GithubAdminPAT=ghp_relative\n");
+  Instance instance(plugin(), config(R"("path": "secrets/a.env")"), directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
   BOOST_TEST(instance.get("VCS.GithubAdminPAT").value == "ghp_relative");
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_or_unparsable_file_fails_open_naming_file_and_line) {
   Directory directory;
-  Instance missing(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance missing(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   BOOST_TEST(missing.open_status() == COFFER_STATUS_INVALID_CONFIG);
   BOOST_TEST(contains(missing.open_error(), directory.file().string()), missing.open_error());
   BOOST_TEST(contains(missing.open_error(), "No such file"), missing.open_error());
 
   write_file(directory.file(), "A=1\nPASSWORD=\"hunter2-is-my-password\nB=2\n");
-  Instance broken(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance broken(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   BOOST_TEST(broken.open_status() == COFFER_STATUS_INVALID_CONFIG);
   BOOST_TEST(contains(broken.open_error(), directory.file().string() + ": line 2:"),
              broken.open_error());
@@ -180,7 +176,7 @@ BOOST_AUTO_TEST_SUITE(reading)
 BOOST_AUTO_TEST_CASE(get_returns_the_value_and_a_version_that_does_not_reveal_it) {
   Directory directory;
   write_file(directory.file(), "VCS__GithubAdminPAT=ghp_abc#123\nEmail__SMTPPassword='pw'\n");
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
   Outcome got = instance.get("VCS.GithubAdminPAT");
   BOOST_TEST(got.ok());
@@ -195,7 +191,7 @@ BOOST_AUTO_TEST_CASE(get_returns_the_value_and_a_version_that_does_not_reveal_it
 BOOST_AUTO_TEST_CASE(a_missing_key_is_not_found_naming_key_name_and_file) {
   Directory directory;
   write_file(directory.file(), "A=1\n");
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   Outcome got = instance.get("VCS.GithubAdminPAT");
   BOOST_TEST(got.status == COFFER_STATUS_NOT_FOUND);
   BOOST_TEST(contains(got.message, "VCS.GithubAdminPAT"), got.message);
@@ -207,7 +203,7 @@ BOOST_AUTO_TEST_CASE(key_name_maps_with_the_prefix) {
   Directory directory;
   write_file(directory.file(), "PMP_VCS__GithubAdminPAT=ghp_prefixed\nVCS__GithubAdminPAT=no\n");
   Instance instance(plugin(), config(R"("path": "credentials.env", "prefix": "PMP_")"),
-                    directory.path.string());
+                    directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
   BOOST_TEST(instance.key_name("VCS.GithubAdminPAT").value_or("") == "PMP_VCS__GithubAdminPAT");
   BOOST_TEST(instance.key_name("Email.SMTPPassword").value_or("") == "PMP_Email__SMTPPassword");
@@ -217,7 +213,7 @@ BOOST_AUTO_TEST_CASE(key_name_maps_with_the_prefix) {
 BOOST_AUTO_TEST_CASE(a_key_that_cannot_map_is_invalid_argument_naming_it) {
   Directory directory;
   write_file(directory.file(), "A=1\n");
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   for (const std::string key : {"VCS", "VCS.Github_PAT", "VCS.a.b", ".x", "1VCS.X", "VCS.-x"}) {
     std::string error;
     BOOST_TEST(!instance.key_name(key, &error).has_value(), key);
@@ -234,7 +230,7 @@ BOOST_AUTO_TEST_CASE(list_returns_every_entry_with_keys_where_names_map) {
              "PMP_VCS__GithubAdminPAT=1\nOTHER=2\nPMP_Email__SMTPPassword=3\n"
              "VCS__NoPrefix=4\nPMP_Bad__Na_me=5\nPMP_VCS__GithubAdminPAT=6\n");
   Instance instance(plugin(), config(R"("path": "credentials.env", "prefix": "PMP_")"),
-                    directory.path.string());
+                    directory.path().string());
   Outcome listed = instance.list();
   BOOST_REQUIRE(listed.ok());
   std::map<std::string, std::string> keys;
@@ -256,7 +252,7 @@ BOOST_AUTO_TEST_CASE(list_returns_every_entry_with_keys_where_names_map) {
 BOOST_AUTO_TEST_CASE(duplicate_keys_are_last_wins_with_a_warning) {
   Directory directory;
   write_file(directory.file(), "VCS__GithubAdminPAT=old\nVCS__GithubAdminPAT=new\n");
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   BOOST_TEST(instance.get("VCS.GithubAdminPAT").value == "new");
   auto warnings = logged(instance, COFFER_LOG_WARNING);
   BOOST_REQUIRE(warnings.size() == 1u);
@@ -268,10 +264,10 @@ BOOST_AUTO_TEST_CASE(duplicate_keys_are_last_wins_with_a_warning) {
 BOOST_AUTO_TEST_CASE(expansion_follows_the_expand_field) {
   Directory directory;
   write_file(directory.file(), "Base__Host=db.local\nVCS__Url=\"https://${Base__Host}/x\"\n");
-  Instance plain(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance plain(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   BOOST_TEST(plain.get("VCS.Url").value == "https://${Base__Host}/x");
   Instance expanding(plugin(), config(R"("path": "credentials.env", "expand": true)"),
-                     directory.path.string());
+                     directory.path().string());
   BOOST_TEST(expanding.get("VCS.Url").value == "https://db.local/x");
 }
 
@@ -282,7 +278,7 @@ BOOST_AUTO_TEST_SUITE(reloading)
 BOOST_AUTO_TEST_CASE(a_file_changed_in_place_is_reloaded_even_at_the_same_size) {
   Directory directory;
   write_file(directory.file(), "VCS__GithubAdminPAT=aaaa\n");
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   Outcome first = instance.get("VCS.GithubAdminPAT");
   const ino_t before = inode(directory.file());
   write_file(directory.file(), "VCS__GithubAdminPAT=bbbb\n");
@@ -297,7 +293,7 @@ BOOST_AUTO_TEST_CASE(a_file_changed_in_place_is_reloaded_even_at_the_same_size) 
 BOOST_AUTO_TEST_CASE(a_file_replaced_by_rename_is_reloaded) {
   Directory directory;
   write_file(directory.file(), "VCS__GithubAdminPAT=old\n");
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   BOOST_TEST(instance.get("VCS.GithubAdminPAT").value == "old");
   replace_file(directory.file(), "VCS__GithubAdminPAT=new\nEmail__SMTPPassword=added\n");
   BOOST_TEST(instance.get("VCS.GithubAdminPAT").value == "new");
@@ -307,7 +303,7 @@ BOOST_AUTO_TEST_CASE(a_file_replaced_by_rename_is_reloaded) {
 BOOST_AUTO_TEST_CASE(a_bad_reload_keeps_the_old_values_and_health_reports_it) {
   Directory directory;
   write_file(directory.file(), "VCS__GithubAdminPAT=good\nEmail__SMTPPassword=kept\n");
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   BOOST_TEST(instance.health().ok());
   replace_file(directory.file(),
                "VCS__GithubAdminPAT=better\nEmail__SMTPPassword=\"s3cr3t-never-logged\n");
@@ -335,7 +331,7 @@ BOOST_AUTO_TEST_CASE(a_bad_reload_keeps_the_old_values_and_health_reports_it) {
 BOOST_AUTO_TEST_CASE(a_vanished_file_keeps_the_old_values_and_health_reports_it) {
   Directory directory;
   write_file(directory.file(), "VCS__GithubAdminPAT=still-here\n");
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   fs::remove(directory.file());
   BOOST_TEST(instance.get("VCS.GithubAdminPAT").value == "still-here");
   Outcome health = instance.health();
@@ -350,7 +346,7 @@ BOOST_AUTO_TEST_SUITE(permissions)
 BOOST_AUTO_TEST_CASE(a_file_open_to_group_or_others_is_reported) {
   Directory directory;
   write_file(directory.file(), "VCS__GithubAdminPAT=x\n", 0644);
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
   auto warnings = logged(instance, COFFER_LOG_WARNING);
   BOOST_REQUIRE(warnings.size() == 1u);
@@ -365,14 +361,14 @@ BOOST_AUTO_TEST_CASE(require_private_refuses_such_a_file) {
   Directory directory;
   write_file(directory.file(), "VCS__GithubAdminPAT=x\n", 0640);
   const std::string json = config(R"("path": "credentials.env", "require_private": true)");
-  Instance refused(plugin(), json, directory.path.string());
+  Instance refused(plugin(), json, directory.path().string());
   BOOST_TEST(refused.open_status() == COFFER_STATUS_INVALID_CONFIG);
   BOOST_TEST(contains(refused.open_error(), directory.file().string() + " has mode 0640"),
              refused.open_error());
   BOOST_TEST(contains(refused.open_error(), "require_private"), refused.open_error());
 
   ::chmod(directory.file().c_str(), 0600);
-  Instance instance(plugin(), json, directory.path.string());
+  Instance instance(plugin(), json, directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
   BOOST_TEST(instance.get("VCS.GithubAdminPAT").ok());
   ::chmod(directory.file().c_str(), 0604);
@@ -392,7 +388,7 @@ BOOST_AUTO_TEST_SUITE(writing)
 BOOST_AUTO_TEST_CASE(put_without_writable_is_unsupported_and_says_what_to_set) {
   Directory directory;
   write_file(directory.file(), "VCS__GithubAdminPAT=x\n");
-  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance instance(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   Outcome put = instance.put("VCS.GithubAdminPAT", "y");
   BOOST_TEST(put.status == COFFER_STATUS_UNSUPPORTED);
   BOOST_TEST(contains(put.message, "\"writable\": true"), put.message);
@@ -410,7 +406,7 @@ BOOST_AUTO_TEST_CASE(put_and_remove_keep_comments_and_order_and_leave_the_file_p
       "# the end\n";
   write_file(directory.file(), original, 0640);
   Instance instance(plugin(), config(R"("path": "credentials.env", "writable": true)"),
-                    directory.path.string());
+                    directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
   const std::string old_version = instance.get("VCS.GithubAdminPAT").version;
   const ino_t old_inode = inode(directory.file());
@@ -445,7 +441,7 @@ BOOST_AUTO_TEST_CASE(put_and_remove_keep_comments_and_order_and_leave_the_file_p
              "# the end\n"
              "CIAdmin__JenkinsTriggerAuthToken=\"t0k\"\n");
   BOOST_TEST(instance.get("Email.SMTPPassword").status == COFFER_STATUS_NOT_FOUND);
-  BOOST_TEST(std::distance(fs::directory_iterator(directory.path), {}) == 1);  // no leftovers
+  BOOST_TEST(std::distance(fs::directory_iterator(directory.path()), {}) == 1);  // no leftovers
 
   Outcome missing = instance.remove("Email.SMTPPassword");
   BOOST_TEST(missing.status == COFFER_STATUS_NOT_FOUND);
@@ -456,7 +452,7 @@ BOOST_AUTO_TEST_CASE(put_sees_changes_made_by_others_since_the_last_read) {
   Directory directory;
   write_file(directory.file(), "A=1\n");
   Instance instance(plugin(), config(R"("path": "credentials.env", "writable": true)"),
-                    directory.path.string());
+                    directory.path().string());
   BOOST_TEST(instance.get("VCS.X").status == COFFER_STATUS_NOT_FOUND);
   write_file(directory.file(), "A=1\nVCS__Edited=by hand\n");
   BOOST_REQUIRE(instance.put("VCS.Y", "y").ok());
@@ -467,7 +463,7 @@ BOOST_AUTO_TEST_CASE(put_refuses_to_rewrite_a_file_that_does_not_parse) {
   Directory directory;
   write_file(directory.file(), "A=1\n");
   Instance instance(plugin(), config(R"("path": "credentials.env", "writable": true)"),
-                    directory.path.string());
+                    directory.path().string());
   write_file(directory.file(), "A=1\nB='unterminated\n");
   Outcome put = instance.put("VCS.Y", "y");
   BOOST_TEST(put.status == COFFER_STATUS_DATA_ERROR);
@@ -481,8 +477,8 @@ BOOST_AUTO_TEST_CASE(concurrent_writers_lose_no_update) {
   const std::string json = config(R"("path": "credentials.env", "writable": true)");
   // Two instances do not share a mutex: only the file lock and the re-read
   // before each edit keep their updates from overwriting each other.
-  Instance first(plugin(), json, directory.path.string());
-  Instance second(plugin(), json, directory.path.string());
+  Instance first(plugin(), json, directory.path().string());
+  Instance second(plugin(), json, directory.path().string());
   std::atomic<int> failures{0};
   std::vector<std::thread> writers;
   for (int t = 0; t < 4; ++t) {
@@ -496,7 +492,7 @@ BOOST_AUTO_TEST_CASE(concurrent_writers_lose_no_update) {
   }
   for (std::thread &writer : writers) writer.join();
   BOOST_TEST(failures.load() == 0);
-  Instance reader(plugin(), config(R"("path": "credentials.env")"), directory.path.string());
+  Instance reader(plugin(), config(R"("path": "credentials.env")"), directory.path().string());
   BOOST_TEST(reader.list().entries.size() == 60u);
   BOOST_TEST(reader.get("Load.K3x14").value == "value 14");
   BOOST_TEST(mode(directory.file()) == 0600u);
@@ -526,11 +522,11 @@ void expect_refused(Instance &instance, const fs::path &culprit, const std::stri
 BOOST_AUTO_TEST_CASE(a_link_at_the_file_owned_by_another_user_is_not_followed,
                      *boost::unit_test::precondition(running_as_root)) {
   Directory directory;
-  const fs::path elsewhere = directory.path / "elsewhere.env";
+  const fs::path elsewhere = directory.path() / "elsewhere.env";
   write_file(elsewhere, "A=1\n");
   fs::create_symlink(elsewhere, directory.file());
   give_to_other_user(directory.file());
-  Instance instance(plugin(), config(kWritable), directory.path.string());
+  Instance instance(plugin(), config(kWritable), directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
   expect_refused(instance, directory.file(), "is a symbolic link owned by uid 65534");
   BOOST_TEST(read_file(elsewhere) == "A=1\n");
@@ -539,12 +535,12 @@ BOOST_AUTO_TEST_CASE(a_link_at_the_file_owned_by_another_user_is_not_followed,
 
 BOOST_AUTO_TEST_CASE(a_link_owned_by_this_user_is_written_through_and_stays) {
   Directory directory;
-  fs::create_directory(directory.path / "real");
-  ::chmod((directory.path / "real").c_str(), 0700);
-  const fs::path real = directory.path / "real" / "app.env";
+  fs::create_directory(directory.path() / "real");
+  ::chmod((directory.path() / "real").c_str(), 0700);
+  const fs::path real = directory.path() / "real" / "app.env";
   write_file(real, "A=1\n");
   fs::create_symlink("real/app.env", directory.file());
-  Instance instance(plugin(), config(kWritable), directory.path.string());
+  Instance instance(plugin(), config(kWritable), directory.path().string());
   BOOST_REQUIRE(instance.put("VCS.GithubAdminPAT", "v").ok());
   BOOST_TEST(fs::is_symlink(directory.file()));
   BOOST_TEST(read_file(real) == "A=1\nVCS__GithubAdminPAT=\"v\"\n");
@@ -555,7 +551,7 @@ BOOST_AUTO_TEST_CASE(a_file_owned_by_another_user_is_not_written_nor_handed_back
   Directory directory;
   write_file(directory.file(), "A=1\n");
   give_to_other_user(directory.file());
-  Instance instance(plugin(), config(kWritable), directory.path.string());
+  Instance instance(plugin(), config(kWritable), directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
   expect_refused(instance, directory.file(), "is owned by uid 65534");
   BOOST_TEST(read_file(directory.file()) == "A=1\n");
@@ -568,7 +564,7 @@ BOOST_AUTO_TEST_CASE(a_file_owned_by_another_user_is_not_written_nor_handed_back
 BOOST_AUTO_TEST_CASE(a_file_others_may_write_is_not_written) {
   Directory directory;
   write_file(directory.file(), "A=1\n", 0620);
-  Instance instance(plugin(), config(kWritable), directory.path.string());
+  Instance instance(plugin(), config(kWritable), directory.path().string());
   expect_refused(instance, directory.file(), "writable by its group (mode 0620)");
   BOOST_TEST(read_file(directory.file()) == "A=1\n");
 }
@@ -577,12 +573,12 @@ BOOST_AUTO_TEST_CASE(a_directory_its_group_or_others_may_write_is_not_written_in
   for (mode_t open_mode : {0770, 0707, 0777, 01777}) {
     Directory directory;
     write_file(directory.file(), "A=1\n");
-    ::chmod(directory.path.c_str(), open_mode);
-    Instance instance(plugin(), config(kWritable), directory.path.string());
+    ::chmod(directory.path().c_str(), open_mode);
+    Instance instance(plugin(), config(kWritable), directory.path().string());
     BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
-    expect_refused(instance, directory.path, "is writable by");
+    expect_refused(instance, directory.path(), "is writable by");
     BOOST_TEST(read_file(directory.file()) == "A=1\n");
-    BOOST_TEST(std::distance(fs::directory_iterator(directory.path), {}) == 1);
+    BOOST_TEST(std::distance(fs::directory_iterator(directory.path()), {}) == 1);
   }
 }
 
@@ -590,25 +586,25 @@ BOOST_AUTO_TEST_CASE(a_directory_owned_by_another_user_is_not_written_into,
                      *boost::unit_test::precondition(running_as_root)) {
   Directory directory;
   write_file(directory.file(), "A=1\n");
-  give_to_other_user(directory.path);
-  Instance instance(plugin(), config(kWritable), directory.path.string());
+  give_to_other_user(directory.path());
+  Instance instance(plugin(), config(kWritable), directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
-  expect_refused(instance, directory.path, "is owned by uid 65534");
+  expect_refused(instance, directory.path(), "is owned by uid 65534");
   BOOST_TEST(read_file(directory.file()) == "A=1\n");
-  BOOST_TEST(std::distance(fs::directory_iterator(directory.path), {}) == 1);
+  BOOST_TEST(std::distance(fs::directory_iterator(directory.path()), {}) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(every_directory_on_the_way_is_checked_but_a_sticky_root_one_passes) {
   // The suite's directories lie in the sticky, world-writable temporary
   // directory: that one passes. An open directory further down does not.
   Directory directory;
-  const fs::path open = directory.path / "open";
+  const fs::path open = directory.path() / "open";
   fs::create_directories(open / "private");
   ::chmod(open.c_str(), 0777);
   ::chmod((open / "private").c_str(), 0700);
   write_file(open / "private" / "credentials.env", "A=1\n");
   Instance instance(plugin(), config(R"("path": "open/private/credentials.env", "writable": true)"),
-                    directory.path.string());
+                    directory.path().string());
   BOOST_REQUIRE_MESSAGE(instance.opened(), instance.open_error());
   expect_refused(instance, open, "is writable by its group and others (mode 0777)");
   ::chmod(open.c_str(), 0755);

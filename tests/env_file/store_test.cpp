@@ -2,6 +2,8 @@
 #define BOOST_TEST_MODULE env_file_store
 #include <boost/test/unit_test.hpp>
 
+#include "temp_directory.hpp"
+
 #include <unistd.h>
 #include <coffer/store.hpp>
 
@@ -36,12 +38,11 @@ void write_file(const fs::path &file, const std::string &text) {
 }
 
 struct Deployment {
-  fs::path directory;
+  coffer::test::TempDirectory scratch{"coffer-env-store"};
+  fs::path directory = scratch.path();
   fs::path env_file;
   fs::path policy;
   Deployment() {
-    std::string pattern = (fs::temp_directory_path() / "coffer-env-store-XXXXXX").string();
-    directory = ::mkdtemp(pattern.data());
     env_file = directory / "credentials.env";
     policy = directory / "coffer.json";
     write_file(env_file,
@@ -62,7 +63,6 @@ struct Deployment {
       "cache": {"ttl_s": 0.05, "refresh_ahead_s": 0.01}
     })");
   }
-  ~Deployment() { fs::remove_all(directory); }
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "dotenv_parser.hpp"
 #include "dotenv_writer.hpp"
 #include "file_system.hpp"
+#include "temp_directory.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -56,15 +57,10 @@ void write_file(const fs::path &file, const std::string &text) {
   std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
 }
 
-struct TemporaryDirectory {
-  fs::path path;
-  TemporaryDirectory() {
-    std::string pattern = (fs::temp_directory_path() / "coffer-env-writer-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TemporaryDirectory() { fs::remove_all(path); }
+struct TemporaryDirectory : coffer::test::TempDirectory {
+  TemporaryDirectory() : TempDirectory("coffer-env-writer") {}
   [[nodiscard]] std::size_t entries() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {}));
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(path()), {}));
   }
 };
 
@@ -217,7 +213,7 @@ class WatchedFileSystem : public coffer::env_file::PosixFileSystem {
 
 BOOST_AUTO_TEST_CASE(the_file_is_replaced_by_rename_and_left_private) {
   TemporaryDirectory directory;
-  const fs::path file = directory.path / "credentials.env";
+  const fs::path file = directory.path() / "credentials.env";
   write_file(file, "A=1\n");
   ::chmod(file.c_str(), 0644);
   WatchedFileSystem file_system;
@@ -246,7 +242,7 @@ BOOST_AUTO_TEST_CASE(the_file_is_replaced_by_rename_and_left_private) {
 
 BOOST_AUTO_TEST_CASE(a_failed_replacement_leaves_the_file_and_no_temporary) {
   TemporaryDirectory directory;
-  const fs::path file = directory.path / "credentials.env";
+  const fs::path file = directory.path() / "credentials.env";
   write_file(file, "A=1\n");
   WatchedFileSystem file_system;
   BOOST_REQUIRE(::stat(file.c_str(), &file_system.before) == 0);
@@ -278,8 +274,8 @@ class SwappingFileSystem : public coffer::env_file::PosixFileSystem {
 
 BOOST_AUTO_TEST_CASE(a_link_swapped_in_for_the_temporary_file_is_never_renamed_into_place) {
   TemporaryDirectory directory;
-  const fs::path file = directory.path / "credentials.env";
-  const fs::path victim = directory.path / "victim";
+  const fs::path file = directory.path() / "credentials.env";
+  const fs::path victim = directory.path() / "victim";
   write_file(file, "A=1\n");
   write_file(victim, "untouched\n");
   SwappingFileSystem file_system;
@@ -303,7 +299,7 @@ BOOST_AUTO_TEST_CASE(a_link_swapped_in_for_the_temporary_file_is_never_renamed_i
 
 BOOST_AUTO_TEST_CASE(the_new_file_belongs_to_the_writer_and_a_file_changed_since_the_read_is_kept) {
   TemporaryDirectory directory;
-  const fs::path file = directory.path / "credentials.env";
+  const fs::path file = directory.path() / "credentials.env";
   write_file(file, "A=1\n");
   coffer::env_file::PosixFileSystem file_system;
   BOOST_TEST(file_system.resolve_for_writing(file) == file);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "fuzz_support.hpp"
+#include "temp_directory.hpp"
 
 namespace {
 
@@ -22,16 +23,7 @@ using coffer::fuzz::require;
 // input (the catalog API reads files only), removed when the process exits.
 class ScratchFile {
  public:
-  ScratchFile() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "coffer-fuzz-XXXXXX").string();
-    require(::mkdtemp(pattern.data()) != nullptr, "a scratch directory can be created");
-    directory_ = pattern;
-    path_ = directory_ / "catalog.json";
-  }
-  ~ScratchFile() {
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
-  }
+  ScratchFile() = default;
   ScratchFile(const ScratchFile &) = delete;
   ScratchFile &operator=(const ScratchFile &) = delete;
 
@@ -44,8 +36,8 @@ class ScratchFile {
   }
 
  private:
-  std::filesystem::path directory_;
-  std::filesystem::path path_;
+  coffer::test::TempDirectory directory_{"coffer-fuzz"};
+  std::filesystem::path path_ = directory_ / "catalog.json";
 };
 
 bool same_entries(const coffer::Catalog &a, const coffer::Catalog &b) {

@@ -44,6 +44,7 @@
 #include "storage/storage.hpp"
 #include "store/config.hpp"
 #include "store/open_store.hpp"
+#include "temp_directory.hpp"
 
 extern char **environ;
 
@@ -98,9 +99,6 @@ struct StoredKey {
 class World {
  public:
   World() {
-    std::string pattern = (fs::temp_directory_path() / "coffer-memory-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
     master_key_ = random_bytes(32);
     write_private(dir_ / "master.key", master_key_);
     federated_token_ = "eyJhbGciOiJSUzI1NiJ9." + random_text(60) + "." + random_text(40);
@@ -139,11 +137,7 @@ class World {
     data_keys_ = unwrap_data_keys();
     if (data_keys_.empty()) throw std::runtime_error("no data key could be unwrapped");
   }
-  ~World() {
-    emulator_.reset();
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
+  ~World() { emulator_.reset(); }
   World(const World &) = delete;
   World &operator=(const World &) = delete;
 
@@ -216,7 +210,7 @@ class World {
   // The data keys, unwrapped here with the known master key.
   [[nodiscard]] std::vector<std::string> unwrap_data_keys() const {
     using namespace coffer::database;
-    Config config = parse_config(db_config(), dir_);
+    Config config = parse_config(db_config(), dir_.path());
     auto storage = open_storage(config, {});
     auto store = storage->read_store();
     if (!store) throw std::runtime_error("the store is not initialised");
@@ -232,7 +226,7 @@ class World {
     return keys;
   }
 
-  fs::path dir_;
+  coffer::test::TempDirectory dir_{"coffer-memory-test"};
   std::string master_key_;
   std::string federated_token_;
   std::unique_ptr<coffer::test::Emulator> emulator_;
@@ -447,22 +441,6 @@ std::optional<fs::path> core_dump_of(pid_t pid, const fs::path &directory, std::
   return core;
 }
 
-// A directory of the test's own, removed with what it holds at the end.
-struct ScratchDirectory {
-  explicit ScratchDirectory(const std::string &prefix) {
-    std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  ScratchDirectory(const ScratchDirectory &) = delete;
-  ScratchDirectory &operator=(const ScratchDirectory &) = delete;
-  fs::path path;
-};
-
 // `coffer serve` over the world's policy, on a Unix socket in `directory`;
 // stopped with SIGTERM when destroyed.
 class Agent {
@@ -553,8 +531,8 @@ BOOST_AUTO_TEST_CASE(the_search_finds_copies_in_ordinary_memory) {
 // The agent hands values to other processes: after it has served each key
 // (one by one, and all at once), its dumpable memory holds none of them.
 BOOST_AUTO_TEST_CASE(the_agent_leaves_no_secret_in_dumpable_memory) {
-  const ScratchDirectory scratch("coffer-memory-agent");
-  const fs::path &directory = scratch.path;
+  const coffer::test::TempDirectory scratch("coffer-memory-agent");
+  const fs::path &directory = scratch.path();
   Agent agent(directory);
   for (int round = 0; round < 3; ++round)
     for (const auto &key : world().keys()) {
@@ -576,8 +554,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(core_dump)
 
 BOOST_AUTO_TEST_CASE(a_core_dump_of_a_host_holds_no_secret) {
-  const ScratchDirectory scratch("coffer-memory-core");
-  const fs::path &directory = scratch.path;
+  const coffer::test::TempDirectory scratch("coffer-memory-core");
+  const fs::path &directory = scratch.path();
 
   // The control first: a dump of a host that left copies in its heap holds
   // them; where no dump can be made, say so and stop.

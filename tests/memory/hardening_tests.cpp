@@ -21,6 +21,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "temp_directory.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -218,16 +220,8 @@ BOOST_AUTO_TEST_CASE(the_c_api_turns_dumps_and_ptrace_off) {
 BOOST_AUTO_TEST_CASE(the_cli_runs_hardened) {
   const char *cli = std::getenv("COFFER_CLI");
   BOOST_TEST_REQUIRE(cli != nullptr, "COFFER_CLI is not set (run via ctest)");
-  std::string pattern = (fs::temp_directory_path() / "coffer-hardening-XXXXXX").string();
-  BOOST_TEST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-  const fs::path directory = pattern;
-  struct Remove {
-    fs::path path;
-    ~Remove() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } remove{directory};
+  const coffer::test::TempDirectory scratch("coffer-hardening");
+  const fs::path &directory = scratch.path();
   fs::permissions(directory, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                  fs::perms::others_read | fs::perms::others_exec);
   const fs::path policy = directory / "coffer.json";

@@ -51,6 +51,7 @@ quiet cmake --install "$build" --prefix "$prefix"
 for file in "$libdir/libcoffer.so" include/coffer/store.hpp include/coffer/coffer.h \
   include/coffer/provider.h include/coffer/provider.hpp include/coffer/file_ownership.hpp \
   include/coffer/provider_helpers.hpp include/coffer/config_fields.hpp \
+  include/coffer/file_descriptor.hpp \
   "$libdir/cmake/coffer/cofferConfig.cmake" "$libdir/cmake/coffer/cofferConfigVersion.cmake" \
   "$libdir/cmake/coffer/cofferTargets.cmake" "$libdir/cmake/coffer/CofferProvider.cmake" \
   "$libdir/pkgconfig/coffer.pc" "$libdir/pkgconfig/coffer-provider.pc" \

@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <coffer/store.hpp>
 
+#include "temp_directory.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -125,36 +127,14 @@ inline bool contains(const std::string &text, const std::string &part) {
   return text.find(part) != std::string::npos;
 }
 
-// A fresh private directory (0700), removed with everything in it.
-class TempDir {
+// A fresh private directory (0700), removed with everything in it, that can
+// also hold copies of plugins.
+class TempDir : public coffer::test::TempDirectory {
  public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "coffer-sdk-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all, ec);
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  [[nodiscard]] const std::filesystem::path &path() const { return path_; }
-
-  std::filesystem::path write(
-      const std::string &name, const std::string &text,
-      std::filesystem::perms mode = std::filesystem::perms::owner_read |
-                                    std::filesystem::perms::owner_write) const {
-    auto file = path_ / name;
-    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
-    std::filesystem::permissions(file, mode);
-    return file;
-  }
+  TempDir() : TempDirectory("coffer-sdk-test") {}
   // Copies a file in (mode 0755, like an installed plugin).
   std::filesystem::path copy(const std::filesystem::path &from, const std::string &name) const {
-    auto file = path_ / name;
+    auto file = path() / name;
     std::filesystem::copy_file(from, file, std::filesystem::copy_options::overwrite_existing);
     std::filesystem::permissions(
         file, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
@@ -162,9 +142,6 @@ class TempDir {
                   std::filesystem::perms::others_exec);
     return file;
   }
-
- private:
-  std::filesystem::path path_;
 };
 
 }  // namespace coffer::sdk_test

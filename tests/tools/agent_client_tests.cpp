@@ -19,6 +19,7 @@
 #include "agent_client.hpp"
 #include "fake_agent.hpp"
 #include "other_owner.hpp"
+#include "temp_directory.hpp"
 
 namespace coffer {
 // Codes print by name in failed assertions.
@@ -45,19 +46,6 @@ struct IgnoreSigpipe {
   IgnoreSigpipe() { ::signal(SIGPIPE, SIG_IGN); }
 };
 BOOST_TEST_GLOBAL_FIXTURE(IgnoreSigpipe);
-
-struct TempDir {
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "coffer-agent-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::filesystem::path path;
-};
 
 coffer::Result answer(unsigned status, const std::string &body, const std::string &key) {
   return secret_of_answer(status, std::span<const char>(body.data(), body.size()), key);
@@ -181,20 +169,20 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(connection)
 
 BOOST_AUTO_TEST_CASE(no_agent_when_the_socket_does_not_exist) {
-  TempDir dir;
-  BOOST_TEST(AgentClient::connect(dir.path / "none.sock", quick()) == nullptr);
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  BOOST_TEST(AgentClient::connect(dir.path() / "none.sock", quick()) == nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(no_agent_when_nothing_accepts_on_the_socket) {
-  TempDir dir;
-  leave_dead_socket(dir.path / "dead.sock");
-  BOOST_TEST(AgentClient::connect(dir.path / "dead.sock", quick()) == nullptr);
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  leave_dead_socket(dir.path() / "dead.sock");
+  BOOST_TEST(AgentClient::connect(dir.path() / "dead.sock", quick()) == nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(a_path_too_long_for_a_socket_is_a_configuration_error) {
-  TempDir dir;
+  coffer::test::TempDirectory dir{"coffer-agent"};
   try {
-    (void)AgentClient::connect(dir.path / std::string(200, 's'), quick());
+    (void)AgentClient::connect(dir.path() / std::string(200, 's'), quick());
     BOOST_FAIL("no error");
   } catch (const coffer::Error &e) {
     BOOST_TEST(e.code() == Code::invalid_config);
@@ -203,9 +191,9 @@ BOOST_AUTO_TEST_CASE(a_path_too_long_for_a_socket_is_a_configuration_error) {
 }
 
 BOOST_AUTO_TEST_CASE(values_come_over_one_kept_alive_connection) {
-  TempDir dir;
-  FakeAgent agent(dir.path / "a.sock", serving({{"A.B", "v1"}, {"C.D", "v2"}}));
-  auto client = AgentClient::connect(dir.path / "a.sock", quick());
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  FakeAgent agent(dir.path() / "a.sock", serving({{"A.B", "v1"}, {"C.D", "v2"}}));
+  auto client = AgentClient::connect(dir.path() / "a.sock", quick());
   BOOST_REQUIRE(client != nullptr);
   BOOST_TEST(client->get("A.B").secret.reveal() == "v1");
   BOOST_TEST(client->get("C.D").secret.reveal() == "v2");
@@ -217,22 +205,22 @@ BOOST_AUTO_TEST_CASE(values_come_over_one_kept_alive_connection) {
 }
 
 BOOST_AUTO_TEST_CASE(a_key_of_another_shape_is_sent_percent_encoded) {
-  TempDir dir;
-  FakeAgent agent(dir.path / "a.sock", serving({}));
-  auto client = AgentClient::connect(dir.path / "a.sock", quick());
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  FakeAgent agent(dir.path() / "a.sock", serving({}));
+  auto client = AgentClient::connect(dir.path() / "a.sock", quick());
   BOOST_REQUIRE(client != nullptr);
   (void)client->get("../x y?z");
   BOOST_TEST(agent.targets().at(0) == "/v1.0/secrets/coffer/..%2Fx%20y%3Fz");
 }
 
 BOOST_AUTO_TEST_CASE(a_connection_the_agent_closed_is_opened_again) {
-  TempDir dir;
-  FakeAgent agent(dir.path / "a.sock", [](const std::string &target) {
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  FakeAgent agent(dir.path() / "a.sock", [](const std::string &target) {
     FakeAnswer a = serving({{"A.B", "v1"}})(target);
     a.close = true;
     return a;
   });
-  auto client = AgentClient::connect(dir.path / "a.sock", quick());
+  auto client = AgentClient::connect(dir.path() / "a.sock", quick());
   BOOST_REQUIRE(client != nullptr);
   BOOST_TEST(client->get("A.B").secret.reveal() == "v1");
   BOOST_TEST(client->get("A.B").secret.reveal() == "v1");
@@ -242,13 +230,13 @@ BOOST_AUTO_TEST_CASE(a_connection_the_agent_closed_is_opened_again) {
 // An idle connection the agent closed without saying so (its keep-alive
 // timeout) fails the next request before any answer: sent again, once.
 BOOST_AUTO_TEST_CASE(a_request_on_a_connection_the_agent_dropped_is_sent_again) {
-  TempDir dir;
-  FakeAgent agent(dir.path / "a.sock", [](const std::string &target) {
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  FakeAgent agent(dir.path() / "a.sock", [](const std::string &target) {
     FakeAnswer a = serving({{"A.B", "v1"}})(target);
     a.hang_up = true;
     return a;
   });
-  auto client = AgentClient::connect(dir.path / "a.sock", quick());
+  auto client = AgentClient::connect(dir.path() / "a.sock", quick());
   BOOST_REQUIRE(client != nullptr);
   BOOST_TEST(client->get("A.B").secret.reveal() == "v1");
   auto again = client->get("A.B");
@@ -259,13 +247,13 @@ BOOST_AUTO_TEST_CASE(a_request_on_a_connection_the_agent_dropped_is_sent_again) 
 }
 
 BOOST_AUTO_TEST_CASE(an_agent_that_does_not_answer_times_out) {
-  TempDir dir;
-  FakeAgent agent(dir.path / "a.sock", [](const std::string &) {
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  FakeAgent agent(dir.path() / "a.sock", [](const std::string &) {
     FakeAnswer silent;
     silent.silent = true;
     return silent;
   });
-  auto client = AgentClient::connect(dir.path / "a.sock", quick());
+  auto client = AgentClient::connect(dir.path() / "a.sock", quick());
   BOOST_REQUIRE(client != nullptr);
   auto r = client->get("A.B");
   BOOST_TEST(r.code == Code::timeout);
@@ -273,12 +261,12 @@ BOOST_AUTO_TEST_CASE(an_agent_that_does_not_answer_times_out) {
 }
 
 BOOST_AUTO_TEST_CASE(an_answer_over_the_limit_is_refused) {
-  TempDir dir;
-  FakeAgent agent(dir.path / "a.sock",
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  FakeAgent agent(dir.path() / "a.sock",
                   [](const std::string &) { return value_answer("A.B", std::string(2000, 'x')); });
   AgentClientOptions options = quick();
   options.max_answer_bytes = 1000;
-  auto client = AgentClient::connect(dir.path / "a.sock", options);
+  auto client = AgentClient::connect(dir.path() / "a.sock", options);
   BOOST_REQUIRE(client != nullptr);
   auto r = client->get("A.B");
   BOOST_TEST(r.code == Code::data_error);
@@ -286,11 +274,11 @@ BOOST_AUTO_TEST_CASE(an_answer_over_the_limit_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(a_refusal_reaches_the_caller) {
-  TempDir dir;
-  FakeAgent agent(dir.path / "a.sock", [](const std::string &) {
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  FakeAgent agent(dir.path() / "a.sock", [](const std::string &) {
     return error_answer(403, "ERR_PERMISSION_DENIED", "peer uid 1000 is not named");
   });
-  auto client = AgentClient::connect(dir.path / "a.sock", quick());
+  auto client = AgentClient::connect(dir.path() / "a.sock", quick());
   BOOST_REQUIRE(client != nullptr);
   auto r = client->get("A.B");
   BOOST_TEST(r.code == Code::denied);
@@ -301,16 +289,16 @@ BOOST_AUTO_TEST_CASE(a_refusal_reaches_the_caller) {
 // missing one.
 BOOST_AUTO_TEST_CASE(a_socket_that_refuses_this_user_is_denied,
                      *boost::unit_test::precondition(coffer::test::running_as_root)) {
-  TempDir dir;
-  ::chmod(dir.path.c_str(), 0755);
-  FakeAgent agent(dir.path / "a.sock", serving({}));
-  ::chmod((dir.path / "a.sock").c_str(), 0600);
+  coffer::test::TempDirectory dir{"coffer-agent"};
+  ::chmod(dir.path().c_str(), 0755);
+  FakeAgent agent(dir.path() / "a.sock", serving({}));
+  ::chmod((dir.path() / "a.sock").c_str(), 0600);
   pid_t child = ::fork();
   if (child == 0) {
     if (::setgid(coffer::test::kOtherUser) != 0 || ::setuid(coffer::test::kOtherUser) != 0)
       ::_exit(10);
     try {
-      (void)AgentClient::connect(dir.path / "a.sock", quick());
+      (void)AgentClient::connect(dir.path() / "a.sock", quick());
       ::_exit(11);
     } catch (const coffer::Error &e) {
       ::_exit(e.code() == Code::denied &&

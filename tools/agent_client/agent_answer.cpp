@@ -39,16 +39,12 @@ Refusal refusal_of(std::span<const char> body) {
 
 // The core's code that the agent's message names after the store.
 std::optional<Code> code_named_in(std::string_view message) noexcept {
-  static constexpr Code kCodes[] = {Code::not_found,        Code::denied,         Code::unavailable,
-                                    Code::invalid_argument, Code::unsupported,    Code::timeout,
-                                    Code::internal,         Code::invalid_config, Code::data_error};
   for (auto at = message.find(": "); at != std::string_view::npos;
        at = message.find(": ", at + 2)) {
     std::string_view rest = message.substr(at + 2);
-    for (Code code : kCodes) {
-      std::string_view name = to_string(code);
-      if (rest.substr(0, name.size()) == name && rest.substr(name.size(), 2) == ": ") return code;
-    }
+    auto end = rest.find(": ");
+    if (end == std::string_view::npos) break;
+    if (auto code = code_named(rest.substr(0, end)); code && *code != Code::ok) return code;
   }
   return std::nullopt;
 }

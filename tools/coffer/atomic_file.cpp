@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <coffer/file_descriptor.hpp>
 
 #include <cerrno>
 #include <cstddef>
@@ -17,27 +18,13 @@
 namespace coffer::cli {
 namespace {
 
+using provider::FileDescriptor;
+
 [[noreturn]] void fail(const std::filesystem::path &path, const std::string &what, int error) {
   // Not std::strerror, which is not thread-safe.
   throw std::runtime_error("cannot replace '" + path.string() + "': " + what + ": " +
                            std::generic_category().message(error));
 }
-
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  Descriptor(const Descriptor &) = delete;
-  Descriptor &operator=(const Descriptor &) = delete;
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-  // Closes now, reporting the error that a close at destruction would lose.
-  int close() { return ::close(std::exchange(fd_, -1)) == 0 ? 0 : errno; }
-
- private:
-  int fd_;
-};
 
 void write_all(int fd, std::string_view text, const std::filesystem::path &path) {
   while (!text.empty()) {
@@ -72,17 +59,17 @@ void replace_file_atomically(const std::filesystem::path &path, std::string_view
     throw std::runtime_error("not replacing '" + path.string() + "': not a regular file");
 
   const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : ".";
-  Descriptor directory_fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  FileDescriptor directory_fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (directory_fd.get() < 0) fail(path, "open its directory", errno);
   std::string name = (directory / ("." + path.filename().string() + ".coffer-XXXXXX")).string();
   // mkostemp opens with O_CREAT|O_EXCL (mode 0600) under a fresh name.
-  Descriptor file(::mkostemp(name.data(), O_CLOEXEC));
+  FileDescriptor file(::mkostemp(name.data(), O_CLOEXEC));
   if (file.get() < 0) fail(path, "create a temporary file beside it", errno);
   try {
     copy_attributes(file.get(), old, path);
     write_all(file.get(), text, path);
     if (::fsync(file.get()) != 0) fail(path, "sync the temporary file", errno);
-    if (int error = file.close()) fail(path, "close the temporary file", error);
+    if (int error = file.reset()) fail(path, "close the temporary file", error);
     if (::rename(name.c_str(), path.c_str()) != 0) fail(path, "rename the temporary file", errno);
   } catch (...) {
     ::unlink(name.c_str());

@@ -95,143 +95,203 @@ const std::vector<OptionSpec> &global_options() {
   return options;
 }
 
-CommandLine parse_command_line(const std::vector<std::string> &argv,
-                               const std::vector<CommandSpec> &commands) {
+namespace {
+
+// What parse_command_line() has learnt so far, token by token.
+struct Parse {
+  const std::vector<std::string> &argv;
+  const std::vector<CommandSpec> &commands;
   CommandLine out;
   const CommandSpec *top = nullptr;  // the command named first
   const CommandSpec *command = nullptr;
   std::vector<PendingOption> pending;
   bool options_done = false;
   std::optional<std::string> log_level;
-  std::vector<std::string> command_names;
-  for (const auto &c : commands) command_names.push_back(c.name);
 
+  // The command a usage error is about ("" before one is named).
+  [[nodiscard]] std::string command_name() const { return command ? command->name : ""; }
+};
+
+// The option `name` names, global or the command's; anything else is refused
+// naming only the option (its value, or the whole argument, may be a secret).
+// Copied: a command's options are gathered into a temporary list.
+OptionSpec resolve_option(const Parse &parse, const std::string &name) {
+  if (const OptionSpec *global = find_option(global_options(), name)) return *global;
+  std::vector<OptionSpec> command_options;
+  if (parse.top != nullptr) command_options = options_of(*parse.command);
+  if (const OptionSpec *local = find_option(command_options, name)) return *local;
+  const CommandSpec *top = parse.top;
+  const CommandSpec *command = parse.command;
+  if (top != nullptr && command != top && find_option(options_of(*top), name) != nullptr)
+    throw UsageError(command->name,
+                     "option " + name + " does not apply to '" + command->name + "'");
+  std::vector<std::string> known = option_names(global_options());
+  for (const auto &n : option_names(command_options)) known.push_back(n);
+  throw UsageError(parse.command_name(),
+                   unknown("option", name) +
+                       (command ? " for '" + command->name + "'" : std::string()) +
+                       did_you_mean(name, known));
+}
+
+// Notes a global option in `parse.out`, or keeps a command's for later.
+void record_option(Parse &parse, const OptionSpec &spec, const std::optional<std::string> &value) {
+  if (spec.name == "--help") {
+    parse.out.help = true;
+  } else if (spec.name == "--policy") {
+    if (parse.out.globals.policy) throw UsageError("", "option --policy given twice");
+    if (value->empty()) throw UsageError("", "option --policy needs a file name");
+    parse.out.globals.policy = value;
+  } else if (spec.name == "--log-level") {
+    if (parse.log_level) throw UsageError("", "option --log-level given twice");
+    parse.log_level = value;
+  } else if (spec.name == "--quiet") {
+    parse.out.globals.quiet = true;
+  } else {
+    parse.pending.push_back({spec.name, value});
+  }
+}
+
+// Takes the option at argv[i] (and its value, "--name=value" or the next
+// token); returns the index of the last token it used.
+std::size_t take_option(Parse &parse, std::size_t i) {
+  const std::string &token = parse.argv[i];
+  std::string name = token;
+  std::optional<std::string> inline_value;
+  if (token.rfind("--", 0) == 0) {
+    if (auto eq = token.find('='); eq != std::string::npos) {
+      name = token.substr(0, eq);
+      inline_value = token.substr(eq + 1);
+    }
+  }
+  if (parse.top == nullptr && name == "--version" &&
+      find_option(global_options(), name) == nullptr) {
+    parse.out.version = true;
+    return i;
+  }
+  const OptionSpec spec = resolve_option(parse, name);
+  std::optional<std::string> value;
+  if (spec.value_name.empty()) {
+    if (inline_value)
+      throw UsageError(parse.command_name(), "option " + spec.name + " takes no value");
+  } else if (inline_value) {
+    value = inline_value;
+  } else if (i + 1 < parse.argv.size()) {
+    value = parse.argv[++i];
+  } else {
+    throw UsageError(parse.command_name(),
+                     "option " + spec.name + " needs a value (" + spec.value_name + ")");
+  }
+  record_option(parse, spec, value);
+  return i;
+}
+
+// Takes a word: the command, then its subcommand if it has any, then the
+// positional arguments.
+void take_word(Parse &parse, const std::string &token) {
+  if (parse.top == nullptr) {
+    parse.top = find_command(parse.commands, token);
+    if (parse.top == nullptr) {
+      std::vector<std::string> command_names;
+      for (const auto &c : parse.commands) command_names.push_back(c.name);
+      throw UsageError("", unknown("command", token) + did_you_mean(token, command_names));
+    }
+    parse.command = parse.top;
+    return;
+  }
+  const CommandSpec *top = parse.top;
+  if (parse.command == top && !top->subcommands.empty()) {
+    parse.command = find_command(top->subcommands, token, top->name);
+    if (parse.command == nullptr) {
+      std::vector<std::string> names;
+      for (const auto &sub : top->subcommands)
+        names.push_back(sub.name.substr(top->name.size() + 1));
+      throw UsageError(top->name,
+                       unknown("command", token, top->name) + did_you_mean(token, names));
+    }
+    return;
+  }
+  parse.out.arguments.positionals.push_back(token);
+  if (parse.command->options_end_at_first_argument) parse.options_done = true;
+}
+
+// A command with subcommands needs one of them.
+void require_subcommand(const CommandSpec *command) {
+  if (command == nullptr || command->subcommands.empty()) return;
+  std::string names;
+  for (const auto &sub : command->subcommands)
+    names += (names.empty() ? "" : ", ") + sub.name.substr(command->name.size() + 1);
+  throw UsageError(command->name, "'" + command->name + "' needs a command: " + names);
+}
+
+// Checks the command's options against the subcommand that was finally
+// chosen, and files them into `arguments`.
+void apply_options(const CommandSpec &command, const std::vector<PendingOption> &pending,
+                   Arguments &arguments) {
+  for (const auto &option : pending) {
+    const OptionSpec *spec = find_option(command.options, option.name);
+    if (spec == nullptr)
+      throw UsageError(command.name,
+                       "option " + option.name + " does not apply to '" + command.name + "'");
+    if (spec->repeatable) arguments.repeated[option.name].push_back(option.value.value_or(""));
+    if (arguments.options.contains(option.name) && !spec->repeatable)
+      throw UsageError(command.name, "option " + option.name + " given twice");
+    arguments.options[option.name] = option.value.value_or("");
+  }
+}
+
+// Checks that the command has its required options and as many positional
+// arguments as it takes.
+void check_complete(const CommandSpec &command, const Arguments &arguments) {
+  for (const auto &option : command.options)
+    if (option.required && !arguments.has(option.name))
+      throw UsageError(command.name,
+                       "'" + command.name + "' needs " + option.name + " " + option.value_name);
+  const auto &positionals = arguments.positionals;
+  if (positionals.size() < command.min_positionals)
+    throw UsageError(command.name, "'" + command.name + "' needs " + command.arguments);
+  if (positionals.size() > command.max_positionals) {
+    if (!command.surplus_refusal.empty()) throw UsageError(command.name, command.surplus_refusal);
+    // Surplus arguments are not repeated: one may be a value typed by mistake.
+    throw UsageError(command.name,
+                     "'" + command.name + "' takes " +
+                         (command.max_positionals == 0 ? std::string("no arguments")
+                                                       : "only " + command.arguments) +
+                         "; " + std::to_string(positionals.size()) +
+                         " given (not repeated here in case one is a value)");
+  }
+}
+
+}  // namespace
+
+CommandLine parse_command_line(const std::vector<std::string> &argv,
+                               const std::vector<CommandSpec> &commands) {
+  Parse parse{.argv = argv,
+              .commands = commands,
+              .out = {},
+              .top = nullptr,
+              .command = nullptr,
+              .pending = {},
+              .options_done = false,
+              .log_level = std::nullopt};
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string &token = argv[i];
-    if (!options_done && token == "--") {
-      options_done = true;
-      continue;
+    if (!parse.options_done && token == "--") {
+      parse.options_done = true;
+    } else if (!parse.options_done && token.size() > 1 && token[0] == '-') {
+      i = take_option(parse, i);
+    } else {
+      take_word(parse, token);
     }
-    if (!options_done && token.size() > 1 && token[0] == '-') {
-      std::string name = token;
-      std::optional<std::string> inline_value;
-      if (token.rfind("--", 0) == 0) {
-        if (auto eq = token.find('='); eq != std::string::npos) {
-          name = token.substr(0, eq);
-          inline_value = token.substr(eq + 1);
-        }
-      }
-      const OptionSpec *global = find_option(global_options(), name);
-      std::vector<OptionSpec> command_options;
-      if (top != nullptr) command_options = options_of(*command);
-      const OptionSpec *local = global ? nullptr : find_option(command_options, name);
-      if (global == nullptr && local == nullptr) {
-        if (top == nullptr && name == "--version") {
-          out.version = true;
-          continue;
-        }
-        if (top != nullptr && command != top && find_option(options_of(*top), name) != nullptr)
-          throw UsageError(command->name,
-                           "option " + name + " does not apply to '" + command->name + "'");
-        std::vector<std::string> known = option_names(global_options());
-        for (const auto &n : option_names(command_options)) known.push_back(n);
-        // Only the option's name is repeated, if it looks like one: its value,
-        // or the whole argument, may be a secret.
-        throw UsageError(command ? command->name : "",
-                         unknown("option", name) +
-                             (command ? " for '" + command->name + "'" : std::string()) +
-                             did_you_mean(name, known));
-      }
-      const OptionSpec &spec = global ? *global : *local;
-      std::optional<std::string> value;
-      if (spec.value_name.empty()) {
-        if (inline_value)
-          throw UsageError(command ? command->name : "", "option " + spec.name + " takes no value");
-      } else if (inline_value) {
-        value = inline_value;
-      } else if (i + 1 < argv.size()) {
-        value = argv[++i];
-      } else {
-        throw UsageError(command ? command->name : "",
-                         "option " + spec.name + " needs a value (" + spec.value_name + ")");
-      }
-      if (spec.name == "--help") {
-        out.help = true;
-      } else if (spec.name == "--policy") {
-        if (out.globals.policy) throw UsageError("", "option --policy given twice");
-        if (value->empty()) throw UsageError("", "option --policy needs a file name");
-        out.globals.policy = value;
-      } else if (spec.name == "--log-level") {
-        if (log_level) throw UsageError("", "option --log-level given twice");
-        log_level = value;
-      } else if (spec.name == "--quiet") {
-        out.globals.quiet = true;
-      } else {
-        pending.push_back({spec.name, value});
-      }
-      continue;
-    }
-    if (top == nullptr) {
-      top = find_command(commands, token);
-      if (top == nullptr)
-        throw UsageError("", unknown("command", token) + did_you_mean(token, command_names));
-      command = top;
-      continue;
-    }
-    if (command == top && !top->subcommands.empty()) {
-      command = find_command(top->subcommands, token, top->name);
-      if (command == nullptr) {
-        std::vector<std::string> names;
-        for (const auto &sub : top->subcommands)
-          names.push_back(sub.name.substr(top->name.size() + 1));
-        throw UsageError(top->name,
-                         unknown("command", token, top->name) + did_you_mean(token, names));
-      }
-      continue;
-    }
-    out.arguments.positionals.push_back(token);
-    if (command->options_end_at_first_argument) options_done = true;
   }
 
-  if (log_level) out.globals.log_level = parse_log_level(*log_level);
-  out.command = command;
+  CommandLine &out = parse.out;
+  if (parse.log_level) out.globals.log_level = parse_log_level(*parse.log_level);
+  out.command = parse.command;
   if (out.help) return out;
-  if (command != nullptr && !command->subcommands.empty()) {
-    std::string names;
-    for (const auto &sub : command->subcommands)
-      names += (names.empty() ? "" : ", ") + sub.name.substr(command->name.size() + 1);
-    throw UsageError(command->name, "'" + command->name + "' needs a command: " + names);
-  }
-  for (auto &option : pending) {
-    // Options are checked against the subcommand that was finally chosen.
-    const OptionSpec *spec = find_option(command->options, option.name);
-    if (spec == nullptr)
-      throw UsageError(command->name,
-                       "option " + option.name + " does not apply to '" + command->name + "'");
-    if (spec->repeatable) out.arguments.repeated[option.name].push_back(option.value.value_or(""));
-    if (out.arguments.options.contains(option.name) && !spec->repeatable)
-      throw UsageError(command->name, "option " + option.name + " given twice");
-    out.arguments.options[option.name] = option.value.value_or("");
-  }
-  if (command != nullptr) {
-    for (const auto &option : command->options)
-      if (option.required && !out.arguments.has(option.name))
-        throw UsageError(command->name,
-                         "'" + command->name + "' needs " + option.name + " " + option.value_name);
-    const auto &positionals = out.arguments.positionals;
-    if (positionals.size() < command->min_positionals)
-      throw UsageError(command->name, "'" + command->name + "' needs " + command->arguments);
-    if (positionals.size() > command->max_positionals) {
-      if (!command->surplus_refusal.empty())
-        throw UsageError(command->name, command->surplus_refusal);
-      // Surplus arguments are not repeated: one may be a value typed by mistake.
-      throw UsageError(command->name,
-                       "'" + command->name + "' takes " +
-                           (command->max_positionals == 0 ? std::string("no arguments")
-                                                          : "only " + command->arguments) +
-                           "; " + std::to_string(positionals.size()) +
-                           " given (not repeated here in case one is a value)");
-    }
+  require_subcommand(parse.command);
+  if (parse.command != nullptr) {
+    apply_options(*parse.command, parse.pending, out.arguments);
+    check_complete(*parse.command, out.arguments);
   }
   return out;
 }

@@ -6,6 +6,8 @@
 #ifndef COFFER_ERROR_HPP
 #define COFFER_ERROR_HPP
 
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,8 +30,18 @@ enum class Code : int {
   data_error = 9,        // stored data is corrupt or fails authentication
 };
 
-// A stable lower-case name for the code ("not_found", "denied", ...).
+// A stable lower-case name for the code ("not_found", "denied", ...), the
+// same as the C API's coffer_code_name(); "internal" for a number that is no
+// Code. The view is of a static, NUL-terminated string.
 std::string_view to_string(Code code) noexcept;
+
+// The Code whose to_string() is `name` exactly ("ok" included); nullopt for
+// any other text.
+std::optional<Code> code_named(std::string_view name) noexcept;
+
+// Every Code's name, indexed by the Code's number (so [0] is "ok"). The views
+// are of static, NUL-terminated strings.
+std::span<const std::string_view> code_names() noexcept;
 
 // Whether a later attempt may succeed (unavailable, timeout).
 constexpr bool is_retryable(Code code) noexcept {

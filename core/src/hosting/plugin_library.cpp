@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <coffer/error.hpp>
+#include <coffer/file_descriptor.hpp>
 #include <coffer/provider_helpers.hpp>
 
 #include <boost/dll/shared_library.hpp>
@@ -27,13 +28,6 @@ std::string version_text(uint32_t version) {
 }
 
 // Closes a descriptor on scope exit.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 struct SegmentQuery {
   ElfW(Addr) base;
   const char *name;
@@ -160,15 +154,14 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
   };
   if (std::string why = untrusted_location_reason(file); !why.empty())
     throw refuse("its directory is unsafe: " + why);
-  Fd fd;
-  fd.fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd.fd < 0) throw refuse(std::string("cannot open it: ") + std::strerror(errno));
+  provider::FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw refuse(std::string("cannot open it: ") + std::strerror(errno));
   struct stat st {};
-  ::fstat(fd.fd, &st);
+  ::fstat(fd.get(), &st);
   if (!S_ISREG(st.st_mode)) throw refuse("not a regular file");
   if (std::string why = untrusted_file_reason(st, file); !why.empty()) throw refuse(why);
   if (sha256) {
-    std::string actual = sha256_of_fd(fd.fd);
+    std::string actual = sha256_of_fd(fd.get());
     if (actual != *sha256)
       throw refuse("its SHA-256 is " + actual + " but the policy pins " + *sha256 +
                    "; if the plugin was upgraded on purpose, update the pin");
@@ -179,8 +172,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
   self->handle_ = std::make_unique<Handle>();
   // Load through the descriptor we checked (and hashed), so that the file
   // cannot be swapped between the check and the load.
-  std::string fd_path = "/proc/self/fd/" + std::to_string(fd.fd);
-  self->handle_->fd = std::exchange(fd.fd, -1);
+  std::string fd_path = "/proc/self/fd/" + std::to_string(fd.get());
+  self->handle_->fd = fd.release();
   self->handle_->fd_path = fd_path;
   std::error_code ec;
   self->handle_->library.load(boost::dll::fs::path(fd_path),

@@ -41,9 +41,6 @@ const std::vector<std::string> kRouteFields = {"providers", "on", "allow", "deny
 const std::vector<std::string> kKeyFields = {"providers", "on"};
 const std::vector<std::string> kCacheFields = {"ttl_s", "refresh_ahead_s", "stale_if_error_s",
                                                "negative_ttl_s"};
-const std::vector<std::string> kStatusNames = {"not_found",        "denied",         "unavailable",
-                                               "invalid_argument", "unsupported",    "timeout",
-                                               "internal",         "invalid_config", "data_error"};
 
 // The ranges numbers must lie in (docs/policy.md, "Limits"). A number is
 // checked before it is converted, so a huge one is an error, never a wrapped
@@ -317,10 +314,12 @@ class Parser {
         std::string status(m.key());
         JsonPath at = on_path;
         at.emplace_back(status);
-        auto it = std::find(kStatusNames.begin(), kStatusNames.end(), status);
-        if (it == kStatusNames.end())
-          doc_.fail(at, "unknown status" + did_you_mean(status, kStatusNames));
-        Code code = static_cast<Code>(1 + (it - kStatusNames.begin()));
+        // Any failure's name: every code but "ok".
+        const auto failures = code_names().subspan(1);
+        std::optional<Code> named = code_named(status);
+        if (!named || *named == Code::ok)
+          doc_.fail(at, "unknown status" + did_you_mean(status, failures));
+        Code code = *named;
         const auto *action = m.value().if_string();
         if (action == nullptr || (*action != "continue" && *action != "stop"))
           doc_.fail(at, "expected \"continue\" or \"stop\"");

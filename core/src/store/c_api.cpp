@@ -106,11 +106,7 @@ coffer_code remove_as(coffer_store *store, const char *key, const char *caller,
 extern "C" {
 
 const char *coffer_code_name(coffer_code code) {
-  static const char *const names[] = {
-      "ok",          "not_found", "denied",   "unavailable",    "invalid_argument",
-      "unsupported", "timeout",   "internal", "invalid_config", "data_error"};
-  auto index = static_cast<unsigned>(code);
-  return index < sizeof names / sizeof names[0] ? names[index] : "internal";
+  return coffer::to_string(static_cast<coffer::Code>(code)).data();  // NUL-terminated
 }
 
 coffer_code coffer_error_code(const coffer_error *error) {
