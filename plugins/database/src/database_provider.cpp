@@ -1,5 +1,5 @@
 // The database provider plugin: credentials encrypted at rest in SQLite or
-// PostgreSQL (src/ holds the implementation; this file is the ABI glue).
+// PostgreSQL (the rest of src/ holds the implementation; this file is the ABI glue).
 #include <coffer/provider.hpp>
 
 #include <charconv>
