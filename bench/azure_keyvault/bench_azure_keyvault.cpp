@@ -6,13 +6,13 @@
 // once. Reports wall time, throughput and CPU time per secret side by side
 // (medians of several rounds) with the ratios.
 #include "base/secure_memory.hpp"
-#include "catalog_keys.hpp"
 #include "emulator_process.hpp"
 
 #include <coffer/provider.h>
 #include <dlfcn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <coffer/catalog.hpp>
 
 #include <boost/json.hpp>
 
@@ -32,7 +32,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using kvtest::kCatalog;
 
 struct Step {
   std::string scenario, mode;
@@ -191,7 +190,7 @@ std::vector<Measure> run_js(const coffer::test::Emulator &akv, const std::string
   if (::pclose(pipe) != 0 || measures.size() != steps.size())
     throw std::runtime_error(
         "the JS SDK run failed (is the SDK installed? npm ci in "
-        "tests/azure_emulator/js)");
+        "bench/azure_keyvault/js)");
   return measures;
 }
 
@@ -213,10 +212,13 @@ int main(int argc, char **argv) {
   char directory_template[] = "/tmp/coffer-bench-akv-XXXXXX";
   const std::string dir = ::mkdtemp(directory_template);
   const std::string token_file = dir + "/azure-identity-token";
+  std::vector<std::string> catalog;  // the 30 keys of the built-in catalog
+  const coffer::Catalog builtin = coffer::Catalog::builtin();
+  for (const auto &entry : builtin.entries()) catalog.push_back(entry.key);
   {
     std::ofstream(token_file) << "bench-federated-token";
     boost::json::object seed;
-    for (const char *key : kCatalog) seed[hyphen_name(key)] = std::string("catalog-value-") + key;
+    for (const auto &key : catalog) seed[hyphen_name(key)] = "catalog-value-" + key;
     for (int i = 0; i < 1000; ++i)
       seed["Bench-Secret" + std::to_string(i)] = "bench-value-" + std::to_string(i);
     std::ofstream(dir + "/seed.json") << boost::json::serialize(seed);
@@ -236,7 +238,6 @@ int main(int argc, char **argv) {
                                                                 {"token_file", token_file}}}};
   const std::string config_text = boost::json::serialize(config);
 
-  std::vector<std::string> catalog(std::begin(kCatalog), std::end(kCatalog));
   std::vector<std::string> bulk;
   for (int i = 0; i < 1000; ++i) bulk.push_back("Bench.Secret" + std::to_string(i));
   const std::vector<Step> steps = {

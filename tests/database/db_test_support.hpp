@@ -67,7 +67,7 @@ inline std::string postgres_conninfo(const fs::path &state = postgres_state()) {
 // The script that starts and stops throwaway servers.
 inline fs::path postgres_script() {
   const char *source = std::getenv("COFFER_SOURCE_DIR");
-  return fs::path(source != nullptr ? source : ".") / "tests/database/postgres-fixture.sh";
+  return fs::path(source != nullptr ? source : ".") / "scripts/postgres-fixture";
 }
 
 // Runs one SQL statement with libpq; returns the first column of each row

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 
 const task = JSON.parse(process.env.COFFER_BENCH_TASK);
-// The SDK installed for the emulator's fidelity check (tests/azure_emulator/js).
+// The SDK pinned in package-lock.json beside this file (npm ci here).
 const require = createRequire(task.sdk_package_json);
 const { SecretClient } = require("@azure/keyvault-secrets");
 const { WorkloadIdentityCredential } = require("@azure/identity");

@@ -1,4 +1,4 @@
-#include "keyvault_provider.hpp"
+#include "azure_keyvault_provider.hpp"
 
 #include "bundle_store.hpp"
 #include "credential.hpp"

@@ -8,9 +8,11 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
+#include <stdexcept>
 
 #include "emulator_process.hpp"
 #include "temp_directory.hpp"
@@ -39,16 +41,34 @@ std::string read_file(const std::filesystem::path &path) {
 }
 
 // The entries of a test-proxy recording, or the single exchange of an
-// issue-log transcription.
-std::vector<json::object> load(const std::string &name) {
-  const auto value = json::parse(read_file(recordings_dir() / name)).as_object();
+// issue-log transcription. Throws std::runtime_error naming the file when it
+// is empty or holds no exchange (a request method and a response status):
+// replaying it would check nothing.
+std::vector<json::object> load_file(const std::filesystem::path &file) {
+  const std::string text = read_file(file);
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw std::runtime_error(file.string() + ": the recording is empty");
+  }
+  const auto value = json::parse(text).as_object();
   std::vector<json::object> entries;
   if (const auto *list = value.if_contains("Entries")) {
     for (const auto &entry : list->as_array()) entries.push_back(entry.as_object());
   } else {
     entries.push_back(value);
   }
+  const auto is_exchange = [](const json::object &entry) {
+    return entry.contains("RequestMethod") && entry.contains("StatusCode");
+  };
+  if (entries.empty() || !std::all_of(entries.begin(), entries.end(), is_exchange)) {
+    throw std::runtime_error(file.string() +
+                             ": the recording holds no exchange (each entry needs "
+                             "RequestMethod and StatusCode)");
+  }
   return entries;
+}
+
+std::vector<json::object> load(const std::string &name) {
+  return load_file(recordings_dir() / name);
 }
 
 // Writes a file into the suite's scratch directory, removed when the suite ends.
@@ -282,6 +302,25 @@ std::string target_of_next_link(const EmulatorReply &reply, const Emulator &emul
 }
 
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(a_recording_without_exchanges_fails_the_replay) {
+  const auto says = [](const std::string &words) {
+    return [words](const std::runtime_error &error) {
+      return std::string(error.what()).find(words) != std::string::npos;
+    };
+  };
+  for (const std::string content :
+       {"", " \n", "{}", R"({"Entries": []})", R"({"Entries": [{"RequestUri": "https://x/"}]})"}) {
+    BOOST_TEST_CONTEXT("recording '" << content << "'") {
+      const auto file = write_temp("recording", content);
+      BOOST_CHECK_EXCEPTION(load_file(file), std::runtime_error,
+                            says(content.find_first_not_of(" \n") == std::string::npos
+                                     ? "the recording is empty"
+                                     : "the recording holds no exchange"));
+      std::filesystem::remove(file);
+    }
+  }
+}
 
 BOOST_AUTO_TEST_CASE(get_missing_secret_after_the_401_challenge) {
   Emulator emulator(recorded_tenant());

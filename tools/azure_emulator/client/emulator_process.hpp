@@ -1,15 +1,15 @@
-// Test support: starts coffer-azure-emulator (Entra ID, IMDS and the Key Vault
-// secrets API on loopback, see README.md beside this file) as a child process
+// Starts coffer-azure-emulator (Entra ID, IMDS and the Key Vault secrets API
+// on loopback, see ../README.md) as a child process for tests and benchmarks,
 // and drives it through its control API. Link the CMake target
 // coffer_azure_emulator_client (emulator_process.cpp, compiled once: Beast
-// and Asio stay out of the tests that include this). One Emulator per process
-// started; the destructor stops it (SIGTERM, then SIGKILL) and removes its
-// state directory. const methods may be called from several threads at once
-// (each opens its own connection); construction and destruction need external
-// synchronisation. Failures throw std::runtime_error with the emulator's own
-// log attached.
-#ifndef COFFER_TESTS_AZURE_EMULATOR_PROCESS_HPP
-#define COFFER_TESTS_AZURE_EMULATOR_PROCESS_HPP
+// and Asio stay out of the programs that include this). One Emulator per
+// process started; the destructor stops it (SIGTERM, then SIGKILL) and removes
+// its state directory. const methods may be called from several threads at
+// once (each opens its own connection); construction and destruction need
+// external synchronisation. Failures throw std::runtime_error with the
+// emulator's own log attached.
+#ifndef COFFER_TOOLS_AZURE_EMULATOR_PROCESS_HPP
+#define COFFER_TOOLS_AZURE_EMULATOR_PROCESS_HPP
 
 #include <sys/types.h>
 

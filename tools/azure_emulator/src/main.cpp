@@ -1,5 +1,6 @@
 // coffer-azure-emulator: Entra ID, IMDS and the Key Vault secrets API on
-// loopback, for tests. See tests/azure_emulator/README.md for the interface.
+// loopback, for tests, benchmarks and the demo. See tools/azure_emulator/README.md
+// for the interface.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
