@@ -1,5 +1,6 @@
 // <coffer/provider_helpers.hpp>: the one "did you mean" rule and hex.
 #define BOOST_TEST_MODULE sdk_provider_helpers
+#include <coffer/provider.hpp>
 #include <coffer/provider_helpers.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -72,4 +73,34 @@ BOOST_AUTO_TEST_CASE(hex_is_lower_case_two_digits_a_byte) {
   const std::array<unsigned char, 4> bytes{0x00, 0x0f, 0xa0, 0xff};
   BOOST_TEST(to_hex(bytes) == "000fa0ff");
   BOOST_TEST(to_hex(std::span<const unsigned char>()) == "");
+}
+
+BOOST_AUTO_TEST_CASE(json_strings_escape_what_json_forbids_and_keep_the_rest) {
+  using coffer::provider::append_json_string;
+  using coffer::provider::json_string_size;
+  std::string out;
+  const std::string text("q\"b\\s\b\f\n\r\t\x01\x1f\x7f gr\xc3\xbc\xc3\x9f", 20);
+  append_json_string(out, text);
+  BOOST_TEST(out == "\"q\\\"b\\\\s\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f gr\xc3\xbc\xc3\x9f\"");
+  BOOST_TEST(json_string_size(text) == out.size());
+  // Into secret memory, without an ordinary string on the way.
+  coffer::provider::SecretBytes secret;
+  append_json_string(secret, "a\nb");
+  BOOST_TEST(secret.view() == "\"a\\nb\"");
+  for (std::string_view sample : {"", "plain", "\"\"", "\x7f\x7f", "\\\\\\"}) {
+    std::string written;
+    append_json_string(written, sample);
+    BOOST_TEST(json_string_size(sample) == written.size());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(utf8_is_checked_as_json_needs_it) {
+  using coffer::provider::is_valid_utf8;
+  BOOST_TEST(is_valid_utf8(""));
+  BOOST_TEST(is_valid_utf8("gr\xc3\xbc\xc3\x9f \xf0\x9f\x94\x91"));
+  BOOST_TEST(!is_valid_utf8("\xc3"));              // cut short
+  BOOST_TEST(!is_valid_utf8("\xc0\xaf"));          // overlong
+  BOOST_TEST(!is_valid_utf8("\xed\xa0\x80"));      // a surrogate
+  BOOST_TEST(!is_valid_utf8("\xf4\x90\x80\x80"));  // beyond U+10FFFF
+  BOOST_TEST(!is_valid_utf8("\xff"));
 }

@@ -6,6 +6,7 @@
 #ifndef COFFER_AGENT_RESPONSE_HPP
 #define COFFER_AGENT_RESPONSE_HPP
 
+#include <coffer/provider_helpers.hpp>
 #include <coffer/secret_memory.hpp>
 
 #include <boost/asio/buffer.hpp>
@@ -84,12 +85,11 @@ struct Response {
   std::string allow;            // for 405: the methods allowed
 };
 
-// Appends `text` as a JSON string literal (quotes included) to `out`.
-void append_json_string(WipedString &out, std::string_view text);
-// How many bytes append_json_string adds for `text`.
-std::size_t json_string_size(std::string_view text) noexcept;
-// Whether `text` is valid UTF-8 (what a JSON string may carry).
-bool is_utf8(std::string_view text) noexcept;
+// JSON string literals, their size and the UTF-8 check: the SDK's rules,
+// which the Key Vault provider shares.
+using coffer::provider::append_json_string;
+using coffer::provider::is_valid_utf8;
+using coffer::provider::json_string_size;
 
 // {"errorCode": CODE, "message": MESSAGE}: Dapr's error body.
 Response error_response(int status, std::string_view error_code, std::string_view message);

@@ -117,7 +117,7 @@ asio::awaitable<Response> SecretsApi::get(const Peer &peer, std::string store_na
     });
   }
   if (!result.ok()) co_return failure(store_name, key, result.code, result.message);
-  if (!is_utf8(result.secret.reveal())) co_return not_utf8(store_name, key);
+  if (!is_valid_utf8(result.secret.reveal())) co_return not_utf8(store_name, key);
   co_return one_secret(key, result.secret);
 }
 
@@ -166,7 +166,7 @@ asio::awaitable<Response> SecretsApi::bulk(const Peer &peer, std::string store_n
       }
     }
     for (const auto &entry : secrets)
-      if (!is_utf8(entry.secret.reveal())) return not_utf8(store_name, entry.key);
+      if (!is_valid_utf8(entry.secret.reveal())) return not_utf8(store_name, entry.key);
     return many_secrets(secrets);
   });
 }

@@ -41,7 +41,7 @@ int print_get_json(Store &store, const std::string &key, const Result &result, b
     write_stdout(text);
     return exit_success;
   }
-  if (!agent::is_utf8(result.secret.reveal()))
+  if (!agent::is_valid_utf8(result.secret.reveal()))
     throw Error(Code::data_error, "the value of " + key +
                                       " is not UTF-8 text, which JSON cannot carry; read it "
                                       "with 'coffer get " +

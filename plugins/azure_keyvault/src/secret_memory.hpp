@@ -7,6 +7,7 @@
 #define COFFER_AZURE_SECRET_MEMORY_HPP
 
 #include <coffer/provider.hpp>
+#include <coffer/provider_helpers.hpp>
 
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
@@ -31,11 +32,10 @@ boost::json::storage_ptr secret_storage() noexcept;
 // malformed input.
 boost::json::value parse_secret_json(std::string_view text, boost::system::error_code &error);
 
-// Appends `text` as a quoted JSON string. `text` must be valid UTF-8.
-void append_json_string(coffer::provider::SecretBytes &out, std::string_view text);
-
-// True when `text` is well-formed UTF-8 (no overlong forms, no surrogates).
-bool is_valid_utf8(std::string_view text) noexcept;
+// JSON strings into secret memory and the UTF-8 check: the SDK's rules,
+// which the agent shares.
+using coffer::provider::append_json_string;
+using coffer::provider::is_valid_utf8;
 
 // Wipes a standard string's characters and empties it.
 void wipe_string(std::string &text) noexcept;

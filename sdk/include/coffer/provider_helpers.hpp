@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -114,6 +115,104 @@ inline std::string to_hex(std::span<const unsigned char> bytes) {
     out.push_back(digits[byte & 0x0f]);
   }
   return out;
+}
+
+// The JSON escape of a byte that may not stand raw in a JSON string with a
+// short form (quote, backslash, \b \f \n \r \t); nullptr otherwise.
+inline const char *json_short_escape(unsigned char byte) noexcept {
+  switch (byte) {
+    case '"':
+      return "\\\"";
+    case '\\':
+      return "\\\\";
+    case '\b':
+      return "\\b";
+    case '\f':
+      return "\\f";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    default:
+      return nullptr;
+  }
+}
+
+// How many bytes append_json_string adds for `text`, so that a buffer in
+// secret memory can be reserved once, before any part of a value goes in.
+inline std::size_t json_string_size(std::string_view text) noexcept {
+  std::size_t size = 2;
+  for (unsigned char byte : text)
+    size += json_short_escape(byte) != nullptr ? 2 : (byte < 0x20 || byte == 0x7f) ? 6 : 1;
+  return size;
+}
+
+// Appends `text` to `out` as a JSON string literal, quotes included: the
+// short escapes above, other control bytes and DEL as \u00XX, every other
+// byte as it is (check is_valid_utf8 first: JSON text is UTF-8). `Out` is a
+// buffer with append(std::string_view) and push_back(char), such as
+// SecretBytes: a value is copied straight into secret memory, never into an
+// ordinary string on its way.
+template <class Out>
+void append_json_string(Out &out, std::string_view text) {
+  static constexpr char digits[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t plain = 0;  // start of the run of bytes copied as they are
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    const char *escape = json_short_escape(byte);
+    if (escape == nullptr && byte >= 0x20 && byte != 0x7f) continue;
+    out.append(text.substr(plain, i - plain));
+    if (escape != nullptr) {
+      out.append(std::string_view(escape));
+    } else {
+      const char unicode[6] = {'\\', 'u', '0', '0', digits[byte >> 4], digits[byte & 0x0f]};
+      out.append(std::string_view(unicode, sizeof unicode));
+    }
+    plain = i + 1;
+  }
+  out.append(text.substr(plain));
+  out.push_back('"');
+}
+
+// Whether `text` is well-formed UTF-8: no overlong forms, no surrogates,
+// nothing beyond U+10FFFF (what a JSON string may carry).
+inline bool is_valid_utf8(std::string_view text) noexcept {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    std::size_t extra = 0;
+    std::uint32_t code = 0;
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((byte & 0xe0) == 0xc0) {
+      extra = 1;
+      code = byte & 0x1f;
+    } else if ((byte & 0xf0) == 0xe0) {
+      extra = 2;
+      code = byte & 0x0f;
+    } else if ((byte & 0xf8) == 0xf0) {
+      extra = 3;
+      code = byte & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800) ||
+        (extra == 3 && (code < 0x10000 || code > 0x10ffff)) || (code >= 0xd800 && code <= 0xdfff))
+      return false;
+    i += extra + 1;
+  }
+  return true;
 }
 
 }  // namespace coffer::provider
