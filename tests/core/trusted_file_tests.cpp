@@ -101,6 +101,19 @@ BOOST_AUTO_TEST_CASE(a_policy_over_one_mebibyte_is_refused) {
   BOOST_TEST(detail::read_policy(dir.write("coffer.json", big)).providers.size() == 1u);
 }
 
+// A file longer than fstat said (a file that grew after the check; /proc
+// files report a size of 0) is read whole, and still refused past the limit.
+BOOST_AUTO_TEST_CASE(a_file_longer_than_its_reported_size_is_read_whole_within_the_limit) {
+  const fs::path status = "/proc/self/status";
+  BOOST_REQUIRE(fs::file_size(status) == 0u);
+  std::string text = detail::read_trusted_file(status, {"status file", 1 << 16});
+  BOOST_TEST(text.starts_with("Name:"));
+  BOOST_TEST(text.find("\nVmRSS:") != std::string::npos);
+  BOOST_TEST(text.size() > 1000u);
+  std::string message = error_of([&] { detail::read_trusted_file(status, {"status file", 64}); });
+  BOOST_TEST(contains(message, "more than the 64 bytes a status file may have"), message);
+}
+
 BOOST_AUTO_TEST_CASE(a_fifo_as_a_catalog_or_the_audit_log_is_refused) {
   coffer::test::TempDirectory dir;
   fs::path fifo = dir.path() / "catalog.json";

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <coffer/error.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -117,11 +118,19 @@ std::string read_trusted_file(const std::filesystem::path &file, const TrustedFi
     throw fail("it is " + std::to_string(st.st_size) + " bytes, more than the " +
                std::to_string(limits.max_bytes) + " bytes a " + what + " may have");
   // Read up to one byte past the limit: a file that grows after fstat is
-  // still caught.
+  // still caught. The buffer starts at the size fstat saw (plus the byte that
+  // shows the end) and grows only for a file that grew: zeroing the whole
+  // limit (megabytes) for every read made each policy or catalog read cost
+  // page faults out of all proportion to the file.
+  const std::size_t limit = limits.max_bytes + 1;
   std::string text;
-  text.resize(limits.max_bytes + 1);
+  text.resize(std::min<std::size_t>(static_cast<std::size_t>(st.st_size) + 1, limit));
   std::size_t used = 0;
-  while (used < text.size()) {
+  for (;;) {
+    if (used == text.size()) {
+      if (text.size() == limit) break;
+      text.resize(std::min(limit, 2 * text.size()));
+    }
     ssize_t n = ::read(fd, text.data() + used, text.size() - used);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw fail(std::string("cannot read it: ") + std::strerror(errno));
