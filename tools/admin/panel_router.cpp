@@ -278,10 +278,11 @@ PanelResponse PanelRouter::switch_action(const PanelRequest &request, const std:
       return json_response(202, json::object{{"job", id}});
     }
     if (request.method() != http::verb::get) return error(405, "read a job with GET");
-    auto target = agent::parse_target(request.target());
+    agent::Target target;
     std::string id;
-    for (const auto &[name, value] : target->query)
-      if (name == "id") id = value;
+    if (target.parse({request.target().data(), request.target().size()}))
+      for (const auto &[name, value] : target.query)
+        if (name == "id") id = value;
     auto job = services_.storage_switch.job(id);
     if (!job) return error(404, "no such job");
     return json_response(200, *job);
@@ -326,22 +327,23 @@ PanelResponse PanelRouter::credential_action(const PanelRequest &request, const 
 PanelResponse PanelRouter::route(const PanelRequest &request, const std::string &client) {
   if (!services_.origins.host_allowed(request[http::field::host]))
     return error(421, "this panel does not answer for that Host; use the address it listens on");
-  auto target = agent::parse_target(request.target());
-  if (!target) return error(400, "the request target is not a path of this panel");
-  const auto &segments = target->segments;
+  agent::Target target;
+  if (!target.parse({request.target().data(), request.target().size()}))
+    return error(400, "the request target is not a path of this panel");
+  const auto &segments = target.segments;
   bool get = request.method() == http::verb::get || request.method() == http::verb::head;
   bool post = request.method() == http::verb::post;
 
   if (segments.empty() || segments[0] != "api") {
     if (!get) return error(405, "pages are read with GET");
-    std::string path = segments.empty() ? "/index.html" : "/" + segments[0];
+    std::string path = segments.empty() ? "/index.html" : "/" + std::string(segments[0]);
     const Asset *asset = segments.size() <= 1 ? find_asset(path) : nullptr;
     if (asset == nullptr) return error(404, "no page at this path");
     return asset_response(*asset);
   }
   if (segments.size() != 2 && segments.size() != 4)
     return error(404, "no API endpoint at this path");
-  const std::string &endpoint = segments[1];
+  std::string_view endpoint = segments[1];
   if (post && !services_.origins.request_from_allowed(request[http::field::origin],
                                                       request[http::field::referer]))
     return error(403, "refused: the request does not come from the panel's own origin");
@@ -380,7 +382,7 @@ PanelResponse PanelRouter::route(const PanelRequest &request, const std::string 
 
   if (segments.size() == 4) {
     if (endpoint != "credentials") return error(404, "no API endpoint at this path");
-    return credential_action(request, segments[2], segments[3], caller);
+    return credential_action(request, std::string(segments[2]), std::string(segments[3]), caller);
   }
   if (endpoint == "session") {
     if (!get) return error(405, "read the session with GET");
@@ -402,7 +404,7 @@ PanelResponse PanelRouter::route(const PanelRequest &request, const std::string 
                          providers_view(services_.store, provider_settings(services_.policy_file)));
   }
   if (endpoint == "switch-preview" || endpoint == "switch" || endpoint == "job")
-    return switch_action(request, endpoint, caller);
+    return switch_action(request, std::string(endpoint), caller);
   if (endpoint == "provider-setting") return provider_setting(request, caller);
   if (endpoint == "audit") {
     if (!get) return error(405, "read the audit events with GET");

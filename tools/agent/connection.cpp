@@ -9,15 +9,18 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <memory>
 #include <type_traits>
 
+#include "deadline.hpp"
 #include "peer_credentials.hpp"
 
 namespace coffer::agent {
@@ -30,13 +33,13 @@ using local = asio::local::stream_protocol;
 using Clock = std::chrono::steady_clock;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-// What the connection is doing, as shutdown needs to know.
+// What the connection is doing, as shutdown and its deadline need to know.
 struct ConnectionState {
-  beast::basic_stream<local> *unix_stream = nullptr;
-  beast::basic_stream<asio::ip::tcp> *tcp_stream = nullptr;
+  local::socket *unix_socket = nullptr;
+  asio::ip::tcp::socket *tcp_socket = nullptr;
   bool idle = false;  // waiting for the first byte of a request
   bool stop = false;  // shutdown began: close after this request
-  bool alive = true;  // the coroutine still owns the stream
+  bool alive = true;  // the coroutine still owns the socket
 };
 
 // The status to answer a request that could not be read, or 0 to close
@@ -90,12 +93,30 @@ std::string_view error_code_for(int status) {
 }
 
 // Wipes the bytes of requests already parsed that linger in the buffer's
-// storage (they may hold a token): everything but what is still unread.
-void wipe_consumed(ReadBuffer &buffer) {
+// storage (they may hold a token). `dirty` counts the bytes read since the
+// last wipe: the buffer fills from the start of its storage once emptied
+// and moves unread bytes to the start, so nothing was written past that
+// count. With a request still unread (pipelined), everything but it is wiped.
+void wipe_consumed(ReadBuffer &buffer, std::size_t &dirty) {
+  if (buffer.size() == 0) {
+    auto region = buffer.prepare(std::min(dirty, buffer.capacity()));
+    explicit_bzero(region.data(), region.size());
+    dirty = 0;
+    return;
+  }
   std::size_t spare = buffer.capacity() - buffer.size();
-  if (spare == 0) return;
-  auto region = buffer.prepare(spare);
-  explicit_bzero(region.data(), region.size());
+  if (spare > 0) {
+    auto region = buffer.prepare(spare);  // moves the unread bytes to the start
+    explicit_bzero(region.data(), region.size());
+  }
+  dirty = buffer.size();
+}
+
+template <class Number>
+void append_number(std::string &out, Number number) {
+  char digits[24];
+  auto end = std::to_chars(std::begin(digits), std::end(digits), number).ptr;
+  out.append(digits, end);
 }
 
 std::vector<LogField> peer_fields(const Peer &peer) {
@@ -107,18 +128,18 @@ std::vector<LogField> peer_fields(const Peer &peer) {
 
 // The key a secret request names, for the log, when it has a key's shape.
 std::string logged_key(std::string_view target) {
-  auto parsed = parse_target(target);
-  if (!parsed || parsed->segments.size() != 4) return {};
-  const std::string &key = parsed->segments[3];
-  return is_canonical_key(key) ? key : std::string();
+  Target parsed;
+  if (!parsed.parse(target) || parsed.segments.size() != 4) return {};
+  std::string_view key = parsed.segments[3];
+  return is_canonical_key(key) ? std::string(key) : std::string();
 }
 
-// The status line and header fields of `response`, as Beast would write them.
-std::string response_head(const Response &response, unsigned version, bool keep_alive) {
-  std::string head;
-  head.reserve(160);
+// The status line and header fields of `response`, as Beast would write
+// them, into `head` (the connection's, reused: it holds no value).
+void response_head(std::string &head, const Response &response, unsigned version, bool keep_alive) {
+  head.clear();
   head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  head += std::to_string(response.status);
+  append_number(head, static_cast<unsigned>(response.status));
   head += ' ';
   head += http::obsolete_reason(static_cast<http::status>(response.status));
   head += "\r\nServer: coffer\r\n";
@@ -137,24 +158,24 @@ std::string response_head(const Response &response, unsigned version, bool keep_
   if (version != 10 && !keep_alive) head += "Connection: close\r\n";
   if (response.status != 204) {
     head += "Content-Length: ";
-    head += std::to_string(response.body.size());
+    append_number(head, response.body.size());
     head += "\r\n";
   }
   head += "\r\n";
-  return head;
 }
 
 // Writes the response: at once when the socket takes it all (the usual case:
 // a response is a few hundred bytes), else waiting at most the write timeout
 // for the client to take the rest. The body is wiped when `response` goes.
-template <class Stream>
-asio::awaitable<bool> write_response(Stream &stream, Response response, unsigned version,
-                                     bool keep_alive, const Limits &limits) {
-  std::string head = response_head(response, version, keep_alive);
+template <class Socket>
+asio::awaitable<bool> write_response(Socket &socket, LazyDeadline &deadline, std::string &head,
+                                     Response response, unsigned version, bool keep_alive,
+                                     const Limits &limits) {
+  response_head(head, response, version, keep_alive);
   std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(response.body.view())};
   std::size_t total = head.size() + response.body.size();
   boost::system::error_code ec;
-  std::size_t written = stream.socket().write_some(parts, ec);  // the socket does not block
+  std::size_t written = socket.write_some(parts, ec);  // the socket does not block
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
   if (written == total) co_return true;
   if (written < head.size()) {
@@ -163,49 +184,58 @@ asio::awaitable<bool> write_response(Stream &stream, Response response, unsigned
     parts[0] = asio::const_buffer();
     parts[1] += written - head.size();
   }
-  stream.expires_after(limits.write_timeout);
-  auto [error, n] = co_await asio::async_write(stream, parts, use_nothrow);
+  deadline.set(Clock::now() + limits.write_timeout);
+  auto [error, n] = co_await asio::async_write(socket, parts, use_nothrow);
   co_return !error;
 }
 
 // Reads into `buffer` what the socket holds, waiting until `deadline` for at
-// least one byte. With `at_once` (the rest of a request that has begun), what
-// is there is taken without leaving the coroutine; otherwise (the next
-// request) the read completes through the event loop, so that a client that
-// always has its next request ready cannot keep the thread from the others.
-template <class Stream>
-asio::awaitable<boost::system::error_code> read_more(Stream &stream, ReadBuffer &buffer,
-                                                     Clock::time_point deadline, bool at_once) {
+// least one byte (beast::error::timeout after it), and adds what it read to
+// `dirty`. With `at_once` (the rest of a request that has begun), what is
+// there is taken without leaving the coroutine; otherwise (the next request)
+// the read completes through the event loop, so that a client that always
+// has its next request ready cannot keep the thread from the others.
+template <class Socket>
+asio::awaitable<boost::system::error_code> read_more(Socket &socket, ReadBuffer &buffer,
+                                                     std::size_t &dirty, LazyDeadline &deadline,
+                                                     Clock::time_point at, bool at_once) {
   constexpr std::size_t kReadSize = 4096;
   if (at_once) {
     boost::system::error_code ec;
-    std::size_t n = stream.socket().read_some(buffer.prepare(kReadSize), ec);
+    std::size_t n = socket.read_some(buffer.prepare(kReadSize), ec);
     if (!ec) {
       buffer.commit(n);
+      dirty += n;
       co_return ec;
     }
     if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
   }
-  stream.expires_at(deadline);
-  auto [error, got] = co_await stream.async_read_some(buffer.prepare(kReadSize), use_nothrow);
-  if (!error) buffer.commit(got);
+  if (Clock::now() >= at) co_return beast::error::timeout;
+  deadline.set(at);
+  auto [error, got] = co_await socket.async_read_some(buffer.prepare(kReadSize), use_nothrow);
+  if (error == asio::error::operation_aborted && deadline.expired())
+    co_return beast::error::timeout;
+  if (!error) {
+    buffer.commit(got);
+    dirty += got;
+  }
   co_return error;
 }
 
-template <class Protocol>
-ConnectionState make_state(beast::basic_stream<Protocol> &stream) {
+template <class Socket>
+ConnectionState make_state(Socket &socket) {
   ConnectionState state;
-  if constexpr (std::is_same_v<Protocol, local>)
-    state.unix_stream = &stream;
+  if constexpr (std::is_same_v<Socket, local::socket>)
+    state.unix_socket = &socket;
   else
-    state.tcp_stream = &stream;
+    state.tcp_socket = &socket;
   return state;
 }
 
 void cancel(ConnectionState &state) {
   boost::system::error_code ignored;
-  if (state.unix_stream != nullptr) state.unix_stream->socket().cancel(ignored);
-  if (state.tcp_stream != nullptr) state.tcp_stream->socket().cancel(ignored);
+  if (state.unix_socket != nullptr) state.unix_socket->cancel(ignored);
+  if (state.tcp_socket != nullptr) state.tcp_socket->cancel(ignored);
 }
 
 template <class Protocol>
@@ -213,12 +243,16 @@ asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices
   constexpr bool on_unix_socket = std::is_same_v<Protocol, local>;
   const Limits &limits = services.limits;
   auto executor = socket.get_executor();
-  beast::basic_stream<Protocol> stream(std::move(socket));
-  auto state = std::make_shared<ConnectionState>(make_state(stream));
+  auto state = std::make_shared<ConnectionState>(make_state(socket));
+  // A deadline that passes cancels what the socket waits for.
+  LazyDeadline deadline(executor, [state] {
+    if (state->alive) cancel(*state);
+  });
+  std::string head;  // each response's status line and header fields
 
   Peer socket_peer;
   if constexpr (on_unix_socket) {
-    auto peer = unix_peer(stream.socket().native_handle());
+    auto peer = unix_peer(socket.native_handle());
     if (!peer) {
       services.log.write(LogLevel::warning, "connection refused: the kernel did not name the peer");
       services.metrics.connection_closed();
@@ -237,9 +271,10 @@ asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices
   // the socket is not ready.
   {
     boost::system::error_code ignored;
-    stream.socket().non_blocking(true, ignored);
+    socket.non_blocking(true, ignored);
   }
   ReadBuffer buffer;
+  std::size_t dirty = 0;  // bytes read since the buffer was last wiped
   bool first = true;
   for (;;) {
     if (buffer.size() == 0 && (state->stop || services.registry.stopping())) break;
@@ -250,11 +285,11 @@ asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices
     // The whole request must arrive within the read timeout from its first
     // byte; a connection waiting for its next request may idle longer.
     bool started = buffer.size() > 0;
-    auto deadline = Clock::now() + (started || first ? limits.read_timeout : limits.idle_timeout);
+    auto read_by = Clock::now() + (started || first ? limits.read_timeout : limits.idle_timeout);
     boost::system::error_code read_error;
     for (;;) {
       if (buffer.size() > 0) {
-        if (!started) deadline = Clock::now() + limits.read_timeout;
+        if (!started) read_by = Clock::now() + limits.read_timeout;
         started = true;
         buffer.consume(parser.put(buffer.data(), read_error));
         if (read_error == http::error::need_more) {
@@ -268,7 +303,7 @@ asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices
         read_error = asio::error::operation_aborted;
         break;
       }
-      read_error = co_await read_more(stream, buffer, deadline, started);
+      read_error = co_await read_more(socket, buffer, dirty, deadline, read_by, started);
       state->idle = false;
       if (read_error) break;
     }
@@ -284,14 +319,15 @@ asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices
           return fields;
         }());
         co_await write_response(
-            stream, error_response(status, error_code_for(status), read_error_text(status)), 11,
-            false, limits);
+            socket, deadline, head,
+            error_response(status, error_code_for(status), read_error_text(status)), 11, false,
+            limits);
       }
       break;
     }
     auto start = Clock::now();
     Request request = parser.release();
-    wipe_consumed(buffer);
+    wipe_consumed(buffer, dirty);
 
     Response response;
     Route route = Route::other;
@@ -321,7 +357,7 @@ asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices
     int status = response.status;
     bool keep_alive = request.keep_alive() && status != 505 && status != 414 && !state->stop &&
                       !services.registry.stopping();
-    bool written = co_await write_response(stream, std::move(response),
+    bool written = co_await write_response(socket, deadline, head, std::move(response),
                                            request.version() == 10 ? 10 : 11, keep_alive, limits);
     auto latency = Clock::now() - start;
     services.metrics.count_request(route, status, latency);
@@ -344,8 +380,8 @@ asio::awaitable<void> serve(typename Protocol::socket socket, ConnectionServices
   state->alive = false;
   services.registry.remove(registration);
   boost::system::error_code ignored;
-  stream.socket().shutdown(Protocol::socket::shutdown_send, ignored);
-  stream.close();
+  socket.shutdown(Protocol::socket::shutdown_send, ignored);
+  socket.close(ignored);
   services.metrics.connection_closed();
 }
 

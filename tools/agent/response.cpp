@@ -23,10 +23,10 @@ Response error_response(int status, std::string_view error_code, std::string_vie
   return response;
 }
 
-Response text_response(int status, std::string content_type, std::string body) {
+Response text_response(int status, std::string_view content_type, std::string body) {
   Response response;
   response.status = status;
-  response.content_type = std::move(content_type);
+  response.content_type = content_type;
   response.body = WipedString(body);
   return response;
 }

@@ -79,10 +79,10 @@ struct WipedBody {
 
 struct Response {
   int status = 200;
-  std::string content_type = "application/json";
+  std::string_view content_type = "application/json";  // a literal: static storage
   WipedString body;
   bool carries_values = false;  // sent with Cache-Control: no-store
-  std::string allow;            // for 405: the methods allowed
+  std::string_view allow;       // for 405: the methods allowed (a literal)
 };
 
 // JSON string literals, their size and the UTF-8 check: the SDK's rules,
@@ -93,8 +93,9 @@ using coffer::provider::json_string_size;
 
 // {"errorCode": CODE, "message": MESSAGE}: Dapr's error body.
 Response error_response(int status, std::string_view error_code, std::string_view message);
-// A body of plain text or JSON with no value in it.
-Response text_response(int status, std::string content_type, std::string body);
+// A body of plain text or JSON with no value in it; `content_type` is a
+// literal (static storage).
+Response text_response(int status, std::string_view content_type, std::string body);
 
 }  // namespace coffer::agent
 

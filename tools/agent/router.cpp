@@ -17,27 +17,6 @@ int hex_value(char c) {
   return -1;
 }
 
-// Percent-decodes `text` ('+' stays '+'); nullopt for a bad escape or a
-// decoded control character.
-std::optional<std::string> decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      int high = hex_value(text[i + 1]);
-      int low = hex_value(text[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      c = static_cast<char>(high * 16 + low);
-      i += 2;
-    }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
-    out.push_back(c);
-  }
-  return out;
-}
-
 Response malformed(std::string message) {
   return error_response(400, "ERR_MALFORMED_REQUEST", message);
 }
@@ -61,7 +40,7 @@ std::optional<SecretQuery> secret_query(const Target &target, std::string &probl
       problem = "metadata.version_id must be a version id of 1 to 256 characters";
       return std::nullopt;
     }
-    query.version_id = value;
+    query.version_id = std::string(value);
   }
   return query;
 }
@@ -76,43 +55,70 @@ bool is(const Target &target, std::initializer_list<std::string_view> path) {
 
 }  // namespace
 
-std::optional<Target> parse_target(std::string_view target) {
-  if (target.empty() || target.front() != '/') return std::nullopt;
-  Target parsed;
+std::optional<std::string_view> Target::decode(std::string_view text) {
+  bool escaped = text.find('%') != std::string_view::npos;
+  for (char c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
+  if (!escaped) return text;
+  std::size_t start = storage_.size();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int high = hex_value(text[i + 1]);
+      int low = hex_value(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      c = static_cast<char>(high * 16 + low);
+      i += 2;
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
+    storage_.push_back(c);
+  }
+  return std::string_view(storage_).substr(start);
+}
+
+bool Target::parse(std::string_view target) {
+  segments.clear();
+  query.clear();
+  storage_.clear();
+  if (target.empty() || target.front() != '/') return false;
+  // Decoding never lengthens a part: one reservation holds them all, so the
+  // views into it stay valid.
+  if (target.find('%') != std::string_view::npos) storage_.reserve(target.size());
   std::string_view path = target;
-  std::string_view query;
+  std::string_view query_text;
   if (auto mark = target.find('?'); mark != std::string_view::npos) {
     path = target.substr(0, mark);
-    query = target.substr(mark + 1);
+    query_text = target.substr(mark + 1);
   }
-  if (path.find('#') != std::string_view::npos) return std::nullopt;
+  if (path.find('#') != std::string_view::npos) return false;
   path.remove_prefix(1);
   while (!path.empty()) {
     auto slash = path.find('/');
-    std::string_view raw = path.substr(0, slash);
-    auto segment = decode(raw);
-    if (!segment || *segment == "." || *segment == ".." || segment->find('/') != std::string::npos)
-      return std::nullopt;
-    parsed.segments.push_back(std::move(*segment));
+    auto segment = decode(path.substr(0, slash));
+    if (!segment || *segment == "." || *segment == ".." ||
+        segment->find('/') != std::string_view::npos)
+      return false;
+    segments.push_back(*segment);
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
-    if (path.empty()) parsed.segments.emplace_back();  // a trailing slash
+    if (path.empty()) segments.emplace_back();  // a trailing slash
   }
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
+  while (!query_text.empty()) {
+    auto amp = query_text.find('&');
+    std::string_view pair = query_text.substr(0, amp);
     if (!pair.empty()) {
       auto equals = pair.find('=');
       auto name = decode(pair.substr(0, equals));
       auto value =
           decode(equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1));
-      if (!name || !value) return std::nullopt;
-      parsed.query.emplace_back(std::move(*name), std::move(*value));
+      if (!name || !value) return false;
+      query.emplace_back(*name, *value);
     }
     if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
+    query_text.remove_prefix(amp + 1);
   }
-  return parsed;
+  return true;
 }
 
 asio::awaitable<Response> Router::readiness() {
@@ -143,22 +149,21 @@ Response Router::metrics() const {
 
 asio::awaitable<Response> Router::handle(const Request &request, const Peer &peer, Route &route) {
   route = Route::other;
-  auto parsed = parse_target(request.target());
-  if (!parsed)
+  Target target;
+  if (!target.parse({request.target().data(), request.target().size()}))
     co_return malformed(
         "the request target is not a path of this agent (a bad escape, a '..' "
         "segment or a control character)");
-  const Target &target = *parsed;
   bool get = request.method() == http::verb::get;
 
   if (target.segments.size() == 4 && target.segments[0] == "v1.0" &&
       target.segments[1] == "secrets") {
-    const std::string &store_name = target.segments[2];
-    const std::string &key = target.segments[3];
+    std::string_view store_name = target.segments[2];
+    std::string_view key = target.segments[3];
     route = key == "bulk" ? Route::bulk : Route::secret;
     if (!get) co_return method_not_allowed();
     if (store_name.empty()) co_return malformed("the secret store name is empty");
-    if (route == Route::bulk) co_return co_await secrets_.bulk(peer, store_name);
+    if (route == Route::bulk) co_return co_await secrets_.bulk(peer, std::string(store_name));
     if (!is_canonical_key(key))
       co_return malformed(
           "the secret name must be a canonical key (Category.Name: letters and "
@@ -172,7 +177,7 @@ asio::awaitable<Response> Router::handle(const Request &request, const Peer &pee
       target.segments[1] == "helpers") {
     route = Route::helpers;
     if (!get) co_return method_not_allowed();
-    co_return secrets_.helpers(peer, target.segments[2]);
+    co_return secrets_.helpers(peer, std::string(target.segments[2]));
   }
   if (is(target, {"v1.0", "metadata"})) {
     route = Route::metadata;

@@ -11,6 +11,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <atomic>
 #include <optional>
@@ -26,14 +27,30 @@
 namespace coffer::agent {
 
 // A request target split into decoded path segments and query parameters.
-struct Target {
-  std::vector<std::string> segments;
-  std::vector<std::pair<std::string, std::string>> query;
+// Each part is a view of the target text itself, or of the Target's own
+// storage when it had a percent escape: the text must outlive the Target,
+// which cannot be copied or moved. A target without escapes (every request
+// of the API) costs no allocation.
+class Target {
+ public:
+  Target() = default;
+  Target(const Target &) = delete;
+  Target &operator=(const Target &) = delete;
+
+  // Parses an origin-form target ("/a/b?x=y"). False for anything else: an
+  // absolute or empty target, a bad percent escape, a segment that decodes
+  // to "." or "..", or holds '/', a NUL or another control character.
+  [[nodiscard]] bool parse(std::string_view target);
+
+  boost::container::small_vector<std::string_view, 6> segments;
+  boost::container::small_vector<std::pair<std::string_view, std::string_view>, 2> query;
+
+ private:
+  // Percent-decodes `text` into storage_; nullopt for a bad escape or a
+  // decoded control character.
+  std::optional<std::string_view> decode(std::string_view text);
+  std::string storage_;  // reserved once at the target's size: never moves
 };
-// Parses an origin-form target ("/a/b?x=y"). nullopt for anything else: an
-// absolute or empty target, a bad percent escape, a segment that decodes to
-// "." or "..", or holds '/', a NUL or another control character.
-std::optional<Target> parse_target(std::string_view target);
 
 class Router {
  public:

@@ -21,22 +21,22 @@ struct NamedSecret {
   Secret secret;
 };
 
-Response store_not_found(const std::string &store_name) {
+Response store_not_found(std::string_view store_name) {
   return error_response(400, "ERR_SECRET_STORE_NOT_FOUND",
-                        "failed finding secret store with key " + store_name +
+                        "failed finding secret store with key " + std::string(store_name) +
                             ": use \"coffer\" (the policy's routes) or a provider of the policy");
 }
 
-Response not_utf8(const std::string &store_name, const std::string &key) {
+Response not_utf8(std::string_view store_name, std::string_view key) {
   return error_response(500, "ERR_SECRET_GET",
-                        "failed getting secret with key " + key + " from secret store " +
-                            store_name +
+                        "failed getting secret with key " + std::string(key) +
+                            " from secret store " + std::string(store_name) +
                             ": the value is not UTF-8 text, which a JSON answer cannot carry "
                             "(read it with 'coffer get')");
 }
 
 // {"KEY": "VALUE"}, in a body reserved at its final size.
-Response one_secret(const std::string &key, const Secret &secret) {
+Response one_secret(std::string_view key, const Secret &secret) {
   Response response;
   response.carries_values = true;
   response.body.reserve(json_string_size(key) + json_string_size(secret.reveal()) + 3);
@@ -79,31 +79,32 @@ bool skipped_in_bulk(Code code) {
 
 }  // namespace
 
-bool SecretsApi::is_store(const std::string &name) const {
+bool SecretsApi::is_store(std::string_view name) const {
   if (name == kRoutedStore) return true;
   auto providers = store_.providers();
   return std::find(providers.begin(), providers.end(), name) != providers.end();
 }
 
-Response SecretsApi::failure(const std::string &store_name, const std::string &key, Code code,
+Response SecretsApi::failure(std::string_view store_name, std::string_view key, Code code,
                              const std::string &message) {
   switch (code) {
     case Code::denied:
       metrics_.count_refusal(Refusal::policy);
-      return error_response(
-          403, "ERR_PERMISSION_DENIED",
-          "access denied by policy to get \"" + key + "\" from \"" + store_name + "\": " + message);
+      return error_response(403, "ERR_PERMISSION_DENIED",
+                            "access denied by policy to get \"" + std::string(key) + "\" from \"" +
+                                std::string(store_name) + "\": " + message);
     case Code::invalid_argument:
       return error_response(400, "ERR_MALFORMED_REQUEST", message);
     default:
       return error_response(500, "ERR_SECRET_GET",
-                            "failed getting secret with key " + key + " from secret store " +
-                                store_name + ": " + std::string(to_string(code)) + ": " + message);
+                            "failed getting secret with key " + std::string(key) +
+                                " from secret store " + std::string(store_name) + ": " +
+                                std::string(to_string(code)) + ": " + message);
   }
 }
 
-asio::awaitable<Response> SecretsApi::get(const Peer &peer, std::string store_name, std::string key,
-                                          SecretQuery query) {
+asio::awaitable<Response> SecretsApi::get(const Peer &peer, std::string_view store_name,
+                                          std::string_view key, SecretQuery query) {
   if (!is_store(store_name)) co_return store_not_found(store_name);
   GetOptions options;
   options.peer = &peer;
@@ -112,7 +113,7 @@ asio::awaitable<Response> SecretsApi::get(const Peer &peer, std::string store_na
   if (store_name == kRoutedStore) {
     result = co_await get_value(store_, pending_, key, options);
   } else {
-    result = co_await on_pool(pool_, [this, &store_name, &key, &options] {
+    result = co_await on_pool(pool_, [this, store_name, key, &options] {
       return store_.get_from(store_name, key, options);
     });
   }

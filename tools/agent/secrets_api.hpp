@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent_metrics.hpp"
 #include "response.hpp"
@@ -38,9 +39,10 @@ class SecretsApi {
              PendingGets &pending)
       : store_(store), metrics_(metrics), pool_(pool), pending_(pending) {}
 
-  // GET /v1.0/secrets/{store}/{key}; `key` has the canonical form.
-  boost::asio::awaitable<Response> get(const Peer &peer, std::string store_name, std::string key,
-                                       SecretQuery query);
+  // GET /v1.0/secrets/{store}/{key}; `key` has the canonical form. What
+  // the views show must outlive the call.
+  boost::asio::awaitable<Response> get(const Peer &peer, std::string_view store_name,
+                                       std::string_view key, SecretQuery query);
   // GET /v1.0/secrets/{store}/bulk: every key the peer may read that resolves.
   boost::asio::awaitable<Response> bulk(const Peer &peer, std::string store_name);
   // GET /v1.0-coffer/helpers/{tool}: the helper entries whose keys the peer may read.
@@ -49,8 +51,8 @@ class SecretsApi {
   Response metadata() const;
 
  private:
-  [[nodiscard]] bool is_store(const std::string &name) const;
-  Response failure(const std::string &store_name, const std::string &key, Code code,
+  [[nodiscard]] bool is_store(std::string_view name) const;
+  Response failure(std::string_view store_name, std::string_view key, Code code,
                    const std::string &message);
 
   Store &store_;

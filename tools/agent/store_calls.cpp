@@ -23,7 +23,7 @@ struct Rendezvous {
 
 }  // namespace
 
-asio::awaitable<Result> get_value(Store &store, PendingGets &pending, std::string key,
+asio::awaitable<Result> get_value(Store &store, PendingGets &pending, std::string_view key,
                                   GetOptions options) {
   auto meeting = std::make_shared<Rendezvous>();
   store.get_async(

@@ -52,9 +52,9 @@ class PendingGets {
 
 // Store::get_async from a coroutine. A cache hit, which the Store answers
 // before get_async returns, completes without leaving the coroutine's
-// thread; any other answer resumes the coroutine on its executor. `options`
-// (and what it points to) must stay alive until the call completes.
-boost::asio::awaitable<Result> get_value(Store &store, PendingGets &pending, std::string key,
+// thread; any other answer resumes the coroutine on its executor. `key`,
+// `options` and what it points to must stay alive until the call completes.
+boost::asio::awaitable<Result> get_value(Store &store, PendingGets &pending, std::string_view key,
                                          GetOptions options);
 
 // Runs `work` (a callable returning T) on `pool` and resumes with its result
