@@ -119,7 +119,7 @@ inline std::string to_hex(std::span<const unsigned char> bytes) {
 
 // The JSON escape of a byte that may not stand raw in a JSON string with a
 // short form (quote, backslash, \b \f \n \r \t); nullptr otherwise.
-inline const char *json_short_escape(unsigned char byte) noexcept {
+constexpr const char *json_short_escape(unsigned char byte) noexcept {
   switch (byte) {
     case '"':
       return "\\\"";
@@ -140,12 +140,25 @@ inline const char *json_short_escape(unsigned char byte) noexcept {
   }
 }
 
+// How many bytes a byte takes in a JSON string literal: 1 as it is, 2 with
+// a short escape, 6 as \u00XX (other control bytes and DEL). A table: the
+// agent writes every value it serves through these.
+inline constexpr auto kJsonByteSize = [] {
+  struct Table {
+    unsigned char size[256];
+  } table{};
+  for (unsigned byte = 0; byte < 256; ++byte)
+    table.size[byte] = json_short_escape(static_cast<unsigned char>(byte)) != nullptr ? 2
+                       : (byte < 0x20 || byte == 0x7f)                                ? 6
+                                                                                      : 1;
+  return table;
+}();
+
 // How many bytes append_json_string adds for `text`, so that a buffer in
 // secret memory can be reserved once, before any part of a value goes in.
 inline std::size_t json_string_size(std::string_view text) noexcept {
   std::size_t size = 2;
-  for (unsigned char byte : text)
-    size += json_short_escape(byte) != nullptr ? 2 : (byte < 0x20 || byte == 0x7f) ? 6 : 1;
+  for (unsigned char byte : text) size += kJsonByteSize.size[byte];
   return size;
 }
 
@@ -162,10 +175,9 @@ void append_json_string(Out &out, std::string_view text) {
   std::size_t plain = 0;  // start of the run of bytes copied as they are
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto byte = static_cast<unsigned char>(text[i]);
-    const char *escape = json_short_escape(byte);
-    if (escape == nullptr && byte >= 0x20 && byte != 0x7f) continue;
+    if (kJsonByteSize.size[byte] == 1) continue;
     out.append(text.substr(plain, i - plain));
-    if (escape != nullptr) {
+    if (const char *escape = json_short_escape(byte); escape != nullptr) {
       out.append(std::string_view(escape));
     } else {
       const char unicode[6] = {'\\', 'u', '0', '0', digits[byte >> 4], digits[byte & 0x0f]};
