@@ -31,6 +31,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using local = asio::local::stream_protocol;
 using Clock = std::chrono::steady_clock;
+using namespace std::string_view_literals;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 // What the connection is doing, as shutdown and its deadline need to know.
@@ -138,30 +139,30 @@ std::string logged_key(std::string_view target) {
 // them, into `head` (the connection's, reused: it holds no value).
 void response_head(std::string &head, const Response &response, unsigned version, bool keep_alive) {
   head.clear();
-  head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += version == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv;
   append_number(head, static_cast<unsigned>(response.status));
   head += ' ';
   head += http::obsolete_reason(static_cast<http::status>(response.status));
-  head += "\r\nServer: coffer\r\n";
+  head += "\r\nServer: coffer\r\n"sv;
   if (!response.content_type.empty() && response.status != 204) {
-    head += "Content-Type: ";
+    head += "Content-Type: "sv;
     head += response.content_type;
-    head += "\r\n";
+    head += "\r\n"sv;
   }
-  if (response.carries_values) head += "Cache-Control: no-store\r\n";
+  if (response.carries_values) head += "Cache-Control: no-store\r\n"sv;
   if (!response.allow.empty()) {
-    head += "Allow: ";
+    head += "Allow: "sv;
     head += response.allow;
-    head += "\r\n";
+    head += "\r\n"sv;
   }
-  if (version == 10 && keep_alive) head += "Connection: keep-alive\r\n";
-  if (version != 10 && !keep_alive) head += "Connection: close\r\n";
+  if (version == 10 && keep_alive) head += "Connection: keep-alive\r\n"sv;
+  if (version != 10 && !keep_alive) head += "Connection: close\r\n"sv;
   if (response.status != 204) {
-    head += "Content-Length: ";
+    head += "Content-Length: "sv;
     append_number(head, response.body.size());
-    head += "\r\n";
+    head += "\r\n"sv;
   }
-  head += "\r\n";
+  head += "\r\n"sv;
 }
 
 // Writes the response: at once when the socket takes it all (the usual case:

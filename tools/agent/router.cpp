@@ -56,9 +56,11 @@ bool is(const Target &target, std::initializer_list<std::string_view> path) {
 }  // namespace
 
 std::optional<std::string_view> Target::decode(std::string_view text) {
-  bool escaped = text.find('%') != std::string_view::npos;
-  for (char c : text)
+  bool escaped = false;
+  for (char c : text) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
+    escaped |= c == '%';
+  }
   if (!escaped) return text;
   std::size_t start = storage_.size();
   for (std::size_t i = 0; i < text.size(); ++i) {
