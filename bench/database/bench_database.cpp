@@ -7,10 +7,14 @@
 // Both sides use the same database file or server, the same durability
 // settings (SQLite: WAL, synchronous=FULL) and the same row sizes.
 //
-//   coffer-bench-database [sqlite]                 a temporary SQLite file
-//   coffer-bench-database postgres [CONNINFO]      a server (default: a throwaway one
-//                                                  with PostgreSQL's durable defaults;
+//   coffer-bench-database [sqlite] [--json]              a temporary SQLite file
+//   coffer-bench-database postgres [CONNINFO] [--json]   a server (default: a throwaway
+//                                                  one with PostgreSQL's durable defaults;
 //                                                  COFFER_PG_DURABLE=0 for fsync=off)
+// --json prints one JSON object a line per operation instead of the table:
+//   {"backend": "sqlite", "operation": "get" | "put", "clock": "wall",
+//    "coffer_us": ..., "floor_us": ..., "ratio": ..., "target": ...}
+// and, for SQLite gets, "thread_cpu": {"coffer_us", "floor_us", "ratio"} as well.
 // COFFER_BENCH_SCALE=N divides the iteration counts.
 #include <coffer/provider.h>
 #include <dlfcn.h>
@@ -85,7 +89,10 @@ Comparison compare(long n, int rounds, const std::function<void()> &coffer,
   return {a[a.size() / 2], b[b.size() / 2]};
 }
 
+bool json_output = false;  // --json: JSON lines instead of the table
+
 void report(const char *what, Comparison result, double target) {
+  if (json_output) return;
   double ratio = result.coffer_ns / result.floor_ns;
   if (target > 0)
     std::printf("%-52s %10.0f ns/op %10.0f ns/op %6.2fx  (target <= %.1fx: %s)\n", what,
@@ -97,7 +104,23 @@ void report(const char *what, Comparison result, double target) {
 }
 
 void header(const char *title) {
+  if (json_output) return;
   std::printf("%-52s %16s %16s %7s\n", title, "coffer", "floor", "ratio");
+}
+
+// One JSON line for `operation` (wall time, and thread CPU time when given).
+void report_json(const char *backend, const char *operation, Comparison wall, double target,
+                 const Comparison *cpu = nullptr) {
+  if (!json_output) return;
+  std::printf(
+      "{\"backend\": \"%s\", \"operation\": \"%s\", \"clock\": \"wall\", \"coffer_us\": %.3f, "
+      "\"floor_us\": %.3f, \"ratio\": %.3f, \"target\": %.1f",
+      backend, operation, wall.coffer_ns / 1000, wall.floor_ns / 1000,
+      wall.coffer_ns / wall.floor_ns, target);
+  if (cpu != nullptr)
+    std::printf(", \"thread_cpu\": {\"coffer_us\": %.3f, \"floor_us\": %.3f, \"ratio\": %.3f}",
+                cpu->coffer_ns / 1000, cpu->floor_ns / 1000, cpu->coffer_ns / cpu->floor_ns);
+  std::printf("}\n");
 }
 
 [[noreturn]] void die(const std::string &message) {
@@ -313,6 +336,8 @@ void bench_sqlite() {
   report("uncached get vs prepared SELECT (thread CPU)", get_cpu, 1.5);
   report("  of which: SELECT through the key's head (CPU)", join_cpu, 0);
   report("put vs INSERT in its own transaction (wall)", put_wall, 1.3);
+  report_json("sqlite", "get", get_wall, 1.5, &get_cpu);
+  report_json("sqlite", "put", put_wall, 1.3);
   sqlite3_finalize(through_head);
   sqlite3_finalize(select);
   sqlite3_finalize(begin);
@@ -343,8 +368,8 @@ class Server {
 
  private:
   int run(const char *command) const {
-    std::string line =
-        std::string("'") + COFFER_BENCH_PG_SCRIPT + "' " + command + " '" + state_.string() + "'";
+    std::string line = std::string("'") + COFFER_BENCH_PG_SCRIPT + "' " + command + " '" +
+                       state_.string() + "' 1>&2";  // stdout carries the results alone (--json)
     return std::system(line.c_str());
   }
   fs::path state_;
@@ -426,6 +451,8 @@ void bench_postgres(std::string conninfo) {
                    : "PostgreSQL (libpq, loopback, given server)");
     report("uncached get vs prepared SELECT (wall)", get_wall, 1.5);
     report("put vs INSERT, autocommit (wall)", put_wall, 1.3);
+    report_json("postgres", "get", get_wall, 1.5);
+    report_json("postgres", "put", put_wall, 1.3);
   }
   PQclear(PQexec(pg, ("DROP SCHEMA " + schema + " CASCADE").c_str()));
   PQfinish(pg);
@@ -435,13 +462,26 @@ void bench_postgres(std::string conninfo) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  std::string backend = argc > 1 ? argv[1] : "sqlite";
-  if (backend == "sqlite") {
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    std::string argument = argv[i];
+    if (argument == "--json") {
+      json_output = true;
+    } else if (argument.starts_with("--")) {
+      std::fprintf(stderr, "coffer-bench-database: unknown option '%s'\n", argument.c_str());
+      positional = {"?"};
+      break;
+    } else {
+      positional.push_back(argument);
+    }
+  }
+  std::string backend = positional.empty() ? "sqlite" : positional[0];
+  if (backend == "sqlite" && positional.size() <= 1) {
     bench_sqlite();
-  } else if (backend == "postgres") {
-    bench_postgres(argc > 2 ? argv[2] : "");
+  } else if (backend == "postgres" && positional.size() <= 2) {
+    bench_postgres(positional.size() > 1 ? positional[1] : "");
   } else {
-    std::fprintf(stderr, "usage: %s [sqlite | postgres [CONNINFO]]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [sqlite | postgres [CONNINFO]] [--json]\n", argv[0]);
     return 2;
   }
   return 0;
