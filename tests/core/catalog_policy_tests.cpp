@@ -108,6 +108,20 @@ BOOST_AUTO_TEST_CASE(nearest_key_for_a_typo) {
   BOOST_TEST(!catalog.nearest("Completely.Different").has_value());
 }
 
+// A temporary catalog's entries outlive it in a range-for (AddressSanitizer
+// reports the use after free a reference to them would be).
+BOOST_AUTO_TEST_CASE(a_temporary_catalogs_entries_can_be_iterated) {
+  std::size_t count = 0;
+  bool has_smtp = false;
+  for (const auto &entry : coffer::Catalog::builtin().entries()) {
+    ++count;
+    has_smtp = has_smtp || entry.key == "Email.SMTPPassword";
+  }
+  BOOST_TEST(count == coffer::Catalog::builtin().entries().size());
+  BOOST_TEST(count == 30u);
+  BOOST_TEST(has_smtp);
+}
+
 BOOST_AUTO_TEST_CASE(host_catalog_file_adds_keys) {
   coffer::test::TempDirectory dir;
   auto file = dir.write("extra.json", R"({

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace coffer {
@@ -53,8 +54,11 @@ class Catalog {
   [[nodiscard]] bool contains(std::string_view key) const { return find(key) != nullptr; }
   // The known key closest to `key` by edit distance, for "did you mean".
   [[nodiscard]] std::optional<std::string> nearest(std::string_view key) const;
-  // Entries in the order they were added.
-  [[nodiscard]] const std::vector<CatalogEntry> &entries() const { return entries_; }
+  // Entries in the order they were added. A temporary Catalog hands its
+  // entries over, so that `for (auto &e : Catalog::builtin().entries())`
+  // iterates over something alive.
+  [[nodiscard]] const std::vector<CatalogEntry> &entries() const & { return entries_; }
+  [[nodiscard]] std::vector<CatalogEntry> entries() && { return std::move(entries_); }
   [[nodiscard]] std::vector<std::string> categories() const;
   // The groups, in the order their first key was added.
   [[nodiscard]] std::vector<std::string> groups() const;
