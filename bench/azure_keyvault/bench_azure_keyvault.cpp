@@ -1,12 +1,16 @@
 // coffer-bench-azure-keyvault: the azure_keyvault plugin, loaded with dlopen
-// and called through its C ABI, against the official Azure SDK for
-// JavaScript, both resolving secrets from one Key Vault / Entra ID emulator on
-// loopback with workload identity. Scenarios: the 30 catalog keys from a cold
-// start, and 1,000 distinct secrets; sequentially, 16 at a time and all at
-// once. Reports wall time, throughput and CPU time per secret side by side
-// (medians of several rounds) with the ratios.
+// and called through its C ABI, against a bare libcurl client (the floor of a
+// synchronous curl-based SDK) and the official Azure SDK for JavaScript, all
+// resolving secrets from one Key Vault / Entra ID emulator on loopback with
+// workload identity. Scenarios: the 30 catalog keys from a cold start, and
+// 1,000 distinct secrets; sequentially, 16 at a time and all at once. Reports
+// wall time, throughput and CPU time per secret side by side (medians of
+// several rounds) with the ratios, as a table or (--json) one JSON object per
+// scenario.
 #include "base/secure_memory.hpp"
+#include "curl_client.hpp"
 #include "emulator_process.hpp"
+#include "options.hpp"
 
 #include <coffer/provider.h>
 #include <dlfcn.h>
@@ -24,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <semaphore>
 #include <sstream>
 #include <string>
@@ -35,6 +40,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Step {
   std::string scenario, mode;
+  std::string json_mode;          // "sequential", "concurrent16" or "all" (--json)
   std::vector<std::string> keys;  // canonical keys; the JS side gets the hyphen names
   std::size_t concurrency;
 };
@@ -205,10 +211,78 @@ std::string read_first_line(const std::string &command) {
   return text;
 }
 
+// The Key Vault API version both coffer (in its config) and the libcurl
+// client use: the plugin's default.
+constexpr const char *kApiVersion = "7.6";
+
+enum Client : std::size_t { kCoffer, kLibcurl, kJsSdk, kClients };
+constexpr const char *kClientNames[kClients] = {"coffer", "libcurl", "js_sdk"};
+
+// Why the JS SDK cannot run, or "" when it can.
+std::string js_sdk_missing() {
+  const std::string node = COFFER_BENCH_NODE;
+  if (node.empty() || node.ends_with("-NOTFOUND"))
+    return "node was not found when the benchmark was configured";
+  const auto modules = std::filesystem::path(COFFER_BENCH_SDK_PACKAGE).parent_path() /
+                       "node_modules" / "@azure" / "keyvault-secrets";
+  std::error_code error;
+  if (!std::filesystem::is_directory(modules, error))
+    return "the JS SDK is not installed (no " + modules.string() +
+           "): run npm ci in bench/azure_keyvault/js, or leave js_sdk out of --clients";
+  return {};
+}
+
+struct Summary {
+  double wall_ms = 0, cpu_us_per_secret = 0;
+  std::size_t errors = 0;  // over every round
+};
+
+Summary summarise(const std::vector<Measure> &runs, std::size_t n) {
+  std::vector<double> wall, cpu;
+  Summary summary;
+  for (const auto &run : runs) {
+    wall.push_back(run.wall_ms);
+    cpu.push_back(run.cpu_ms);
+    summary.errors += run.errors;
+  }
+  summary.wall_ms = median(wall);
+  summary.cpu_us_per_secret = median(cpu) / static_cast<double>(n) * 1000.0;
+  return summary;
+}
+
+// "1/x": a CPU cost as a fraction of another.
+std::string fraction(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "1/%.1f", x);
+  return text;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
-  const int rounds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
+  coffer::bench::BenchOptions options;
+  try {
+    options =
+        coffer::bench::parse_bench_options(std::vector<std::string_view>(argv + 1, argv + argc));
+  } catch (const coffer::bench::UsageError &error) {
+    std::cerr << "coffer-bench-azure-keyvault: " << error.what() << "\n"
+              << coffer::bench::bench_usage(argv[0]);
+    return 2;
+  }
+  if (options.help) {
+    std::cout << coffer::bench::bench_usage(argv[0]);
+    return 0;
+  }
+  if (options.js_sdk) {
+    if (const std::string why = js_sdk_missing(); !why.empty()) {
+      std::cerr << "coffer-bench-azure-keyvault: js_sdk: " << why << "\n";
+      return 2;
+    }
+  }
+  const bool runs[kClients] = {options.coffer, options.libcurl, options.js_sdk};
+  const int rounds = options.rounds;
+  coffer::bench::CurlGlobal curl_global;  // before any thread starts
+
   char directory_template[] = "/tmp/coffer-bench-akv-XXXXXX";
   const std::string dir = ::mkdtemp(directory_template);
   const std::string token_file = dir + "/azure-identity-token";
@@ -223,73 +297,135 @@ int main(int argc, char **argv) {
       seed["Bench-Secret" + std::to_string(i)] = "bench-value-" + std::to_string(i);
     std::ofstream(dir + "/seed.json") << boost::json::serialize(seed);
   }
-  coffer::test::EmulatorOptions options;
-  options.token_file = token_file;
-  options.seed_file = dir + "/seed.json";
-  coffer::test::Emulator akv(options);
+  coffer::test::EmulatorOptions emulator_options;
+  emulator_options.token_file = token_file;
+  emulator_options.seed_file = dir + "/seed.json";
+  coffer::test::Emulator akv(emulator_options);
 
   boost::json::object config{{"vault_url", akv.vault_url()},
                              {"authority_host", akv.authority_host()},
                              {"ca_file", akv.ca_file().string()},
+                             {"api_version", kApiVersion},
                              {"verify_challenge_resource", false},  // the JS side is told the same
                              {"credential", boost::json::object{{"type", "workload_identity"},
                                                                 {"tenant_id", akv.tenant()},
                                                                 {"client_id", akv.client_id()},
                                                                 {"token_file", token_file}}}};
   const std::string config_text = boost::json::serialize(config);
+  // The same endpoint, tenant, client, token file and CA as coffer's config.
+  const coffer::bench::CurlTarget curl_target{
+      .vault_url = akv.vault_url(),
+      .token_url = akv.authority_host() + akv.tenant() + "/oauth2/v2.0/token",
+      .client_id = akv.client_id(),
+      .token_file = token_file,
+      .ca_file = akv.ca_file().string(),
+      .api_version = kApiVersion};
 
   std::vector<std::string> bulk;
   for (int i = 0; i < 1000; ++i) bulk.push_back("Bench.Secret" + std::to_string(i));
   const std::vector<Step> steps = {
-      {"30 catalog keys, cold", "sequential", catalog, 1},
-      {"30 catalog keys, cold", "all at once", catalog, catalog.size()},
-      {"1,000 secrets", "sequential", bulk, 1},
-      {"1,000 secrets", "16 at a time", bulk, 16},
-      {"1,000 secrets", "all at once", bulk, bulk.size()},
+      {"30 catalog keys, cold", "sequential", "sequential", catalog, 1},
+      {"30 catalog keys, cold", "all at once", "all", catalog, catalog.size()},
+      {"1,000 secrets", "sequential", "sequential", bulk, 1},
+      {"1,000 secrets", "16 at a time", "concurrent16", bulk, 16},
+      {"1,000 secrets", "all at once", "all", bulk, bulk.size()},
+  };
+  auto run_curl = [&](const Step &step) {
+    std::vector<std::string> names;
+    for (const auto &key : step.keys) names.push_back(hyphen_name(key));
+    const double cpu_start = cpu_ms_now();
+    const auto start = Clock::now();
+    Measure measure;
+    measure.errors = coffer::bench::curl_resolve(curl_target, names, step.concurrency);
+    measure.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    measure.cpu_ms = cpu_ms_now() - cpu_start;
+    measure.count = names.size();
+    return measure;
   };
 
-  Plugin plugin;
+  std::optional<Plugin> plugin;
+  if (runs[kCoffer]) plugin.emplace();
   // Process start-up, untimed as node's own start-up is: the first instance
-  // of a process parses the system CA bundle when SSL_CERT_FILE names one.
-  plugin.run(config_text, Step{"warm-up", "", {catalog[0]}, 1});
-  std::vector<std::vector<Measure>> coffer_runs(steps.size()), js_runs(steps.size());
+  // of a process parses the system CA bundle when SSL_CERT_FILE names one;
+  // libcurl's first handle loads OpenSSL's configuration and error strings.
+  if (runs[kCoffer]) plugin->run(config_text, Step{"warm-up", "", "", {catalog[0]}, 1});
+  if (runs[kLibcurl]) run_curl(Step{"warm-up", "", "", {catalog[0]}, 1});
+  std::vector<std::vector<Measure>> measures[kClients];
+  for (auto &client : measures) client.resize(steps.size());
   for (int round = 0; round < rounds; ++round) {
-    for (std::size_t i = 0; i < steps.size(); ++i)
-      coffer_runs[i].push_back(plugin.run(config_text, steps[i]));
-    auto js = run_js(akv, token_file, steps);
-    for (std::size_t i = 0; i < steps.size(); ++i) js_runs[i].push_back(js[i]);
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      if (runs[kCoffer]) measures[kCoffer][i].push_back(plugin->run(config_text, steps[i]));
+      if (runs[kLibcurl]) measures[kLibcurl][i].push_back(run_curl(steps[i]));
+    }
+    if (runs[kJsSdk]) {
+      auto js = run_js(akv, token_file, steps);
+      for (std::size_t i = 0; i < steps.size(); ++i) measures[kJsSdk][i].push_back(js[i]);
+    }
     std::cerr << "round " << round + 1 << " of " << rounds << " done\n";
   }
 
-  std::cout << "machine: " << read_first_line("nproc") << " cores, "
-            << read_first_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'")
-            << "; node " << read_first_line(std::string("'") + COFFER_BENCH_NODE + "' --version")
-            << "; medians of " << rounds
-            << " rounds; each step starts cold (new instance/client)\n\n";
-  std::printf("%-22s %-12s %6s | %10s %10s %7s | %12s %12s %7s | %s\n", "scenario", "mode", "n",
-              "coffer ms", "JS ms", "speed", "coffer CPU/s", "JS CPU/s", "CPU", "errors");
-  std::printf("%s\n", std::string(130, '-').c_str());
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    auto pick = [](const std::vector<Measure> &runs, double Measure::*field) {
-      std::vector<double> values;
-      for (const auto &run : runs) values.push_back(run.*field);
-      return median(values);
-    };
-    const double coffer_wall = pick(coffer_runs[i], &Measure::wall_ms);
-    const double js_wall = pick(js_runs[i], &Measure::wall_ms);
-    const double n = static_cast<double>(steps[i].keys.size());
-    const double coffer_cpu = pick(coffer_runs[i], &Measure::cpu_ms) / n * 1000.0;
-    const double js_cpu = pick(js_runs[i], &Measure::cpu_ms) / n * 1000.0;
-    std::size_t errors = 0;
-    for (const auto &run : coffer_runs[i]) errors += run.errors;
-    for (const auto &run : js_runs[i]) errors += run.errors;
-    std::printf("%-22s %-12s %6zu | %10.1f %10.1f %6.1fx | %9.0f us %9.0f us  1/%-4.1f | %zu\n",
-                steps[i].scenario.c_str(), steps[i].mode.c_str(), steps[i].keys.size(), coffer_wall,
-                js_wall, js_wall / coffer_wall, coffer_cpu, js_cpu, js_cpu / coffer_cpu, errors);
+  // Human text goes to stdout, or to stderr when stdout carries the JSON.
+  std::ostream &human = options.json ? std::cerr : std::cout;
+  human << "machine: " << read_first_line("nproc") << " cores, "
+        << read_first_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'");
+  if (runs[kLibcurl]) human << "; " << coffer::bench::curl_library_version();
+  if (runs[kJsSdk])
+    human << "; node " << read_first_line(std::string("'") + COFFER_BENCH_NODE + "' --version");
+  human << "; medians of " << rounds
+        << " rounds; each step starts cold (new instance/client/handles, token exchange)\n";
+  if (!options.json) {
+    std::printf("\n%-22s %-12s %5s |", "scenario", "mode", "n");
+    for (std::size_t c = 0; c < kClients; ++c)
+      if (runs[c]) std::printf(" %10s", (std::string(kClientNames[c]) + " ms").c_str());
+    for (std::size_t c = 0; c < kClients; ++c)
+      if (runs[c]) std::printf(" %12s", (std::string(kClientNames[c]) + " CPU/s").c_str());
+    if (runs[kCoffer] && runs[kLibcurl]) std::printf(" | %8s %8s", "vs curl", "CPU");
+    if (runs[kCoffer] && runs[kJsSdk]) std::printf(" | %8s %8s", "vs JS", "CPU");
+    std::printf(" | errors\n%s\n", std::string(150, '-').c_str());
   }
-  std::cout << "\nspeed: JS wall time / coffer wall time (throughput ratio, higher is better for "
-               "coffer); CPU: coffer CPU per secret as a fraction of the JS SDK's. coffer's "
-               "times include opening and closing the instance.\n";
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const std::size_t n = steps[i].keys.size();
+    Summary summary[kClients];
+    std::size_t errors = 0;
+    for (std::size_t c = 0; c < kClients; ++c)
+      if (runs[c]) {
+        summary[c] = summarise(measures[c][i], n);
+        errors += summary[c].errors;
+      }
+    if (options.json) {
+      boost::json::object clients;
+      for (std::size_t c = 0; c < kClients; ++c)
+        if (runs[c])
+          clients[kClientNames[c]] = {{"wall_ms", summary[c].wall_ms},
+                                      {"cpu_us_per_secret", summary[c].cpu_us_per_secret},
+                                      {"errors", summary[c].errors}};
+      std::cout << boost::json::serialize(boost::json::object{{"scenario", steps[i].scenario},
+                                                              {"mode", steps[i].json_mode},
+                                                              {"n", n},
+                                                              {"clients", clients}})
+                << "\n";
+      continue;
+    }
+    std::printf("%-22s %-12s %5zu |", steps[i].scenario.c_str(), steps[i].mode.c_str(), n);
+    for (std::size_t c = 0; c < kClients; ++c)
+      if (runs[c]) std::printf(" %10.1f", summary[c].wall_ms);
+    for (std::size_t c = 0; c < kClients; ++c)
+      if (runs[c]) std::printf(" %9.0f us", summary[c].cpu_us_per_secret);
+    const Summary &ours = summary[kCoffer];
+    if (runs[kCoffer] && runs[kLibcurl])
+      std::printf(" | %7.2fx %8.2f", summary[kLibcurl].wall_ms / ours.wall_ms,
+                  ours.cpu_us_per_secret / summary[kLibcurl].cpu_us_per_secret);
+    if (runs[kCoffer] && runs[kJsSdk])
+      std::printf(" | %7.1fx %8s", summary[kJsSdk].wall_ms / ours.wall_ms,
+                  fraction(summary[kJsSdk].cpu_us_per_secret / ours.cpu_us_per_secret).c_str());
+    std::printf(" | %zu\n", errors);
+  }
+  if (!options.json && runs[kCoffer] && (runs[kLibcurl] || runs[kJsSdk]))
+    std::cout << "\nvs curl, vs JS: the peer's wall time / coffer's (throughput ratio, higher is "
+                 "better for coffer); CPU: coffer's CPU per secret / libcurl's (lower is better "
+                 "for coffer), and as a fraction of the JS SDK's. coffer's times include opening "
+                 "and closing the instance; libcurl's the token exchange and its handles.\n";
+  std::cout.flush();
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
   return 0;
