@@ -2,6 +2,7 @@
 // challenge parsing and resource verification, Retry-After and backoff, Entra
 // errors, Key Vault answers, the JSON bundle, proxy rules and secret memory.
 #define BOOST_TEST_MODULE azure_keyvault_unit
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "catalog_keys.hpp"
@@ -330,6 +331,48 @@ BOOST_AUTO_TEST_CASE(resource_must_be_a_dot_suffix_of_the_vault_host) {
   BOOST_TEST(!check_challenge_resource(challenge, "evilvault.azure.net").empty());
   BOOST_TEST(!check_challenge_resource(challenge, "vault.azure.net").empty());
   BOOST_TEST(!check_challenge_resource(challenge, "myvault.vault.azure.net.evil.com").empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_expected_challenge_comes_from_the_tenant_and_the_vault_hosts_cloud) {
+  auto env = kWorkloadEnvironment;
+  env.erase("AZURE_AUTHORITY_HOST");
+  const std::string tenant = env.at("AZURE_TENANT_ID");
+  auto expected = expected_challenge(parse(R"({"vault_name": "PMP-Vault"})", env));
+  BOOST_TEST_REQUIRE(expected.has_value());
+  BOOST_TEST(expected->tenant == tenant);
+  BOOST_TEST(expected->scope == "https://vault.azure.net/.default");
+  BOOST_TEST(expected->resource_host == "vault.azure.net");
+  // What is sent first would pass the check a learnt challenge must pass.
+  BOOST_TEST(check_challenge_resource(*expected, "pmp-vault.vault.azure.net").empty());
+
+  auto china = expected_challenge(parse(R"({"vault_url": "https://X.Vault.Azure.CN/"})", env));
+  BOOST_TEST_REQUIRE(china.has_value());
+  BOOST_TEST(china->scope == "https://vault.azure.cn/.default");
+  auto gov = expected_challenge(parse(R"({"vault_name": "xyz", "cloud": "usgovernment"})", env));
+  BOOST_TEST_REQUIRE(gov.has_value());
+  BOOST_TEST(gov->scope == "https://vault.usgovcloudapi.net/.default");
+
+  // Managed identity needs no tenant for its token.
+  auto managed = expected_challenge(
+      parse(R"({"vault_name": "xyz", "credential": {"type": "managed_identity"}})", env));
+  BOOST_TEST_REQUIRE(managed.has_value());
+  BOOST_TEST(managed->tenant.empty());
+  BOOST_TEST(managed->scope == "https://vault.azure.net/.default");
+
+  // Hosts outside a cloud's vault domain learn their challenge first.
+  for (const char *url : {"https://localhost:8443", "https://vault.azure.net/",
+                          "https://myvault.vault.azure.net.evil.com/",
+                          "https://myvault.privatelink.vaultcore.azure.net/"}) {
+    BOOST_TEST_CONTEXT(url) {
+      boost::json::object config{{"vault_url", url}, {"authority_host", "https://localhost:8443/"}};
+      BOOST_TEST(!expected_challenge(parse(boost::json::serialize(config), env)).has_value());
+    }
+  }
+  // And so does every vault when told to.
+  BOOST_TEST(!expected_challenge(parse(R"({"vault_name": "xyz", "send_token_first": false})", env))
+                  .has_value());
+  Error wrong = expect_error([&] { parse(R"({"vault_name": "xyz", "send_token_first": 1})", env); });
+  BOOST_TEST(contains(wrong.what(), "send_token_first"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

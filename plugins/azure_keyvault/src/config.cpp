@@ -37,6 +37,7 @@ const std::vector<std::string_view> kTopFields = {"vault_name",
                                                   "api_version",
                                                   "ca_file",
                                                   "verify_challenge_resource",
+                                                  "send_token_first",
                                                   "layout",
                                                   "credential",
                                                   "connect_timeout_ms",
@@ -244,6 +245,7 @@ void read_protocol(const ConfigFields &fields, std::string_view base_directory, 
   if (auto ca_file = fields.string("ca_file"); ca_file && !ca_file->empty())
     config.ca_file = resolve_path(*ca_file, base_directory);
   config.verify_challenge_resource = fields.boolean("verify_challenge_resource").value_or(true);
+  config.send_token_first = fields.boolean("send_token_first").value_or(true);
 }
 
 // "layout": "per_key" (the default) or {"json_bundle": SECRET_NAME, "refresh_s": N}.
@@ -342,6 +344,19 @@ const Cloud *cloud_for_vault_host(std::string_view host) noexcept {
       return &cloud;
   }
   return nullptr;
+}
+
+std::optional<Challenge> expected_challenge(const Config &config) {
+  const bool knows_tenant = !config.credential.tenant_id.empty() ||
+                           config.credential.type == CredentialType::managed_identity;
+  if (!config.send_token_first || !knows_tenant) return std::nullopt;
+  const Cloud *cloud = cloud_for_vault_host(to_lower(config.vault.endpoint.host));
+  if (cloud == nullptr) return std::nullopt;
+  Challenge challenge;
+  challenge.tenant = config.credential.tenant_id;  // empty for managed identity: IMDS needs none
+  challenge.scope = std::string(cloud->resource) + "/.default";
+  challenge.resource_host = parse_url(std::string(cloud->resource))->endpoint.host;
+  return challenge;
 }
 
 std::string_view credential_type_name(CredentialType type) noexcept {

@@ -4,6 +4,7 @@
 #ifndef COFFER_AZURE_CONFIG_HPP
 #define COFFER_AZURE_CONFIG_HPP
 
+#include "challenge.hpp"
 #include "proxy.hpp"
 #include "retry.hpp"
 #include "url.hpp"
@@ -53,6 +54,9 @@ struct Config {
   std::string api_version = "7.6";
   std::string ca_file;  // absolute, or empty
   bool verify_challenge_resource = true;
+  // Send a token with the first request when the tenant and the resource are
+  // known beforehand (see expected_challenge); else learn them from a 401.
+  bool send_token_first = true;
   std::optional<std::string> bundle_secret;  // JSON bundle layout
   Milliseconds bundle_refresh{30000};
   CredentialConfig credential;
@@ -63,6 +67,16 @@ struct Config {
   ProxySettings proxy;
   std::optional<Endpoint> connect_to;
 };
+
+// The challenge the vault is expected to send, known before asking it: the
+// credential's tenant (workload identity and client secret name one; managed
+// identity needs none, its tenant stays empty) and the resource of the cloud
+// whose vault DNS suffix the vault host ends with (e.g. NAME.vault.azure.net
+// -> https://vault.azure.net/.default). Nothing when `send_token_first` is
+// off or the host is not under a known cloud's vault suffix (private names,
+// emulators): such a vault's first request learns its challenge. A token sent
+// first goes only to a host that check_challenge_resource would accept.
+std::optional<Challenge> expected_challenge(const Config &config);
 
 // Parses the instance's `config` JSON object. Relative paths resolve against
 // `base_directory` (or the working directory when it is empty). Throws

@@ -38,7 +38,13 @@ VaultClient::VaultClient(const Config &config, const coffer::provider::Host &log
       now_(std::move(now)),
       tokens_([this](const TokenKey &key, Deadline deadline) { return fetch_token(key, deadline); },
               now_, log, config.retry.operation_timeout),
-      random_(std::random_device{}()) {}
+      challenge_(expected_challenge(config)),
+      random_(std::random_device{}()) {
+  if (challenge_)
+    log_.debug("vault " + config.vault.endpoint.host + ": sending a token of tenant " +
+               challenge_->tenant + " for scope " + challenge_->scope +
+               " with the first request (the vault host's cloud; send_token_first)");
+}
 
 void VaultClient::shutdown() {
   closed_ = true;

@@ -1,6 +1,7 @@
 // Key Vault's secrets API for one vault: get, set, delete and list, each with
-// the challenge flow (the first request goes without a token, the 401 answer
-// names tenant and resource, which are checked and remembered), tokens from a
+// the challenge flow (a 401 answer names tenant and resource, which are
+// checked and remembered; the first request goes with a token when they are
+// known from the configuration, else without one to learn them), tokens from a
 // TokenCache, and retries with backoff on transient failures, bounded by
 // attempts and the operation's deadline. Used on the I/O thread only.
 #ifndef COFFER_AZURE_VAULT_CLIENT_HPP
@@ -169,7 +170,7 @@ class VaultClient {
   Credential &credential_;
   std::function<int64_t()> now_;
   TokenCache tokens_;
-  std::optional<Challenge> challenge_;  // learnt from the vault's 401
+  std::optional<Challenge> challenge_;  // expected, or learnt from the vault's 401
   bool probing_ = false;                // a request is learning the challenge
   Broadcast challenge_learnt_;
   Broadcast closing_;
