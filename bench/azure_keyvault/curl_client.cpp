@@ -56,7 +56,7 @@ std::size_t append_body(char *data, std::size_t size, std::size_t count, void *b
 
 // One easy handle with the settings every request shares, writing into `body`
 // (reserved so that it does not move while it holds a secret).
-Handle new_handle(const CurlTarget &target, std::string &body) {
+Handle new_handle(const CurlTarget &target, const curl_slist *connect_to, std::string &body) {
   Handle handle(curl_easy_init());
   if (!handle) throw std::runtime_error("curl_easy_init failed");
   CURL *h = handle.get();
@@ -68,6 +68,7 @@ Handle new_handle(const CurlTarget &target, std::string &body) {
   curl_easy_setopt(h, CURLOPT_PROXY, "");  // no proxy, whatever the environment says
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &append_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
   return handle;
@@ -227,8 +228,10 @@ std::string curl_library_version() {
 std::size_t curl_resolve(const CurlTarget &target, const std::vector<std::string> &names,
                          std::size_t concurrency) {
   Failures failures;
+  HeaderList connect_to;  // outlives every handle that points at it
+  if (!target.connect_to.empty()) connect_to.add(target.connect_to);
   std::string first_body;
-  Handle first = new_handle(target, first_body);
+  Handle first = new_handle(target, connect_to.list, first_body);
   std::string authorization = exchange_token(first.get(), target, first_body, failures);
   if (authorization.empty()) return names.size();  // every get fails without a token
   std::atomic<std::size_t> next{0};
@@ -239,7 +242,7 @@ std::size_t curl_resolve(const CurlTarget &target, const std::vector<std::string
     workers.emplace_back([&] {
       try {
         std::string body;
-        Handle handle = new_handle(target, body);
+        Handle handle = new_handle(target, connect_to.list, body);
         get_secrets(handle.get(), target, authorization, body, names, next, failures);
       } catch (const std::exception &error) {
         failures.add(std::string("a worker stopped: ") + error.what());

@@ -36,6 +36,9 @@ struct CurlTarget {
   std::string token_file;   // the federated token (client assertion)
   std::string ca_file;      // PEM; the only trust anchors
   std::string api_version;  // Key Vault's api-version
+  // "HOST:PORT:ADDRESS:PORT" (CURLOPT_CONNECT_TO): connections to the vault's
+  // HOST:PORT go to ADDRESS:PORT, TLS still checking HOST; or empty.
+  std::string connect_to;
 };
 
 // Resolves every name (a Key Vault secret name) from cold: a token exchange,
