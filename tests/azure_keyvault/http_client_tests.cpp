@@ -83,10 +83,11 @@ struct Certificate {
   }
 };
 
-enum class Behaviour { keep_alive, close_silently, stall };
+enum class Behaviour { keep_alive, close_silently, stall, stall_second };
 
 // A TLS HTTP/1.1 server on 127.0.0.1 that answers every request with 200 and
-// a small JSON body, on its own thread.
+// a small JSON body, on its own thread; or stalls (every request, or the
+// second on a connection).
 class Server {
  public:
   Server(const Certificate &certificate, Behaviour behaviour)
@@ -139,6 +140,7 @@ class Server {
                                     asio::redirect_error(asio::use_awaitable, error));
     if (error) co_return;
     beast::flat_buffer buffer;
+    int answered = 0;  // requests read on this connection
     while (true) {
       http::request<http::string_body> request;
       co_await http::async_read(stream, buffer, request,
@@ -150,7 +152,8 @@ class Server {
         body_ = request.body();
         host_ = std::string(request[http::field::host]);
       }
-      if (behaviour_ == Behaviour::stall) {
+      ++answered;
+      if (behaviour_ == Behaviour::stall || (behaviour_ == Behaviour::stall_second && answered == 2)) {
         asio::steady_timer timer(io_, 30s);
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
         co_return;
@@ -200,18 +203,24 @@ struct Fixture {
     return request;
   }
 
-  // Sends `count` copies of `request` at once; returns the results.
-  std::vector<HttpResult> send(HttpClient &client, const HttpRequest &request, int count = 1) {
+  // Sends `count` copies of `request` at once, each due by `deadline`;
+  // returns the results once all have come (a kept-alive connection's
+  // deadline timer may still be pending then).
+  std::vector<HttpResult> send(HttpClient &client, const HttpRequest &request, int count = 1,
+                               std::chrono::milliseconds deadline = 5s) {
     std::vector<HttpResult> results(static_cast<std::size_t>(count));
+    int pending = count;
     for (auto &result : results)
       asio::co_spawn(
           io,
-          [&client, &request, &result]() -> asio::awaitable<void> {
-            result = co_await client.send(request, SteadyClock::now() + 5s);
+          [&client, &request, &result, &pending, deadline]() -> asio::awaitable<void> {
+            result = co_await client.send(request, SteadyClock::now() + deadline);
+            --pending;
           },
           asio::detached);
     io.restart();
-    io.run();
+    while (pending > 0 && io.run_one() > 0) {
+    }
     return results;
   }
 };
@@ -275,6 +284,36 @@ BOOST_FIXTURE_TEST_CASE(a_stalled_answer_times_out, Fixture) {
   auto results = send(client, request(server.port()));
   BOOST_TEST((results[0].error == TransportError::timeout));
   BOOST_TEST(results[0].retryable);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_kept_alive_connection_times_out_at_a_deadline_brought_earlier, Fixture) {
+  Server server(certificate, Behaviour::stall_second);
+  HttpClientOptions slow = options();
+  slow.request_timeout = 8000ms;
+  HttpClient client(io, std::move(slow), host);
+  BOOST_TEST_REQUIRE(send(client, request(server.port()))[0].ok());  // due in 5 s
+  const auto start = SteadyClock::now();
+  auto results = send(client, request(server.port()), 1, 300ms);  // the same connection
+  const auto waited = SteadyClock::now() - start;
+  BOOST_TEST((results[0].error == TransportError::timeout), results[0].message);
+  BOOST_TEST(server.accepted() == 1);
+  // At the 300 ms deadline, not at the 5 s one the connection's timer was
+  // armed for (nor at the stall's 30 s end).
+  BOOST_TEST(waited < 3s);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_deadline_that_passed_while_idle_spares_the_next_request, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClient client(io, options(), host);
+  BOOST_TEST_REQUIRE(send(client, request(server.port()), 1, 200ms)[0].ok());
+  // Let the timer armed for the first request fire while the connection idles.
+  asio::steady_timer pause(io, 400ms);
+  pause.async_wait([](boost::system::error_code) {});
+  io.restart();
+  io.run_one();
+  auto results = send(client, request(server.port()));
+  BOOST_TEST(results[0].ok(), results[0].message);
+  BOOST_TEST(client.stats().connections_opened == 1u);  // the kept-alive one, not cancelled
 }
 
 BOOST_FIXTURE_TEST_CASE(the_certificate_must_name_the_host, Fixture) {

@@ -20,7 +20,7 @@
 #include <memory>
 #include <type_traits>
 
-#include "deadline.hpp"
+#include "lazy_deadline.hpp"
 #include "peer_credentials.hpp"
 
 namespace coffer::agent {
@@ -29,6 +29,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+using coffer::net::LazyDeadline;
 using local = asio::local::stream_protocol;
 using Clock = std::chrono::steady_clock;
 using namespace std::string_view_literals;

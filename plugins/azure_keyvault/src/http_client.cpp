@@ -4,6 +4,8 @@
 
 #include "trust_store.hpp"
 
+#include "lazy_deadline.hpp"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -106,12 +108,23 @@ struct Connection {
     tcp().socket().close(ignored);
   }
 
+  // Bounds each exchange once the connection is open (the stream's own
+  // per-operation timer bounds only the opening); cancels the socket when it
+  // passes.
+  void watch(const asio::any_io_executor &executor) {
+    deadline = std::make_unique<coffer::net::LazyDeadline>(executor, [this] {
+      error_code ignored;
+      tcp().socket().cancel(ignored);
+    });
+  }
+
   Endpoint endpoint;
   std::unique_ptr<beast::tcp_stream> plain;  // before TLS, or for http://
   std::unique_ptr<TlsStream> tls;
   Buffer buffer;
   SteadyClock::time_point idle_since{};
   bool reused = false;
+  std::unique_ptr<coffer::net::LazyDeadline> deadline;  // after the streams: stops first
 
  private:
   std::set<Connection *> &live_;
@@ -541,6 +554,7 @@ class HttpClient::Impl {
       }
     }
     connection->tcp().expires_never();
+    connection->watch(io_.get_executor());
     if (connection->tls && SSL_session_reused(connection->tls->native_handle()) == 1)
       ++stats_.tls_sessions_resumed;
     if (log_.enabled(COFFER_LOG_DEBUG))
@@ -636,19 +650,21 @@ class HttpClient::Impl {
 
     http::response_parser<SecretBody, SecretAllocator<char>> parser;
     parser.body_limit(options_.max_body_bytes);
-    connection.tcp().expires_at(deadline);
+    // Moving a kept-alive connection's deadline later touches no timer.
+    connection.deadline->set(deadline);
     error_code error;
     if (connection.tls)
       co_await exchange_on(*connection.tls, connection, message, parser, error);
     else
       co_await exchange_on(*connection.plain, connection, message, parser, error);
-    connection.tcp().expires_never();
-    const std::string where =
-        request.method + " " + request.url.endpoint.origin() + request.url.path;
+    const bool timed_out = connection.deadline->expired();
+    connection.deadline->set(SteadyClock::time_point::max());  // idle: no deadline
     if (error) {
-      stale = !parser.got_some() && is_stale_connection_error(error);
+      const std::string where =
+          request.method + " " + request.url.endpoint.origin() + request.url.path;
+      stale = !timed_out && !parser.got_some() && is_stale_connection_error(error);
       if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
-      if (error == beast::error::timeout)
+      if (timed_out)
         co_return failure(TransportError::timeout, where + ": no complete answer in time");
       if (error.category() == http::make_error_code(http::error::end_of_stream).category() &&
           error != http::error::end_of_stream && error != http::error::partial_message)

@@ -7,9 +7,9 @@
 #include <chrono>
 #include <optional>
 
-#include "deadline.hpp"
+#include "lazy_deadline.hpp"
 
-using coffer::agent::LazyDeadline;
+using coffer::net::LazyDeadline;
 using Clock = LazyDeadline::Clock;
 using namespace std::chrono_literals;
 

@@ -1,10 +1,10 @@
-#include "deadline.hpp"
+#include "lazy_deadline.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
 
-namespace coffer::agent {
+namespace coffer::net {
 
 struct LazyDeadline::State {
   explicit State(const boost::asio::any_io_executor &executor) : timer(executor) {}
@@ -56,4 +56,4 @@ bool LazyDeadline::expired() const noexcept {
   return state_->expired;
 }
 
-}  // namespace coffer::agent
+}  // namespace coffer::net

@@ -5,9 +5,10 @@
 // socket's operations). Only a deadline brought earlier re-arms at once. A
 // timer per read and write (Beast's basic_stream) cost timer-queue work and,
 // on most requests, a timerfd_settime system call.
-// Used on the connection's event loop only (not thread-safe).
-#ifndef COFFER_AGENT_DEADLINE_HPP
-#define COFFER_AGENT_DEADLINE_HPP
+// Used on the connection's event loop only (not thread-safe). Shared by the
+// agent's connections and the Key Vault plugin's HTTP client.
+#ifndef COFFER_NET_LAZY_DEADLINE_HPP
+#define COFFER_NET_LAZY_DEADLINE_HPP
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -15,7 +16,7 @@
 #include <functional>
 #include <memory>
 
-namespace coffer::agent {
+namespace coffer::net {
 
 class LazyDeadline {
  public:
@@ -38,6 +39,6 @@ class LazyDeadline {
   std::shared_ptr<State> state_;  // shared with the timer's pending handler
 };
 
-}  // namespace coffer::agent
+}  // namespace coffer::net
 
-#endif  // COFFER_AGENT_DEADLINE_HPP
+#endif  // COFFER_NET_LAZY_DEADLINE_HPP
