@@ -42,15 +42,8 @@ inline std::size_t secure_class_of(std::size_t size) noexcept {
   return static_cast<std::size_t>(std::countr_zero(rounded) - std::countr_zero(kSecureSmallest));
 }
 
-// Overwrites memory in a way the compiler may not elide (explicit_bzero:
-// memset's speed; OPENSSL_cleanse's volatile stores are several times slower
-// on the small blocks every cache hit frees), and then the vector registers
-// that held pieces of it (coffer::provider::clear_vector_registers).
-inline void wipe(void *data, std::size_t size) noexcept {
-  if (data == nullptr || size == 0) return;
-  explicit_bzero(data, size);
-  provider::clear_vector_registers();
-}
+// Overwrites memory, then the vector registers (the SDK's, explicit_bzero).
+using provider::wipe;
 
 // Returns at least `size` bytes (nullptr only for size 0) and the usable
 // capacity in *capacity. Thread-safe. Throws std::bad_alloc.

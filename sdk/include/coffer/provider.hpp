@@ -35,15 +35,7 @@
 
 namespace coffer::provider {
 
-// Overwrites memory in a way the compiler may not elide, and then the vector
-// registers (see clear_vector_registers).
-inline void wipe(void *data, std::size_t size) noexcept {
-  if (data == nullptr || size == 0) return;
-  auto *volatile bytes = static_cast<volatile unsigned char *>(data);
-  for (std::size_t i = 0; i < size; ++i) bytes[i] = 0;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  clear_vector_registers();
-}
+// wipe(data, size): see coffer/vector_registers.hpp.
 
 // Secret memory: excluded from core dumps, locked against swapping where
 // RLIMIT_MEMLOCK allows, not inherited by child processes, wiped when freed.
