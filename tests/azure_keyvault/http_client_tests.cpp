@@ -1,13 +1,14 @@
 // The plugin's HTTP client against a small TLS server on loopback (with TLS
 // session tickets, unlike the emulator): keep-alive reuse, TLS session
 // resumption for the same host only, replacement of a kept-alive connection
-// the server closed, the pool bound, request timeouts, host-name checks, and
-// what goes on the wire.
+// the server closed, the pool bound, request timeouts, host-name checks, the
+// trust stores shared by CA file content, and what goes on the wire.
 #define BOOST_TEST_MODULE azure_keyvault_http_client
 #include <boost/test/unit_test.hpp>
 
 #include "http.hpp"
 #include "temp_directory.hpp"
+#include "trust_store.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -314,6 +315,29 @@ BOOST_FIXTURE_TEST_CASE(a_deadline_that_passed_while_idle_spares_the_next_reques
   auto results = send(client, request(server.port()));
   BOOST_TEST(results[0].ok(), results[0].message);
   BOOST_TEST(client.stats().connections_opened == 1u);  // the kept-alive one, not cancelled
+}
+
+BOOST_FIXTURE_TEST_CASE(clients_trusting_the_same_ca_file_share_one_store, Fixture) {
+  X509_STORE *first = trust_store(ca_file.string());
+  X509_STORE *second = trust_store(ca_file.string());
+  BOOST_TEST(first == second);
+  // The same bytes under another name are the same trust.
+  const auto copy = scratch.write("copy.pem", certificate.certificate_pem);
+  X509_STORE *copied = trust_store(copy.string());
+  BOOST_TEST(copied == first);
+  // A rotated CA file is read again: new clients trust the new CA only.
+  Certificate rotated;
+  scratch.write("ca.pem", rotated.certificate_pem);
+  X509_STORE *renewed = trust_store(ca_file.string());
+  BOOST_TEST(renewed != first);
+  for (X509_STORE *store : {first, second, copied, renewed}) X509_STORE_free(store);
+
+  Server old_server(certificate, Behaviour::keep_alive);
+  Server new_server(rotated, Behaviour::keep_alive);
+  HttpClient client(io, options(), host);
+  BOOST_TEST(send(client, request(new_server.port()))[0].ok());
+  auto refused = send(client, request(old_server.port()));
+  BOOST_TEST((refused[0].error == TransportError::tls), refused[0].message);
 }
 
 BOOST_FIXTURE_TEST_CASE(the_certificate_must_name_the_host, Fixture) {

@@ -2,14 +2,21 @@
 
 #include <coffer/provider.hpp>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
+#include <vector>
 
 namespace coffer::azure {
 namespace {
@@ -85,9 +92,97 @@ std::string openssl_error() {
   return text;
 }
 
-}  // namespace
+// Every store built so far, keyed by the CA file's content: instances that
+// trust the same certificates share one store (an X509_STORE is reference
+// counted and safe to share between SSL_CTXs and threads). Copying the
+// bundle's certificates into a store of its own cost each new instance about
+// a millisecond. Bounded; an evicted store lives on in the instances using it.
+class StoreCache {
+ public:
+  StoreCache() = default;
+  StoreCache(const StoreCache &) = delete;
+  StoreCache &operator=(const StoreCache &) = delete;
+  ~StoreCache() {
+    for (auto &entry : entries_) X509_STORE_free(entry.store);
+  }
 
-X509_STORE *make_trust_store(const std::string &ca_file) {
+  // A new reference to the store for `ca_content`, or null when none is kept.
+  X509_STORE *find(const std::string &ca_content) {
+    std::lock_guard lock(mutex_);
+    for (auto &entry : entries_)
+      if (entry.ca_content == ca_content && X509_STORE_up_ref(entry.store) == 1)
+        return entry.store;
+    return nullptr;
+  }
+  [[nodiscard]] bool holds(const std::string &ca_content) {
+    std::lock_guard lock(mutex_);
+    return std::any_of(entries_.begin(), entries_.end(),
+                       [&](const Entry &entry) { return entry.ca_content == ca_content; });
+  }
+  // Keeps `store` (taking a reference of its own) for `ca_content`.
+  void keep(const std::string &ca_content, X509_STORE *store) {
+    if (X509_STORE_up_ref(store) != 1) return;
+    std::lock_guard lock(mutex_);
+    if (entries_.size() == kMaxEntries) {
+      X509_STORE_free(entries_.front().store);
+      entries_.erase(entries_.begin());
+    }
+    entries_.push_back({ca_content, store});
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 16;
+  struct Entry {
+    std::string ca_content;
+    X509_STORE *store;
+  };
+  std::mutex mutex_;
+  std::vector<Entry> entries_;
+};
+
+StoreCache &store_cache() {
+  static StoreCache cache;
+  return cache;
+}
+
+[[noreturn]] void refuse_ca_file(const std::string &ca_file, const std::string &reason) {
+  throw coffer::provider::Error(
+      COFFER_STATUS_INVALID_CONFIG,
+      "field 'ca_file': cannot load '" + ca_file + "' as PEM certificates: " + reason);
+}
+
+// The CA file's bytes (empty for no file). Certificates are public: an
+// ordinary string.
+std::string read_ca_file(const std::string &ca_file) {
+  if (ca_file.empty()) return {};
+  std::ifstream in(ca_file, std::ios::binary);
+  if (!in.is_open()) refuse_ca_file(ca_file, std::strerror(errno));
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) refuse_ca_file(ca_file, "a read failed");
+  return content;
+}
+
+// Adds the certificates and CRLs of PEM `content` to `store` (as
+// X509_STORE_load_file would from the file); throws when there are none.
+void add_pem(X509_STORE *store, const std::string &ca_file, const std::string &content) {
+  BIO *bio = BIO_new_mem_buf(content.data(), static_cast<int>(content.size()));
+  if (bio == nullptr) throw coffer::provider::Error(COFFER_STATUS_INTERNAL, "out of memory");
+  STACK_OF(X509_INFO) *items = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (items == nullptr) refuse_ca_file(ca_file, openssl_error());
+  int added = 0;
+  for (int i = 0; i < sk_X509_INFO_num(items); ++i) {
+    X509_INFO *item = sk_X509_INFO_value(items, i);
+    if (item->x509 != nullptr && X509_STORE_add_cert(store, item->x509) == 1) ++added;
+    if (item->crl != nullptr && X509_STORE_add_crl(store, item->crl) == 1) ++added;
+  }
+  sk_X509_INFO_pop_free(items, X509_INFO_free);
+  ERR_clear_error();
+  if (added == 0) refuse_ca_file(ca_file, "no certificate or CRL found");
+}
+
+// A store of the system's CAs plus those of `ca_content` (owned by the caller).
+X509_STORE *build_store(const std::string &ca_file, const std::string &ca_content) {
   static const SystemPaths paths = system_paths();
   X509_STORE *store = X509_STORE_new();
   if (store == nullptr) throw coffer::provider::Error(COFFER_STATUS_INTERNAL, "out of memory");
@@ -104,25 +199,38 @@ X509_STORE *make_trust_store(const std::string &ca_file) {
       }
     }
   }
-  if (!ca_file.empty() && X509_STORE_load_file(store, ca_file.c_str()) != 1) {
-    std::string reason = openssl_error();
-    X509_STORE_free(store);
-    throw coffer::provider::Error(
-        COFFER_STATUS_INVALID_CONFIG,
-        "field 'ca_file': cannot load '" + ca_file + "' as PEM certificates: " + reason);
+  if (!ca_file.empty()) {
+    try {
+      add_pem(store, ca_file, ca_content);
+    } catch (...) {
+      X509_STORE_free(store);
+      throw;
+    }
   }
   return store;
 }
 
+}  // namespace
+
+X509_STORE *trust_store(const std::string &ca_file) {
+  const std::string content = read_ca_file(ca_file);
+  StoreCache &cache = store_cache();
+  if (X509_STORE *shared = cache.find(content)) return shared;
+  X509_STORE *store = build_store(ca_file, content);
+  cache.keep(content, store);
+  return store;
+}
+
 void check_ca_file(const std::string &ca_file) {
+  const std::string content = read_ca_file(ca_file);
+  if (store_cache().holds(content)) return;  // loaded before
   X509_STORE *store = X509_STORE_new();
   if (store == nullptr) throw coffer::provider::Error(COFFER_STATUS_INTERNAL, "out of memory");
-  if (X509_STORE_load_file(store, ca_file.c_str()) != 1) {
-    std::string reason = openssl_error();
+  try {
+    add_pem(store, ca_file, content);
+  } catch (...) {
     X509_STORE_free(store);
-    throw coffer::provider::Error(
-        COFFER_STATUS_INVALID_CONFIG,
-        "field 'ca_file': cannot load '" + ca_file + "' as PEM certificates: " + reason);
+    throw;
   }
   X509_STORE_free(store);
 }

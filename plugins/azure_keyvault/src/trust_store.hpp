@@ -1,9 +1,10 @@
 // The certificates an instance trusts: the system's CAs (as OpenSSL's default
 // paths and SSL_CERT_FILE / SSL_CERT_DIR name them) plus the configured
 // `ca_file`. A hashed CA directory is read lazily, by subject hash, when a
-// chain needs a certificate; a CA bundle file is parsed once per process and
-// shared (read-only) by every instance, because parsing one costs tens of
-// milliseconds with OpenSSL 3. Thread-safe.
+// chain needs a certificate; a CA bundle file is parsed once per process,
+// because parsing one costs tens of milliseconds with OpenSSL 3. Instances
+// whose `ca_file` holds the same bytes (or that have none) share one store.
+// Thread-safe.
 #ifndef COFFER_AZURE_TRUST_STORE_HPP
 #define COFFER_AZURE_TRUST_STORE_HPP
 
@@ -13,10 +14,11 @@
 
 namespace coffer::azure {
 
-// A new X509_STORE (owned by the caller, e.g. handed to
-// SSL_CTX_set_cert_store). Throws coffer::provider::Error
+// The store for `ca_file` (its content as it is now), with one reference
+// owned by the caller (e.g. handed to SSL_CTX_set_cert_store); other
+// instances may hold the same store. Throws coffer::provider::Error
 // (COFFER_STATUS_INVALID_CONFIG) when `ca_file` cannot be loaded.
-X509_STORE *make_trust_store(const std::string &ca_file);
+X509_STORE *trust_store(const std::string &ca_file);
 
 // Throws Error(INVALID_CONFIG) naming `ca_file` when it cannot be loaded as
 // PEM certificates; reads nothing else (cheap, for open()).
