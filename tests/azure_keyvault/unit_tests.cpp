@@ -563,6 +563,16 @@ BOOST_AUTO_TEST_CASE(secret_ids) {
   BOOST_TEST(versioned.name == "CRUD-a");
   BOOST_TEST(versioned.version == "41cce6796d81438f9dad0d96bf85d50d");
   BOOST_TEST(parse_secret_id("Sanitized").name.empty());
+  // With a port, a query or a fragment; a host alone; escapes are no name.
+  SecretId ported = parse_secret_id(
+      "https://myvault.vault.azure.net:8443/secrets/Db-Password/0123456789abcdef0123456789abcdef"
+      "?api-version=7.6");
+  BOOST_TEST(ported.name == "Db-Password");
+  BOOST_TEST(ported.version == "0123456789abcdef0123456789abcdef");
+  BOOST_TEST(parse_secret_id("https://myvault.vault.azure.net/secrets/Db-Password#x").name ==
+             "Db-Password");
+  BOOST_TEST(parse_secret_id("https://myvault.vault.azure.net").name.empty());
+  BOOST_TEST(parse_secret_id("https://myvault.vault.azure.net/secrets/Db%2DPassword").name.empty());
 }
 
 BOOST_AUTO_TEST_CASE(errors_by_code_with_the_role_to_grant) {
