@@ -87,6 +87,51 @@ BOOST_AUTO_TEST_CASE(fallback_chain_continues_on_not_found_and_unavailable) {
   BOOST_TEST(store.get("Email.SMTPPassword").reveal() == "mail-two");
 }
 
+BOOST_AUTO_TEST_CASE(only_a_blocking_get_tells_the_provider_that_its_caller_waits) {
+  // COFFER_GET_CALLER_WAITS (ABI 1.5): the memory provider counts the gets
+  // that carried it ("waited").
+  Store store = open(R"(
+    "providers": {"p": {"plugin": "memory", "config": {"values": {
+      "VCS.GithubAdminPAT": "a", "VCS.GitlabAdminPAT": "b", "VCS.GithubOrgOwnerPAT": "c",
+      "VCS.GitlabGroupOwnerPAT": "d", "VCS.BitbucketAdminPassword": "e"}}}},
+    "routes": {"*": "p"}, "cache": {"ttl_s": 60})");
+  auto stats = [&] { return boost::json::parse(store.admin("p", "stats")).as_object(); };
+  BOOST_TEST(store.get("VCS.GithubAdminPAT").reveal() == "a");
+  BOOST_TEST(store.try_get("VCS.GitlabAdminPAT").ok());
+  BOOST_TEST(stats().at("waited").as_int64() == 2);  // both callers blocked
+  std::promise<coffer::Result> answered;
+  store.get_async("VCS.GithubOrgOwnerPAT",
+                  [&](coffer::Result r) { answered.set_value(std::move(r)); });
+  BOOST_TEST(answered.get_future().get().ok());
+  const std::vector<std::string> many = {"VCS.GitlabGroupOwnerPAT", "VCS.BitbucketAdminPassword"};
+  for (const auto &result : store.get_many(many)) BOOST_TEST(result.ok());
+  BOOST_TEST(stats().at("gets").as_int64() == 5);
+  BOOST_TEST(stats().at("waited").as_int64() == 2);  // get_many keeps its gets concurrent
+  (void)store.get("VCS.GithubAdminPAT");            // a hit: no provider call at all
+  BOOST_TEST(stats().at("gets").as_int64() == 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_provider_answering_from_its_own_thread_passes_no_wait_down_the_chain) {
+  // `first` answers NOT_FOUND from its own thread after 20 ms: the get of
+  // `second` starts on that thread, which must not block on it.
+  Store store = open(R"(
+    "providers": {
+      "first": {"plugin": "memory", "config": {"delay_ms": 20, "values": {}}},
+      "second": {"plugin": "memory", "config": {"values": {"VCS.GithubAdminPAT": "two"}}},
+      "third": {"plugin": "memory", "config": {"values": {"VCS.GitlabAdminPAT": "three"}}}
+    },
+    "routes": {"*": ["third", "second"]}, "keys": {"VCS.GithubAdminPAT": ["first", "second"]})");
+  auto waited = [&](const std::string &name) {
+    return boost::json::parse(store.admin(name, "stats")).at("waited").as_int64();
+  };
+  BOOST_TEST(store.get("VCS.GithubAdminPAT").reveal() == "two");
+  BOOST_TEST(waited("first") == 1);
+  BOOST_TEST(waited("second") == 0);
+  // Answered on the caller's thread, the next provider's get still has it waiting.
+  BOOST_TEST(store.get("VCS.GitlabAdminPAT").reveal() == "three");
+  BOOST_TEST(waited("third") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(denial_stops_the_chain_by_default_and_can_continue) {
   const char *providers = R"(
     "providers": {

@@ -360,6 +360,48 @@ BOOST_AUTO_TEST_CASE(relative_sqlite_paths_resolve_against_the_policy_directory)
   BOOST_TEST(contains(rootless.open_error(), "url"), rootless.open_error());
 }
 
+// A get runs on the caller's thread when the caller waits anyway
+// (COFFER_GET_CALLER_WAITS), and completes before get() returns; without it,
+// PostgreSQL's get answers from a worker thread (SQLite's always inline).
+BOOST_AUTO_TEST_CASE(a_get_whose_caller_waits_runs_on_the_callers_thread) {
+  TestStore store;
+  auto db = open_initialised(store.file_config());
+  require_put(*db, "VCS.GithubAdminPAT", "ghp_where");
+  struct Answer {
+    std::promise<void> done;
+    std::thread::id thread;
+    std::string value;
+  };
+  for (const bool waits : {true, false}) {
+    BOOST_TEST_CONTEXT("caller waits " << waits) {
+      coffer_get_request request{};
+      request.struct_size = sizeof request;
+      request.key = "VCS.GithubAdminPAT";
+      request.flags = waits ? COFFER_GET_CALLER_WAITS : 0u;
+      Answer answer;
+      auto finished = answer.done.get_future();
+      db->table()->get(
+          db->raw(), &request,
+          [](void *raw, coffer_status status, const coffer_value *got, const char *) {
+            auto *a = static_cast<Answer *>(raw);
+            a->thread = std::this_thread::get_id();
+            if (status == COFFER_STATUS_OK)
+              a->value.assign(reinterpret_cast<const char *>(got->data), got->size);
+            a->done.set_value();
+          },
+          &answer);
+      const bool answered_in_call =
+          finished.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+      finished.wait();
+      BOOST_TEST(answer.value == "ghp_where");
+      const bool on_caller = answer.thread == std::this_thread::get_id();
+      const bool inline_expected = waits || backend() == Backend::sqlite;
+      BOOST_TEST(on_caller == inline_expected);
+      if (inline_expected) BOOST_TEST(answered_in_call);
+    }
+  }
+}
+
 // The plugin keeps a value it hands over in the host's secret memory and
 // gives that memory back (to be wiped) once the core has taken the value.
 BOOST_AUTO_TEST_CASE(a_value_is_in_host_secret_memory_and_handed_back_after_the_copy) {

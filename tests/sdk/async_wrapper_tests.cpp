@@ -7,6 +7,11 @@
 #define BOOST_TEST_MODULE sdk_async_wrapper_tests
 #include <boost/test/unit_test.hpp>
 
+#include <dlfcn.h>
+
+#include <cstddef>
+#include <future>
+
 #include "sdk_test_support.hpp"
 
 using namespace coffer;
@@ -51,6 +56,58 @@ BOOST_AUTO_TEST_CASE(a_dropped_completion_reports_internal) {
     BOOST_TEST((r.code == Code::internal), key);
     BOOST_TEST(contains(r.message, "dropped the request without answering it"), r.message);
   }
+}
+
+BOOST_AUTO_TEST_CASE(caller_waits_reaches_the_provider_from_a_blocking_get_only) {
+  Store store = open_test_plugin("sdk_async");
+  BOOST_TEST(get(store, "Behaviour.CallerWaits").secret.reveal() == "waits");
+  std::promise<Result> answered;
+  GetOptions fetch;
+  fetch.bypass_cache = true;
+  store.get_async("Behaviour.CallerWaits", [&](Result r) { answered.set_value(std::move(r)); },
+                  fetch);
+  BOOST_TEST(answered.get_future().get().secret.reveal() == "does-not-wait");
+}
+
+BOOST_AUTO_TEST_CASE(a_request_of_an_older_core_has_no_flags) {
+  // An ABI 1.4 core's request ends before `flags`: whatever lies past its
+  // struct_size is not read.
+  void *library = ::dlopen(plugin_file("sdk_async").c_str(), RTLD_NOW | RTLD_LOCAL);
+  BOOST_TEST_REQUIRE(library != nullptr);
+  auto entry = reinterpret_cast<coffer_provider_entry_fn>(
+      ::dlsym(library, COFFER_PROVIDER_ENTRY_SYMBOL));
+  BOOST_TEST_REQUIRE(entry != nullptr);
+  const coffer_provider *table = entry(COFFER_ABI_VERSION);
+  coffer_host host{};
+  host.struct_size = sizeof host;
+  host.abi_version = COFFER_ABI_VERSION;
+  coffer_open_params params{};
+  params.struct_size = sizeof params;
+  params.instance_name = "old-core";
+  params.config_json = "{}";
+  params.config_size = 2;
+  coffer_instance *instance = nullptr;
+  char error[256] = {0};
+  BOOST_TEST_REQUIRE(table->open(&host, &params, &instance, error, sizeof error) ==
+                         COFFER_STATUS_OK,
+                     error);
+  std::string answer;
+  auto read = [](void *context, coffer_status, const coffer_value *value, const char *) {
+    auto *text = static_cast<std::string *>(context);
+    if (value != nullptr) text->assign(reinterpret_cast<const char *>(value->data), value->size);
+  };
+  for (const bool old_core : {true, false}) {
+    coffer_get_request request{};
+    request.struct_size = old_core ? static_cast<uint32_t>(offsetof(coffer_get_request, flags))
+                                   : static_cast<uint32_t>(sizeof request);
+    request.key = "Behaviour.CallerWaits";
+    request.flags = COFFER_GET_CALLER_WAITS;  // past an old core's struct_size
+    answer.clear();
+    table->get(instance, &request, read, &answer);
+    BOOST_TEST(answer == (old_core ? "does-not-wait" : "waits"));
+  }
+  table->close(instance);
+  ::dlclose(library);
 }
 
 BOOST_AUTO_TEST_CASE(a_completion_answered_from_another_thread_works) {

@@ -1,8 +1,11 @@
 #include "hosting/cache.hpp"
 
+#include "hosting/caller_waits.hpp"
+
 #include <time.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace coffer::detail {
 
@@ -169,6 +172,9 @@ void Cache::get(const std::string &key, const std::string &version, bool bypass,
     }
   }
   fetches_.fetch_add(1, std::memory_order_relaxed);
+  // A refresh behind a hit: whoever asked has its answer and waits for no fetch.
+  std::optional<CallerWaits> refresh_only;
+  if (start_refresh) refresh_only.emplace(false);
   fetch([this, cache_key, flight](Code code, const std::string &message, Secret value) {
     finish(cache_key, flight, code, message, std::move(value));
   });

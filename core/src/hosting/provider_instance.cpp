@@ -10,6 +10,7 @@
 
 #include "base/secure_memory.hpp"
 #include "hosting/cache.hpp"
+#include "hosting/caller_waits.hpp"
 
 namespace coffer::detail {
 
@@ -281,6 +282,7 @@ void ProviderInstance::get(const std::string &key, const std::string &version,
   request.key = key.c_str();
   request.version = version.empty() ? nullptr : version.c_str();
   request.timeout_ms = static_cast<uint32_t>(bounded(timeout).count());
+  if (CallerWaits::now()) request.flags |= COFFER_GET_CALLER_WAITS;
   library_->table().get(
       instance_, &request,
       [](void *context, coffer_status status, const coffer_value *value, const char *message) {

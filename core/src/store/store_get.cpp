@@ -7,6 +7,7 @@
 #include <typeinfo>
 
 #include "hosting/cache.hpp"
+#include "hosting/caller_waits.hpp"
 #include "store/store_calls.hpp"
 #include "store/store_impl.hpp"
 
@@ -265,8 +266,11 @@ Result Store::try_get(std::string_view key, const GetOptions &options) {
   if (auto hit = impl_->get_cached_result(key, options)) return std::move(*hit);
   std::string k(key);
   auto waiter = std::make_shared<Waiter<Result>>();
-  impl_->get_async(
-      k, [waiter](Result r) { waiter->promise.set_value(std::move(r)); }, options);
+  {
+    detail::CallerWaits waits(true);  // this thread blocks on the future below
+    impl_->get_async(
+        k, [waiter](Result r) { waiter->promise.set_value(std::move(r)); }, options);
+  }
   return waiter->future.get();
 }
 

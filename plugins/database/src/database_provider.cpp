@@ -95,10 +95,12 @@ void DatabaseProvider::answer(Completion &completion, Body &body) noexcept {
 }
 
 void DatabaseProvider::get(const GetRequest &request, GetCompletion &&done) {
-  // Inline, the request outlives the call; on a worker it is copied.
-  if (executor_.is_inline()) {
-    run(std::move(done),
-        [this, &request](GetCompletion &completion) { read(request, completion); });
+  // Inline (SQLite; or a caller that waits anyway, COFFER_GET_CALLER_WAITS,
+  // which saves PostgreSQL's two thread hand-offs) the request outlives the
+  // call; on a worker it is copied.
+  if (executor_.is_inline() || request.caller_waits) {
+    auto body = [this, &request](GetCompletion &completion) { read(request, completion); };
+    answer(done, body);
     return;
   }
   run(std::move(done), [this, request](GetCompletion &completion) { read(request, completion); });

@@ -40,7 +40,7 @@ extern "C" {
 /* Versions                                                                  */
 
 #define COFFER_ABI_VERSION_MAJOR 1u
-#define COFFER_ABI_VERSION_MINOR 4u
+#define COFFER_ABI_VERSION_MINOR 5u
 #define COFFER_ABI_VERSION ((COFFER_ABI_VERSION_MAJOR << 16) | COFFER_ABI_VERSION_MINOR)
 #define COFFER_ABI_MAJOR(version) ((uint32_t)(version) >> 16)
 #define COFFER_ABI_MINOR(version) ((uint32_t)(version)&0xFFFFu)
@@ -283,7 +283,18 @@ typedef struct coffer_get_request {
    * A provider that cannot finish in time completes with
    * COFFER_STATUS_TIMEOUT or COFFER_STATUS_UNAVAILABLE. */
   uint32_t timeout_ms;
+  /* Since ABI 1.5: COFFER_GET_* bits. A plugin reads it only when
+   * struct_size reaches past it (an older core's request has none: 0). */
+  uint32_t flags;
 } coffer_get_request;
+
+/* Since ABI 1.5, in coffer_get_request.flags: the calling thread blocks until
+ * `done` is called anyway (a synchronous get in the core). The plugin may
+ * then do the whole operation on the calling thread, waiting on the network
+ * included, and call `done` before get() returns, instead of handing it to a
+ * thread of its own and back. The deadline (timeout_ms) and cancel() still
+ * bound it. Without the flag get() must not wait on the network. */
+#define COFFER_GET_CALLER_WAITS (1u << 0)
 
 /* ------------------------------------------------------------------------ */
 /* Completion callbacks                                                      */
@@ -400,8 +411,8 @@ typedef struct coffer_provider {
 
   /* Reads a secret. `request` and the strings in it are valid only until
    * get() returns; copy what the operation needs later. Calls `done` exactly
-   * once. Non-blocking: a plugin that must wait does so on its own threads.
-   * Required. */
+   * once. Non-blocking: a plugin that must wait does so on its own threads,
+   * unless the request carries COFFER_GET_CALLER_WAITS (since 1.5). Required. */
   void (*get)(coffer_instance *instance, const coffer_get_request *request,
               coffer_get_callback done, void *context);
 

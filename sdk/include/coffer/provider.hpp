@@ -297,6 +297,10 @@ struct GetRequest {
   std::string key;
   std::string version;  // empty: the latest
   uint32_t timeout_ms = 0;
+  // COFFER_GET_CALLER_WAITS (ABI 1.5): the caller blocks until the
+  // completion anyway, so get() may do the work, network included, on the
+  // calling thread and complete before it returns.
+  bool caller_waits = false;
 };
 
 // A value with its version identifier, as returned by SyncProvider::get().
@@ -694,6 +698,8 @@ struct Thunks {
       if (request->version != nullptr) copy.version = request->version;
       if (request->struct_size > offsetof(coffer_get_request, timeout_ms))
         copy.timeout_ms = request->timeout_ms;
+      if (request->struct_size > offsetof(coffer_get_request, flags))
+        copy.caller_waits = (request->flags & COFFER_GET_CALLER_WAITS) != 0;
       self->provider->get(copy, std::move(done));
     });
   }

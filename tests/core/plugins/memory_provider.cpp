@@ -12,7 +12,8 @@
 // Every version written is kept with the host's time of the write, and
 // versions() lists them. remove() keeps the removed versions until purge()
 // (soft delete, as Key Vault does); a put after a remove starts afresh.
-// Admin commands: "stats" -> {"gets": N, "puts": N, "held": N}; "fail"
+// Admin commands: "stats" -> {"gets": N, "puts": N, "held": N, "waited": N}
+// ("waited": gets whose caller said it waits, COFFER_GET_CALLER_WAITS); "fail"
 // {"key", "status"} makes a key fail with a status ("ok" clears it); "delay"
 // {"ms"}; "count" {"counter", "delta"} adds to a counter through the host
 // table; "release" (never held).
@@ -102,6 +103,7 @@ class MemoryProvider final : public Provider {
     {
       std::lock_guard lock(mutex_);
       ++gets_;
+      if (request.caller_waits) ++waited_;
       delay = delay_ms_;
     }
     // Answer outside the lock: a completion may call back into anything.
@@ -298,7 +300,7 @@ class MemoryProvider final : public Provider {
       std::lock_guard lock(mutex_);
       if (command == "stats") {
         result = json::serialize(json::object{
-            {"gets", gets_}, {"puts", puts_}, {"held", held}, {"removed", removed_.size()}});
+            {"gets", gets_}, {"puts", puts_}, {"held", held}, {"waited", waited_}, {"removed", removed_.size()}});
       } else if (command == "fail") {
         std::string key(args.at("key").as_string());
         std::string status(args.at("status").as_string());
@@ -397,6 +399,7 @@ class MemoryProvider final : public Provider {
   coffer_status health_ = COFFER_STATUS_OK;
   int health_delay_ms_ = 0;
   int64_t gets_ = 0;
+  int64_t waited_ = 0;  // gets with caller_waits
   int64_t puts_ = 0;
   int64_t counter_ = 0;
   std::mutex queue_mutex_;

@@ -76,7 +76,9 @@ OFFSET(coffer_get_request, struct_size, 0);
 OFFSET(coffer_get_request, key, 8);
 OFFSET(coffer_get_request, version, 16);
 OFFSET(coffer_get_request, timeout_ms, 24);
-_Static_assert(sizeof(coffer_get_request) >= 28, "coffer_get_request shrank");
+OFFSET(coffer_get_request, flags, 28); /* since 1.5 */
+_Static_assert(sizeof(coffer_get_request) >= 32, "coffer_get_request shrank");
+_Static_assert(COFFER_GET_CALLER_WAITS == 1, "get flags changed");
 
 /* Status and capability values are part of the ABI too. */
 _Static_assert(COFFER_STATUS_OK == 0 && COFFER_STATUS_NOT_FOUND == 1 && COFFER_STATUS_DENIED == 2 &&

@@ -65,6 +65,8 @@ class AsyncProvider final : public Provider {
       // Returns without answering: the SDK answers for us.
     } else if (key == "Behaviour.DroppedOnThread") {
       spawn([done = std::move(done)]() mutable { GetCompletion dropped = std::move(done); });
+    } else if (key == "Behaviour.CallerWaits") {
+      done.succeed(SecretBytes(request.caller_waits ? "waits" : "does-not-wait"));
     } else if (key == "Behaviour.OtherThread") {
       spawn([done = std::move(done)]() mutable {
         done.succeed(SecretBytes("answered-from-another-thread"));

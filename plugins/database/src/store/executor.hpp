@@ -2,7 +2,9 @@
 // SQLite store: local, fast, the SDK's "synchronous provider" case) or on a
 // small pool of the provider's own threads (PostgreSQL, where an operation
 // waits on the network and may retry for seconds, which the ABI forbids on
-// the caller's thread). The destructor runs every queued task, then joins.
+// the caller's thread unless the caller waits anyway: a get marked
+// COFFER_GET_CALLER_WAITS runs inline, see DatabaseProvider::get). The
+// destructor runs every queued task, then joins.
 // post() is thread-safe.
 #ifndef COFFER_DATABASE_STORE_EXECUTOR_HPP
 #define COFFER_DATABASE_STORE_EXECUTOR_HPP
