@@ -187,6 +187,7 @@ class Plugin {
     request.struct_size = sizeof request;
     request.key = key;
     request.flags = COFFER_GET_CALLER_WAITS;
+    request.timeout_ms = 30000;  // the core always sends one (the policy's timeout_ms)
     table_->get(
         instance_, &request,
         [](void *context, coffer_status status, const coffer_value *value, const char *message) {

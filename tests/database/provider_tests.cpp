@@ -402,6 +402,54 @@ BOOST_AUTO_TEST_CASE(a_get_whose_caller_waits_runs_on_the_callers_thread) {
   }
 }
 
+// A get answered on the caller's thread still ends at its deadline when
+// PostgreSQL does not answer (here: another session holds an exclusive lock
+// on the keys), and the instance serves again once the server does.
+BOOST_AUTO_TEST_CASE(a_get_on_the_callers_thread_still_ends_at_its_deadline) {
+  if (backend() != Backend::postgres) return;
+  TestStore store;
+  auto db = open_initialised(store.file_config());
+  require_put(*db, "VCS.GithubAdminPAT", "ghp_deadline");
+  store.exec("BEGIN");
+  store.exec("LOCK TABLE coffer_keys IN ACCESS EXCLUSIVE MODE");
+  // The lock goes when the get has returned, or after 5 s (so that a get
+  // that ignored its deadline fails this test instead of hanging it).
+  std::promise<void> returned;
+  std::thread releaser([&store, done = returned.get_future()] {
+    done.wait_for(std::chrono::seconds(5));
+    store.exec("ROLLBACK");
+  });
+  struct Answer {
+    bool called = false;
+    coffer_status status = COFFER_STATUS_OK;
+    std::string message;
+  } answer;
+  coffer_get_request request{};
+  request.struct_size = sizeof request;
+  request.key = "VCS.GithubAdminPAT";
+  request.timeout_ms = 300;
+  request.flags = COFFER_GET_CALLER_WAITS;
+  const auto start = std::chrono::steady_clock::now();
+  db->table()->get(
+      db->raw(), &request,
+      [](void *raw, coffer_status status, const coffer_value *, const char *message) {
+        auto *a = static_cast<Answer *>(raw);
+        a->called = true;
+        a->status = status;
+        if (message != nullptr) a->message = message;
+      },
+      &answer);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  returned.set_value();
+  releaser.join();
+  BOOST_TEST_REQUIRE(answer.called);  // before get() returned, on this thread
+  BOOST_TEST(answer.status == COFFER_STATUS_TIMEOUT, answer.message);
+  BOOST_TEST(contains(answer.message, "deadline"), answer.message);
+  // 300 ms, not the lock's lifetime (the test's) nor a TCP timeout.
+  BOOST_TEST(waited < std::chrono::seconds(3));
+  BOOST_TEST(require_get(*db, "VCS.GithubAdminPAT") == "ghp_deadline");
+}
+
 // The plugin keeps a value it hands over in the host's secret memory and
 // gives that memory back (to be wiped) once the core has taken the value.
 BOOST_AUTO_TEST_CASE(a_value_is_in_host_secret_memory_and_handed_back_after_the_copy) {

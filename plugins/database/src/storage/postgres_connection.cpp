@@ -2,7 +2,9 @@
 
 #include <endian.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace coffer::database {
@@ -170,7 +172,7 @@ PgConnection::~PgConnection() {
 }
 
 bool PgConnection::broken() const {
-  return PQstatus(connection_) != CONNECTION_OK;
+  return abandoned_ || PQstatus(connection_) != CONNECTION_OK;
 }
 
 PgResult PgConnection::check(pg_result *raw, std::string_view what) {
@@ -203,18 +205,66 @@ PgResult PgConnection::check(pg_result *raw, std::string_view what) {
 PgResult PgConnection::run(const PgStatement &statement, const PgParams &params) {
   if (!prepared_.contains(statement.name)) {
     std::vector<unsigned> types = statement.parameter_types;
-    check(PQprepare(connection_, statement.name, statement.sql, static_cast<int>(types.size()),
-                    types.empty() ? nullptr : types.data()),
-          "cannot prepare a statement");
+    const int count = static_cast<int>(types.size());
+    const unsigned *oids = types.empty() ? nullptr : types.data();
+    if (deadline_) {
+      check(PQsendPrepare(connection_, statement.name, statement.sql, count, oids) == 1
+                ? answer_by_deadline("cannot prepare a statement")
+                : nullptr,
+            "cannot prepare a statement");
+    } else {
+      check(PQprepare(connection_, statement.name, statement.sql, count, oids),
+            "cannot prepare a statement");
+    }
     prepared_.insert(statement.name);
   }
+  if (deadline_)
+    return check(PQsendQueryPrepared(connection_, statement.name, params.count(), params.values(),
+                                     params.lengths(), params.formats(), 1) == 1
+                     ? answer_by_deadline("query failed")
+                     : nullptr,
+                 "query failed");
   return check(PQexecPrepared(connection_, statement.name, params.count(), params.values(),
                               params.lengths(), params.formats(), 1),
                "query failed");
 }
 
 void PgConnection::execute(const char *sql) {
+  if (deadline_) {
+    check(PQsendQuery(connection_, sql) == 1 ? answer_by_deadline(sql) : nullptr, sql);
+    return;
+  }
   check(PQexec(connection_, sql), sql);
+}
+
+pg_result *PgConnection::answer_by_deadline(std::string_view what) {
+  // libpq sent the statement (a blocking connection flushes it); read until
+  // the answer is complete, waiting for the socket no longer than allowed.
+  pg_result *first = nullptr;
+  while (true) {
+    while (PQisBusy(connection_) == 1) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          *deadline_ - std::chrono::steady_clock::now());
+      pollfd socket{PQsocket(connection_), POLLIN, 0};
+      int ready = left.count() > 0 ? ::poll(&socket, 1, static_cast<int>(left.count())) : 0;
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) {
+        if (first != nullptr) PQclear(first);
+        abandoned_ = true;
+        throw PgFailure(PgFailure::Kind::timeout, {},
+                        location_ + ": " + std::string(what) +
+                            ": no answer from PostgreSQL before the deadline");
+      }
+      if (PQconsumeInput(connection_) == 0) break;  // lost: PQgetResult says so
+    }
+    pg_result *next = PQgetResult(connection_);
+    if (next == nullptr) break;
+    if (first == nullptr)
+      first = next;
+    else
+      PQclear(next);
+  }
+  return first;
 }
 
 }  // namespace coffer::database

@@ -10,9 +10,11 @@
 #define COFFER_DATABASE_STORAGE_POSTGRES_CONNECTION_HPP
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -33,7 +35,8 @@ class PgFailure : public std::exception {
     connection,  // could not connect, or the connection broke: outcome of a write unknown
     transient,   // the server refused for now (shutdown, failover, serialization): retry
     denied,      // authentication or permission
-    permanent    // anything else (constraint, syntax, TLS verification, ...)
+    permanent,   // anything else (constraint, syntax, TLS verification, ...)
+    timeout      // no answer by the deadline; the connection is given up
   };
   PgFailure(Kind kind, std::string sqlstate, std::string message)
       : kind_(kind), sqlstate_(std::move(sqlstate)), message_(std::move(message)) {}
@@ -120,10 +123,25 @@ class PgConnection {
   PgResult run(const PgStatement &statement, const PgParams &params);
   // Runs a statement without parameters (BEGIN, COMMIT, DDL).
   void execute(const char *sql);
+  // Whether the connection is unusable: lost, or given up at a deadline.
   [[nodiscard]] bool broken() const;
+
+  // Bounds the wait for each later statement's answer (a get's deadline, for
+  // a caller that may be waiting on this very thread); nothing: as long as
+  // the server takes. Past it the statement throws PgFailure(Kind::timeout)
+  // and the connection counts as broken (the pool drops it: the server
+  // still owes the answer).
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept {
+    deadline_ = deadline;
+  }
 
  private:
   PgResult check(pg_result *result, std::string_view what);
+  // The answer to the statement just sent, read without waiting past the
+  // deadline.
+  pg_result *answer_by_deadline(std::string_view what);
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  bool abandoned_ = false;
   pg_conn *connection_ = nullptr;
   std::string location_;
   std::unordered_set<std::string> prepared_;

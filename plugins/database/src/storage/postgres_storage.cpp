@@ -313,6 +313,8 @@ void PostgresStorage::raise(const PgFailure &failure) const {
       throw Error(COFFER_STATUS_UNAVAILABLE, std::string(failure.what()));
     case PgFailure::Kind::denied:
       throw Error(COFFER_STATUS_DENIED, std::string(failure.what()));
+    case PgFailure::Kind::timeout:
+      throw Error(COFFER_STATUS_TIMEOUT, std::string(failure.what()));
     case PgFailure::Kind::permanent:
       // Without an SQLSTATE the failure came from connecting (e.g. TLS verification).
       throw Error(failure.sqlstate().empty() ? COFFER_STATUS_UNAVAILABLE : COFFER_STATUS_INTERNAL,
@@ -324,6 +326,9 @@ void PostgresStorage::raise(const PgFailure &failure) const {
 template <class Body>
 auto PostgresStorage::once(Body &&body) {
   auto lease = pool_.acquire();
+  // A get's own deadline bounds each statement too (its caller may wait on
+  // this thread); writes and admin commands without one wait as before.
+  lease->set_deadline(RetryBudget::deadline());
   try {
     return body(*lease);
   } catch (const PgFailure &failure) {
