@@ -292,8 +292,8 @@ typedef struct coffer_get_request {
  * `done` is called anyway (a synchronous get in the core). The plugin may
  * then do the whole operation on the calling thread, waiting on the network
  * included, and call `done` before get() returns, instead of handing it to a
- * thread of its own and back. The deadline (timeout_ms) and cancel() still
- * bound it. Without the flag get() must not wait on the network. */
+ * thread of its own and back. The deadline (timeout_ms) still bounds it.
+ * Without the flag get() must not wait on the network. */
 #define COFFER_GET_CALLER_WAITS (1u << 0)
 
 /* ------------------------------------------------------------------------ */
