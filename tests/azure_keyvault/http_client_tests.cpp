@@ -154,7 +154,8 @@ class Server {
         host_ = std::string(request[http::field::host]);
       }
       ++answered;
-      if (behaviour_ == Behaviour::stall || (behaviour_ == Behaviour::stall_second && answered == 2)) {
+      if (behaviour_ == Behaviour::stall ||
+          (behaviour_ == Behaviour::stall_second && answered == 2)) {
         asio::steady_timer timer(io_, 30s);
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
         co_return;

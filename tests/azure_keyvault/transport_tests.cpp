@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_certificate_for_another_host_is_refused_without_retries) 
   BOOST_TEST(contains(refused.message, "hostname mismatch"), refused.message);
   BOOST_TEST(contains(refused.message, wrong_host));
   BOOST_TEST(count_lines(vault, "connected to " + wrong_host) == 0u);
-  BOOST_TEST(akv.requests("get") == 0u);  // nothing ever reached HTTP
+  BOOST_TEST(akv.requests("get") == 0u);    // nothing ever reached HTTP
   BOOST_TEST(akv.requests("token") == 1u);  // the one sent first; no retry fetched another
 }
 

@@ -371,7 +371,8 @@ BOOST_AUTO_TEST_CASE(the_expected_challenge_comes_from_the_tenant_and_the_vault_
   // And so does every vault when told to.
   BOOST_TEST(!expected_challenge(parse(R"({"vault_name": "xyz", "send_token_first": false})", env))
                   .has_value());
-  Error wrong = expect_error([&] { parse(R"({"vault_name": "xyz", "send_token_first": 1})", env); });
+  Error wrong =
+      expect_error([&] { parse(R"({"vault_name": "xyz", "send_token_first": 1})", env); });
   BOOST_TEST(contains(wrong.what(), "send_token_first"));
 }
 

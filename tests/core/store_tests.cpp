@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(only_a_blocking_get_tells_the_provider_that_its_caller_wait
   for (const auto &result : store.get_many(many)) BOOST_TEST(result.ok());
   BOOST_TEST(stats().at("gets").as_int64() == 5);
   BOOST_TEST(stats().at("waited").as_int64() == 2);  // get_many keeps its gets concurrent
-  (void)store.get("VCS.GithubAdminPAT");            // a hit: no provider call at all
+  (void)store.get("VCS.GithubAdminPAT");             // a hit: no provider call at all
   BOOST_TEST(stats().at("gets").as_int64() == 5);
 }
 

@@ -64,8 +64,8 @@ BOOST_AUTO_TEST_CASE(caller_waits_reaches_the_provider_from_a_blocking_get_only)
   std::promise<Result> answered;
   GetOptions fetch;
   fetch.bypass_cache = true;
-  store.get_async("Behaviour.CallerWaits", [&](Result r) { answered.set_value(std::move(r)); },
-                  fetch);
+  store.get_async(
+      "Behaviour.CallerWaits", [&](Result r) { answered.set_value(std::move(r)); }, fetch);
   BOOST_TEST(answered.get_future().get().secret.reveal() == "does-not-wait");
 }
 
@@ -74,8 +74,8 @@ BOOST_AUTO_TEST_CASE(a_request_of_an_older_core_has_no_flags) {
   // struct_size is not read.
   void *library = ::dlopen(plugin_file("sdk_async").c_str(), RTLD_NOW | RTLD_LOCAL);
   BOOST_TEST_REQUIRE(library != nullptr);
-  auto entry = reinterpret_cast<coffer_provider_entry_fn>(
-      ::dlsym(library, COFFER_PROVIDER_ENTRY_SYMBOL));
+  auto entry =
+      reinterpret_cast<coffer_provider_entry_fn>(::dlsym(library, COFFER_PROVIDER_ENTRY_SYMBOL));
   BOOST_TEST_REQUIRE(entry != nullptr);
   const coffer_provider *table = entry(COFFER_ABI_VERSION);
   coffer_host host{};
@@ -88,9 +88,8 @@ BOOST_AUTO_TEST_CASE(a_request_of_an_older_core_has_no_flags) {
   params.config_size = 2;
   coffer_instance *instance = nullptr;
   char error[256] = {0};
-  BOOST_TEST_REQUIRE(table->open(&host, &params, &instance, error, sizeof error) ==
-                         COFFER_STATUS_OK,
-                     error);
+  BOOST_TEST_REQUIRE(
+      table->open(&host, &params, &instance, error, sizeof error) == COFFER_STATUS_OK, error);
   std::string answer;
   auto read = [](void *context, coffer_status, const coffer_value *value, const char *) {
     auto *text = static_cast<std::string *>(context);

@@ -348,7 +348,7 @@ const Cloud *cloud_for_vault_host(std::string_view host) noexcept {
 
 std::optional<Challenge> expected_challenge(const Config &config) {
   const bool knows_tenant = !config.credential.tenant_id.empty() ||
-                           config.credential.type == CredentialType::managed_identity;
+                            config.credential.type == CredentialType::managed_identity;
   if (!config.send_token_first || !knows_tenant) return std::nullopt;
   const Cloud *cloud = cloud_for_vault_host(to_lower(config.vault.endpoint.host));
   if (cloud == nullptr) return std::nullopt;

@@ -312,10 +312,7 @@ class SharedClientContext {
 class HttpClient::Impl {
  public:
   Impl(asio::io_context &io, HttpClientOptions options, const coffer::provider::Host &log)
-      : io_(io),
-        options_(std::move(options)),
-        log_(log),
-        tls_(SharedClientContext::acquire()) {
+      : io_(io), options_(std::move(options)), log_(log), tls_(SharedClientContext::acquire()) {
     // The trust store (the system bundle: a hundred and more certificates to
     // parse) is built before the first connection, not here, so that opening
     // a provider stays cheap; a bad ca_file is still refused at once.
@@ -747,7 +744,7 @@ class HttpClient::Impl {
   asio::io_context &io_;
   HttpClientOptions options_;
   const coffer::provider::Host &log_;
-  ssl::context tls_;            // the plugin's one SSL_CTX
+  ssl::context tls_;             // the plugin's one SSL_CTX
   X509_STORE *trust_ = nullptr;  // from the first send on; one reference
   std::map<std::string, Pool> pools_;
   std::set<Connection *> live_;

@@ -110,8 +110,7 @@ class StoreCache {
   X509_STORE *find(const std::string &ca_content) {
     std::lock_guard lock(mutex_);
     for (auto &entry : entries_)
-      if (entry.ca_content == ca_content && X509_STORE_up_ref(entry.store) == 1)
-        return entry.store;
+      if (entry.ca_content == ca_content && X509_STORE_up_ref(entry.store) == 1) return entry.store;
     return nullptr;
   }
   [[nodiscard]] bool holds(const std::string &ca_content) {

@@ -299,8 +299,11 @@ class MemoryProvider final : public Provider {
     {
       std::lock_guard lock(mutex_);
       if (command == "stats") {
-        result = json::serialize(json::object{
-            {"gets", gets_}, {"puts", puts_}, {"held", held}, {"waited", waited_}, {"removed", removed_.size()}});
+        result = json::serialize(json::object{{"gets", gets_},
+                                              {"puts", puts_},
+                                              {"held", held},
+                                              {"waited", waited_},
+                                              {"removed", removed_.size()}});
       } else if (command == "fail") {
         std::string key(args.at("key").as_string());
         std::string status(args.at("status").as_string());
