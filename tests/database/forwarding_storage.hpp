@@ -25,7 +25,9 @@ class ForwardingStorage : public Storage {
     return inner_->read_wrapped_keys(slot_id);
   }
   bool initialise(const NewStore &store) override { return inner_->initialise(store); }
-  LatestRecord read_latest(const std::string &key) override { return inner_->read_latest(key); }
+  LatestRecord read_latest(const std::string &key, RecordVisitor &visitor) override {
+    return inner_->read_latest(key, visitor);
+  }
   std::optional<RecordRow> read_version(const std::string &key, uint64_t version) override {
     return inner_->read_version(key, version);
   }

@@ -140,6 +140,11 @@ Bytes PgResult::bytes(int row, int column) const {
   return Bytes(value, value + PQgetlength(result_, row, column));
 }
 
+ByteView PgResult::bytes_view(int row, int column) const {
+  const auto *value = reinterpret_cast<const unsigned char *>(PQgetvalue(result_, row, column));
+  return ByteView(value, static_cast<std::size_t>(PQgetlength(result_, row, column)));
+}
+
 uint64_t PgResult::affected() const {
   const char *count = PQcmdTuples(result_);
   return count == nullptr || *count == '\0' ? 0 : std::strtoull(count, nullptr, 10);

@@ -104,6 +104,8 @@ class PgResult {
   [[nodiscard]] bool boolean(int row, int column) const;
   [[nodiscard]] std::string text(int row, int column) const;
   [[nodiscard]] Bytes bytes(int row, int column) const;
+  // Valid while the result lives.
+  [[nodiscard]] ByteView bytes_view(int row, int column) const;
   // The number of rows an INSERT/UPDATE/DELETE changed.
   [[nodiscard]] uint64_t affected() const;
 

@@ -498,7 +498,7 @@ void PostgresStorage::forget_head(const std::string &key) {
   heads_.erase(key);
 }
 
-LatestRecord PostgresStorage::read_latest(const std::string &key) {
+LatestRecord PostgresStorage::read_latest(const std::string &key, RecordVisitor &visitor) {
   LatestRecord latest = with_retries([&](PgConnection &connection) {
     PgParams params;
     params.add(std::string_view(key));
@@ -511,13 +511,8 @@ LatestRecord PostgresStorage::read_latest(const std::string &key) {
       return found;
     }
     found.state = LatestRecord::State::found;
-    found.record.key = key;
-    found.record.version = found.version;
-    found.record.data_key_id = result.integer(0, 1);
-    found.record.nonce = result.bytes(0, 2);
-    found.record.ciphertext = result.bytes(0, 3);
-    found.record.created_at = result.integer(0, 4);
-    found.record.updated_at = result.integer(0, 5);
+    visitor.visit({key, found.version, result.integer(0, 1), result.bytes_view(0, 2),
+                   result.bytes_view(0, 3), result.integer(0, 4), result.integer(0, 5)});
     return found;
   });
   if (latest.state == LatestRecord::State::found) remember_head(key, latest.version);

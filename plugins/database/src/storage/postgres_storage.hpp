@@ -50,7 +50,7 @@ class PostgresStorage final : public Storage {
   std::vector<WrappedKey> read_wrapped_keys(ByteView slot_id) override;
   bool initialise(const NewStore &store) override;
 
-  LatestRecord read_latest(const std::string &key) override;
+  LatestRecord read_latest(const std::string &key, RecordVisitor &visitor) override;
   std::optional<RecordRow> read_version(const std::string &key, uint64_t version) override;
   PutOutcome put(const std::string &key, uint32_t history, int64_t now_ms, int64_t active_data_key,
                  const Sealer &seal) override;

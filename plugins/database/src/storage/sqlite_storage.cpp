@@ -174,6 +174,12 @@ class Query {
     return data == nullptr ? std::string()
                            : std::string(reinterpret_cast<const char *>(data), size);
   }
+  // Valid until the statement steps, resets or is finalised.
+  [[nodiscard]] ByteView blob_view(int column) const {
+    const auto *data = static_cast<const unsigned char *>(sqlite3_column_blob(statement_, column));
+    int size = sqlite3_column_bytes(statement_, column);
+    return data == nullptr ? ByteView() : ByteView(data, static_cast<std::size_t>(size));
+  }
   [[nodiscard]] Bytes blob(int column) const {
     const auto *data = static_cast<const unsigned char *>(sqlite3_column_blob(statement_, column));
     int size = sqlite3_column_bytes(statement_, column);
@@ -431,7 +437,7 @@ bool SqliteStorage::initialise(const NewStore &store) {
   return true;
 }
 
-LatestRecord SqliteStorage::read_latest(const std::string &key) {
+LatestRecord SqliteStorage::read_latest(const std::string &key, RecordVisitor &visitor) {
   auto connection = pool_.acquire();
   Query q(*connection,
           "SELECT k.latest_version, r.data_key_id, r.nonce, r.ciphertext, r.created_at, "
@@ -446,13 +452,8 @@ LatestRecord SqliteStorage::read_latest(const std::string &key) {
     return latest;
   }
   latest.state = LatestRecord::State::found;
-  latest.record.key = key;
-  latest.record.version = latest.version;
-  latest.record.data_key_id = q.integer(1);
-  latest.record.nonce = q.blob(2);
-  latest.record.ciphertext = q.blob(3);
-  latest.record.created_at = q.integer(4);
-  latest.record.updated_at = q.integer(5);
+  visitor.visit({key, latest.version, q.integer(1), q.blob_view(2), q.blob_view(3), q.integer(4),
+                 q.integer(5)});
   return latest;
 }
 

@@ -65,6 +65,18 @@ struct WrappedKey {
   Bytes wrapped;
 };
 
+// A record as the storage holds it, its bytes borrowed (valid only during
+// the call that hands it over).
+struct RecordView {
+  std::string_view key;
+  uint64_t version = 0;
+  int64_t data_key_id = 0;
+  ByteView nonce;
+  ByteView ciphertext;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
 struct RecordRow {
   std::string key;
   uint64_t version = 0;
@@ -73,17 +85,29 @@ struct RecordRow {
   Bytes ciphertext;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  [[nodiscard]] RecordView view() const {
+    return {key, version, data_key_id, nonce, ciphertext, created_at, updated_at};
+  }
+};
+
+// Receives the latest record of a key straight from the row's buffers (no
+// copy), while they are valid.
+class RecordVisitor {
+ public:
+  virtual void visit(const RecordView &record) = 0;
+
+ protected:
+  ~RecordVisitor() = default;
 };
 
 struct LatestRecord {
   enum class State {
-    found,          // `record` holds the latest version
+    found,          // the visitor was given the latest version
     absent,         // no such key (or it was removed)
     missing_record  // the key's latest version has no record: the store was tampered with
   };
   State state = State::absent;
   uint64_t version = 0;
-  RecordRow record;
 };
 
 // One version kept of a key: its number and when it was written.
@@ -191,7 +215,9 @@ class Storage {
   // is initialised already.
   virtual bool initialise(const NewStore &store) = 0;
 
-  virtual LatestRecord read_latest(const std::string &key) = 0;
+  // The key's latest version; when found, hands its record to `visitor`
+  // (once, within the call; a retried read may hand it over again).
+  virtual LatestRecord read_latest(const std::string &key, RecordVisitor &visitor) = 0;
   virtual std::optional<RecordRow> read_version(const std::string &key, uint64_t version) = 0;
   // Writes the next version of `key` under the active data key (its id
   // guessed as `active_data_key`), counts the encryption against the data key,

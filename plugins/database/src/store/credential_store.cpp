@@ -225,7 +225,7 @@ namespace {
 
 // Why a record cannot be what coffer sealed, whatever the key; empty when
 // its shape is right.
-std::string record_damage(const RecordRow &row) {
+std::string record_damage(const RecordView &row) {
   if (row.nonce.size() != Aes256Gcm::nonce_size)
     return "is damaged: its nonce has " + std::to_string(row.nonce.size()) + " bytes, not " +
            std::to_string(Aes256Gcm::nonce_size);
@@ -238,40 +238,50 @@ std::string record_damage(const RecordRow &row) {
 
 }  // namespace
 
+std::optional<SecretBuffer> CredentialStore::open_held(const RecordView &record, std::string &why,
+                                                       bool &key_missing) {
+  key_missing = false;
+  std::shared_lock lock(mutex_);
+  auto found = unlocked_ ? unlocked_->data_keys.find(record.data_key_id)
+                         : decltype(unlocked_->data_keys.find(0)){};
+  if (!unlocked_ || found == unlocked_->data_keys.end()) {
+    key_missing = static_cast<bool>(unlocked_);  // a locked store has no keys to load
+    why = "names data key " + std::to_string(record.data_key_id) +
+          ", which this store does not hold (the record was altered)";
+    return std::nullopt;
+  }
+  if (std::string damage = record_damage(record); !damage.empty()) {
+    why = damage;
+    return std::nullopt;
+  }
+  auto plain = open_record(*found->second,
+                           {unlocked_->store_id, record.key, record.version, record.data_key_id},
+                           record.nonce, record.ciphertext);
+  if (!plain)
+    why = "fails authentication: the record was altered, or copied from another key or version";
+  return plain;
+}
+
 std::optional<SecretBuffer> CredentialStore::try_open(const RecordRow &row, std::string &why) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    {
-      std::shared_lock lock(mutex_);
-      if (!unlocked_) break;
-      auto found = unlocked_->data_keys.find(row.data_key_id);
-      if (found != unlocked_->data_keys.end()) {
-        if (std::string damage = record_damage(row); !damage.empty()) {
-          why = damage;
-          return std::nullopt;
-        }
-        auto plain = open_record(*found->second,
-                                 {unlocked_->store_id, row.key, row.version, row.data_key_id},
-                                 row.nonce, row.ciphertext);
-        if (!plain)
-          why =
-              "fails authentication: the record was altered, or copied from another key or "
-              "version";
-        return plain;
-      }
-    }
-    if (attempt == 0) refresh_keys();  // a data key another process made since we unlocked
+    bool key_missing = false;
+    auto plain = open_held(row.view(), why, key_missing);
+    if (!key_missing || attempt == 1) return plain;
+    refresh_keys();  // a data key another process made since we unlocked
   }
-  why = "names data key " + std::to_string(row.data_key_id) +
-        ", which this store does not hold (the record was altered)";
   return std::nullopt;
+}
+
+coffer::provider::Error CredentialStore::unopenable(std::string_view key, uint64_t version,
+                                                    const std::string &why) const {
+  return Error(COFFER_STATUS_DATA_ERROR, storage_->location() + ": " + std::string(key) +
+                                             " version " + std::to_string(version) + " " + why);
 }
 
 SecretBuffer CredentialStore::open(const RecordRow &row) {
   std::string why;
   auto plain = try_open(row, why);
-  if (!plain)
-    throw Error(COFFER_STATUS_DATA_ERROR, storage_->location() + ": " + row.key + " version " +
-                                              std::to_string(row.version) + " " + why);
+  if (!plain) throw unopenable(row.key, row.version, why);
   return std::move(*plain);
 }
 
@@ -279,27 +289,60 @@ CredentialStore::Value CredentialStore::get(const std::string &key,
                                             std::optional<uint64_t> version) {
   check_key(key);
   ensure_ready();
-  RecordRow row;
+  Value value;
   if (version) {
     auto found = storage_->read_version(key, *version);
     if (!found)
       throw Error(COFFER_STATUS_NOT_FOUND, key + " has no version " + std::to_string(*version) +
                                                " in " + storage_->location());
-    row = std::move(*found);
-  } else {
-    auto latest = storage_->read_latest(key);
-    if (latest.state == LatestRecord::State::absent)
-      throw Error(COFFER_STATUS_NOT_FOUND, key + " is not in " + storage_->location());
-    if (latest.state == LatestRecord::State::missing_record)
-      throw Error(COFFER_STATUS_DATA_ERROR,
-                  storage_->location() + ": " + key + " version " + std::to_string(latest.version) +
-                      " (its latest) has no record; the store was tampered with or damaged");
-    row = std::move(latest.record);
+    value.bytes = open(*found);
+    value.version = found->version;
+    value.created_at = found->created_at;
+    return value;
   }
-  Value value;
-  value.bytes = open(row);
-  value.version = row.version;
-  value.created_at = row.created_at;
+  // The latest version is decrypted straight from the row's buffers. Only a
+  // record under a data key this instance does not hold yet is copied, to
+  // load the keys once the read has let go of its connection.
+  struct Opener final : RecordVisitor {
+    explicit Opener(CredentialStore &owner) : store(owner) {}
+    void visit(const RecordView &record) override {
+      copy.reset();
+      why.clear();
+      version = record.version;
+      created_at = record.created_at;
+      bool key_missing = false;
+      plain = store.open_held(record, why, key_missing);
+      if (key_missing)
+        copy = RecordRow{std::string(record.key),
+                         record.version,
+                         record.data_key_id,
+                         Bytes(record.nonce.begin(), record.nonce.end()),
+                         Bytes(record.ciphertext.begin(), record.ciphertext.end()),
+                         record.created_at,
+                         record.updated_at};
+    }
+    CredentialStore &store;
+    std::optional<SecretBuffer> plain;
+    std::optional<RecordRow> copy;
+    std::string why;
+    uint64_t version = 0;
+    int64_t created_at = 0;
+  } opener(*this);
+  auto latest = storage_->read_latest(key, opener);
+  if (latest.state == LatestRecord::State::absent)
+    throw Error(COFFER_STATUS_NOT_FOUND, key + " is not in " + storage_->location());
+  if (latest.state == LatestRecord::State::missing_record)
+    throw Error(COFFER_STATUS_DATA_ERROR,
+                storage_->location() + ": " + key + " version " + std::to_string(latest.version) +
+                    " (its latest) has no record; the store was tampered with or damaged");
+  if (opener.copy) {
+    value.bytes = open(*opener.copy);
+  } else {
+    if (!opener.plain) throw unopenable(key, opener.version, opener.why);
+    value.bytes = std::move(*opener.plain);
+  }
+  value.version = opener.version;
+  value.created_at = opener.created_at;
   return value;
 }
 

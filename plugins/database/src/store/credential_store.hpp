@@ -182,10 +182,19 @@ class CredentialStore {
   // store does not hold it (for this master key).
   [[nodiscard]] std::shared_ptr<const AeadKey> data_key(int64_t id);
   [[nodiscard]] Bytes store_id() const;
-  // Decrypts a record; on failure says why (without naming the record).
+  // Decrypts a record with a data key already held; on failure says why
+  // (without naming the record), or sets `key_missing` when the store made
+  // its data key after this instance loaded its keys. Reads nothing.
+  [[nodiscard]] std::optional<SecretBuffer> open_held(const RecordView &record, std::string &why,
+                                                      bool &key_missing);
+  // Decrypts a record, loading new data keys if it needs one; on failure
+  // says why (without naming the record).
   [[nodiscard]] std::optional<SecretBuffer> try_open(const RecordRow &row, std::string &why);
   // Decrypts a record; throws DATA_ERROR naming it.
   [[nodiscard]] SecretBuffer open(const RecordRow &row);
+  // The DATA_ERROR for a record that does not open.
+  [[nodiscard]] coffer::provider::Error unopenable(std::string_view key, uint64_t version,
+                                                   const std::string &why) const;
   void check_key(const std::string &key) const;
   // Master key material for a source: a raw key, or scrypt of a passphrase
   // with `salt` and `params`.
