@@ -154,6 +154,22 @@ BOOST_AUTO_TEST_CASE(rekey_reencrypts_every_record_under_a_new_data_key) {
   BOOST_TEST(parse_object(db->admin("rekey").result).at("data_key").as_int64() == 3);
 }
 
+// An instance that loaded its data keys before another made a new one reads
+// the latest version under the new key: the record is opened after the read,
+// once the keys are loaded again.
+BOOST_AUTO_TEST_CASE(the_latest_version_under_a_data_key_made_elsewhere_is_read) {
+  TestStore store;
+  auto db = open_initialised(store.file_config());
+  require_put(*db, "VCS.GithubAdminPAT", "before the rekey");
+  auto other = open_instance(store.file_config());
+  BOOST_TEST(require_get(*other, "VCS.GithubAdminPAT") == "before the rekey");  // holds key 1
+  BOOST_TEST(parse_object(db->admin("rekey").result).at("data_key").as_int64() == 2);
+  BOOST_TEST(store.record("VCS.GithubAdminPAT", 1).data_key_id == 2);
+  BOOST_TEST(require_get(*other, "VCS.GithubAdminPAT") == "before the rekey");
+  require_put(*db, "VCS.GithubAdminPAT", "after the rekey");
+  BOOST_TEST(require_get(*other, "VCS.GithubAdminPAT") == "after the rekey");
+}
+
 // The parts a host runs to show progress: a rekey stopped after max_batches
 // goes on when called again; verify pages through the records after a
 // cursor, and a part with a bad record is no failure of its own.
