@@ -263,16 +263,6 @@ std::string_view transport_error_name(TransportError error) noexcept {
 
 namespace {
 
-// The first queued OpenSSL error, or "unknown"; clears the queue.
-std::string openssl_errors() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
-
 // The TLS settings of every connection of every instance: one SSL_CTX for the
 // plugin, read-only once made (creating one cost OpenSSL 3 about 2.4 million
 // instructions, half a millisecond, per instance). Each connection gets its
@@ -299,7 +289,7 @@ class SharedClientContext {
   static SSL_CTX *acquire() {
     static SharedClientContext shared;
     if (shared.context_ == nullptr || SSL_CTX_up_ref(shared.context_) != 1)
-      throw Error(COFFER_STATUS_INTERNAL, "cannot create a TLS context: " + openssl_errors());
+      throw Error(COFFER_STATUS_INTERNAL, "cannot create a TLS context: " + take_openssl_error());
     return shared.context_;
   }
 

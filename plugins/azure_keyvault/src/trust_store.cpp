@@ -83,15 +83,6 @@ const X509_STORE *shared_bundle(const std::string &file) {
   return bundle.store;
 }
 
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
-
 // Every store built so far, keyed by the CA file's content: instances that
 // trust the same certificates share one store (an X509_STORE is reference
 // counted and safe to share between SSL_CTXs and threads). Copying the
@@ -168,7 +159,7 @@ void add_pem(X509_STORE *store, const std::string &ca_file, const std::string &c
   if (bio == nullptr) throw coffer::provider::Error(COFFER_STATUS_INTERNAL, "out of memory");
   STACK_OF(X509_INFO) *items = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
-  if (items == nullptr) refuse_ca_file(ca_file, openssl_error());
+  if (items == nullptr) refuse_ca_file(ca_file, take_openssl_error());
   int added = 0;
   for (int i = 0; i < sk_X509_INFO_num(items); ++i) {
     X509_INFO *item = sk_X509_INFO_value(items, i);
@@ -210,6 +201,15 @@ X509_STORE *build_store(const std::string &ca_file, const std::string &ca_conten
 }
 
 }  // namespace
+
+std::string take_openssl_error() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  return text;
+}
 
 X509_STORE *trust_store(const std::string &ca_file) {
   const std::string content = read_ca_file(ca_file);

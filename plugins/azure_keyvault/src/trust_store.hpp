@@ -24,6 +24,10 @@ X509_STORE *trust_store(const std::string &ca_file);
 // PEM certificates; reads nothing else (cheap, for open()).
 void check_ca_file(const std::string &ca_file);
 
+// The first queued OpenSSL error as text ("unknown error" when there is
+// none); clears the calling thread's queue.
+std::string take_openssl_error();
+
 }  // namespace coffer::azure
 
 #endif  // COFFER_AZURE_TRUST_STORE_HPP
