@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -212,49 +213,42 @@ PgResult PgConnection::run(const PgStatement &statement, const PgParams &params)
     std::vector<unsigned> types = statement.parameter_types;
     const int count = static_cast<int>(types.size());
     const unsigned *oids = types.empty() ? nullptr : types.data();
-    if (deadline_) {
-      check(PQsendPrepare(connection_, statement.name, statement.sql, count, oids) == 1
-                ? answer_by_deadline("cannot prepare a statement")
-                : nullptr,
-            "cannot prepare a statement");
-    } else {
-      check(PQprepare(connection_, statement.name, statement.sql, count, oids),
-            "cannot prepare a statement");
-    }
+    check(PQsendPrepare(connection_, statement.name, statement.sql, count, oids) == 1
+              ? answer("cannot prepare a statement")
+              : nullptr,
+          "cannot prepare a statement");
     prepared_.insert(statement.name);
   }
-  if (deadline_)
-    return check(PQsendQueryPrepared(connection_, statement.name, params.count(), params.values(),
-                                     params.lengths(), params.formats(), 1) == 1
-                     ? answer_by_deadline("query failed")
-                     : nullptr,
-                 "query failed");
-  return check(PQexecPrepared(connection_, statement.name, params.count(), params.values(),
-                              params.lengths(), params.formats(), 1),
+  return check(PQsendQueryPrepared(connection_, statement.name, params.count(), params.values(),
+                                   params.lengths(), params.formats(), 1) == 1
+                   ? answer("query failed")
+                   : nullptr,
                "query failed");
 }
 
 void PgConnection::execute(const char *sql) {
-  if (deadline_) {
-    check(PQsendQuery(connection_, sql) == 1 ? answer_by_deadline(sql) : nullptr, sql);
-    return;
-  }
-  check(PQexec(connection_, sql), sql);
+  check(PQsendQuery(connection_, sql) == 1 ? answer(sql) : nullptr, sql);
 }
 
-pg_result *PgConnection::answer_by_deadline(std::string_view what) {
+pg_result *PgConnection::answer(std::string_view what) {
   // libpq sent the statement (a blocking connection flushes it); read until
-  // the answer is complete, waiting for the socket no longer than allowed.
-  pg_result *first = nullptr;
+  // the answer is complete, waiting for the socket no longer than the
+  // deadline allows. The last result counts, as with PQexec: the server
+  // stops a list of statements at its first error.
+  pg_result *last = nullptr;
   while (true) {
     while (PQisBusy(connection_) == 1) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-          *deadline_ - std::chrono::steady_clock::now());
+      int wait_ms = -1;  // no deadline: as long as the server takes
+      if (deadline_) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+            *deadline_ - std::chrono::steady_clock::now());
+        wait_ms = static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 0));
+      }
       pollfd socket{PQsocket(connection_), POLLIN, 0};
-      int ready = left.count() > 0 ? ::poll(&socket, 1, static_cast<int>(left.count())) : 0;
+      int ready = wait_ms != 0 ? ::poll(&socket, 1, wait_ms) : 0;
       if (ready < 0 && errno == EINTR) continue;
       if (ready == 0) {
-        if (first != nullptr) PQclear(first);
+        if (last != nullptr) PQclear(last);
         abandoned_ = true;
         throw PgFailure(PgFailure::Kind::timeout, {},
                         location_ + ": " + std::string(what) +
@@ -264,12 +258,10 @@ pg_result *PgConnection::answer_by_deadline(std::string_view what) {
     }
     pg_result *next = PQgetResult(connection_);
     if (next == nullptr) break;
-    if (first == nullptr)
-      first = next;
-    else
-      PQclear(next);
+    if (last != nullptr) PQclear(last);
+    last = next;
   }
-  return first;
+  return last;
 }
 
 }  // namespace coffer::database

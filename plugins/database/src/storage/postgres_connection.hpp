@@ -140,8 +140,8 @@ class PgConnection {
  private:
   PgResult check(pg_result *result, std::string_view what);
   // The answer to the statement just sent, read without waiting past the
-  // deadline.
-  pg_result *answer_by_deadline(std::string_view what);
+  // deadline (if any).
+  pg_result *answer(std::string_view what);
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   bool abandoned_ = false;
   pg_conn *connection_ = nullptr;

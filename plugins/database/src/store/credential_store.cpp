@@ -240,12 +240,15 @@ std::string record_damage(const RecordView &row) {
 
 std::optional<SecretBuffer> CredentialStore::open_held(const RecordView &record, std::string &why,
                                                        bool &key_missing) {
-  key_missing = false;
   std::shared_lock lock(mutex_);
-  auto found = unlocked_ ? unlocked_->data_keys.find(record.data_key_id)
-                         : decltype(unlocked_->data_keys.find(0)){};
-  if (!unlocked_ || found == unlocked_->data_keys.end()) {
-    key_missing = static_cast<bool>(unlocked_);  // a locked store has no keys to load
+  const AeadKey *data_key = nullptr;
+  if (unlocked_)
+    if (auto found = unlocked_->data_keys.find(record.data_key_id);
+        found != unlocked_->data_keys.end())
+      data_key = found->second.get();
+  // A locked store has no keys to load; an unlocked one may lack a new one.
+  key_missing = data_key == nullptr && unlocked_;
+  if (data_key == nullptr) {
     why = "names data key " + std::to_string(record.data_key_id) +
           ", which this store does not hold (the record was altered)";
     return std::nullopt;
@@ -254,9 +257,9 @@ std::optional<SecretBuffer> CredentialStore::open_held(const RecordView &record,
     why = damage;
     return std::nullopt;
   }
-  auto plain = open_record(*found->second,
-                           {unlocked_->store_id, record.key, record.version, record.data_key_id},
-                           record.nonce, record.ciphertext);
+  auto plain =
+      open_record(*data_key, {unlocked_->store_id, record.key, record.version, record.data_key_id},
+                  record.nonce, record.ciphertext);
   if (!plain)
     why = "fails authentication: the record was altered, or copied from another key or version";
   return plain;
