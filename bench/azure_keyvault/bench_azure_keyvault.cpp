@@ -124,6 +124,10 @@ class Plugin {
       coffer_get_request request{};
       request.struct_size = sizeof request;
       request.key = key.c_str();
+      // One at a time, this thread waits for each answer, as a Store::get
+      // caller does, and says so as the core would: the provider may answer
+      // on this thread.
+      if (concurrency == 1) request.flags = COFFER_GET_CALLER_WAITS;
       table_->get(
           instance, &request,
           [](void *context, coffer_status status, const coffer_value *value, const char *message) {

@@ -2,7 +2,9 @@
 // session tickets, unlike the emulator): keep-alive reuse, TLS session
 // resumption for the same host only, replacement of a kept-alive connection
 // the server closed, the pool bound, request timeouts, host-name checks, the
-// trust stores shared by CA file content, and what goes on the wire.
+// trust stores shared by CA file content, what goes on the wire, and the lanes
+// of callers that wait (send_here): on the caller's thread, kept, within half
+// the host's connections, bounded by their deadline, ended by shutdown.
 #define BOOST_TEST_MODULE azure_keyvault_http_client
 #include <boost/test/unit_test.hpp>
 
@@ -16,8 +18,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -27,6 +31,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -109,6 +114,13 @@ class Server {
 
   [[nodiscard]] uint16_t port() const { return acceptor_.local_endpoint().port(); }
   [[nodiscard]] int accepted() const { return accepted_.load(); }
+  [[nodiscard]] int requests() const { return requests_.load(); }
+  // Waits (up to 10 s) until the server has read `count` requests.
+  void wait_for_requests(int count) const {
+    const auto give_up = SteadyClock::now() + 10s;
+    while (requests_.load() < count && SteadyClock::now() < give_up)
+      std::this_thread::sleep_for(2ms);
+  }
   [[nodiscard]] std::string last_authorization() const {
     std::lock_guard lock(mutex_);
     return authorization_;
@@ -147,6 +159,7 @@ class Server {
       co_await http::async_read(stream, buffer, request,
                                 asio::redirect_error(asio::use_awaitable, error));
       if (error) co_return;
+      ++requests_;
       {
         std::lock_guard lock(mutex_);
         authorization_ = std::string(request[http::field::authorization]);
@@ -179,6 +192,7 @@ class Server {
   tcp::acceptor acceptor_;
   std::thread thread_;
   std::atomic<int> accepted_{0};
+  std::atomic<int> requests_{0};
   mutable std::mutex mutex_;
   std::string authorization_, body_, host_;
 };
@@ -205,6 +219,14 @@ struct Fixture {
     return request;
   }
 
+  // Lanes for the test server's host.
+  HttpClientOptions lane_options(uint16_t port, std::size_t max_connections = 16) {
+    HttpClientOptions with_lanes = options();
+    with_lanes.lanes_for = request(port).url.endpoint;
+    with_lanes.max_connections_per_host = max_connections;
+    return with_lanes;
+  }
+
   // Sends `count` copies of `request` at once, each due by `deadline`;
   // returns the results once all have come (a kept-alive connection's
   // deadline timer may still be pending then).
@@ -225,6 +247,28 @@ struct Fixture {
     }
     return results;
   }
+};
+
+// Runs an event loop on a thread of its own, as the plugin's I/O thread
+// does, until destroyed (declare it after the client it serves).
+class IoThread {
+ public:
+  explicit IoThread(asio::io_context &io) : io_(io), work_(asio::make_work_guard(io)) {
+    io_.restart();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~IoThread() {
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  IoThread(const IoThread &) = delete;
+  IoThread &operator=(const IoThread &) = delete;
+
+ private:
+  asio::io_context &io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
 };
 
 }  // namespace
@@ -367,4 +411,91 @@ BOOST_FIXTURE_TEST_CASE(what_goes_on_the_wire, Fixture) {
   BOOST_TEST(server.last_authorization() == "Bearer abc.def");
   BOOST_TEST(server.last_body() == R"({"value":"v"})");
   BOOST_TEST(server.last_host() == "localhost:" + std::to_string(server.port()));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_waiting_caller_exchanges_on_its_own_thread_on_a_kept_lane, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClient client(io, lane_options(server.port()), host);
+  IoThread io_thread(io);
+  std::optional<HttpResult> first =
+      client.send_here(request(server.port()), SteadyClock::now() + 5s);
+  BOOST_TEST_REQUIRE(first.has_value());
+  BOOST_TEST_REQUIRE(first->ok(), first->message);
+  BOOST_TEST(first->response.body.view() == R"({"ok":true})");
+  // With the I/O thread held up, the lane (open now) still answers: the
+  // exchange runs on this thread.
+  std::promise<void> release;
+  asio::post(io, [held = release.get_future().share()] { held.wait(); });
+  for (int i = 0; i < 3; ++i) {
+    std::optional<HttpResult> again =
+        client.send_here(request(server.port()), SteadyClock::now() + 5s);
+    BOOST_TEST_REQUIRE(again.has_value());
+    BOOST_TEST(again->ok(), again->message);
+  }
+  release.set_value();
+  BOOST_TEST(client.stats().connections_opened == 1u);
+  BOOST_TEST(client.stats().requests == 4u);
+  BOOST_TEST(server.accepted() == 1);
+  // Another host has no lanes: the caller is told to send() it.
+  BOOST_TEST(!client.send_here(request(server.port(), "127.0.0.1"), SteadyClock::now() + 5s));
+}
+
+BOOST_FIXTURE_TEST_CASE(lanes_hold_at_most_half_of_the_hosts_connections, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  {
+    HttpClient single(io, lane_options(server.port(), 1), host);
+    IoThread io_thread(io);
+    BOOST_TEST(
+        !single.send_here(request(server.port()), SteadyClock::now() + 5s));  // no lane at all
+  }
+  HttpClient client(io, lane_options(server.port(), 2), host);
+  {
+    IoThread io_thread(io);
+    std::optional<HttpResult> lane =
+        client.send_here(request(server.port()), SteadyClock::now() + 5s);
+    BOOST_TEST_REQUIRE(lane.has_value());
+    BOOST_TEST_REQUIRE(lane->ok(), lane->message);
+  }
+  // The idle lane keeps one of the two slots: twenty requests at once share
+  // one pooled connection.
+  for (const auto &result : send(client, request(server.port()), 20))
+    BOOST_TEST(result.ok(), result.message);
+  BOOST_TEST(client.stats().connections_opened == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_busy_lane_is_not_shared_and_its_exchange_ends_at_its_deadline, Fixture) {
+  Server server(certificate, Behaviour::stall);
+  HttpClient client(io, lane_options(server.port(), 2), host);  // one lane
+  IoThread io_thread(io);
+  const auto start = SteadyClock::now();
+  auto stalled = std::async(std::launch::async, [&] {
+    return client.send_here(request(server.port()), SteadyClock::now() + 500ms);
+  });
+  server.wait_for_requests(1);
+  BOOST_TEST(
+      !client.send_here(request(server.port()), SteadyClock::now() + 5s));  // the lane is busy
+  std::optional<HttpResult> late = stalled.get();
+  BOOST_TEST_REQUIRE(late.has_value());
+  BOOST_TEST((late->error == TransportError::timeout), late->message);
+  BOOST_TEST((SteadyClock::now() - start < 5s));
+}
+
+BOOST_FIXTURE_TEST_CASE(shutdown_ends_a_lanes_exchange_at_once, Fixture) {
+  Server server(certificate, Behaviour::stall);
+  HttpClient client(io, lane_options(server.port()), host);
+  IoThread io_thread(io);
+  const auto start = SteadyClock::now();
+  auto stalled = std::async(std::launch::async, [&] {
+    return client.send_here(request(server.port()), SteadyClock::now() + 20s);
+  });
+  server.wait_for_requests(1);
+  asio::post(io, [&client] { client.shutdown(); });
+  std::optional<HttpResult> ended = stalled.get();
+  BOOST_TEST_REQUIRE(ended.has_value());
+  BOOST_TEST((ended->error == TransportError::shutdown), ended->message);
+  BOOST_TEST((SteadyClock::now() - start < 10s));
+  std::optional<HttpResult> later =
+      client.send_here(request(server.port()), SteadyClock::now() + 5s);
+  BOOST_TEST_REQUIRE(later.has_value());
+  BOOST_TEST((later->error == TransportError::shutdown));
 }

@@ -9,6 +9,7 @@
 
 #include <coffer/store.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -51,6 +52,35 @@ BOOST_AUTO_TEST_CASE(a_vault_of_a_known_cloud_gets_a_token_with_its_first_reques
   BOOST_TEST(count(akv, "unauthenticated") == 0u);
   BOOST_TEST(count(akv, "token") == 1u);
   BOOST_TEST(count(akv, "get") == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_get_whose_caller_waits_is_answered_on_the_callers_thread) {
+  World world;
+  auto &akv = world.emulator();
+  akv.set_secret("VCS-GithubAdminPAT", "ghp_first");
+  akv.reset_stats();
+  Instance vault(plugin(), world.config());
+  BOOST_TEST_REQUIRE(vault.opened(), vault.open_error());
+  vault.set_get_flags(COFFER_GET_CALLER_WAITS);
+  for (int i = 0; i < 3; ++i) {  // cold (the token from the I/O thread), then warm
+    Outcome got = vault.get("VCS.GithubAdminPAT");
+    BOOST_TEST_REQUIRE(got.ok(), got.message);
+    BOOST_TEST(got.value == "ghp_first");
+    BOOST_TEST((got.answered_on == std::this_thread::get_id()));
+  }
+  BOOST_TEST(count(akv, "token") == 1u);
+  BOOST_TEST(count(akv, "get") == 3u);
+  {
+    std::lock_guard lock(vault.logs().mutex);
+    long here = std::count_if(
+        vault.logs().lines.begin(), vault.logs().lines.end(),
+        [](const auto &line) { return contains(line.second, "on the waiting caller's thread"); });
+    BOOST_TEST(here == 3);
+  }
+  vault.set_get_flags(0);  // a caller that does not wait: the I/O thread answers
+  Outcome handed = vault.get("VCS.GithubAdminPAT");
+  BOOST_TEST_REQUIRE(handed.ok(), handed.message);
+  BOOST_TEST((handed.answered_on != std::this_thread::get_id()));
 }
 
 BOOST_AUTO_TEST_CASE(a_challenge_other_than_the_expected_one_is_checked_and_followed) {

@@ -7,6 +7,7 @@
 
 #include "kv_fixture.hpp"
 
+#include <atomic>
 #include <ctime>
 #include <thread>
 
@@ -41,15 +42,22 @@ long elapsed_ms(Clock::time_point start) {
 // Runs `test` with the emulator, an instance (`overrides` in its
 // configuration) and the key of one seeded secret, once a first get has
 // learnt the token and the challenge: the faults the test injects then meet
-// a warm instance.
+// a warm instance. Twice: gets answered from the I/O thread, then gets whose
+// caller waits (COFFER_GET_CALLER_WAITS), whose first attempt runs on the
+// caller's thread.
 template <class Test>
 void with_warm_vault(const boost::json::object &overrides, Test test) {
-  World world;
-  auto &akv = world.emulator();
-  const std::string key = seed(akv, 1)[0];
-  Instance vault(plugin(), world.config(overrides));
-  BOOST_TEST_REQUIRE(vault.get(key).ok());
-  test(akv, vault, key);
+  for (const uint32_t flags : {0u, static_cast<uint32_t>(COFFER_GET_CALLER_WAITS)}) {
+    BOOST_TEST_CONTEXT("caller waits " << (flags != 0)) {
+      World world;
+      auto &akv = world.emulator();
+      const std::string key = seed(akv, 1)[0];
+      Instance vault(plugin(), world.config(overrides));
+      vault.set_get_flags(flags);
+      BOOST_TEST_REQUIRE(vault.get(key).ok());
+      test(akv, vault, key);
+    }
+  }
 }
 
 }  // namespace
@@ -81,6 +89,33 @@ BOOST_AUTO_TEST_CASE(a_thousand_cold_gets_make_one_token_request) {
       BOOST_TEST(akv.requests("get") == (token_first ? 1000u : 1001u));
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(waiting_callers_on_many_threads_share_one_token_request) {
+  World world;
+  auto &akv = world.emulator();
+  auto keys = seed(akv, 20);
+  // Two lanes (half of four connections): most callers find them busy and
+  // hand their get to the I/O thread.
+  Instance vault(plugin(), world.config({{"max_connections_per_host", 4}}));
+  vault.set_get_flags(COFFER_GET_CALLER_WAITS);
+  std::atomic<int> wrong = 0;
+  std::atomic<int> here = 0;
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t)
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        const std::size_t k = static_cast<std::size_t>(t * 25 + i) % keys.size();
+        Outcome got = vault.get(keys[k]);
+        if (!got.ok() || got.value != "value-" + std::to_string(k)) ++wrong;
+        if (got.answered_on == std::this_thread::get_id()) ++here;
+      }
+    });
+  for (auto &caller : callers) caller.join();
+  BOOST_TEST(wrong.load() == 0);
+  BOOST_TEST(here.load() > 0);
+  BOOST_TEST(akv.requests("token") == 1u);
+  BOOST_TEST(akv.requests("get") == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(no_failed_get_under_thirty_percent_transient_faults) {

@@ -21,6 +21,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace coffer::test {
@@ -54,6 +55,7 @@ struct Outcome {
     bool enabled = false;
   };
   std::vector<Version> versions;  // versions, newest first
+  std::thread::id answered_on;    // the thread that called the completion
   [[nodiscard]] bool ok() const { return status == COFFER_STATUS_OK; }
 };
 
@@ -199,6 +201,10 @@ class Instance {
   [[nodiscard]] const coffer_provider *table() const { return table_; }
   LogCapture &logs() { return logs_; }
 
+  // The flags of every later get (e.g. COFFER_GET_CALLER_WAITS: get()
+  // blocks until the answer, as the core's Store::get does).
+  void set_get_flags(uint32_t flags) { get_flags_ = flags; }
+
   Outcome get(const std::string &key, const char *version = nullptr, uint32_t timeout_ms = 0) {
     Waiter w;
     coffer_get_request request{};
@@ -206,12 +212,14 @@ class Instance {
     request.key = key.c_str();
     request.version = version;
     request.timeout_ms = timeout_ms;
+    request.flags = get_flags_;
     table_->get(
         instance_, &request,
         [](void *context, coffer_status status, const coffer_value *value, const char *message) {
           auto *waiter = static_cast<Waiter *>(context);
           Outcome o;
           o.status = status;
+          o.answered_on = std::this_thread::get_id();
           if (message != nullptr) o.message = message;
           if (value != nullptr) {
             o.value.assign(reinterpret_cast<const char *>(value->data), value->size);
@@ -368,6 +376,7 @@ class Instance {
   LogCapture logs_;
   coffer_host host_{};
   coffer_instance *instance_ = nullptr;
+  uint32_t get_flags_ = 0;
   coffer_status open_status_ = -1;
   std::string open_error_;
 };

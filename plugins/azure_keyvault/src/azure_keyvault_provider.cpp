@@ -72,10 +72,11 @@ struct KeyVaultProvider::State {
     options.connect_to = config.connect_to;
     options.connect_to_for = config.vault.endpoint;
     options.user_agent = "coffer-azure-keyvault/0.1";
+    options.lanes_for = config.vault.endpoint;
     http = std::make_unique<HttpClient>(io, std::move(options), host);
     credential = make_credential(config, std::move(environment), host);
-    vault =
-        std::make_unique<VaultClient>(config, host, *http, *credential, [this] { return now(); });
+    vault = std::make_unique<VaultClient>(config, host, io, *http, *credential,
+                                          [this] { return now(); });
     if (config.bundle_secret) bundle = std::make_unique<BundleStore>(config, *vault);
     thread = std::thread([this] { io.run(); });
   }
@@ -130,6 +131,22 @@ struct KeyVaultProvider::State {
         done.succeed(secret.value, secret.version, secret.created_unix_ms);
       }
     });
+  }
+
+  // A get whose caller waits for the answer anyway, on the caller's thread
+  // (VaultClient::get_secret_here); the json_bundle layout, whose bundle
+  // lives on the I/O thread, and a caller on that thread use get().
+  [[nodiscard]] bool gets_here() { return !bundle && !io.get_executor().running_in_this_thread(); }
+  void get_here(const std::string &name, const std::string &key, const std::string &version,
+                Deadline deadline, GetCompletion &done) {
+    try {
+      SecretBundle secret = vault->get_secret_here(name, version, key, deadline);
+      done.succeed(secret.value, secret.version, secret.created_unix_ms);
+    } catch (const Error &error) {
+      done.fail(error.status(), error.what());
+    } catch (const std::exception &error) {
+      done.fail(COFFER_STATUS_INTERNAL, std::string("internal error: ") + error.what());
+    }
   }
 
   asio::awaitable<void> put(std::string name, std::string key, SecretBytes value, Deadline deadline,
@@ -267,6 +284,11 @@ void KeyVaultProvider::get(const coffer::provider::GetRequest &request, GetCompl
     throw Error(COFFER_STATUS_INVALID_ARGUMENT,
                 "'" + request.version.substr(0, 80) + "' is not a Key Vault version of key " +
                     request.key + " (versions are 32 hexadecimal digits)");
+  if (request.caller_waits && state_->gets_here()) {
+    state_->get_here(name, request.key, request.version, state_->deadline(request.timeout_ms),
+                     done);
+    return;
+  }
   state_->spawn(state_->get(std::move(name), request.key, request.version,
                             state_->deadline(request.timeout_ms), std::move(done)));
 }

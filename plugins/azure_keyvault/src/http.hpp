@@ -4,7 +4,8 @@
 // name resolution, connect, TLS handshake and each request, CONNECT tunnels
 // through an HTTP proxy, and plain HTTP only where a caller asks for it (the
 // managed identity endpoint). Bodies and Authorization headers live in wiped
-// memory. All member functions must be called on the I/O thread.
+// memory. Every member function but send_here() and stats() must be called on
+// the I/O thread.
 #ifndef COFFER_AZURE_HTTP_HPP
 #define COFFER_AZURE_HTTP_HPP
 
@@ -78,6 +79,11 @@ struct HttpClientOptions {
   std::optional<Endpoint> connect_to;
   Endpoint connect_to_for;
   std::string user_agent = "coffer-azure-keyvault";
+  // Requests to this endpoint may also go through send_here(), on lanes:
+  // connections each with an event loop of its own, which a waiting caller
+  // runs on its thread. The lanes hold at most half of the host's
+  // max_connections_per_host, and share its TLS session.
+  std::optional<Endpoint> lanes_for;
 };
 
 struct HttpClientStats {
@@ -100,8 +106,16 @@ class HttpClient {
   // replaced once, transparently. Never throws for transport problems.
   asio::awaitable<HttpResult> send(const HttpRequest &request, Deadline deadline);
 
+  // send() for a caller that blocks until the answer anyway, on its own
+  // thread: takes an idle lane (or opens one within the caps), exchanges on
+  // it and gives it back. Name resolution for a new lane runs on the I/O
+  // thread. Thread-safe; never on the I/O thread. Nothing when the request
+  // is not for `lanes_for`, no lane is free and none may be opened, or it is
+  // called on the I/O thread: send() it instead.
+  std::optional<HttpResult> send_here(const HttpRequest &request, Deadline deadline);
+
   // Closes every connection and fails waiting and future requests with
-  // TransportError::shutdown.
+  // TransportError::shutdown; a lane's exchange under way ends at once.
   void shutdown();
 
   [[nodiscard]] HttpClientStats stats() const noexcept;

@@ -9,14 +9,20 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <deque>
+#include <future>
 #include <map>
+#include <mutex>
 #include <set>
 
 namespace coffer::azure {
@@ -148,10 +154,18 @@ class SessionSlot {
   SessionSlot &operator=(const SessionSlot &) = delete;
   ~SessionSlot() { replace(nullptr); }
   void replace(SSL_SESSION *session) {
-    if (session_ != nullptr) SSL_SESSION_free(session_);
-    session_ = session;
+    SSL_SESSION *previous = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      previous = std::exchange(session_, session);
+    }
+    if (previous != nullptr) SSL_SESSION_free(previous);
   }
-  [[nodiscard]] SSL_SESSION *get() const noexcept { return session_; }
+  // Offers the kept session, if any, to a connection about to shake hands.
+  void offer(SSL *ssl) {
+    std::lock_guard lock(mutex_);
+    if (session_ != nullptr) SSL_set_session(ssl, session_);
+  }
 
   // The SSL ex_data slot that points a connection at its host's SessionSlot.
   static int index() {
@@ -167,15 +181,27 @@ class SessionSlot {
   }
 
  private:
+  std::mutex mutex_;  // the I/O thread and the lanes' callers share it
   SSL_SESSION *session_ = nullptr;
 };
 
 struct Pool {
   std::deque<std::unique_ptr<Connection>> idle;
-  std::size_t open = 0;     // idle + in use + being opened
+  // Idle + in use + being opened, and the lanes (the lanes' host only):
+  // changed by the I/O thread and by the lanes' callers.
+  std::atomic<std::size_t> open = 0;
   std::size_t opening = 0;  // being opened
   std::list<PoolWaiter *> waiters;
   SessionSlot session;
+};
+
+// A connection for callers that wait (send_here), with an event loop of its
+// own: the caller runs it for the one exchange it makes. Holds one of its
+// host's connection slots for as long as it lives.
+struct Lane {
+  asio::io_context io{1};
+  std::set<Connection *> live;
+  std::unique_ptr<Connection> connection;  // null: none open (yet)
 };
 
 struct Lease {
@@ -307,6 +333,7 @@ class HttpClient::Impl {
     // parse) is built before the first connection, not here, so that opening
     // a provider stays cheap; a bad ca_file is still refused at once.
     if (!options_.ca_file.empty()) check_ca_file(options_.ca_file);
+    if (options_.lanes_for) lane_pool_ = &pools_[options_.lanes_for->origin()];
   }
 
   ~Impl() {
@@ -315,61 +342,40 @@ class HttpClient::Impl {
   }
 
   asio::awaitable<HttpResult> send(const HttpRequest &request, Deadline deadline) {
-    if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
-    if (trust_ == nullptr) trust_ = trust_store(options_.ca_file);  // the I/O thread's only
-    auto verb = verb_for(request.method);
-    if (!verb) co_return failure(TransportError::protocol, "unknown method " + request.method);
-    const Endpoint &endpoint = request.url.endpoint;
-    Pool &pool = pools_[endpoint.origin()];
-    for (int round = 0;; ++round) {
-      std::optional<Lease> lease = co_await acquire(pool, deadline);
-      if (!lease) {
-        if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
-        co_return failure(TransportError::timeout,
-                          "no connection to " + endpoint.authority() +
-                              " became free in time (max_connections_per_host is " +
-                              std::to_string(options_.max_connections_per_host) + ")");
-      }
-      std::unique_ptr<Connection> connection = std::move(lease->connection);
-      if (!connection) {
-        HttpResult attempt;
-        connection = co_await open(
-            endpoint, pool, earliest(deadline, SteadyClock::now() + options_.connect_timeout),
-            attempt);
-        finished_opening(pool);
-        if (!connection) {
-          release(pool, nullptr);
-          co_return attempt;
-        }
-      }
-      const bool reused = connection->reused;
-      bool stale = false;
-      bool keep = false;
-      HttpResult result = co_await exchange(
-          *connection, *verb, request,
-          earliest(deadline, SteadyClock::now() + options_.request_timeout), stale, keep);
-      ++stats_.requests;
-      if (result.ok() && keep && !closed_) {
-        connection->reused = true;
-        connection->idle_since = SteadyClock::now();
-        release(pool, std::move(connection));
-      } else {
-        connection.reset();
-        release(pool, nullptr);
-      }
-      if (!result.ok() && stale && reused && round == 0 && !closed_) {
-        if (log_.enabled(COFFER_LOG_DEBUG))
-          log_.debug("a kept-alive connection to " + endpoint.authority() +
-                     " was closed by the server; retrying on a new connection");
-        continue;
-      }
-      co_return result;
+    PoolSource source{*this, pools_[request.url.endpoint.origin()]};
+    co_return co_await send_via(source, request, deadline);
+  }
+
+  std::optional<HttpResult> send_here(const HttpRequest &request, Deadline deadline) {
+    if (lane_pool_ == nullptr || !(request.url.endpoint == *options_.lanes_for) ||
+        io_.get_executor().running_in_this_thread())
+      return std::nullopt;
+    bool closed = false;
+    std::unique_ptr<Lane> lane = take_lane(closed);
+    if (closed) return failure(TransportError::shutdown, "the instance is closing");
+    if (!lane) return std::nullopt;
+    std::optional<HttpResult> result;
+    try {
+      LaneSource source{*this, *lane};
+      result = run_on(*lane, send_via(source, request, deadline));
+    } catch (...) {
+      lane->connection.reset();
+      give_back(std::move(lane));
+      throw;
     }
+    give_back(std::move(lane));
+    return result;
   }
 
   void shutdown() {
-    if (closed_) return;
-    closed_ = true;
+    if (closed_.exchange(true)) return;
+    std::vector<std::unique_ptr<Lane>> idle_lanes;
+    {
+      std::lock_guard lock(lanes_mutex_);
+      idle_lanes.swap(idle_lanes_);
+      for (Lane *lane : busy_lanes_) lane->io.stop();  // its caller closes its connection
+    }
+    idle_lanes.clear();
     for (auto &[origin, pool] : pools_) {
       pool.idle.clear();
       std::list<PoolWaiter *> waking;
@@ -383,7 +389,11 @@ class HttpClient::Impl {
     for (Resolution *resolution : resolving_) resolution->wake.cancel();
   }
 
-  [[nodiscard]] HttpClientStats stats() const noexcept { return stats_; }
+  [[nodiscard]] HttpClientStats stats() const noexcept {
+    return {.connections_opened = stats_.connections_opened,
+            .tls_sessions_resumed = stats_.tls_sessions_resumed,
+            .requests = stats_.requests};
+  }
 
  private:
   static HttpResult failure(TransportError error, std::string message) {
@@ -391,6 +401,224 @@ class HttpClient::Impl {
     result.error = error;
     result.message = std::move(message);
     return result;
+  }
+
+  // Where send_via() takes its connections from, and on which event loop it
+  // runs them: a host's pool on the I/O thread, or a lane on the thread of a
+  // caller that waits.
+  struct PoolSource {
+    Impl &client;
+    Pool &pool;
+    asio::any_io_executor executor() const { return client.io_.get_executor(); }
+    std::set<Connection *> &live() const { return client.live_; }
+    SessionSlot &session() const { return pool.session; }
+    asio::awaitable<std::optional<Lease>> acquire(Deadline deadline) const {
+      return client.acquire(pool, deadline);
+    }
+    asio::awaitable<tcp::resolver::results_type> resolve(const Endpoint &target, Deadline deadline,
+                                                         error_code &error) const {
+      return client.resolve(target, deadline, error);
+    }
+    void opened() const { client.finished_opening(pool); }
+    void release(std::unique_ptr<Connection> connection) const {
+      client.release(pool, std::move(connection));
+    }
+  };
+  struct LaneSource {
+    Impl &client;
+    Lane &lane;
+    asio::any_io_executor executor() const { return lane.io.get_executor(); }
+    std::set<Connection *> &live() const { return lane.live; }
+    SessionSlot &session() const { return client.lane_pool_->session; }
+    // The lane's connection, or (none open) the right to open one: the lane
+    // holds its slot.
+    asio::awaitable<std::optional<Lease>> acquire(Deadline) const {
+      co_return Lease{std::move(lane.connection)};
+    }
+    asio::awaitable<tcp::resolver::results_type> resolve(const Endpoint &target, Deadline deadline,
+                                                         error_code &error) const {
+      return client.resolve_on_io_thread(target, deadline, error);
+    }
+    void opened() const {}
+    void release(std::unique_ptr<Connection> connection) const {
+      lane.connection = std::move(connection);
+    }
+  };
+
+  template <class Source>
+  asio::awaitable<HttpResult> send_via(const Source &source, const HttpRequest &request,
+                                       Deadline deadline) {
+    if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
+    std::call_once(trust_loaded_, [this] { trust_ = trust_store(options_.ca_file); });
+    auto verb = verb_for(request.method);
+    if (!verb) co_return failure(TransportError::protocol, "unknown method " + request.method);
+    const Endpoint &endpoint = request.url.endpoint;
+    for (int round = 0;; ++round) {
+      std::optional<Lease> lease = co_await source.acquire(deadline);
+      if (!lease) {
+        if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
+        co_return failure(TransportError::timeout,
+                          "no connection to " + endpoint.authority() +
+                              " became free in time (max_connections_per_host is " +
+                              std::to_string(options_.max_connections_per_host) + ")");
+      }
+      std::unique_ptr<Connection> connection = std::move(lease->connection);
+      if (!connection) {
+        HttpResult attempt;
+        const Deadline open_by = earliest(deadline, SteadyClock::now() + options_.connect_timeout);
+        connection = co_await open(source, endpoint, open_by, attempt);
+        source.opened();
+        if (!connection) {
+          source.release(nullptr);
+          co_return attempt;
+        }
+      }
+      const bool reused = connection->reused;
+      bool stale = false;
+      bool keep = false;
+      const Deadline answer_by = earliest(deadline, SteadyClock::now() + options_.request_timeout);
+      HttpResult result = co_await exchange(*connection, *verb, request, answer_by, stale, keep);
+      ++stats_.requests;
+      if (result.ok() && keep && !closed_) {
+        connection->reused = true;
+        connection->idle_since = SteadyClock::now();
+        source.release(std::move(connection));
+      } else {
+        connection.reset();
+        source.release(nullptr);
+      }
+      if (!result.ok() && stale && reused && round == 0 && !closed_) {
+        if (log_.enabled(COFFER_LOG_DEBUG))
+          log_.debug("a kept-alive connection to " + endpoint.authority() +
+                     " was closed by the server; retrying on a new connection");
+        continue;
+      }
+      co_return result;
+    }
+  }
+
+  // The lanes hold at most half of their host's connections: asynchronous
+  // requests keep the other half.
+  [[nodiscard]] std::size_t max_lanes() const { return options_.max_connections_per_host / 2; }
+
+  // An idle lane, or a new one when the caps allow; null when neither, or
+  // when the client is shutting down (`closed`).
+  std::unique_ptr<Lane> take_lane(bool &closed) {
+    std::vector<std::unique_ptr<Lane>> expired;  // dropped outside the lock
+    std::unique_ptr<Lane> lane;
+    {
+      std::lock_guard lock(lanes_mutex_);
+      closed = closed_;
+      if (closed) return nullptr;
+      const auto now = SteadyClock::now();
+      std::erase_if(idle_lanes_, [&](std::unique_ptr<Lane> &idle) {
+        if (now - idle->connection->idle_since < options_.idle_timeout) return false;
+        expired.push_back(std::move(idle));
+        return true;
+      });
+      if (!idle_lanes_.empty()) {
+        lane = std::move(idle_lanes_.back());  // the most recently used
+        idle_lanes_.pop_back();
+      } else if (lanes_ - expired.size() < max_lanes() && take_slot(*lane_pool_)) {
+        lane = std::make_unique<Lane>();
+        ++lanes_;
+      }
+      if (lane) busy_lanes_.insert(lane.get());
+    }
+    for (std::unique_ptr<Lane> &gone : expired) drop_lane(std::move(gone));
+    return lane;
+  }
+
+  // A lane after its exchange: kept while its connection is.
+  void give_back(std::unique_ptr<Lane> lane) {
+    {
+      std::lock_guard lock(lanes_mutex_);
+      busy_lanes_.erase(lane.get());
+      if (lane->connection && !closed_) {
+        idle_lanes_.push_back(std::move(lane));
+        return;
+      }
+    }
+    drop_lane(std::move(lane));
+  }
+
+  // Closes a lane and frees its slot for the pool's waiting requests.
+  void drop_lane(std::unique_ptr<Lane> lane) {
+    lane.reset();
+    {
+      std::lock_guard lock(lanes_mutex_);
+      --lanes_;
+    }
+    lane_pool_->open.fetch_sub(1);
+    asio::post(io_, [this] { dispatch(*lane_pool_); });
+  }
+
+  // Runs `operation` to its end on the lane's event loop, on the calling
+  // thread. When the client shuts down meanwhile (it stops the loop), the
+  // lane's connection is closed, which ends the operation at once.
+  template <class T>
+  T run_on(Lane &lane, asio::awaitable<T> operation) {
+    std::optional<T> value;
+    std::exception_ptr error;
+    asio::co_spawn(lane.io, std::move(operation), [&](std::exception_ptr thrown, T result) {
+      if (thrown)
+        error = thrown;
+      else
+        value.emplace(std::move(result));
+    });
+    bool cut = false;
+    int idle_turns = 0;
+    while (!value && !error) {
+      if (closed_ && !cut) {
+        cut = true;
+        for (Connection *connection : lane.live) connection->close();
+      }
+      if (lane.io.stopped()) lane.io.restart();
+      if (lane.io.run_one() != 0) {
+        idle_turns = 0;
+      } else if (++idle_turns > 3) {
+        throw Error(COFFER_STATUS_INTERNAL, "a connection's event loop ran out of work");
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return std::move(*value);
+  }
+
+  // Resolves on the I/O thread (whose resolver owns the lookup thread) for a
+  // lane, whose loop has nothing else to do meanwhile.
+  asio::awaitable<tcp::resolver::results_type> resolve_on_io_thread(const Endpoint &target,
+                                                                    Deadline deadline,
+                                                                    error_code &error) {
+    struct Resolved {
+      tcp::resolver::results_type results;
+      error_code error;
+    };
+    std::future<Resolved> resolved = asio::co_spawn(
+        io_,
+        [this, target, deadline]() -> asio::awaitable<Resolved> {
+          Resolved out;
+          out.results = co_await resolve(target, deadline, out.error);
+          co_return out;
+        },
+        asio::use_future);
+    // The lookup ends by its deadline, or at shutdown.
+    if (resolved.wait_until(deadline + std::chrono::seconds(1)) != std::future_status::ready) {
+      error = beast::error::timeout;
+      co_return tcp::resolver::results_type{};
+    }
+    Resolved out = resolved.get();
+    error = out.error;
+    co_return out.results;
+  }
+
+  // Takes one of the pool's connection slots when fewer than
+  // max_connections_per_host are taken.
+  bool take_slot(Pool &pool) const {
+    std::size_t open = pool.open.load();
+    do {
+      if (open >= options_.max_connections_per_host) return false;
+    } while (!pool.open.compare_exchange_weak(open, open + 1));
+    return true;
   }
 
   // An idle connection, the right to open one, or nothing (deadline or shutdown).
@@ -402,11 +630,7 @@ class HttpClient::Impl {
         pool.idle.pop_front();
         co_return Lease{std::move(connection)};
       }
-      if (may_open(pool)) {
-        ++pool.open;
-        ++pool.opening;
-        co_return Lease{};
-      }
+      if (take_open_permit(pool)) co_return Lease{};
     }
     asio::steady_timer timer(io_, deadline);
     PoolWaiter waiter;
@@ -423,12 +647,13 @@ class HttpClient::Impl {
     co_return Lease{};  // permit
   }
 
-  // A new connection may be opened: below the bound, and few enough
+  // The right to open a new connection: below the bound, and few enough
   // handshakes already under way. Bursts are mostly served by connections
   // that come free meanwhile instead of one new handshake per queued request.
-  [[nodiscard]] bool may_open(const Pool &pool) const {
-    return pool.open < options_.max_connections_per_host &&
-           pool.opening < options_.max_concurrent_connects;
+  bool take_open_permit(Pool &pool) const {
+    if (pool.opening >= options_.max_concurrent_connects || !take_slot(pool)) return false;
+    ++pool.opening;
+    return true;
   }
 
   void drop_expired(Pool &pool) {
@@ -436,7 +661,7 @@ class HttpClient::Impl {
     std::erase_if(pool.idle, [&](const std::unique_ptr<Connection> &connection) {
       bool expired = now - connection->idle_since >= options_.idle_timeout ||
                      !connection->tcp().socket().is_open();
-      if (expired) --pool.open;
+      if (expired) pool.open.fetch_sub(1);
       return expired;
     });
   }
@@ -450,9 +675,7 @@ class HttpClient::Impl {
       if (!pool.idle.empty()) {
         waiter->handed = std::move(pool.idle.front());
         pool.idle.pop_front();
-      } else if (may_open(pool)) {
-        ++pool.open;
-        ++pool.opening;
+      } else if (take_open_permit(pool)) {
         waiter->permit = true;
       } else {
         return;
@@ -467,8 +690,8 @@ class HttpClient::Impl {
   void release(Pool &pool, std::unique_ptr<Connection> connection) {
     if (connection && !closed_)
       pool.idle.push_back(std::move(connection));
-    else if (pool.open > 0)
-      --pool.open;
+    else
+      pool.open.fetch_sub(1);
     dispatch(pool);
   }
 
@@ -508,7 +731,8 @@ class HttpClient::Impl {
 
   // Opens a connection (resolve, connect, CONNECT tunnel, TLS handshake); on
   // failure returns null and fills `result`.
-  asio::awaitable<std::unique_ptr<Connection>> open(const Endpoint &endpoint, Pool &pool,
+  template <class Source>
+  asio::awaitable<std::unique_ptr<Connection>> open(const Source &source, const Endpoint &endpoint,
                                                     Deadline deadline, HttpResult &result) {
     Endpoint target = endpoint;
     if (options_.connect_to && endpoint == options_.connect_to_for) {
@@ -521,15 +745,15 @@ class HttpClient::Impl {
         proxy != nullptr ? " through the proxy " + options_.proxy.describe() : std::string();
 
     error_code error;
-    auto addresses = co_await resolve(dial, deadline, error);
+    auto addresses = co_await source.resolve(dial, deadline, error);
     if (error) {
       result = failure(
           error == beast::error::timeout ? TransportError::timeout : TransportError::resolve,
           "cannot resolve " + dial.host + ": " + error.message());
       co_return nullptr;
     }
-    auto connection = std::make_unique<Connection>(endpoint, live_);
-    connection->plain = std::make_unique<beast::tcp_stream>(io_);
+    auto connection = std::make_unique<Connection>(endpoint, source.live());
+    connection->plain = std::make_unique<beast::tcp_stream>(source.executor());
     connection->plain->expires_at(deadline);
     co_await connection->plain->async_connect(addresses,
                                               asio::redirect_error(asio::use_awaitable, error));
@@ -565,8 +789,8 @@ class HttpClient::Impl {
         SSL_set_tlsext_host_name(ssl, endpoint.host.c_str());  // SNI
       // TLS sessions are kept per host: one is only offered to the host
       // whose certificate the full handshake verified.
-      SSL_set_ex_data(ssl, SessionSlot::index(), &pool.session);
-      if (pool.session.get() != nullptr) SSL_set_session(ssl, pool.session.get());
+      SSL_set_ex_data(ssl, SessionSlot::index(), &source.session());
+      source.session().offer(ssl);
       // Verify the certificate against the URL's host, whatever address the
       // connection went to (connect_to, proxy).
       if (SSL_set1_host(ssl, endpoint.host.c_str()) != 1) {
@@ -588,7 +812,7 @@ class HttpClient::Impl {
       }
     }
     connection->tcp().expires_never();
-    connection->watch(io_.get_executor());
+    connection->watch(source.executor());
     if (connection->tls && SSL_session_reused(connection->tls->native_handle()) == 1)
       ++stats_.tls_sessions_resumed;
     if (log_.enabled(COFFER_LOG_DEBUG))
@@ -734,13 +958,24 @@ class HttpClient::Impl {
   asio::io_context &io_;
   HttpClientOptions options_;
   const coffer::provider::Host &log_;
-  ssl::context tls_;             // the plugin's one SSL_CTX
+  ssl::context tls_;  // the plugin's one SSL_CTX
+  std::once_flag trust_loaded_;
   X509_STORE *trust_ = nullptr;  // from the first send on; one reference
   std::map<std::string, Pool> pools_;
   std::set<Connection *> live_;
   std::set<Resolution *> resolving_;
-  bool closed_ = false;
-  HttpClientStats stats_;
+  std::atomic<bool> closed_ = false;
+  struct {
+    std::atomic<uint64_t> connections_opened = 0;
+    std::atomic<uint64_t> tls_sessions_resumed = 0;
+    std::atomic<uint64_t> requests = 0;
+  } stats_;
+  // The lanes' host's pool (whose slots and TLS session they share), or null.
+  Pool *lane_pool_ = nullptr;
+  std::mutex lanes_mutex_;
+  std::vector<std::unique_ptr<Lane>> idle_lanes_;
+  std::set<Lane *> busy_lanes_;
+  std::size_t lanes_ = 0;  // idle and busy
 };
 
 HttpClient::HttpClient(asio::io_context &io, HttpClientOptions options,
@@ -755,6 +990,10 @@ asio::awaitable<HttpResult> HttpClient::send(const HttpRequest &request, Deadlin
 
 void HttpClient::shutdown() {
   impl_->shutdown();
+}
+
+std::optional<HttpResult> HttpClient::send_here(const HttpRequest &request, Deadline deadline) {
+  return impl_->send_here(request, deadline);
 }
 
 HttpClientStats HttpClient::stats() const noexcept {

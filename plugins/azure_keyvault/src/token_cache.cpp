@@ -11,17 +11,16 @@ using coffer::provider::Error;
 // A failed background refresh is not repeated sooner than this.
 constexpr int64_t kRefreshRetryMs = 5000;
 
-// A token is not handed out in its last moments: min(5 s, a tenth of its life).
-int64_t usable_until(const AccessToken &token) {
-  int64_t life = token.expires_at_ms - token.obtained_at_ms;
-  return token.expires_at_ms - std::min<int64_t>(5000, std::max<int64_t>(life / 10, 0));
-}
-
 Error closing() {
   return Error(COFFER_STATUS_UNAVAILABLE, "the instance is closing");
 }
 
 }  // namespace
+
+int64_t usable_until(const AccessToken &token) {
+  int64_t life = token.expires_at_ms - token.obtained_at_ms;
+  return token.expires_at_ms - std::min<int64_t>(5000, std::max<int64_t>(life / 10, 0));
+}
 
 TokenCache::TokenCache(Fetch fetch, Now now, const coffer::provider::Host &log,
                        std::chrono::milliseconds background_timeout)
@@ -95,6 +94,7 @@ asio::awaitable<void> TokenCache::refresh(TokenKey key, Deadline deadline) {
     entry.token = std::move(fresh);
     entry.error.reset();
     entry.failed_at = 0;
+    if (observer_) observer_(key, entry.token);
   } else {
     entry.error = std::move(failure);
     entry.failed_at = now_();

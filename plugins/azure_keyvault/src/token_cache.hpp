@@ -26,6 +26,10 @@ struct TokenKey {
   auto operator<=>(const TokenKey &) const = default;
 };
 
+// Until when a token is handed out: not in its last moments, min(5 s, a
+// tenth of its life) before it expires.
+int64_t usable_until(const AccessToken &token);
+
 class TokenCache {
  public:
   // Obtains a new token, or throws coffer::provider::Error.
@@ -44,6 +48,12 @@ class TokenCache {
   // COFFER_STATUS_TIMEOUT when `deadline` passes while waiting.
   asio::awaitable<std::shared_ptr<const AccessToken>> get(const TokenKey &key, Deadline deadline,
                                                           const AccessToken *stale = nullptr);
+
+  // Called on the I/O thread with every token an exchange brings, refreshes
+  // in the background included.
+  using Observer =
+      std::function<void(const TokenKey &, const std::shared_ptr<const AccessToken> &)>;
+  void on_new_token(Observer observer) { observer_ = std::move(observer); }
 
   // Fails waiting callers and refuses new ones; drops every token.
   void shutdown();
@@ -68,6 +78,7 @@ class TokenCache {
   Now now_;
   const coffer::provider::Host &log_;
   std::chrono::milliseconds background_timeout_;
+  Observer observer_;
   std::map<TokenKey, Entry> entries_;
   uint64_t fetches_ = 0;
   bool closed_ = false;

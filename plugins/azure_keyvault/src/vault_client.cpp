@@ -2,6 +2,10 @@
 
 #include "retry.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_future.hpp>
+
 #include <algorithm>
 
 namespace coffer::azure {
@@ -29,10 +33,12 @@ std::string status_text(const HttpResponse &response) {
 
 }  // namespace
 
-VaultClient::VaultClient(const Config &config, const coffer::provider::Host &log, HttpClient &http,
-                         Credential &credential, std::function<int64_t()> now)
+VaultClient::VaultClient(const Config &config, const coffer::provider::Host &log,
+                         asio::io_context &io, HttpClient &http, Credential &credential,
+                         std::function<int64_t()> now)
     : config_(config),
       log_(log),
+      io_(io),
       http_(http),
       credential_(credential),
       now_(std::move(now)),
@@ -40,6 +46,11 @@ VaultClient::VaultClient(const Config &config, const coffer::provider::Host &log
               now_, log, config.retry.operation_timeout),
       challenge_(expected_challenge(config)),
       random_(std::random_device{}()) {
+  tokens_.on_new_token(
+      [this](const TokenKey &key, const std::shared_ptr<const AccessToken> &token) {
+        publish(key, token);
+      });
+  if (challenge_) ready_key_ = TokenKey{challenge_->tenant, challenge_->scope};
   if (challenge_)
     log_.debug("vault " + config.vault.endpoint.host + ": sending a token of tenant " +
                challenge_->tenant + " for scope " + challenge_->scope +
@@ -48,6 +59,11 @@ VaultClient::VaultClient(const Config &config, const coffer::provider::Host &log
 
 void VaultClient::shutdown() {
   closed_ = true;
+  {
+    std::lock_guard lock(ready_mutex_);
+    ready_key_.reset();
+    ready_token_.reset();
+  }
   challenge_learnt_.notify_all();
   closing_.notify_all();
   tokens_.shutdown();
@@ -59,8 +75,9 @@ double VaultClient::random01() {
 
 std::string VaultClient::request_id() {
   static constexpr char hex[] = "0123456789abcdef";
-  uint64_t high = random_();
-  uint64_t low = random_();
+  thread_local std::mt19937_64 generator(std::random_device{}());  // any caller's thread
+  uint64_t high = generator();
+  uint64_t low = generator();
   std::string id;
   for (int i = 0; i < 32; ++i) {
     uint64_t &source = i < 16 ? high : low;
@@ -99,14 +116,20 @@ VaultClient::ProbeTurn::~ProbeTurn() {
 
 template <class Parse>
 asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> VaultClient::execute(
-    Call &call, Deadline deadline, Parse parse) {
+    Call &call, Deadline deadline, Parse parse, std::optional<FirstAttempt> first) {
   const std::string subject =
       "vault " + config_.vault.endpoint.host + ": " + describe_operation(call.context);
   const RetryWording wording{.subject = subject, .gave_up = subject + " failed"};
-  Attempts attempts;
+  Attempts attempts = first ? first->attempts : Attempts{};
   ChallengeRound round;
   while (true) {
-    Exchange exchange = co_await exchange_once(call, deadline, attempts, round);
+    Exchange exchange{.next = Exchange::Next::retry, .response = {}};
+    if (first) {
+      exchange = judge(call, first->result, first->token, attempts, round);
+      first.reset();
+    } else {
+      exchange = co_await exchange_once(call, deadline, attempts, round);
+    }
     if (exchange.next == Exchange::Next::ask_again) continue;
     if (exchange.next == Exchange::Next::parse) {
       try {
@@ -135,7 +158,12 @@ asio::awaitable<VaultClient::Exchange> VaultClient::exchange_once(const Call &ca
   log_exchange(request, result, sent,
                "attempt " + std::to_string(attempt) + (token ? ", with token" : ", without token") +
                    ", client request id " + client_request_id);
+  co_return judge(call, result, token, attempts, round);
+}
 
+VaultClient::Exchange VaultClient::judge(const Call &call, HttpResult &result,
+                                         const std::shared_ptr<const AccessToken> &token,
+                                         Attempts &attempts, ChallengeRound &round) {
   if (!result.ok()) {
     if (result.error == TransportError::shutdown) throw closing();
     if (!result.retryable)
@@ -143,7 +171,7 @@ asio::awaitable<VaultClient::Exchange> VaultClient::exchange_once(const Call &ca
                                                  describe_operation(call.context) +
                                                  " failed: " + result.message);
     attempts.last_failure = result.message;
-    co_return Exchange{.next = Exchange::Next::retry, .response = {}};
+    return Exchange{.next = Exchange::Next::retry, .response = {}};
   }
   HttpResponse &response = result.response;
   const unsigned status = response.status;
@@ -157,15 +185,15 @@ asio::awaitable<VaultClient::Exchange> VaultClient::exchange_once(const Call &ca
                                             " keeps answering 401 to requests without a token");
     }
     --attempts.count;  // learning the challenge is not a failed attempt
-    co_return Exchange{.next = Exchange::Next::ask_again, .response = {}};
+    return Exchange{.next = Exchange::Next::ask_again, .response = {}};
   }
   if (status / 100 == 2 || (call.also_accept != 0 && status == call.also_accept))
-    co_return Exchange{.next = Exchange::Next::parse, .response = std::move(response)};
+    return Exchange{.next = Exchange::Next::parse, .response = std::move(response)};
   if (!is_retryable_status(status))
     throw describe_vault_failure(status, response.body.view(), call.context);
   attempts.hint = server_delay(response);
   attempts.last_failure = status_text(response);
-  co_return Exchange{.next = Exchange::Next::retry, .response = {}};
+  return Exchange{.next = Exchange::Next::retry, .response = {}};
 }
 
 asio::awaitable<VaultClient::ProbeTurn> VaultClient::take_probe_turn(const Call &call,
@@ -191,7 +219,49 @@ asio::awaitable<std::shared_ptr<const AccessToken>> VaultClient::vault_token(
   if (!challenge_) co_return nullptr;
   // A named key: GCC 12 destroys temporaries in a co_await operand twice.
   const TokenKey key{challenge_->tenant, challenge_->scope};
-  co_return co_await tokens_.get(key, deadline, refused);
+  std::shared_ptr<const AccessToken> token = co_await tokens_.get(key, deadline, refused);
+  publish(key, token);
+  co_return token;
+}
+
+void VaultClient::publish(const TokenKey &key, const std::shared_ptr<const AccessToken> &token) {
+  std::lock_guard lock(ready_mutex_);
+  if (ready_key_ && *ready_key_ == key) ready_token_ = token;
+}
+
+std::shared_ptr<const AccessToken> VaultClient::ready_token() {
+  std::shared_ptr<const AccessToken> token;
+  bool ask_refresh = false;
+  {
+    std::lock_guard lock(ready_mutex_);
+    if (!ready_token_) return nullptr;
+    const int64_t now = now_();
+    if (now >= usable_until(*ready_token_)) return nullptr;
+    if (now >= ready_token_->refresh_at_ms && refresh_asked_ != ready_token_.get()) {
+      refresh_asked_ = ready_token_.get();
+      ask_refresh = true;
+    }
+    token = ready_token_;
+  }
+  // The token cache refreshes a token it hands out past its refresh time.
+  if (ask_refresh)
+    asio::co_spawn(
+        io_,
+        [this]() -> asio::awaitable<void> {
+          try {
+            (void)co_await vault_token(SteadyClock::now() + config_.retry.operation_timeout,
+                                       nullptr);
+          } catch (const Error &) {  // the next request that needs it reports it
+          }
+        },
+        asio::detached);
+  return token;
+}
+
+template <class T>
+T VaultClient::on_io_thread(asio::awaitable<T> operation) {
+  // Ends by the operation's deadline, or at shutdown.
+  return asio::co_spawn(io_, std::move(operation), asio::use_future).get();
 }
 
 HttpRequest VaultClient::vault_request(const Call &call, const AccessToken *token,
@@ -237,6 +307,9 @@ void VaultClient::learn_challenge(const Call &call, const HttpResponse &response
     log_.info("vault " + host + " asks for a token of tenant " + learnt->tenant + " for scope " +
               learnt->scope);
     challenge_ = learnt;
+    std::lock_guard lock(ready_mutex_);
+    ready_key_ = TokenKey{challenge_->tenant, challenge_->scope};
+    ready_token_.reset();
   }
 }
 
@@ -313,20 +386,69 @@ asio::awaitable<AccessToken> VaultClient::fetch_token(const TokenKey &key, Deadl
   }
 }
 
-asio::awaitable<SecretBundle> VaultClient::get_secret(const std::string &name,
-                                                      const std::string &version,
-                                                      const std::string &key, Deadline deadline) {
-  Call call;
-  call.method = "GET";
-  call.target = "/secrets/" + name + "/" + version + "?" + api_query();
-  call.context = FailureContext{Operation::get, config_.vault.endpoint.host, name, key};
-  const std::string what = "secret '" + name + "'";
-  co_return co_await execute(call, deadline, [&what](HttpResponse &response) {
+namespace {
+
+// Reads a get's answer.
+struct SecretParser {
+  std::string what;  // "secret 'name'"
+  SecretBundle operator()(HttpResponse &response) const {
     SecretBundle bundle = parse_secret_bundle(response.body.view(), what);
     if (!bundle.has_value)
       throw Error(COFFER_STATUS_UNAVAILABLE, "Key Vault's answer for " + what + " has no value");
     return bundle;
-  });
+  }
+};
+
+}  // namespace
+
+VaultClient::Call VaultClient::get_call(const std::string &name, const std::string &version,
+                                        const std::string &key) const {
+  Call call;
+  call.method = "GET";
+  call.target = "/secrets/" + name + "/" + version + "?" + api_query();
+  call.context = FailureContext{Operation::get, config_.vault.endpoint.host, name, key};
+  return call;
+}
+
+asio::awaitable<SecretBundle> VaultClient::get_secret(const std::string &name,
+                                                      const std::string &version,
+                                                      const std::string &key, Deadline deadline) {
+  Call call = get_call(name, version, key);
+  const SecretParser parse{"secret '" + name + "'"};
+  co_return co_await execute(call, deadline, parse);
+}
+
+SecretBundle VaultClient::get_secret_here(const std::string &name, const std::string &version,
+                                          const std::string &key, Deadline deadline) {
+  std::shared_ptr<const AccessToken> token = ready_token();
+  if (!token) {
+    token = on_io_thread(vault_token(deadline, nullptr));
+    if (!token)  // the vault's challenge is still to be learnt
+      return on_io_thread(get_secret(name, version, key, deadline));
+  }
+  Call call = get_call(name, version, key);
+  const SecretParser parse{"secret '" + name + "'"};
+  Attempts attempts;
+  attempts.begin();
+  const std::string client_request_id = request_id();
+  HttpRequest request = vault_request(call, token.get(), client_request_id);
+  const auto sent = SteadyClock::now();
+  std::optional<HttpResult> result = http_.send_here(request, deadline);
+  if (!result)  // no lane free
+    return on_io_thread(get_secret(name, version, key, deadline));
+  log_exchange(request, *result, sent,
+               "attempt 1, with token, client request id " + client_request_id +
+                   ", on the waiting caller's thread");
+  if (result->ok() && result->response.status / 100 == 2) {
+    try {
+      return parse(result->response);
+    } catch (const Error &) {  // garbled: the I/O thread retries it, as any attempt
+    }
+  }
+  return on_io_thread(execute(call, deadline, parse,
+                              FirstAttempt{.attempts = std::move(attempts),
+                                           .result = std::move(*result),
+                                           .token = std::move(token)}));
 }
 
 asio::awaitable<SecretBundle> VaultClient::set_secret(const std::string &name,

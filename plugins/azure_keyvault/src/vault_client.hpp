@@ -3,7 +3,8 @@
 // checked and remembered; the first request goes with a token when they are
 // known from the configuration, else without one to learn them), tokens from a
 // TokenCache, and retries with backoff on transient failures, bounded by
-// attempts and the operation's deadline. Used on the I/O thread only.
+// attempts and the operation's deadline. Used on the I/O thread, but for
+// get_secret_here().
 #ifndef COFFER_AZURE_VAULT_CLIENT_HPP
 #define COFFER_AZURE_VAULT_CLIENT_HPP
 
@@ -19,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -29,10 +31,10 @@ namespace coffer::azure {
 
 class VaultClient {
  public:
-  // `now` is the host's wall clock (Unix ms), used for token lifetimes and
-  // Retry-After dates.
-  VaultClient(const Config &config, const coffer::provider::Host &log, HttpClient &http,
-              Credential &credential, std::function<int64_t()> now);
+  // `io` runs the I/O thread. `now` is the host's wall clock (Unix ms), used
+  // for token lifetimes and Retry-After dates.
+  VaultClient(const Config &config, const coffer::provider::Host &log, asio::io_context &io,
+              HttpClient &http, Credential &credential, std::function<int64_t()> now);
   VaultClient(const VaultClient &) = delete;
   VaultClient &operator=(const VaultClient &) = delete;
 
@@ -40,6 +42,14 @@ class VaultClient {
   // canonical key, for messages (may be empty).
   asio::awaitable<SecretBundle> get_secret(const std::string &name, const std::string &version,
                                            const std::string &key, Deadline deadline);
+  // get_secret() for a caller that blocks until the answer anyway, on its
+  // thread: with a token for the known challenge in hand, the request goes
+  // out on a lane (HttpClient::send_here) and a 2xx answer is parsed here.
+  // The rest runs on the I/O thread as get_secret() does, carrying on from
+  // this attempt: the first token, a 401, a retry, a garbled answer, no free
+  // lane. Blocks; thread-safe; not on the I/O thread.
+  SecretBundle get_secret_here(const std::string &name, const std::string &version,
+                               const std::string &key, Deadline deadline);
   asio::awaitable<SecretBundle> set_secret(const std::string &name,
                                            const coffer::provider::SecretBytes &value,
                                            const std::string &key, Deadline deadline);
@@ -128,16 +138,39 @@ class VaultClient {
     VaultClient *client_ = nullptr;
   };
 
+  // An attempt made on a waiting caller's thread, for the I/O thread to
+  // carry on from.
+  struct FirstAttempt {
+    Attempts attempts;
+    HttpResult result;
+    std::shared_ptr<const AccessToken> token;
+  };
   // Sends `call` until the vault answers it, parses the answer with `parse`
-  // and returns what it returns; retries per the retry policy.
+  // and returns what it returns; retries per the retry policy. With `first`,
+  // starts from that attempt's result.
   template <class Parse>
-  asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> execute(Call &call,
-                                                                         Deadline deadline,
-                                                                         Parse parse);
+  asio::awaitable<std::invoke_result_t<Parse &, HttpResponse &>> execute(
+      Call &call, Deadline deadline, Parse parse, std::optional<FirstAttempt> first = std::nullopt);
   // One attempt of `call`: a turn at the challenge, a token, the request.
   // Throws for an answer that no retry can change.
   asio::awaitable<Exchange> exchange_once(const Call &call, Deadline deadline, Attempts &attempts,
                                           ChallengeRound &round);
+  // What an attempt's result means for the call: parse it, ask again (a 401
+  // learnt from) or retry. Throws for an answer that no retry can change.
+  Exchange judge(const Call &call, HttpResult &result,
+                 const std::shared_ptr<const AccessToken> &token, Attempts &attempts,
+                 ChallengeRound &round);
+  Call get_call(const std::string &name, const std::string &version, const std::string &key) const;
+  // Runs `operation` on the I/O thread; blocks until it ends.
+  template <class T>
+  T on_io_thread(asio::awaitable<T> operation);
+  // The token for the challenge in force while it is usable, for a waiting
+  // caller's thread; null without one. Past its refresh time, asks the I/O
+  // thread (once) to refresh it.
+  std::shared_ptr<const AccessToken> ready_token();
+  // Offers a token for the waiting callers' threads; kept when it is for the
+  // challenge in force.
+  void publish(const TokenKey &key, const std::shared_ptr<const AccessToken> &token);
   // Waits while another request learns the challenge; takes the turn when
   // the challenge is unknown and nobody is learning it.
   asio::awaitable<ProbeTurn> take_probe_turn(const Call &call, Deadline deadline);
@@ -166,6 +199,7 @@ class VaultClient {
 
   const Config &config_;
   const coffer::provider::Host &log_;
+  asio::io_context &io_;
   HttpClient &http_;
   Credential &credential_;
   std::function<int64_t()> now_;
@@ -176,6 +210,12 @@ class VaultClient {
   Broadcast closing_;
   bool closed_ = false;
   std::mt19937_64 random_;
+  // What waiting callers' threads read: the token key of the challenge in
+  // force and its current token (see publish()).
+  std::mutex ready_mutex_;
+  std::optional<TokenKey> ready_key_;
+  std::shared_ptr<const AccessToken> ready_token_;
+  const AccessToken *refresh_asked_ = nullptr;  // the ready token a refresh was asked for
 };
 
 }  // namespace coffer::azure
