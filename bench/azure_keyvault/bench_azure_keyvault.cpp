@@ -341,13 +341,21 @@ int main(int argc, char **argv) {
 
   std::vector<std::string> bulk;
   for (int i = 0; i < 1000; ++i) bulk.push_back("Bench.Secret" + std::to_string(i));
-  const std::vector<Step> steps = {
+  std::vector<Step> steps = {
       {"30 catalog keys, cold", "sequential", "sequential", catalog, 1},
       {"30 catalog keys, cold", "all at once", "all", catalog, catalog.size()},
       {"1,000 secrets", "sequential", "sequential", bulk, 1},
       {"1,000 secrets", "16 at a time", "concurrent16", bulk, 16},
       {"1,000 secrets", "all at once", "all", bulk, bulk.size()},
   };
+  std::erase_if(steps, [&](const Step &step) {
+    return (!options.mode.empty() && step.json_mode != options.mode) ||
+           (options.n != 0 && step.keys.size() != options.n);
+  });
+  if (steps.empty()) {
+    std::cerr << "coffer-bench-azure-keyvault: no scenario has that --mode and --n\n";
+    return 2;
+  }
   auto run_curl = [&](const Step &step) {
     std::vector<std::string> names;
     for (const auto &key : step.keys) names.push_back(hyphen_name(key));

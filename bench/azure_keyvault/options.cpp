@@ -68,6 +68,18 @@ BenchOptions parse_bench_options(const std::vector<std::string_view> &arguments)
       if (clients_given) throw UsageError("--clients: given twice");
       parse_clients(value_of("--clients"), options);
       clients_given = true;
+    } else if (is("--mode")) {
+      options.mode = std::string(value_of("--mode"));
+      if (options.mode != "sequential" && options.mode != "concurrent16" && options.mode != "all")
+        throw UsageError("--mode: expected sequential, concurrent16 or all, got '" + options.mode +
+                         "'");
+    } else if (is("--n")) {
+      const std::string_view text = value_of("--n");
+      const char *end = text.data() + text.size();
+      auto [next, error] = std::from_chars(text.data(), end, options.n);
+      if (text.empty() || error != std::errc() || next != end || options.n == 0)
+        throw UsageError("--n: expected a number of secrets (30 or 1000), got '" +
+                         std::string(text) + "'");
     } else if (!argument.empty() && argument[0] == '-') {
       throw UsageError(std::string(argument) + ": unknown option");
     } else {
@@ -82,10 +94,12 @@ BenchOptions parse_bench_options(const std::vector<std::string_view> &arguments)
 
 std::string bench_usage(std::string_view program) {
   return "usage: " + std::string(program) +
-         " [--rounds N | ROUNDS] [--clients coffer,libcurl,js_sdk] [--json]\n"
+         " [--rounds N | ROUNDS] [--clients coffer,libcurl,js_sdk] [--json] [--mode M] [--n N]\n"
          "  --rounds N   rounds to take the medians of (default 3)\n"
          "  --clients L  the clients to run, comma-separated (default: all three)\n"
-         "  --json       one JSON object per scenario on stdout, nothing else\n";
+         "  --json       one JSON object per scenario on stdout, nothing else\n"
+         "  --mode M     only the scenarios of mode M: sequential, concurrent16 or all\n"
+         "  --n N        only the scenarios of N secrets (30 or 1000)\n";
 }
 
 }  // namespace coffer::bench

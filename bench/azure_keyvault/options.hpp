@@ -1,6 +1,6 @@
 // The command line of coffer-bench-azure-keyvault. Scripts rely on these
 // names: --json, --clients coffer,libcurl,js_sdk, --rounds N (and the older
-// positional ROUNDS).
+// positional ROUNDS). --mode and --n pick scenarios (for profiling one).
 #ifndef COFFER_BENCH_AZURE_KEYVAULT_OPTIONS_HPP
 #define COFFER_BENCH_AZURE_KEYVAULT_OPTIONS_HPP
 
@@ -16,6 +16,8 @@ struct BenchOptions {
   bool json = false;  // one JSON object per scenario on stdout, nothing else there
   bool coffer = true, libcurl = true, js_sdk = true;  // the clients that run
   bool help = false;
+  std::string mode;   // only the scenarios of this mode (sequential, concurrent16, all)
+  std::size_t n = 0;  // only the scenarios of this many secrets; 0: all
 };
 
 // A bad command line; what() names the option at fault.

@@ -70,6 +70,17 @@ BOOST_AUTO_TEST_CASE(bad_clients_are_refused_naming_the_option) {
   BOOST_TEST(refusal({"--clients"}) == "--clients: missing value");
 }
 
+BOOST_AUTO_TEST_CASE(scenarios_are_picked_by_mode_and_size) {
+  const BenchOptions all = parse({});
+  BOOST_TEST((all.mode.empty() && all.n == 0u));
+  const BenchOptions picked = parse({"--mode", "sequential", "--n=30"});
+  BOOST_TEST(picked.mode == "sequential");
+  BOOST_TEST(picked.n == 30u);
+  BOOST_TEST(refusal({"--mode", "serial"}).starts_with("--mode: expected sequential"));
+  BOOST_TEST(refusal({"--n", "0"}).starts_with("--n: expected a number of secrets"));
+  BOOST_TEST(refusal({"--n", "x"}).starts_with("--n: expected a number of secrets"));
+}
+
 BOOST_AUTO_TEST_CASE(unknown_options_are_refused_by_name) {
   BOOST_TEST(refusal({"--jsn"}) == "--jsn: unknown option");
   BOOST_TEST(refusal({"--json=1"}) == "--json=1: unknown option");

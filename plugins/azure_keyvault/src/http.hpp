@@ -113,6 +113,10 @@ class HttpClient {
   // is not for `lanes_for`, no lane is free and none may be opened, or it is
   // called on the I/O thread: send() it instead.
   std::optional<HttpResult> send_here(const HttpRequest &request, Deadline deadline);
+  // Opens a lane's connection ahead of its first request, on the calling
+  // thread, when no lane is idle and the caps allow one; a failure is left
+  // for that request to meet and report. Thread-safe; not on the I/O thread.
+  void open_lane(Deadline deadline);
 
   // Closes every connection and fails waiting and future requests with
   // TransportError::shutdown; a lane's exchange under way ends at once.

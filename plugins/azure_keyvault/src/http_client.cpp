@@ -2,6 +2,7 @@
 // includes Beast; the rest of the plugin sees http.hpp.
 #include "http.hpp"
 
+#include "handoff.hpp"
 #include "trust_store.hpp"
 
 #include "lazy_deadline.hpp"
@@ -13,14 +14,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include <atomic>
 #include <deque>
-#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -367,6 +366,28 @@ class HttpClient::Impl {
     return result;
   }
 
+  void open_lane(Deadline deadline) {
+    if (lane_pool_ == nullptr || io_.get_executor().running_in_this_thread()) return;
+    {
+      std::lock_guard lock(lanes_mutex_);
+      if (!idle_lanes_.empty()) return;
+    }
+    bool closed = false;
+    std::unique_ptr<Lane> lane = take_lane(closed);
+    if (!lane) return;
+    try {
+      std::call_once(trust_loaded_, [this] { trust_ = trust_store(options_.ca_file); });
+      LaneSource source{*this, *lane};
+      HttpResult failed;  // the request that needs the lane reports what fails
+      const Deadline open_by = earliest(deadline, SteadyClock::now() + options_.connect_timeout);
+      lane->connection = run_on(*lane, open(source, *options_.lanes_for, open_by, failed));
+      if (lane->connection) lane->connection->idle_since = SteadyClock::now();
+    } catch (const std::exception &) {
+      lane->connection.reset();
+    }
+    give_back(std::move(lane));
+  }
+
   void shutdown() {
     if (closed_.exchange(true)) return;
     std::vector<std::unique_ptr<Lane>> idle_lanes;
@@ -584,31 +605,31 @@ class HttpClient::Impl {
     return std::move(*value);
   }
 
+  struct Lookup {
+    tcp::resolver::results_type results;
+    error_code error;
+  };
+  // resolve(), with arguments and outcome its own (a lane may stop waiting).
+  asio::awaitable<Lookup> look_up(Endpoint target, Deadline deadline) {
+    Lookup out;
+    out.results = co_await resolve(target, deadline, out.error);
+    co_return out;
+  }
+
   // Resolves on the I/O thread (whose resolver owns the lookup thread) for a
   // lane, whose loop has nothing else to do meanwhile.
   asio::awaitable<tcp::resolver::results_type> resolve_on_io_thread(const Endpoint &target,
                                                                     Deadline deadline,
                                                                     error_code &error) {
-    struct Resolved {
-      tcp::resolver::results_type results;
-      error_code error;
-    };
-    std::future<Resolved> resolved = asio::co_spawn(
-        io_,
-        [this, target, deadline]() -> asio::awaitable<Resolved> {
-          Resolved out;
-          out.results = co_await resolve(target, deadline, out.error);
-          co_return out;
-        },
-        asio::use_future);
     // The lookup ends by its deadline, or at shutdown.
-    if (resolved.wait_until(deadline + std::chrono::seconds(1)) != std::future_status::ready) {
+    std::optional<Lookup> resolved =
+        wait_on_io_thread(io_, look_up(target, deadline), deadline + std::chrono::seconds(1));
+    if (!resolved) {
       error = beast::error::timeout;
       co_return tcp::resolver::results_type{};
     }
-    Resolved out = resolved.get();
-    error = out.error;
-    co_return out.results;
+    error = resolved->error;
+    co_return resolved->results;
   }
 
   // Takes one of the pool's connection slots when fewer than
@@ -994,6 +1015,10 @@ void HttpClient::shutdown() {
 
 std::optional<HttpResult> HttpClient::send_here(const HttpRequest &request, Deadline deadline) {
   return impl_->send_here(request, deadline);
+}
+
+void HttpClient::open_lane(Deadline deadline) {
+  impl_->open_lane(deadline);
 }
 
 HttpClientStats HttpClient::stats() const noexcept {

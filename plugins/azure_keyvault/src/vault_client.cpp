@@ -1,10 +1,10 @@
 #include "vault_client.hpp"
 
+#include "handoff.hpp"
 #include "retry.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <algorithm>
 
@@ -229,6 +229,11 @@ void VaultClient::publish(const TokenKey &key, const std::shared_ptr<const Acces
   if (ready_key_ && *ready_key_ == key) ready_token_ = token;
 }
 
+bool VaultClient::challenge_known() {
+  std::lock_guard lock(ready_mutex_);
+  return ready_key_.has_value();
+}
+
 std::shared_ptr<const AccessToken> VaultClient::ready_token() {
   std::shared_ptr<const AccessToken> token;
   bool ask_refresh = false;
@@ -261,7 +266,7 @@ std::shared_ptr<const AccessToken> VaultClient::ready_token() {
 template <class T>
 T VaultClient::on_io_thread(asio::awaitable<T> operation) {
   // Ends by the operation's deadline, or at shutdown.
-  return asio::co_spawn(io_, std::move(operation), asio::use_future).get();
+  return *wait_on_io_thread(io_, std::move(operation));
 }
 
 HttpRequest VaultClient::vault_request(const Call &call, const AccessToken *token,
@@ -422,9 +427,14 @@ SecretBundle VaultClient::get_secret_here(const std::string &name, const std::st
                                           const std::string &key, Deadline deadline) {
   std::shared_ptr<const AccessToken> token = ready_token();
   if (!token) {
-    token = on_io_thread(vault_token(deadline, nullptr));
-    if (!token)  // the vault's challenge is still to be learnt
-      return on_io_thread(get_secret(name, version, key, deadline));
+    if (!challenge_known()) return on_io_thread(get_secret(name, version, key, deadline));
+    // A cold instance: the I/O thread fetches the token while this thread
+    // connects to the vault.
+    Pending<std::shared_ptr<const AccessToken>> coming =
+        start_on_io_thread(io_, vault_token(deadline, nullptr));
+    http_.open_lane(deadline);
+    token = *coming.wait();
+    if (!token) return on_io_thread(get_secret(name, version, key, deadline));
   }
   Call call = get_call(name, version, key);
   const SecretParser parse{"secret '" + name + "'"};

@@ -168,6 +168,9 @@ class VaultClient {
   // caller's thread; null without one. Past its refresh time, asks the I/O
   // thread (once) to refresh it.
   std::shared_ptr<const AccessToken> ready_token();
+  // Whether the vault's challenge is known (from the configuration or a 401),
+  // for a waiting caller's thread.
+  bool challenge_known();
   // Offers a token for the waiting callers' threads; kept when it is for the
   // challenge in force.
   void publish(const TokenKey &key, const std::shared_ptr<const AccessToken> &token);
