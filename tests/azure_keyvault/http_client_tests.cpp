@@ -499,3 +499,19 @@ BOOST_FIXTURE_TEST_CASE(shutdown_ends_a_lanes_exchange_at_once, Fixture) {
   BOOST_TEST_REQUIRE(later.has_value());
   BOOST_TEST((later->error == TransportError::shutdown));
 }
+
+BOOST_FIXTURE_TEST_CASE(a_lane_opened_ahead_serves_the_first_request, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClient client(io, lane_options(server.port()), host);
+  IoThread io_thread(io);
+  client.open_lane(SteadyClock::now() + 5s);
+  BOOST_TEST(client.stats().connections_opened == 1u);
+  client.open_lane(SteadyClock::now() + 5s);  // one is idle already
+  BOOST_TEST(client.stats().connections_opened == 1u);
+  std::optional<HttpResult> first =
+      client.send_here(request(server.port()), SteadyClock::now() + 5s);
+  BOOST_TEST_REQUIRE(first.has_value());
+  BOOST_TEST(first->ok(), first->message);
+  BOOST_TEST(client.stats().connections_opened == 1u);
+  BOOST_TEST(server.accepted() == 1);
+}

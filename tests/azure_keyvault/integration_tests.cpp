@@ -203,24 +203,38 @@ BOOST_AUTO_TEST_CASE(a_plain_vault_url_on_localhost_needs_verification_off) {
 }
 
 BOOST_AUTO_TEST_CASE(the_token_is_refreshed_ahead_of_its_expiry) {
-  coffer::test::EmulatorOptions options;
-  options.token_lifetime_s = 4;  // refreshed from 2 s on; unusable from 3.6 s
-  World world(options);
-  auto &akv = world.emulator();
-  akv.set_secret("VCS-GithubAdminPAT", "ghp_x");
-  Instance vault(plugin(), world.config());
-  BOOST_TEST_REQUIRE(vault.get("VCS.GithubAdminPAT").ok());
-  BOOST_TEST(count(akv, "token") == 1u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2300));
-  Outcome during = vault.get("VCS.GithubAdminPAT");  // served with the old token
-  BOOST_TEST(during.ok(), during.message);
-  for (int i = 0; i < 100 && count(akv, "token") < 2; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  BOOST_TEST(count(akv, "token") == 2u);
-  // No 401 at all: the first request carried a token, and none ever went
-  // with an expired one.
-  BOOST_TEST(count(akv, "unauthenticated") == 0u);
-  BOOST_TEST(vault.get("VCS.GithubAdminPAT").ok());
+  // Gets answered from the I/O thread, then gets whose caller waits: those
+  // ask the I/O thread for the refresh, and take the new token up at once.
+  for (const uint32_t flags : {0u, static_cast<uint32_t>(COFFER_GET_CALLER_WAITS)}) {
+    BOOST_TEST_CONTEXT("caller waits " << (flags != 0)) {
+      coffer::test::EmulatorOptions options;
+      options.token_lifetime_s = 4;  // refreshed from 2 s on; unusable from 3.6 s
+      World world(options);
+      auto &akv = world.emulator();
+      akv.set_secret("VCS-GithubAdminPAT", "ghp_x");
+      Instance vault(plugin(), world.config());
+      vault.set_get_flags(flags);
+      const auto start = std::chrono::steady_clock::now();
+      BOOST_TEST_REQUIRE(vault.get("VCS.GithubAdminPAT").ok());
+      BOOST_TEST(count(akv, "token") == 1u);
+      std::this_thread::sleep_until(start + std::chrono::milliseconds(2300));
+      Outcome during = vault.get("VCS.GithubAdminPAT");  // served with the old token
+      BOOST_TEST(during.ok(), during.message);
+      if (flags != 0) BOOST_TEST((during.answered_on == std::this_thread::get_id()));
+      for (int i = 0; i < 100 && count(akv, "token") < 2; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      BOOST_TEST(count(akv, "token") == 2u);
+      // No 401 at all: the first request carried a token, and none ever went
+      // with an expired one.
+      BOOST_TEST(count(akv, "unauthenticated") == 0u);
+      // Past the old token's use: the new one serves, from where it was.
+      std::this_thread::sleep_until(start + std::chrono::milliseconds(3800));
+      Outcome after = vault.get("VCS.GithubAdminPAT");
+      BOOST_TEST(after.ok(), after.message);
+      if (flags != 0) BOOST_TEST((after.answered_on == std::this_thread::get_id()));
+      BOOST_TEST(count(akv, "token") == 2u);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_token_file_is_read_again_at_every_exchange) {
