@@ -389,6 +389,10 @@ class HttpClient::Impl {
     bool closed = false;
     std::unique_ptr<Lane> lane = take_lane(closed);
     if (!lane) return;
+    if (lane->connection) {  // one came back meanwhile
+      give_back(std::move(lane));
+      return;
+    }
     try {
       std::call_once(trust_loaded_, [this] { trust_ = trust_store(options_.ca_file); });
       LaneSource source{*this, *lane};

@@ -237,11 +237,10 @@ bool VaultClient::challenge_known() {
 std::shared_ptr<const AccessToken> VaultClient::ready_token() {
   std::shared_ptr<const AccessToken> token;
   bool ask_refresh = false;
+  const int64_t now = now_();
   {
     std::lock_guard lock(ready_mutex_);
-    if (!ready_token_) return nullptr;
-    const int64_t now = now_();
-    if (now >= usable_until(*ready_token_)) return nullptr;
+    if (!ready_token_ || now >= usable_until(*ready_token_)) return nullptr;
     if (now >= ready_token_->refresh_at_ms && refresh_asked_ != ready_token_.get()) {
       refresh_asked_ = ready_token_.get();
       ask_refresh = true;
