@@ -226,7 +226,9 @@ asio::awaitable<std::shared_ptr<const AccessToken>> VaultClient::vault_token(
 
 void VaultClient::publish(const TokenKey &key, const std::shared_ptr<const AccessToken> &token) {
   std::lock_guard lock(ready_mutex_);
-  if (ready_key_ && *ready_key_ == key) ready_token_ = token;
+  if (!ready_key_ || *ready_key_ != key || ready_token_ == token) return;
+  ready_token_ = token;
+  refresh_asked_ = nullptr;  // names the token in force, or none
 }
 
 bool VaultClient::challenge_known() {
@@ -314,6 +316,7 @@ void VaultClient::learn_challenge(const Call &call, const HttpResponse &response
     std::lock_guard lock(ready_mutex_);
     ready_key_ = TokenKey{challenge_->tenant, challenge_->scope};
     ready_token_.reset();
+    refresh_asked_ = nullptr;
   }
 }
 

@@ -218,7 +218,7 @@ class VaultClient {
   std::mutex ready_mutex_;
   std::optional<TokenKey> ready_key_;
   std::shared_ptr<const AccessToken> ready_token_;
-  const AccessToken *refresh_asked_ = nullptr;  // the ready token a refresh was asked for
+  const AccessToken *refresh_asked_ = nullptr;  // ready_token_, once a refresh was asked for it
 };
 
 }  // namespace coffer::azure
