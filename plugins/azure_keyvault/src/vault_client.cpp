@@ -226,7 +226,7 @@ asio::awaitable<std::shared_ptr<const AccessToken>> VaultClient::vault_token(
 
 void VaultClient::publish(const TokenKey &key, const std::shared_ptr<const AccessToken> &token) {
   std::lock_guard lock(ready_mutex_);
-  if (!ready_key_ || *ready_key_ != key || ready_token_ == token) return;
+  if (ready_token_ == token || !ready_key_ || *ready_key_ != key) return;  // cheapest first
   ready_token_ = token;
   refresh_asked_ = nullptr;  // names the token in force, or none
 }
