@@ -515,3 +515,26 @@ BOOST_FIXTURE_TEST_CASE(a_lane_opened_ahead_serves_the_first_request, Fixture) {
   BOOST_TEST(client.stats().connections_opened == 1u);
   BOOST_TEST(server.accepted() == 1);
 }
+
+BOOST_FIXTURE_TEST_CASE(an_idle_lane_past_the_idle_timeout_is_dropped_with_its_slot, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClientOptions brief = lane_options(server.port(), 2);  // one lane
+  brief.idle_timeout = 100ms;
+  HttpClient client(io, std::move(brief), host);
+  {
+    IoThread io_thread(io);
+    BOOST_TEST_REQUIRE(client.send_here(request(server.port()), SteadyClock::now() + 5s)->ok());
+    std::this_thread::sleep_for(250ms);
+    // The expired lane is closed: a new lane opens in its place.
+    std::optional<HttpResult> later =
+        client.send_here(request(server.port()), SteadyClock::now() + 5s);
+    BOOST_TEST_REQUIRE(later.has_value());
+    BOOST_TEST(later->ok(), later->message);
+    BOOST_TEST(client.stats().connections_opened == 2u);
+  }
+  // Its slot came back: the pool still has the other one of the two.
+  for (const auto &result : send(client, request(server.port()), 5))
+    BOOST_TEST(result.ok(), result.message);
+  BOOST_TEST(client.stats().connections_opened == 3u);
+  BOOST_TEST(server.accepted() == 3);
+}
