@@ -138,7 +138,10 @@ for expected in "-I$prefix/include" "-L$prefix/$libdir" "-lcoffer"; do
 done
 provider_flags=$(pkg-config --cflags --libs coffer-provider) || fail "no coffer-provider.pc"
 [[ " $provider_flags " == *" -I$prefix/include "* ]] || fail "coffer-provider: $provider_flags"
-[[ "$provider_flags" != *-l* ]] || fail "coffer-provider must not link anything: $provider_flags"
+# Word by word: the random temporary prefix may itself hold "-l".
+for flag in $provider_flags; do
+  [[ $flag != -l* ]] || fail "coffer-provider must not link anything: $provider_flags"
+done
 [ "$(pkg-config --modversion coffer)" = "$(pkg-config --modversion coffer-provider)" ] ||
   fail "the two .pc files disagree on the version"
 [ -n "$(pkg-config --variable=plugindir coffer)" ] || fail "coffer.pc has no plugindir"

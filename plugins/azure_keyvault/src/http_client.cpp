@@ -394,7 +394,7 @@ class HttpClient::Impl {
       return;
     }
     try {
-      std::call_once(trust_loaded_, [this] { trust_ = trust_store(options_.ca_file); });
+      load_trust();
       LaneSource source{*this, *lane};
       HttpResult failed;  // the request that needs the lane reports what fails
       const Deadline open_by = earliest(deadline, SteadyClock::now() + options_.connect_timeout);
@@ -488,7 +488,7 @@ class HttpClient::Impl {
   asio::awaitable<HttpResult> send_via(const Source &source, const HttpRequest &request,
                                        Deadline deadline) {
     if (closed_) co_return failure(TransportError::shutdown, "the instance is closing");
-    std::call_once(trust_loaded_, [this] { trust_ = trust_store(options_.ca_file); });
+    load_trust();
     auto verb = verb_for(request.method);
     if (!verb) co_return failure(TransportError::protocol, "unknown method " + request.method);
     const Endpoint &endpoint = request.url.endpoint;
@@ -648,6 +648,13 @@ class HttpClient::Impl {
     }
     error = resolved->error;
     co_return resolved->results;
+  }
+
+  // Builds the trust store once, before the first connection (on whichever
+  // thread sends first); throws Error(INVALID_CONFIG) when the CA file no
+  // longer loads, before any connection slot is taken.
+  void load_trust() {
+    std::call_once(trust_loaded_, [this] { trust_ = trust_store(options_.ca_file); });
   }
 
   // Takes one of the pool's connection slots when fewer than

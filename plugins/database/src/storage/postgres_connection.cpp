@@ -137,8 +137,8 @@ std::string PgResult::text(int row, int column) const {
 }
 
 Bytes PgResult::bytes(int row, int column) const {
-  const auto *value = reinterpret_cast<const unsigned char *>(PQgetvalue(result_, row, column));
-  return Bytes(value, value + PQgetlength(result_, row, column));
+  const ByteView value = bytes_view(row, column);
+  return Bytes(value.begin(), value.end());
 }
 
 ByteView PgResult::bytes_view(int row, int column) const {

@@ -181,9 +181,8 @@ class Query {
     return data == nullptr ? ByteView() : ByteView(data, static_cast<std::size_t>(size));
   }
   [[nodiscard]] Bytes blob(int column) const {
-    const auto *data = static_cast<const unsigned char *>(sqlite3_column_blob(statement_, column));
-    int size = sqlite3_column_bytes(statement_, column);
-    return data == nullptr ? Bytes() : Bytes(data, data + size);
+    const ByteView data = blob_view(column);
+    return Bytes(data.begin(), data.end());
   }
 
  private:
