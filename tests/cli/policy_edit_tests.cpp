@@ -406,6 +406,14 @@ BOOST_AUTO_TEST_CASE(text_that_does_not_parse_with_line_and_column) {
              unclosed.refusal);
 }
 
+BOOST_AUTO_TEST_CASE(boost_json_placing_its_error_past_the_end) {
+  // Boost.JSON 1.81 refuses this valid text ("/***/" after a "//" comment) and
+  // reports a position past its end; the refusal points at the end instead.
+  const std::string text = "{\"routes\": {\"VCS\": \"db\"}, //\n\"a\": {/**/\"b\": /***/\"c\"}}";
+  PolicyEdit result = expect_refusal(text, {category("VCS")});
+  BOOST_TEST(result.refusal.starts_with("coffer.json:2:26: invalid JSON"), result.refusal);
+}
+
 BOOST_AUTO_TEST_CASE(what_the_policy_loader_would_not_read_either) {
   // Invalid UTF-8, which the scanner lets through: it is not the only judge.
   PolicyEdit result =

@@ -311,6 +311,7 @@ std::size_t end_of_line_after(std::string_view text, std::size_t pos) {
 }
 
 std::size_t line_number(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
   return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
 }
 

@@ -437,7 +437,9 @@ class Editor {
       options.max_depth = kMaxDepth;
       boost::json::parser parser(boost::json::storage_ptr(), options);
       boost::system::error_code ec;
-      std::size_t used = parser.write(body.data(), body.size(), ec);
+      // Boost.JSON 1.81 can report a position past the text (a document
+      // ending inside a comment): such an error is at the end.
+      std::size_t used = std::min(parser.write(body.data(), body.size(), ec), body.size());
       if (ec) throw SyntaxError{bom_ + used, ec.message()};
       return root;
     } catch (const SyntaxError &error) {
