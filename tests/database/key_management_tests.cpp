@@ -307,39 +307,78 @@ BOOST_AUTO_TEST_CASE(the_encryption_counter_counts_every_seal) {
   BOOST_TEST(store.query("SELECT encryptions FROM coffer_data_keys")[0] == "5");
 }
 
-namespace {
-// A build of coffer that knows schema version 1 only.
-class SchemaOne : public ForwardingStorage {
- public:
-  using ForwardingStorage::ForwardingStorage;
-  void migrate(int) override { inner_->migrate(1); }
-  int schema_version() override { return std::min(inner_->schema_version(), 2); }
-};
-}  // namespace
-
+// A store of schema version 1, as that release made it: the current tables
+// without what versions 2 and 3 added.
 BOOST_AUTO_TEST_CASE(an_older_schema_is_migrated_on_first_use) {
   TestStore store;
-  Config config = parse_config(store.file_config(), store.dir());
   {
-    auto old = library_store(store, std::make_unique<SchemaOne>(open_storage(config, {})));
-    old->init({});
-    old->put("VCS.GithubAdminPAT", as_bytes("from schema one"));
+    auto db = open_initialised(store.file_config());
+    require_put(*db, "VCS.GithubAdminPAT", "first");
+    require_put(*db, "VCS.GithubAdminPAT", "from schema one");
+    require_put(*db, "Email.SMTPPassword", "smtp");
+    require_put(*db, "Email.SMTPUser", "gone");
+    BOOST_REQUIRE(db->remove("Email.SMTPUser").ok());
   }
-  BOOST_TEST(store.query("SELECT version FROM coffer_schema")[0] == "1");
+  store.exec("DROP INDEX coffer_records_by_data_key");
+  if (store.which() == Backend::postgres) {
+    store.exec("DROP INDEX coffer_records_latest");
+    store.exec("ALTER TABLE coffer_records DROP COLUMN latest");
+  }
+  store.exec("UPDATE coffer_schema SET version = 1");
+
   auto db = open_instance(store.file_config());
   BOOST_TEST(require_get(*db, "VCS.GithubAdminPAT") == "from schema one");
-  BOOST_TEST(store.query("SELECT version FROM coffer_schema")[0] == "2");
+  BOOST_TEST(require_get(*db, "Email.SMTPPassword") == "smtp");
+  BOOST_TEST(db->get("Email.SMTPUser").status == COFFER_STATUS_NOT_FOUND);
+  BOOST_TEST(store.query("SELECT version FROM coffer_schema")[0] == "3");
   const std::string index_query =
       store.which() == Backend::sqlite
           ? "SELECT name FROM sqlite_master WHERE name = 'coffer_records_by_data_key'"
-          : "SELECT indexname::text FROM pg_indexes WHERE indexname = "
-            "'coffer_records_by_data_key' AND schemaname = current_schema()";
-  BOOST_TEST(store.query(index_query).size() == 1u);
+          : "SELECT indexname::text FROM pg_indexes WHERE indexname IN "
+            "('coffer_records_by_data_key', 'coffer_records_latest') "
+            "AND schemaname = current_schema()";
+  BOOST_TEST(store.query(index_query).size() == (store.which() == Backend::sqlite ? 1u : 2u));
+  if (store.which() == Backend::postgres) {
+    // Each live key's latest record is flagged, and only it.
+    const std::vector<std::string> flagged = {"Email.SMTPPassword 1", "VCS.GithubAdminPAT 2"};
+    BOOST_TEST(store.query("SELECT key || ' ' || version FROM coffer_records WHERE latest "
+                           "ORDER BY key") == flagged,
+               boost::test_tools::per_element());
+  }
   std::lock_guard lock(db->logs().mutex);
   bool logged = false;
   for (const auto &[level, line] : db->logs().lines)
-    logged = logged || contains(line, "schema upgraded from version 1 to 2");
+    logged = logged || contains(line, "schema upgraded from version 1 to 3");
   BOOST_TEST(logged);
+}
+
+// PostgreSQL's gets read the record flagged latest: every write keeps exactly
+// one per live key, the head's version.
+BOOST_AUTO_TEST_CASE(each_live_key_has_its_latest_record_flagged_and_no_other) {
+  if (backend() != Backend::postgres) return;
+  TestStore store;
+  auto db = open_initialised(store.file_config(", \"history\": 2"));
+  const std::string flagged_query =
+      "SELECT key || ' ' || version FROM coffer_records WHERE latest ORDER BY key";
+  const std::string heads_query =
+      "SELECT key || ' ' || latest_version FROM coffer_keys WHERE NOT removed ORDER BY key";
+  auto check = [&](const char *after) {
+    BOOST_TEST_CONTEXT(after) {
+      BOOST_TEST(store.query(flagged_query) == store.query(heads_query),
+                 boost::test_tools::per_element());
+    }
+  };
+  for (int i = 0; i < 4; ++i) require_put(*db, "VCS.GithubAdminPAT", "v" + std::to_string(i));
+  require_put(*db, "Email.SMTPPassword", "smtp");
+  check("puts past the history");
+  BOOST_TEST(store.query(flagged_query).size() == 2u);
+  BOOST_REQUIRE(db->remove("VCS.GithubAdminPAT").ok());
+  check("a removal");
+  require_put(*db, "VCS.GithubAdminPAT", "again");
+  check("a put after the removal");
+  BOOST_REQUIRE(db->admin("rekey").ok());
+  check("a rekey");
+  BOOST_TEST(require_get(*db, "VCS.GithubAdminPAT") == "again");
 }
 
 BOOST_AUTO_TEST_CASE(a_newer_schema_is_refused) {

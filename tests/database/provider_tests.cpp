@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(init_creates_the_store_and_a_private_master_key_file) {
   BOOST_TEST(result.at("created").as_bool());
   BOOST_TEST(result.at("master_key_file_created").as_bool());
   BOOST_TEST(result.at("master_key").as_string() == "file");
-  BOOST_TEST(result.at("schema_version").as_int64() == 2);
+  BOOST_TEST(result.at("schema_version").as_int64() == 3);
   BOOST_TEST(result.at("store_id").as_string().size() == 32u);
 
   BOOST_TEST(file_mode(store.key_file()) == 0600u);
@@ -239,7 +239,7 @@ BOOST_AUTO_TEST_CASE(health_describes_the_store) {
   Outcome health = db->health();
   BOOST_TEST(health.ok(), health.message);
   BOOST_TEST(contains(health.message, "initialised"), health.message);
-  BOOST_TEST(contains(health.message, "schema version 2"), health.message);
+  BOOST_TEST(contains(health.message, "schema version 3"), health.message);
 }
 
 BOOST_AUTO_TEST_CASE(a_wrong_master_key_is_a_clear_error_and_never_a_value) {
@@ -411,7 +411,7 @@ BOOST_AUTO_TEST_CASE(a_get_on_the_callers_thread_still_ends_at_its_deadline) {
   auto db = open_initialised(store.file_config());
   require_put(*db, "VCS.GithubAdminPAT", "ghp_deadline");
   store.exec("BEGIN");
-  store.exec("LOCK TABLE coffer_keys IN ACCESS EXCLUSIVE MODE");
+  store.exec("LOCK TABLE coffer_keys, coffer_records IN ACCESS EXCLUSIVE MODE");
   // The lock goes when the get has returned, or after 5 s (so that a get
   // that ignored its deadline fails this test instead of hanging it).
   std::promise<void> returned;

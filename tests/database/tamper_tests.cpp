@@ -128,6 +128,30 @@ BOOST_AUTO_TEST_CASE(a_record_moved_to_another_key_is_detected) {
   BOOST_TEST(verify_reports(*db, "CIAdmin.AzureAwsS3SK"));
 }
 
+// PostgreSQL reads a get by the record flagged latest, and through the key's
+// head when none is: a record whose flag went is still found, a missing one
+// still reported; two flagged records are refused.
+BOOST_AUTO_TEST_CASE(the_latest_flag_cannot_hide_or_double_a_record) {
+  if (backend() != Backend::postgres) return;
+  TestStore store;
+  auto db = open_initialised(store.file_config());
+  require_put(*db, "VCS.GithubAdminPAT", "ghp_one");
+  require_put(*db, "VCS.GithubAdminPAT", "ghp_two");
+  store.exec("UPDATE coffer_records SET latest = false");
+  BOOST_TEST(require_get(*db, "VCS.GithubAdminPAT") == "ghp_two");
+  store.exec("UPDATE coffer_records SET latest = true");
+  Outcome doubled = db->get("VCS.GithubAdminPAT");
+  BOOST_TEST(doubled.status == COFFER_STATUS_DATA_ERROR, doubled.message);
+  BOOST_TEST(contains(doubled.message, "VCS.GithubAdminPAT has 2 records marked as its latest"),
+             doubled.message);
+  BOOST_TEST(!contains(doubled.message, "ghp_"), doubled.message);
+  store.exec("DELETE FROM coffer_records WHERE version = 2");
+  store.exec("UPDATE coffer_records SET latest = false");
+  Outcome missing = db->get("VCS.GithubAdminPAT");
+  BOOST_TEST(missing.status == COFFER_STATUS_DATA_ERROR, missing.message);
+  BOOST_TEST(contains(missing.message, "has no record"), missing.message);
+}
+
 BOOST_AUTO_TEST_CASE(verify_lists_bad_records_by_key_and_version_never_by_value) {
   TestStore store;
   auto db = open_initialised(store.file_config());

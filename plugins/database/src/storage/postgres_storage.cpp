@@ -44,6 +44,13 @@ const PgStatement schema_version_sql{
     "coffer_schema_version", "SELECT coalesce(max(version), 0)::bigint FROM coffer_schema", {}};
 const PgStatement set_schema_version_sql{
     "coffer_set_schema_version", "INSERT INTO coffer_schema (version) VALUES ($1)", {int8}};
+// A get: the record flagged latest, one row through one index. Without one
+// (no such key, a removed key, or a tampered store), read_latest_sql tells.
+const PgStatement read_flagged_sql{
+    "coffer_read_flagged",
+    "SELECT version, data_key_id, nonce, ciphertext, created_at, updated_at "
+    "FROM coffer_records WHERE key = $1 AND latest",
+    {text}};
 const PgStatement read_latest_sql{
     "coffer_read_latest",
     "SELECT k.latest_version, r.data_key_id, r.nonce, r.ciphertext, r.created_at, r.updated_at "
@@ -59,7 +66,9 @@ const PgStatement read_head_sql{
     "coffer_read_head", "SELECT latest_version FROM coffer_keys WHERE key = $1", {text}};
 // One round trip: count the encryption against the active data key, move the
 // key's head from version-1 to version (or create it at 1), insert the record
-// and prune history, each step only if the one before it happened. The last
+// flagged latest, unflag the one before it and prune history, each step only
+// if the one before it happened. (The unflagged and the pruned versions never
+// overlap: one statement must not change a row twice.) The last
 // SELECT reports the head and active data key as of the statement's snapshot,
 // for a retry when the guess was stale.
 const PgStatement put_sql{
@@ -79,9 +88,12 @@ const PgStatement put_sql{
     "  RETURNING latest_version),"
     " record AS ("
     "  INSERT INTO coffer_records (key, version, data_key_id, nonce, ciphertext, created_at,"
-    "    updated_at)"
-    "  SELECT $1, $2, $3, $4, $5, $6, $6 WHERE EXISTS (SELECT 1 FROM head)"
+    "    updated_at, latest)"
+    "  SELECT $1, $2, $3, $4, $5, $6, $6, true WHERE EXISTS (SELECT 1 FROM head)"
     "  RETURNING version),"
+    " superseded AS ("
+    "  UPDATE coffer_records SET latest = false WHERE key = $1 AND latest"
+    "    AND version < $2 AND version > $2 - $7 AND EXISTS (SELECT 1 FROM record)),"
     " pruned AS ("
     "  DELETE FROM coffer_records WHERE key = $1 AND version <= $2 - $7"
     "    AND EXISTS (SELECT 1 FROM record))"
@@ -502,8 +514,20 @@ LatestRecord PostgresStorage::read_latest(const std::string &key, RecordVisitor 
   LatestRecord latest = with_retries([&](PgConnection &connection) {
     PgParams params;
     params.add(std::string_view(key));
-    auto result = connection.run(read_latest_sql, params);
     LatestRecord found;
+    auto flagged = connection.run(read_flagged_sql, params);
+    if (flagged.rows() == 1) {
+      found.state = LatestRecord::State::found;
+      found.version = static_cast<uint64_t>(flagged.integer(0, 0));
+      visitor.visit({key, found.version, flagged.integer(0, 1), flagged.bytes_view(0, 2),
+                     flagged.bytes_view(0, 3), flagged.integer(0, 4), flagged.integer(0, 5)});
+      return found;
+    }
+    if (flagged.rows() > 1)
+      throw Error(COFFER_STATUS_DATA_ERROR,
+                  location() + ": " + key + " has " + std::to_string(flagged.rows()) +
+                      " records marked as its latest; the store was tampered with or damaged");
+    auto result = connection.run(read_latest_sql, params);
     if (result.rows() == 0) return found;
     found.version = static_cast<uint64_t>(result.integer(0, 0));
     if (result.is_null(0, 1)) {

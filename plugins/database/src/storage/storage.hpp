@@ -8,7 +8,8 @@
 // coffer_data_keys (id, encryption counter), coffer_wrapped_keys (each data key
 // wrapped under each master key slot), coffer_keys (per key: latest version,
 // removed flag) and coffer_records (key, version, data key id, nonce,
-// ciphertext, created/updated time).
+// ciphertext, created/updated time; on PostgreSQL also whether it is the key's
+// latest, which a get reads by).
 //
 // Every method is one transaction (or one read) and may be called from many
 // threads at once; implementations pool their connections. Errors throw
