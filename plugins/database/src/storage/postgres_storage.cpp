@@ -44,12 +44,13 @@ const PgStatement schema_version_sql{
     "coffer_schema_version", "SELECT coalesce(max(version), 0)::bigint FROM coffer_schema", {}};
 const PgStatement set_schema_version_sql{
     "coffer_set_schema_version", "INSERT INTO coffer_schema (version) VALUES ($1)", {int8}};
-// A get: the record flagged latest, one row through one index. Without one
-// (no such key, a removed key, or a tampered store), read_latest_sql tells.
-const PgStatement read_flagged_sql{
-    "coffer_read_flagged",
-    "SELECT version, data_key_id, nonce, ciphertext, created_at, updated_at "
-    "FROM coffer_records WHERE key = $1 AND latest",
+// A get: the key's newest record, by the primary key, and whether it is
+// flagged latest. Only when it is not (no such key, a removed key, a deleted
+// latest record) does read_latest_sql, through the key's head, tell which.
+const PgStatement read_newest_sql{
+    "coffer_read_newest",
+    "SELECT version, data_key_id, nonce, ciphertext, created_at, updated_at, latest "
+    "FROM coffer_records WHERE key = $1 ORDER BY version DESC LIMIT 1",
     {text}};
 const PgStatement read_latest_sql{
     "coffer_read_latest",
@@ -515,18 +516,14 @@ LatestRecord PostgresStorage::read_latest(const std::string &key, RecordVisitor 
     PgParams params;
     params.add(std::string_view(key));
     LatestRecord found;
-    auto flagged = connection.run(read_flagged_sql, params);
-    if (flagged.rows() == 1) {
+    auto newest = connection.run(read_newest_sql, params);
+    if (newest.rows() == 1 && newest.boolean(0, 6)) {
       found.state = LatestRecord::State::found;
-      found.version = static_cast<uint64_t>(flagged.integer(0, 0));
-      visitor.visit({key, found.version, flagged.integer(0, 1), flagged.bytes_view(0, 2),
-                     flagged.bytes_view(0, 3), flagged.integer(0, 4), flagged.integer(0, 5)});
+      found.version = static_cast<uint64_t>(newest.integer(0, 0));
+      visitor.visit({key, found.version, newest.integer(0, 1), newest.bytes_view(0, 2),
+                     newest.bytes_view(0, 3), newest.integer(0, 4), newest.integer(0, 5)});
       return found;
     }
-    if (flagged.rows() > 1)
-      throw Error(COFFER_STATUS_DATA_ERROR,
-                  location() + ": " + key + " has " + std::to_string(flagged.rows()) +
-                      " records marked as its latest; the store was tampered with or damaged");
     auto result = connection.run(read_latest_sql, params);
     if (result.rows() == 0) return found;
     found.version = static_cast<uint64_t>(result.integer(0, 0));

@@ -51,8 +51,13 @@ const std::vector<Migration> &sqlite_migrations() {
                 PRIMARY KEY (key, version)) WITHOUT ROWID)",
        }},
       {2, {"CREATE INDEX coffer_records_by_data_key ON coffer_records (data_key_id)"}},
-      // Nothing: the records' flag of version 3 is PostgreSQL's (schema.hpp).
-      {3, {}},
+      {3,
+       {
+           "ALTER TABLE coffer_records ADD COLUMN latest INTEGER NOT NULL DEFAULT 0",
+           "UPDATE coffer_records SET latest = 1 WHERE EXISTS (SELECT 1 FROM coffer_keys k "
+           "WHERE k.key = coffer_records.key AND k.latest_version = coffer_records.version "
+           "AND k.removed = 0)",
+       }},
   };
   return migrations;
 }
@@ -108,7 +113,6 @@ const std::vector<Migration> &postgres_migrations() {
            "ALTER TABLE coffer_records ADD COLUMN latest BOOLEAN NOT NULL DEFAULT false",
            "UPDATE coffer_records r SET latest = true FROM coffer_keys k "
            "WHERE r.key = k.key AND r.version = k.latest_version AND NOT k.removed",
-           "CREATE INDEX coffer_records_latest ON coffer_records (key) WHERE latest",
        }},
   };
   return migrations;

@@ -1,11 +1,9 @@
 // The store's schema and its migrations, one list per SQL dialect.
 //
 // Version 1 creates the tables (storage.hpp describes them); version 2 indexes
-// records by data key, which rekey scans. Version 3, on PostgreSQL, flags each
-// key's latest record (coffer_records.latest, indexed where true), so that a
-// get reads one row through one index instead of joining the key's head; on
-// SQLite, whose tables are clustered on their primary keys, the join costs
-// next to nothing and version 3 changes nothing. A migration runs inside the
+// records by data key, which rekey scans. Version 3 flags each key's latest
+// record (coffer_records.latest), so that a get reads the key's newest record
+// alone, by the primary key, instead of joining the key's head. A migration runs inside the
 // migrating transaction together with the update of coffer_schema, so a store
 // is always at one version. Never edit a released migration: append one.
 #ifndef COFFER_DATABASE_STORAGE_SCHEMA_HPP

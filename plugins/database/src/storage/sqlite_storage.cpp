@@ -438,12 +438,25 @@ bool SqliteStorage::initialise(const NewStore &store) {
 
 LatestRecord SqliteStorage::read_latest(const std::string &key, RecordVisitor &visitor) {
   auto connection = pool_.acquire();
+  LatestRecord latest;
+  {
+    Query newest(*connection,
+                 "SELECT version, data_key_id, nonce, ciphertext, created_at, updated_at, latest "
+                 "FROM coffer_records WHERE key = ?1 ORDER BY version DESC LIMIT 1");
+    newest.bind(1, std::string_view(key));
+    if (newest.step() && newest.integer(6) == 1) {
+      latest.state = LatestRecord::State::found;
+      latest.version = static_cast<uint64_t>(newest.integer(0));
+      visitor.visit({key, latest.version, newest.integer(1), newest.blob_view(2),
+                     newest.blob_view(3), newest.integer(4), newest.integer(5)});
+      return latest;
+    }
+  }
   Query q(*connection,
           "SELECT k.latest_version, r.data_key_id, r.nonce, r.ciphertext, r.created_at, "
           "r.updated_at FROM coffer_keys k LEFT JOIN coffer_records r "
           "ON r.key = k.key AND r.version = k.latest_version WHERE k.key = ?1 AND k.removed = 0");
   q.bind(1, std::string_view(key));
-  LatestRecord latest;
   if (!q.step()) return latest;
   latest.version = static_cast<uint64_t>(q.integer(0));
   if (q.is_null(1)) {
@@ -511,8 +524,13 @@ PutOutcome SqliteStorage::put(const std::string &key, uint32_t history, int64_t 
       .bind(3, now_ms)
       .run();
   Query(*connection,
+        "UPDATE coffer_records SET latest = 0 WHERE key = ?1 AND latest = 1 AND version < ?2")
+      .bind(1, std::string_view(key))
+      .bind(2, static_cast<int64_t>(outcome.version))
+      .run();
+  Query(*connection,
         "INSERT INTO coffer_records (key, version, data_key_id, nonce, ciphertext, created_at, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)")
+        "updated_at, latest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)")
       .bind(1, std::string_view(key))
       .bind(2, static_cast<int64_t>(outcome.version))
       .bind(3, outcome.data_key_id)

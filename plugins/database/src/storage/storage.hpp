@@ -8,8 +8,7 @@
 // coffer_data_keys (id, encryption counter), coffer_wrapped_keys (each data key
 // wrapped under each master key slot), coffer_keys (per key: latest version,
 // removed flag) and coffer_records (key, version, data key id, nonce,
-// ciphertext, created/updated time; on PostgreSQL also whether it is the key's
-// latest, which a get reads by).
+// ciphertext, created/updated time, and whether it is the key's latest).
 //
 // Every method is one transaction (or one read) and may be called from many
 // threads at once; implementations pool their connections. Errors throw
@@ -217,7 +216,10 @@ class Storage {
   virtual bool initialise(const NewStore &store) = 0;
 
   // The key's latest version; when found, hands its record to `visitor`
-  // (once, within the call; a retried read may hand it over again).
+  // (once, within the call; a retried read may hand it over again). Reads the
+  // key's newest record and, unless it is flagged latest (puts flag their
+  // record and unflag the others), the key's head, which tells a key that is
+  // absent or removed from one whose latest record was deleted.
   virtual LatestRecord read_latest(const std::string &key, RecordVisitor &visitor) = 0;
   virtual std::optional<RecordRow> read_version(const std::string &key, uint64_t version) = 0;
   // Writes the next version of `key` under the active data key (its id
