@@ -404,7 +404,8 @@ BOOST_AUTO_TEST_CASE(a_get_whose_caller_waits_runs_on_the_callers_thread) {
 
 // A get answered on the caller's thread still ends at its deadline when
 // PostgreSQL does not answer (here: another session holds an exclusive lock
-// on the keys), and the instance serves again once the server does.
+// on the tables), its statement ends on the server too, and the instance
+// serves again once the server does.
 BOOST_AUTO_TEST_CASE(a_get_on_the_callers_thread_still_ends_at_its_deadline) {
   if (backend() != Backend::postgres) return;
   TestStore store;
@@ -412,11 +413,12 @@ BOOST_AUTO_TEST_CASE(a_get_on_the_callers_thread_still_ends_at_its_deadline) {
   require_put(*db, "VCS.GithubAdminPAT", "ghp_deadline");
   store.exec("BEGIN");
   store.exec("LOCK TABLE coffer_keys, coffer_records IN ACCESS EXCLUSIVE MODE");
-  // The lock goes when the get has returned, or after 5 s (so that a get
-  // that ignored its deadline fails this test instead of hanging it).
+  // The lock goes when the get has returned and its statement has gone, or
+  // after 10 s (so that a get that ignored its deadline fails this test
+  // instead of hanging it).
   std::promise<void> returned;
   std::thread releaser([&store, done = returned.get_future()] {
-    done.wait_for(std::chrono::seconds(5));
+    done.wait_for(std::chrono::seconds(10));
     store.exec("ROLLBACK");
   });
   struct Answer {
@@ -440,6 +442,17 @@ BOOST_AUTO_TEST_CASE(a_get_on_the_callers_thread_still_ends_at_its_deadline) {
       },
       &answer);
   const auto waited = std::chrono::steady_clock::now() - start;
+  // The abandoned statement does not wait on for the lock: the server sees
+  // its client gone (client_connection_check_interval) and ends it.
+  auto waiting = [&store] {
+    return store.query(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation IN "
+        "('coffer_keys'::regclass, 'coffer_records'::regclass)")[0];
+  };
+  const auto gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (waiting() != "0" && std::chrono::steady_clock::now() < gone_by)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST(waiting() == "0");
   returned.set_value();
   releaser.join();
   BOOST_TEST_REQUIRE(answer.called);  // before get() returned, on this thread

@@ -171,6 +171,21 @@ PgConnection::PgConnection(const PostgresSettings &settings, std::string locatio
   }
   // Notices ("relation already exists, skipping") would go to stderr.
   PQsetNoticeProcessor(connection_, &discard_notice, nullptr);
+  // A statement abandoned at its deadline leaves with its connection; from
+  // PostgreSQL 14 the server then checks every second whether its client is
+  // still there, and ends the statement instead of running it (or waiting on
+  // a lock) to the end. A value set by the role or the URL is kept.
+  if (PQserverVersion(connection_) >= 140000) {
+    try {
+      execute(
+          "SELECT set_config('client_connection_check_interval', '1s', false) "
+          "WHERE current_setting('client_connection_check_interval') = '0'");
+    } catch (...) {
+      PQfinish(connection_);
+      connection_ = nullptr;
+      throw;
+    }
+  }
 }
 
 PgConnection::~PgConnection() {
