@@ -3,9 +3,10 @@
 // Version 1 creates the tables (storage.hpp describes them); version 2 indexes
 // records by data key, which rekey scans. Version 3 flags each key's latest
 // record (coffer_records.latest), so that a get reads the key's newest record
-// alone, by the primary key, instead of joining the key's head. A migration runs inside the
-// migrating transaction together with the update of coffer_schema, so a store
-// is always at one version. Never edit a released migration: append one.
+// alone, by the primary key, instead of joining the key's head. A migration
+// runs inside the migrating transaction together with the update of
+// coffer_schema, so a store is always at one version. Never edit a released
+// migration: append one.
 #ifndef COFFER_DATABASE_STORAGE_SCHEMA_HPP
 #define COFFER_DATABASE_STORAGE_SCHEMA_HPP
 
