@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include <coffer/provider.hpp>
+
 #include "crypto/aead.hpp"
 #include "crypto/aead_key.hpp"
 #include "crypto/envelope.hpp"
@@ -15,6 +17,7 @@
 #include "memory_maps.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 using namespace coffer::database;
 
@@ -94,6 +97,59 @@ BOOST_AUTO_TEST_CASE(every_bit_of_a_sealed_value_is_authenticated) {
   // Truncated (no full tag) and wrong key.
   BOOST_TEST(!aead.open(key, nonce, aad, Bytes(sealed.begin(), sealed.begin() + 10)).has_value());
   BOOST_TEST(!aead.open(random_bytes(32), nonce, aad, sealed).has_value());
+  // A nonce of another size opens nothing; a key of another size is a bug.
+  BOOST_TEST(!aead.open(key, Bytes(nonce.begin(), nonce.end() - 1), aad, sealed).has_value());
+  BOOST_CHECK_THROW((void)aead.open(Bytes(16, 1), nonce, aad, sealed), coffer::provider::Error);
+  BOOST_CHECK_THROW((void)aead.seal(key, Bytes(16, 1), aad, sealed), coffer::provider::Error);
+}
+
+// Aes256Gcm calls the provider's functions without EVP_CIPHER_CTX: what it
+// seals, EVP opens, and the other way round, for every length of value and
+// associated data across two blocks (partial blocks, empty ones).
+BOOST_AUTO_TEST_CASE(agrees_with_openssl_evp_for_every_length) {
+  Aes256Gcm aead;
+  EVP_CIPHER *cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  BOOST_REQUIRE(cipher != nullptr);
+  auto evp = [&](bool encrypt, const Bytes &key, const Bytes &nonce, const Bytes &aad,
+                 const Bytes &in, unsigned char *tag) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    Bytes out(in.size() + 1);
+    int length = 0, more = 0;
+    bool ok =
+        EVP_CipherInit_ex2(ctx, cipher, key.data(), nonce.data(), encrypt, nullptr) == 1 &&
+        (encrypt || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag) == 1) &&
+        EVP_CipherUpdate(ctx, nullptr, &length, aad.data(), static_cast<int>(aad.size())) == 1 &&
+        EVP_CipherUpdate(ctx, out.data(), &length, in.data(), static_cast<int>(in.size())) == 1 &&
+        EVP_CipherFinal_ex(ctx, out.data() + length, &more) == 1 &&
+        (!encrypt || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) == 1);
+    EVP_CIPHER_CTX_free(ctx);
+    out.resize(static_cast<std::size_t>(length + more));
+    return ok ? std::optional<Bytes>(out) : std::nullopt;
+  };
+  for (std::size_t size = 0; size <= 33; ++size)
+    for (std::size_t aad_size : {0u, 1u, 15u, 16u, 17u, 70u}) {
+      Bytes key = random_bytes(32), nonce = random_bytes(12), aad = random_bytes(aad_size);
+      Bytes plain = random_bytes(size);
+      // Ours seals; EVP opens.
+      Bytes sealed = aead.seal(key, nonce, aad, plain);
+      BOOST_REQUIRE(sealed.size() == size + 16);
+      Bytes tag(sealed.end() - 16, sealed.end());
+      auto opened =
+          evp(false, key, nonce, aad, Bytes(sealed.begin(), sealed.end() - 16), tag.data());
+      BOOST_TEST((opened && *opened == plain), "EVP opens ours, size " << size << "/" << aad_size);
+      // EVP seals; ours opens, and refuses a flipped tag.
+      unsigned char evp_tag[16];
+      auto evp_sealed = evp(true, key, nonce, aad, plain, evp_tag);
+      BOOST_REQUIRE(evp_sealed.has_value());
+      evp_sealed->insert(evp_sealed->end(), evp_tag, evp_tag + 16);
+      BOOST_TEST(to_hex(*evp_sealed) == to_hex(sealed));
+      auto ours = aead.open(key, nonce, aad, *evp_sealed);
+      BOOST_TEST((ours && to_hex(ours->bytes()) == to_hex(plain)),
+                 "ours opens EVP's, size " << size << "/" << aad_size);
+      evp_sealed->back() ^= 0x80;
+      BOOST_TEST(!aead.open(key, nonce, aad, *evp_sealed).has_value());
+    }
+  EVP_CIPHER_free(cipher);
 }
 
 BOOST_AUTO_TEST_CASE(random_nonces_differ) {

@@ -2,10 +2,10 @@
 //
 // The key bytes live in secret memory. Each seal and open prepares its own
 // OpenSSL context (key schedule and GHASH tables) and frees it, wiped, before
-// returning: OpenSSL allocates those from the ordinary heap, which a core dump
-// holds, so no prepared context is kept between operations (it would cost
-// about a microsecond less per operation; see bench/README.md). Thread-safe:
-// many threads may seal and open at once.
+// returning (Aes256Gcm): OpenSSL allocates those from the ordinary heap, which
+// a core dump holds, so no prepared context is kept between operations (it
+// would cost about a microsecond less per operation; see bench/README.md).
+// Thread-safe: many threads may seal and open at once.
 #ifndef COFFER_DATABASE_CRYPTO_AEAD_KEY_HPP
 #define COFFER_DATABASE_CRYPTO_AEAD_KEY_HPP
 
