@@ -440,6 +440,25 @@ BOOST_FIXTURE_TEST_CASE(a_waiting_caller_exchanges_on_its_own_thread_on_a_kept_l
   BOOST_TEST(!client.send_here(request(server.port(), "127.0.0.1"), SteadyClock::now() + 5s));
 }
 
+// A host given by address needs no lookup: a lane to it opens on the
+// caller's thread while the I/O thread (where a name would be resolved) is
+// held up.
+BOOST_FIXTURE_TEST_CASE(a_lane_to_an_address_opens_without_the_io_thread, Fixture) {
+  Server server(certificate, Behaviour::keep_alive);
+  HttpClientOptions with_lanes = options();
+  with_lanes.lanes_for = request(server.port(), "127.0.0.1").url.endpoint;
+  HttpClient client(io, std::move(with_lanes), host);
+  IoThread io_thread(io);
+  std::promise<void> release;
+  asio::post(io, [held = release.get_future().share()] { held.wait(); });
+  std::optional<HttpResult> first =
+      client.send_here(request(server.port(), "127.0.0.1"), SteadyClock::now() + 1500ms);
+  release.set_value();
+  BOOST_TEST_REQUIRE(first.has_value());
+  BOOST_TEST(first->ok(), first->message);
+  BOOST_TEST(client.stats().connections_opened == 1u);
+}
+
 BOOST_FIXTURE_TEST_CASE(lanes_hold_at_most_half_of_the_hosts_connections, Fixture) {
   Server server(certificate, Behaviour::keep_alive);
   {

@@ -791,7 +791,15 @@ class HttpClient::Impl {
         proxy != nullptr ? " through the proxy " + options_.proxy.describe() : std::string();
 
     error_code error;
-    auto addresses = co_await source.resolve(dial, deadline, error);
+    // An address needs no lookup, nor a trip to the resolver's thread (a
+    // private endpoint named by connect_to, a proxy given by address).
+    std::vector<tcp::endpoint> addresses;
+    if (is_ip_literal(dial.host))
+      addresses.emplace_back(asio::ip::make_address(dial.host), dial.port);
+    else {
+      auto found = co_await source.resolve(dial, deadline, error);
+      for (const auto &entry : found) addresses.push_back(entry.endpoint());
+    }
     if (error) {
       result = failure(
           error == beast::error::timeout ? TransportError::timeout : TransportError::resolve,
