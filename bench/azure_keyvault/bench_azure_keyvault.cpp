@@ -384,11 +384,12 @@ int main(int argc, char **argv) {
     // closing) finds the emulator busier than one that follows its own.
     const bool coffer_first = round % 2 == 0;
     for (std::size_t i = 0; i < steps.size(); ++i) {
-      if (runs[kCoffer] && coffer_first)
-        measures[kCoffer][i].push_back(plugin->run(config_text, steps[i]));
+      auto run_coffer = [&] {
+        if (runs[kCoffer]) measures[kCoffer][i].push_back(plugin->run(config_text, steps[i]));
+      };
+      if (coffer_first) run_coffer();
       if (runs[kLibcurl]) measures[kLibcurl][i].push_back(run_curl(steps[i]));
-      if (runs[kCoffer] && !coffer_first)
-        measures[kCoffer][i].push_back(plugin->run(config_text, steps[i]));
+      if (!coffer_first) run_coffer();
     }
     if (runs[kJsSdk]) {
       auto js = run_js(akv, token_file, steps);
